@@ -1,0 +1,121 @@
+//! Library-wide functions: versions, CPU features, and the job/completion API.
+
+use std::sync::Arc;
+
+use super::{copy_bytes_out, guard, handle, slice_mut, write_out};
+use crate::error::{Error, Status};
+use crate::runtime::{self, Job, Output};
+
+/// Version of the C ABI; bumped on any incompatible change.
+pub const RUV_ABI_VERSION: u32 = 1;
+
+/// The library version string (semver, UTF-8).
+///
+/// # Safety
+/// `buf` must be valid for `cap` bytes; `out_len` for one u64.
+#[no_mangle]
+pub unsafe extern "C" fn ruv_version(buf: *mut u8, cap: u64, out_len: *mut u64) -> i32 {
+    guard(|| copy_bytes_out(crate::VERSION.as_bytes(), buf, cap, out_len))
+}
+
+/// The C ABI version.
+///
+/// # Safety
+/// `out` must be valid for one u32.
+#[no_mangle]
+pub unsafe extern "C" fn ruv_abi_version(out: *mut u32) -> i32 {
+    guard(|| write_out(out, RUV_ABI_VERSION, "out"))
+}
+
+/// SIMD features detected at run time: bit 0 AVX2, 1 POPCNT, 2 AVX-512F,
+/// 3 AVX-512 VPOPCNTDQ, 4 FMA, 5 NEON.
+///
+/// # Safety
+/// `out` must be valid for one u32.
+#[no_mangle]
+pub unsafe extern "C" fn ruv_cpu_features(out: *mut u32) -> i32 {
+    guard(|| write_out(out, crate::cpu::features(), "out"))
+}
+
+/// The read end of the completion pipe: one byte is written per finished job.
+///
+/// # Safety
+/// `out_fd` must be valid for one i32.
+#[no_mangle]
+pub unsafe extern "C" fn ruv_runtime_wake_fd(out_fd: *mut i32) -> i32 {
+    guard(|| write_out(out_fd, runtime::wake_fd()?, "out_fd"))
+}
+
+/// Drains up to `cap` finished job tokens (each is the job's handle address).
+///
+/// # Safety
+/// `out` must be valid for `cap` u64; `out_count` for one u64.
+#[no_mangle]
+pub unsafe extern "C" fn ruv_runtime_poll(out: *mut u64, cap: u64, out_count: *mut u64) -> i32 {
+    guard(|| {
+        let n = runtime::poll(slice_mut(out, cap, "out")?)?;
+        write_out(out_count, n as u64, "out_count")
+    })
+}
+
+/// 0 when the job succeeded, `Pending` (9) while it runs, else its error status
+/// (message via `ruv_last_error`).
+///
+/// # Safety
+/// `job` must be a live job handle.
+#[no_mangle]
+pub unsafe extern "C" fn ruv_job_status(job: *const Job) -> i32 {
+    guard(|| handle(job, "job")?.status())
+}
+
+/// Takes the hits of a finished search job into caller buffers of `cap` entries.
+///
+/// # Safety
+/// `job` must be a live job handle; buffers valid for `cap` entries.
+#[no_mangle]
+pub unsafe extern "C" fn ruv_job_take_hits(job: *const Job, ids: *mut u64, scores: *mut f32, cap: u64, out_len: *mut u64) -> i32 {
+    guard(|| match handle(job, "job")?.take()? {
+        Output::Hits { ids: i, scores: s } => {
+            if (i.len() as u64) > cap {
+                return Err(Error::new(Status::BufferTooSmall, format!("buffers hold {cap} hits, job has {}", i.len())));
+            }
+            slice_mut(ids, i.len() as u64, "ids")?.copy_from_slice(&i);
+            slice_mut(scores, s.len() as u64, "scores")?.copy_from_slice(&s);
+            write_out(out_len, i.len() as u64, "out_len")
+        }
+        _ => Err(Error::invalid("job did not produce search hits")),
+    })
+}
+
+/// Takes the index a finished build or load job produced; free it with `ruv_index_free`.
+///
+/// # Safety
+/// `job` must be a live job handle; `out` valid for one pointer.
+#[no_mangle]
+pub unsafe extern "C" fn ruv_job_take_index(job: *const Job, out: *mut *mut super::index::RuvIndex) -> i32 {
+    guard(|| match handle(job, "job")?.take()? {
+        Output::Index(idx) => write_out(out, Box::into_raw(Box::new(idx)), "out"),
+        _ => Err(Error::invalid("job did not produce an index")),
+    })
+}
+
+/// Releases a job handle. A job still running keeps its own reference and
+/// finishes normally.
+///
+/// # Safety
+/// `job` must be null or a live job handle, released at most once.
+#[no_mangle]
+pub unsafe extern "C" fn ruv_job_free(job: *const Job) -> i32 {
+    guard(|| {
+        if !job.is_null() {
+            drop(Arc::from_raw(job));
+        }
+        Ok(())
+    })
+}
+
+/// Hands a spawned job to the caller as an owned raw handle.
+pub(crate) fn job_out(job: Arc<Job>, out: *mut *const Job) -> crate::error::Result<()> {
+    // SAFETY: `out` is checked for null by write_out; the pointer carries one Arc count.
+    unsafe { write_out(out, Arc::into_raw(job), "out_job") }
+}

@@ -1,0 +1,271 @@
+//! Vector indexes: the four variants behind one type, with exact u64 ids,
+//! cosine support, input validation and persistence.
+
+mod codes;
+mod engine;
+mod ids;
+pub mod persist;
+mod prepare;
+mod rows;
+mod topk;
+
+use rayon::prelude::*;
+
+use crate::error::{Error, Result, Status};
+use engine::Engine;
+use ids::IdMap;
+pub use rows::Rows;
+
+/// Upper bounds shared with upstream's `rbpx0001` format.
+pub(crate) const MAX_DIM: usize = 8192;
+pub(crate) const MAX_RERANK_FACTOR: usize = 1024;
+
+#[repr(u32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Flat = 0,
+    Rabitq = 1,
+    Plus = 2,
+    Asym = 3,
+}
+
+#[repr(u32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Metric {
+    L2 = 0,
+    Cosine = 1,
+}
+
+impl Kind {
+    pub fn from_u32(v: u32) -> Result<Self> {
+        [Kind::Flat, Kind::Rabitq, Kind::Plus, Kind::Asym]
+            .into_iter()
+            .find(|k| *k as u32 == v)
+            .ok_or_else(|| Error::invalid(format!("unknown index kind {v}")))
+    }
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Flat => "FlatF32Index",
+            Kind::Rabitq => "RabitqIndex",
+            Kind::Plus => "RabitqPlusIndex",
+            Kind::Asym => "RabitqAsymIndex",
+        }
+    }
+}
+
+impl Metric {
+    pub fn from_u32(v: u32) -> Result<Self> {
+        match v {
+            0 => Ok(Metric::L2),
+            1 => Ok(Metric::Cosine),
+            _ => Err(Error::invalid(format!("unknown metric {v} (0 = l2, 1 = cosine)"))),
+        }
+    }
+}
+
+/// Everything that determines an index besides its data.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Params {
+    pub kind: Kind,
+    pub dim: usize,
+    pub seed: u64,
+    pub rerank_factor: usize,
+    pub metric: Metric,
+    /// Zero-pad quantized variants to a multiple of 64 dimensions before the
+    /// rotation: more code bits at the same word count, better recall.
+    pub pad_to_word: bool,
+}
+
+impl Params {
+    pub fn validate(&self) -> Result<()> {
+        if self.dim == 0 || self.dim > MAX_DIM {
+            return Err(Error::invalid(format!("dim {} out of range (1..={MAX_DIM})", self.dim)));
+        }
+        if self.rerank_factor == 0 || self.rerank_factor > MAX_RERANK_FACTOR {
+            return Err(Error::invalid(format!(
+                "rerankFactor {} out of range (1..={MAX_RERANK_FACTOR})",
+                self.rerank_factor
+            )));
+        }
+        Ok(())
+    }
+
+    /// Width of the rows the engine stores.
+    pub fn stored_dim(&self) -> usize {
+        if self.pad_to_word && self.kind != Kind::Flat {
+            self.dim.div_ceil(64) * 64
+        } else {
+            self.dim
+        }
+    }
+
+    fn score_scale(&self) -> f32 {
+        match self.metric {
+            // Unit vectors: squared L2 = 2 - 2cos, so cosine distance = sqL2 / 2.
+            Metric::Cosine => 0.5,
+            Metric::L2 => 1.0,
+        }
+    }
+}
+
+pub struct VectorIndex {
+    params: Params,
+    ids: IdMap,
+    engine: Engine,
+}
+
+impl VectorIndex {
+    pub fn new(params: Params) -> Result<Self> {
+        params.validate()?;
+        Ok(Self { params, ids: IdMap::default(), engine: Engine::new(&params) })
+    }
+
+    /// Builds an index over `vectors` (n × dim, row-major) with the given ids
+    /// (or 0..n when `ids` is `None`). Rows are encoded in parallel.
+    pub fn build(params: Params, vectors: &[f32], ids: Option<&[u64]>) -> Result<Self> {
+        params.validate()?;
+        let n = prepare::row_count(vectors.len(), params.dim)?;
+        let default_ids: Vec<u64>;
+        let ids = match ids {
+            Some(ids) => ids,
+            None => {
+                default_ids = (0..n as u64).collect();
+                &default_ids
+            }
+        };
+        let mut map = IdMap::default();
+        check_ids_len(ids.len(), n)?;
+        map.check_new(ids)?;
+        let rows = prepare::rows(&params, vectors)?;
+        let engine = Engine::build(&params, rows)?;
+        map.extend(ids);
+        Ok(Self { params, ids: map, engine })
+    }
+
+    /// Appends rows; all are validated before any is added.
+    pub fn add_batch(&mut self, vectors: &[f32], ids: &[u64]) -> Result<()> {
+        let n = prepare::row_count(vectors.len(), self.params.dim)?;
+        check_ids_len(ids.len(), n)?;
+        self.ids.check_new(ids)?;
+        let rows = prepare::rows(&self.params, vectors)?;
+        self.engine.append(self.ids.len(), &rows)?;
+        self.ids.extend(ids);
+        Ok(())
+    }
+
+    pub fn params(&self) -> &Params {
+        &self.params
+    }
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.ids.len() == 0
+    }
+    pub fn ids(&self) -> &[u64] {
+        self.ids.as_slice()
+    }
+    pub fn memory_bytes(&self) -> usize {
+        self.engine.memory_bytes() + self.ids.memory_bytes()
+    }
+
+    fn check_search(&self, k: usize) -> Result<usize> {
+        if k == 0 {
+            return Err(Error::invalid("k must be at least 1, got 0"));
+        }
+        if self.is_empty() {
+            return Err(Error::new(Status::EmptyIndex, "search on an empty index"));
+        }
+        Ok(k.min(self.len()))
+    }
+
+    /// Number of hits a search for `k` returns: `min(k, len)`.
+    pub fn effective_k(&self, k: usize) -> Result<usize> {
+        self.check_search(k)
+    }
+
+    /// Searches one query, writing min(k, n) hits; returns the hit count.
+    pub fn search_into(&self, query: &[f32], k: usize, ids: &mut [u64], scores: &mut [f32]) -> Result<usize> {
+        let k = self.check_search(k)?;
+        if ids.len() < k || scores.len() < k {
+            return Err(Error::new(Status::BufferTooSmall, format!("result buffers hold {} hits, need {k}", ids.len().min(scores.len()))));
+        }
+        let q = prepare::query(&self.params, query)?;
+        self.search_prepared(&q, k, ids, scores)
+    }
+
+    fn search_prepared(&self, q: &[f32], k: usize, ids: &mut [u64], scores: &mut [f32]) -> Result<usize> {
+        let hits = self.engine.search(q, k)?;
+        let scale = self.params.score_scale();
+        for (i, (pos, score)) in hits.iter().enumerate() {
+            ids[i] = self.ids.id_at(*pos as usize);
+            scores[i] = score * scale;
+        }
+        Ok(hits.len())
+    }
+
+    /// Searches m queries (m × dim) in parallel; each writes min(k, n) hits
+    /// into its slot of `ids`/`scores` (m × that). `threads == 1` stays on the
+    /// calling thread. Returns the per-query hit count.
+    pub fn search_batch(&self, queries: &[f32], k: usize, threads: usize, ids: &mut [u64], scores: &mut [f32]) -> Result<usize> {
+        let k = self.check_search(k)?;
+        let m = prepare::row_count(queries.len(), self.params.dim)?;
+        if ids.len() < m * k || scores.len() < m * k {
+            return Err(Error::new(Status::BufferTooSmall, format!("result buffers hold {} hits, need {}", ids.len().min(scores.len()), m * k)));
+        }
+        let prepared = prepare::queries(&self.params, queries)?;
+        let d = self.params.stored_dim();
+        let one = |(q, (i, s)): (&[f32], (&mut [u64], &mut [f32]))| self.search_prepared(q, k, i, s).map(|_| ());
+        if threads == 1 {
+            let mut work = prepared.chunks_exact(d).zip(ids.chunks_exact_mut(k).zip(scores.chunks_exact_mut(k)));
+            return work.try_for_each(one).map(|_| k);
+        }
+        let mut all = || {
+            let work = prepared.par_chunks_exact(d).zip(ids.par_chunks_exact_mut(k).zip(scores.par_chunks_exact_mut(k)));
+            work.try_for_each(one)
+        };
+        match threads {
+            0 => all()?,
+            t => rayon::ThreadPoolBuilder::new()
+                .num_threads(t)
+                .build()
+                .map_err(|e| Error::invalid(format!("cannot start {t} threads: {e}")))?
+                .install(all)?,
+        }
+        Ok(k)
+    }
+
+    /// The stored vector of `id` (unit-normalised under cosine), without padding.
+    pub fn get(&self, id: u64) -> Result<Vec<f32>> {
+        let pos = self.ids.position(id).ok_or_else(|| Error::new(Status::NotFound, format!("id {id} is not in the index")))?;
+        let mut row = self.engine.row(pos).ok_or_else(|| self.no_originals())?;
+        row.truncate(self.params.dim);
+        Ok(row)
+    }
+
+    /// All stored vectors in insertion order (n × dim), without padding.
+    pub fn vectors(&self) -> Result<Vec<f32>> {
+        let rows = self.engine.rows().ok_or_else(|| self.no_originals())?;
+        let (d, sd) = (self.params.dim, self.params.stored_dim());
+        if d == sd {
+            return Ok(rows.as_flat().to_vec());
+        }
+        Ok(rows.as_flat().chunks_exact(sd).flat_map(|r| &r[..d]).copied().collect())
+    }
+
+    fn no_originals(&self) -> Error {
+        Error::invalid(format!("{} stores 1-bit codes only; original vectors are not kept", self.params.kind.name()))
+    }
+
+    /// Same parameters, ids and stored data.
+    pub fn equals(&self, other: &VectorIndex) -> bool {
+        self.params == other.params && self.ids.as_slice() == other.ids.as_slice() && self.engine.same_content(&other.engine)
+    }
+}
+
+fn check_ids_len(ids: usize, n: usize) -> Result<()> {
+    if ids != n {
+        return Err(Error::invalid(format!("got {ids} ids for {n} vectors")));
+    }
+    Ok(())
+}

@@ -1,0 +1,320 @@
+//! Index files. The body of every variant that keeps vectors is upstream's
+//! `rbpx0001` layout (32-byte header, then `{u32 id, dim × f32}` records), so
+//! upstream's `load_index` reads our `RabitqPlusIndex` files and we read its
+//! files. The codes-only variant uses the same header under magic `rbcx0001`
+//! with `{u32 id, f32 norm, words × u64}` records. A trailer that upstream
+//! never reads carries what its format lacks: variant, metric, logical dim,
+//! full u64 ids and a CRC-32 of the whole file.
+//!
+//! Header claims are checked against the real file length before anything is
+//! allocated, and writes go to a temporary file that is fsynced and renamed.
+
+use std::fs::{self, File};
+use std::io::{BufWriter, Write};
+use std::path::Path;
+
+use super::{codes, engine::Engine, ids::IdMap, Kind, Metric, Params, VectorIndex, MAX_DIM, MAX_RERANK_FACTOR};
+use crate::error::{Error, Result};
+
+const VECTORS_MAGIC: &[u8; 8] = b"rbpx0001";
+const CODES_MAGIC: &[u8; 8] = b"rbcx0001";
+const TAIL_MAGIC: &[u8; 8] = b"ruvxtail";
+const END_MAGIC: &[u8; 8] = b"ruvx-end";
+const HEADER_LEN: usize = 32;
+const TAIL_FIXED_LEN: usize = 40;
+const TAIL_END_LEN: usize = 24;
+const MAX_N: u64 = 100_000_000;
+
+pub fn save(idx: &VectorIndex, path: &Path) -> Result<()> {
+    write_atomic(path, |w| encode(idx, w))
+}
+
+pub fn load(path: &Path, expected: Option<Kind>) -> Result<VectorIndex> {
+    let bytes = fs::read(path).map_err(|e| Error::persist(format!("cannot read {}: {e}", path.display())))?;
+    decode(&bytes, expected).map_err(|e| Error::new(e.status, format!("{}: {}", path.display(), e.message)))
+}
+
+// ── writing ────────────────────────────────────────────────────────────────
+
+/// A writer that keeps a running CRC-32 of everything written through it.
+struct Checksummed<W: Write> {
+    inner: W,
+    crc: crc32fast::Hasher,
+}
+
+impl<W: Write> Checksummed<W> {
+    fn put(&mut self, bytes: &[u8]) -> Result<()> {
+        self.crc.update(bytes);
+        self.inner.write_all(bytes).map_err(|e| Error::io("write", e))
+    }
+}
+
+fn encode<W: Write>(idx: &VectorIndex, out: W) -> Result<()> {
+    let p = idx.params();
+    let mut w = Checksummed { inner: out, crc: crc32fast::Hasher::new() };
+    let codes = idx.engine.codes();
+    let magic = if codes.is_some() { CODES_MAGIC } else { VECTORS_MAGIC };
+    let n = idx.len();
+    w.put(magic)?;
+    w.put(&1u32.to_le_bytes())?;
+    w.put(&(p.stored_dim() as u32).to_le_bytes())?;
+    w.put(&p.seed.to_le_bytes())?;
+    w.put(&(p.rerank_factor as u32).to_le_bytes())?;
+    w.put(&(n as u32).to_le_bytes())?;
+    // Upstream's record id is u32: write the real ids when they all fit, else
+    // row positions (the trailer keeps the real ones either way).
+    let real_ids = idx.ids.fits_u32();
+    let record_id = |pos: usize| if real_ids { idx.ids.id_at(pos) as u32 } else { pos as u32 };
+    match codes {
+        Some((packed, norms, words)) => {
+            for (pos, (code, norm)) in packed.chunks_exact(words).zip(norms).enumerate() {
+                w.put(&record_id(pos).to_le_bytes())?;
+                w.put(&norm.to_le_bytes())?;
+                w.put(as_bytes_u64(code))?;
+            }
+        }
+        None => {
+            let rows = idx.engine.rows().expect("variants without codes keep rows");
+            for pos in 0..n {
+                w.put(&record_id(pos).to_le_bytes())?;
+                w.put(as_bytes_f32(rows.row(pos)))?;
+            }
+        }
+    }
+    let tail_len = (TAIL_FIXED_LEN + 8 * n + TAIL_END_LEN) as u64;
+    w.put(TAIL_MAGIC)?;
+    for v in [1u32, p.kind as u32, p.metric as u32, p.dim as u32, 0, 0] {
+        w.put(&v.to_le_bytes())?;
+    }
+    w.put(&(n as u64).to_le_bytes())?;
+    w.put(as_bytes_u64(idx.ids()))?;
+    let crc = w.crc.clone().finalize();
+    w.put(&crc.to_le_bytes())?;
+    w.put(&0u32.to_le_bytes())?;
+    w.put(&tail_len.to_le_bytes())?;
+    w.put(END_MAGIC)?;
+    w.inner.flush().map_err(|e| Error::io("write", e))
+}
+
+fn as_bytes_f32(v: &[f32]) -> &[u8] {
+    // SAFETY: f32 has no padding and any byte pattern is a valid u8; the
+    // format is little-endian and so are all supported targets.
+    unsafe { std::slice::from_raw_parts(v.as_ptr().cast(), v.len() * 4) }
+}
+
+fn as_bytes_u64(v: &[u64]) -> &[u8] {
+    // SAFETY: as above.
+    unsafe { std::slice::from_raw_parts(v.as_ptr().cast(), v.len() * 8) }
+}
+
+/// Writes `path` through a temporary sibling that is fsynced then renamed, so a
+/// crash or a failed write leaves any previous file intact.
+pub fn write_atomic(path: &Path, fill: impl FnOnce(&mut BufWriter<&File>) -> Result<()>) -> Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let name = path.file_name().ok_or_else(|| Error::invalid(format!("not a file path: {}", path.display())))?;
+    let tmp = dir.join(format!(".{}.tmp-{}-{}", name.to_string_lossy(), std::process::id(), unique()));
+    let result: Result<()> = (|| {
+        let file = File::create(&tmp).map_err(|e| Error::io(&format!("cannot create {}", tmp.display()), e))?;
+        let mut w = BufWriter::with_capacity(1 << 20, &file);
+        fill(&mut w)?;
+        w.flush().map_err(|e| Error::io("write", e))?;
+        drop(w);
+        file.sync_all().map_err(|e| Error::io("fsync", e))?;
+        fs::rename(&tmp, path).map_err(|e| Error::io(&format!("cannot rename onto {}", path.display()), e))?;
+        if let Ok(d) = File::open(dir) {
+            let _ = d.sync_all();
+        }
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result.map_err(|e| Error::persist(e.message))
+}
+
+fn unique() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+// ── reading ────────────────────────────────────────────────────────────────
+
+struct Header {
+    codes: bool,
+    dim: usize,
+    seed: u64,
+    rerank_factor: usize,
+    n: usize,
+}
+
+struct Tail {
+    kind: Kind,
+    metric: Metric,
+    dim: usize,
+    ids: Vec<u64>,
+}
+
+struct Reader<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> &'a [u8] {
+        let s = &self.bytes[self.at..self.at + n];
+        self.at += n;
+        s
+    }
+    fn u32(&mut self) -> u32 {
+        u32::from_le_bytes(self.take(4).try_into().unwrap())
+    }
+    fn u64(&mut self) -> u64 {
+        u64::from_le_bytes(self.take(8).try_into().unwrap())
+    }
+    fn f32(&mut self) -> f32 {
+        f32::from_le_bytes(self.take(4).try_into().unwrap())
+    }
+}
+
+pub fn decode(bytes: &[u8], expected: Option<Kind>) -> Result<VectorIndex> {
+    let (body, tail) = split_tail(bytes)?;
+    let header = parse_header(body)?;
+    let (kind, metric, dim, ids) = match tail {
+        Some(t) => (t.kind, t.metric, t.dim, Some(t.ids)),
+        None if header.codes => return Err(Error::persist("codes file without its trailer")),
+        None => (Kind::Plus, Metric::L2, header.dim, None),
+    };
+    if let Some(want) = expected {
+        if want != kind {
+            return Err(Error::persist(format!("file holds a {}, not a {}", kind.name(), want.name())));
+        }
+    }
+    if header.codes != (kind == Kind::Rabitq) {
+        return Err(Error::persist(format!("body layout does not match variant {}", kind.name())));
+    }
+    let pad_to_word = header.dim != dim;
+    let params = Params { kind, dim, seed: header.seed, rerank_factor: header.rerank_factor, metric, pad_to_word };
+    params.validate().map_err(|e| Error::persist(e.message))?;
+    if params.stored_dim() != header.dim {
+        return Err(Error::persist(format!("stored dim {} does not fit logical dim {dim}", header.dim)));
+    }
+    let mut r = Reader { bytes: body, at: HEADER_LEN };
+    let (record_ids, engine) = if header.codes { read_codes(&mut r, &header)? } else { read_vectors(&mut r, &header, &params)? };
+    let ids = ids.unwrap_or(record_ids);
+    let mut map = IdMap::default();
+    map.check_new(&ids).map_err(|e| Error::persist(e.message))?;
+    map.extend(&ids);
+    Ok(VectorIndex { params, ids: map, engine })
+}
+
+fn split_tail(bytes: &[u8]) -> Result<(&[u8], Option<Tail>)> {
+    if bytes.len() < HEADER_LEN + TAIL_FIXED_LEN + TAIL_END_LEN || !bytes.ends_with(END_MAGIC) {
+        return Ok((bytes, None));
+    }
+    let len = bytes.len();
+    let mut end = Reader { bytes, at: len - TAIL_END_LEN };
+    let crc = end.u32();
+    end.u32();
+    let tail_len = end.u64();
+    if tail_len < (TAIL_FIXED_LEN + TAIL_END_LEN) as u64 || tail_len > (len - HEADER_LEN) as u64 {
+        return Err(Error::persist(format!("corrupt trailer length {tail_len}")));
+    }
+    let actual = crc32fast::hash(&bytes[..len - TAIL_END_LEN]);
+    if actual != crc {
+        return Err(Error::persist(format!("checksum mismatch: stored {crc:08x}, computed {actual:08x} (file corrupted)")));
+    }
+    let start = len - tail_len as usize;
+    let mut r = Reader { bytes, at: start };
+    if r.take(8) != TAIL_MAGIC {
+        return Err(Error::persist("corrupt trailer: bad magic"));
+    }
+    let version = r.u32();
+    if version != 1 {
+        return Err(Error::persist(format!("unsupported trailer version {version}")));
+    }
+    let kind = Kind::from_u32(r.u32()).map_err(|e| Error::persist(e.message))?;
+    let metric = Metric::from_u32(r.u32()).map_err(|e| Error::persist(e.message))?;
+    let dim = r.u32() as usize;
+    r.u32();
+    r.u32();
+    let n = r.u64();
+    if n.checked_mul(8).and_then(|b| b.checked_add((TAIL_FIXED_LEN + TAIL_END_LEN) as u64)) != Some(tail_len) {
+        return Err(Error::persist(format!("corrupt trailer: {n} ids do not fit {tail_len} bytes")));
+    }
+    let ids = r.take(n as usize * 8).chunks_exact(8).map(|c| u64::from_le_bytes(c.try_into().unwrap())).collect();
+    Ok((&bytes[..start], Some(Tail { kind, metric, dim, ids })))
+}
+
+fn parse_header(body: &[u8]) -> Result<Header> {
+    if body.len() < HEADER_LEN {
+        return Err(Error::persist(format!("truncated: {} bytes is shorter than the {HEADER_LEN}-byte header", body.len())));
+    }
+    let mut r = Reader { bytes: body, at: 0 };
+    let magic = r.take(8);
+    let codes = match magic {
+        m if m == VECTORS_MAGIC => false,
+        m if m == CODES_MAGIC => true,
+        m => return Err(Error::persist(format!("not an index file: magic {:?}", String::from_utf8_lossy(m)))),
+    };
+    let version = r.u32();
+    if version > 1 {
+        return Err(Error::persist(format!("unsupported version {version} (max 1)")));
+    }
+    let dim = r.u32() as usize;
+    let seed = r.u64();
+    let rerank_factor = r.u32() as usize;
+    let n = r.u32() as u64;
+    if dim == 0 || dim > MAX_DIM {
+        return Err(Error::persist(format!("dim {dim} out of range (1..={MAX_DIM})")));
+    }
+    if rerank_factor > MAX_RERANK_FACTOR {
+        return Err(Error::persist(format!("rerank_factor {rerank_factor} exceeds {MAX_RERANK_FACTOR}")));
+    }
+    if n > MAX_N {
+        return Err(Error::persist(format!("n {n} exceeds {MAX_N}")));
+    }
+    let record = if codes { 8 + dim.div_ceil(64) * 8 } else { 4 + dim * 4 } as u64;
+    let want = HEADER_LEN as u64 + n * record;
+    if body.len() as u64 != want {
+        let what = if (body.len() as u64) < want { "truncated" } else { "unexpected trailing bytes" };
+        return Err(Error::persist(format!("{what}: header declares n={n}, dim={dim} ({want} bytes), file body has {}", body.len())));
+    }
+    Ok(Header { codes, dim, seed, rerank_factor: rerank_factor.max(1), n: n as usize })
+}
+
+fn read_vectors(r: &mut Reader, h: &Header, p: &Params) -> Result<(Vec<u64>, Engine)> {
+    let mut ids = Vec::with_capacity(h.n);
+    let mut rows = Vec::with_capacity(h.n * h.dim);
+    for pos in 0..h.n {
+        ids.push(r.u32() as u64);
+        for j in 0..h.dim {
+            let x = r.f32();
+            if !x.is_finite() {
+                return Err(Error::persist(format!("record {pos} has a non-finite value at component {j}")));
+            }
+            rows.push(x);
+        }
+    }
+    Ok((ids, Engine::build(p, rows)?))
+}
+
+fn read_codes(r: &mut Reader, h: &Header) -> Result<(Vec<u64>, Engine)> {
+    let words = h.dim.div_ceil(64);
+    let mut ids = Vec::with_capacity(h.n);
+    let mut norms = Vec::with_capacity(h.n);
+    let mut packed = Vec::with_capacity(h.n * words);
+    for pos in 0..h.n {
+        ids.push(r.u32() as u64);
+        let norm = r.f32();
+        if !norm.is_finite() || norm < 0.0 {
+            return Err(Error::persist(format!("record {pos} has an invalid norm {norm}")));
+        }
+        norms.push(norm);
+        packed.extend((0..words).map(|_| r.u64()));
+    }
+    Ok((ids, Engine::Rabitq(codes::rebuild(h.dim, h.seed, &packed, &norms)?)))
+}

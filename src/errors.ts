@@ -1,0 +1,66 @@
+/**
+ * The error hierarchy. Every error thrown by this library is a
+ * {@link RuVectorError} with a stable `code`; subclasses group them by area.
+ */
+
+/** Root of every error this library throws. `code` is stable across versions. */
+export class RuVectorError extends Error {
+  /** Stable, machine-readable error code, e.g. `"DIMENSION_MISMATCH"`. */
+  readonly code: string;
+  constructor(code: string, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** The native library could not be found, loaded, or does not match this package. */
+export class NativeLibraryError extends RuVectorError {
+  constructor(message: string, options?: ErrorOptions) {
+    super("NATIVE_LIBRARY", message, options);
+  }
+}
+
+/** A method was called on an object after `close()`. */
+export class ClosedError extends RuVectorError {
+  constructor(what: string) {
+    super("CLOSED", `${what} is closed`);
+  }
+}
+
+/** Errors raised by vector indexes. */
+export class IndexError extends RuVectorError {}
+
+/** A vector or query has the wrong number of dimensions. */
+export class DimensionMismatch extends IndexError {
+  /** The index's dimension. */
+  readonly expected: number;
+  /** The dimension that was passed. */
+  readonly actual: number;
+  constructor(expected: number, actual: number, message?: string) {
+    super("DIMENSION_MISMATCH", message ?? `dimension mismatch: expected ${expected}, got ${actual}`);
+    this.expected = expected;
+    this.actual = actual;
+  }
+}
+
+/** A search ran on an index holding no vectors. */
+export class EmptyIndex extends IndexError {
+  constructor(message = "search on an empty index") {
+    super("EMPTY_INDEX", message);
+  }
+}
+
+/** An index file could not be written or read: truncated, corrupted, foreign or unreadable. */
+export class PersistError extends IndexError {
+  constructor(message: string, options?: ErrorOptions) {
+    super("PERSIST", message, options);
+  }
+}
+
+/** An argument is invalid: wrong type, out of range, non-finite, duplicate id, … */
+export class InvalidArgument extends IndexError {
+  constructor(message: string) {
+    super("INVALID_ARGUMENT", message);
+  }
+}
