@@ -3,7 +3,7 @@
  * version, and turns status codes into typed errors.
  */
 import { dlopen, FFIType, suffix, type Pointer } from "bun:ffi";
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { version } from "./version.ts";
 import {
@@ -32,10 +32,10 @@ const symbols = {
   ruv_index_build: { args: [u32, u32, u64, u32, u32, u32, ptr, u64, ptr, u64, ptr], returns: i32 },
   ruv_index_build_async: { args: [u32, u32, u64, u32, u32, u32, ptr, u64, ptr, u64, ptr], returns: i32 },
   ruv_index_add: { args: [ptr, ptr, u64, ptr, u64], returns: i32 },
-  ruv_index_search: { args: [ptr, ptr, u64, u32, ptr, ptr, u64, ptr], returns: i32 },
-  ruv_index_search_async: { args: [ptr, ptr, u64, u32, ptr], returns: i32 },
-  ruv_index_search_batch: { args: [ptr, ptr, u64, u32, u32, ptr, ptr, u64, ptr], returns: i32 },
-  ruv_index_search_batch_async: { args: [ptr, ptr, u64, u32, u32, ptr], returns: i32 },
+  ruv_index_search: { args: [ptr, ptr, u64, u32, u32, ptr, ptr, u64, ptr], returns: i32 },
+  ruv_index_search_async: { args: [ptr, ptr, u64, u32, u32, ptr], returns: i32 },
+  ruv_index_search_batch: { args: [ptr, ptr, u64, u32, u32, u32, ptr, ptr, u64, ptr], returns: i32 },
+  ruv_index_search_batch_async: { args: [ptr, ptr, u64, u32, u32, u32, ptr], returns: i32 },
   ruv_index_info: { args: [ptr, ptr], returns: i32 },
   ruv_index_get: { args: [ptr, u64, ptr, u64], returns: i32 },
   ruv_index_ids: { args: [ptr, ptr, u64], returns: i32 },
@@ -102,22 +102,37 @@ function platformPackageLibrary(key: string): string | undefined {
   return undefined;
 }
 
-function localBuildLibrary(): string | undefined {
-  const root = join(dirname(import.meta.dir), "libruvector", "target");
+function localBuildLibrary(key: string): string | undefined {
+  const root = dirname(import.meta.dir);
   const name = `libruvector.${suffix}`;
-  const candidates = [join(root, "release", name), join(root, "x86_64-unknown-linux-gnu", "release", name)];
-  return candidates.find((p) => existsSync(p));
+  const candidates = [
+    join(root, "npm", `bun-${key}`, name),
+    join(root, "libruvector", "target", "release", name),
+    join(root, "libruvector", "target", "x86_64-unknown-linux-gnu", "release", name),
+  ].filter((p) => existsSync(p));
+  // Several local builds can coexist; the newest is the one just built.
+  return candidates.sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0];
 }
 
-/** Where the native library is loaded from, in resolution order. */
-export function resolveLibraryPath(env: Record<string, string | undefined> = process.env): string {
-  const override = env.RUVECTOR_LIB;
+/** Where to look for the native library. */
+export interface ResolveOptions {
+  env?: Record<string, string | undefined>;
+  platform?: string;
+  arch?: string;
+}
+
+/**
+ * Where the native library is loaded from, in resolution order: `RUVECTOR_LIB`,
+ * the per-platform package `@ruvector/bun-<os>-<arch>[-<libc>]`, a local build.
+ */
+export function resolveLibraryPath(options: ResolveOptions = {}): string {
+  const override = (options.env ?? process.env).RUVECTOR_LIB;
   if (override) {
     if (!existsSync(override)) throw new NativeLibraryError(`RUVECTOR_LIB points to ${override}, which does not exist`);
     return override;
   }
-  const key = platformKey();
-  const found = platformPackageLibrary(key) ?? localBuildLibrary();
+  const key = platformKey(options.platform, options.arch);
+  const found = platformPackageLibrary(key) ?? localBuildLibrary(key);
   if (found) return found;
   if (!(SUPPORTED_PLATFORMS as readonly string[]).includes(key)) {
     throw new NativeLibraryError(

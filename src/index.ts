@@ -27,5 +27,7 @@ export {
   type IndexOptions,
   type BuildOptions,
   type SearchHit,
+  type SearchOptions,
   type BatchOptions,
 } from "./indexes.ts";
+export { recommend, type Recommendation, type RecommendOptions } from "./recommend.ts";

@@ -39,8 +39,14 @@ export interface SearchHit {
   score: number;
 }
 
+/** Per-search options. */
+export interface SearchOptions {
+  /** Override the index's rerank factor for this search (RabitqPlusIndex only; 1..1024). */
+  rerankFactor?: number;
+}
+
 /** Options of batch searches. */
-export interface BatchOptions {
+export interface BatchOptions extends SearchOptions {
   /** Worker threads: 0 (default) = all cores, 1 = the calling thread only. */
   threads?: number;
 }
@@ -102,18 +108,22 @@ function nativeParams(kind: KindValue, o: IndexOptions, defaultRerank: number): 
   return { kind, dim: o.dim, seed: BigInt(seed), rerankFactor, metric, padToWord: o.padToWord === false ? 0 : 1 };
 }
 
-function checkVectors(vectors: unknown, dim: number, what: string): asserts vectors is Float32Array {
+function checkFloat32(vectors: unknown, what: string): asserts vectors is Float32Array {
   if (!(vectors instanceof Float32Array)) {
     const got = vectors === null ? "null" : ((vectors as object)?.constructor?.name ?? typeof vectors);
     throw new InvalidArgument(`${what} must be a Float32Array, got ${got}`);
   }
+}
+
+function checkVectors(vectors: unknown, dim: number, what: string): asserts vectors is Float32Array {
+  checkFloat32(vectors, what);
   if (vectors.length % dim !== 0) {
     throw new InvalidArgument(`${what} length ${vectors.length} is not a multiple of dim ${dim}`);
   }
 }
 
 function checkQuery(query: unknown, dim: number): asserts query is Float32Array {
-  checkVectors(query, dim, "query");
+  checkFloat32(query, "query");
   if (query.length !== dim) throw new DimensionMismatch(dim, query.length);
 }
 
@@ -129,6 +139,13 @@ function checkThreads(threads: unknown): number {
     throw new InvalidArgument(`threads must be an integer in 0..1024, got ${threads}`);
   }
   return t;
+}
+
+function searchRerank(options: SearchOptions): number {
+  const rf = options.rerankFactor;
+  if (rf === undefined) return 0;
+  if (!isPositiveInt(rf, 1024)) throw new InvalidArgument(`rerankFactor must be an integer in 1..1024, got ${rf}`);
+  return rf;
 }
 
 function checkId(id: unknown): asserts id is number {
@@ -318,10 +335,11 @@ export abstract class VectorIndex implements Disposable {
   }
 
   /** The k nearest vectors to `query`, best first. Returns min(k, length) hits. */
-  search(query: Float32Array, k: number): SearchHit[] {
+  search(query: Float32Array, k: number, options: SearchOptions = {}): SearchHit[] {
     const handle = this.#handle.ptr;
     checkQuery(query, this.dim);
     checkK(k);
+    const rf = searchRerank(options);
     const cap = Math.min(k, this.#length);
     if (this.#ids.length < cap) {
       this.#ids = new BigUint64Array(cap);
@@ -329,7 +347,7 @@ export abstract class VectorIndex implements Disposable {
     }
     const ids = this.#ids;
     const scores = this.#scores;
-    check(lib().ruv_index_search(handle, query, query.length, k, ids, scores, cap, this.#count));
+    check(lib().ruv_index_search(handle, query, query.length, k, rf, ids, scores, cap, this.#count));
     const n = Number(this.#count[0]);
     const hits = new Array<SearchHit>(n);
     for (let i = 0; i < n; i++) hits[i] = { id: Number(ids[i]), score: scores[i]! };
@@ -337,13 +355,14 @@ export abstract class VectorIndex implements Disposable {
   }
 
   /** `search` off the JS thread. */
-  searchAsync(query: Float32Array, k: number): Promise<SearchHit[]> {
+  searchAsync(query: Float32Array, k: number, options: SearchOptions = {}): Promise<SearchHit[]> {
     const handle = this.#handle.ptr;
     checkQuery(query, this.dim);
     checkK(k);
+    const rf = searchRerank(options);
     const sym = lib();
     return runJob(
-      (job) => sym.ruv_index_search_async(handle, query, query.length, k, job),
+      (job) => sym.ruv_index_search_async(handle, query, query.length, k, rf, job),
       (job) => {
         const { ids, scores } = takeHits(job, Math.min(k, this.#length));
         return Array.from(ids, (id, i) => ({ id, score: scores[i]! }));
@@ -357,11 +376,12 @@ export abstract class VectorIndex implements Disposable {
     checkVectors(queries, this.dim, "queries");
     checkK(k);
     const threads = checkThreads(options.threads);
+    const rf = searchRerank(options);
     const m = queries.length / this.dim;
     const kEff = Math.min(k, this.#length);
     const ids = new BigUint64Array(m * kEff);
     const scores = new Float32Array(m * kEff);
-    check(lib().ruv_index_search_batch(handle, queries, queries.length, k, threads, ids, scores, ids.length, this.#count));
+    check(lib().ruv_index_search_batch(handle, queries, queries.length, k, rf, threads, ids, scores, ids.length, this.#count));
     return new BatchResult(m, kEff, Float64Array.from(ids, Number), scores);
   }
 
@@ -371,11 +391,12 @@ export abstract class VectorIndex implements Disposable {
     checkVectors(queries, this.dim, "queries");
     checkK(k);
     const threads = checkThreads(options.threads);
+    const rf = searchRerank(options);
     const m = queries.length / this.dim;
     const kEff = Math.min(k, this.#length);
     const sym = lib();
     return runJob(
-      (job) => sym.ruv_index_search_batch_async(handle, queries, queries.length, k, threads, job),
+      (job) => sym.ruv_index_search_batch_async(handle, queries, queries.length, k, rf, threads, job),
       (job) => {
         const { ids, scores } = takeHits(job, m * kEff);
         return new BatchResult(m, kEff, ids, scores);

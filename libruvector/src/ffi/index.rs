@@ -46,6 +46,10 @@ unsafe fn path(ptr: *const u8, len: u64) -> Result<PathBuf> {
     Ok(PathBuf::from(OsStr::from_bytes(bytes)))
 }
 
+fn rerank(rerank_factor: u32) -> Option<usize> {
+    (rerank_factor != 0).then_some(rerank_factor as usize)
+}
+
 fn kind_filter(kind: u32) -> Result<Option<Kind>> {
     if kind == u32::MAX {
         Ok(None)
@@ -117,18 +121,19 @@ pub unsafe extern "C" fn ruv_index_add(idx: *const RuvIndex, vectors: *const f32
     })
 }
 
-/// Searches one query; writes min(k, n) hits and their count.
+/// Searches one query; writes min(k, n) hits and their count. `rerank_factor`
+/// overrides the index's for this call (0 = keep; RabitqPlusIndex only).
 ///
 /// # Safety
 /// `idx` a live handle; `query` valid for `len`; outputs valid for `cap` entries.
 #[no_mangle]
 pub unsafe extern "C" fn ruv_index_search(
-    idx: *const RuvIndex, query: *const f32, len: u64, k: u32,
+    idx: *const RuvIndex, query: *const f32, len: u64, k: u32, rerank_factor: u32,
     out_ids: *mut u64, out_scores: *mut f32, cap: u64, out_count: *mut u64,
 ) -> i32 {
     guard(|| {
         let r = handle(idx, "index")?.read();
-        let n = r.search_into(slice(query, len, "query")?, k as usize, slice_mut(out_ids, cap, "out_ids")?, slice_mut(out_scores, cap, "out_scores")?)?;
+        let n = r.search_into(slice(query, len, "query")?, k as usize, rerank(rerank_factor), slice_mut(out_ids, cap, "out_ids")?, slice_mut(out_scores, cap, "out_scores")?)?;
         write_out(out_count, n as u64, "out_count")
     })
 }
@@ -138,7 +143,7 @@ pub unsafe extern "C" fn ruv_index_search(
 /// # Safety
 /// `idx` a live handle; `query` valid for `len`; `out_job` for one pointer write.
 #[no_mangle]
-pub unsafe extern "C" fn ruv_index_search_async(idx: *const RuvIndex, query: *const f32, len: u64, k: u32, out_job: *mut *const Job) -> i32 {
+pub unsafe extern "C" fn ruv_index_search_async(idx: *const RuvIndex, query: *const f32, len: u64, k: u32, rerank_factor: u32, out_job: *mut *const Job) -> i32 {
     guard(|| {
         let shared = Arc::clone(&handle(idx, "index")?.0);
         let query = slice(query, len, "query")?.to_vec();
@@ -146,7 +151,7 @@ pub unsafe extern "C" fn ruv_index_search_async(idx: *const RuvIndex, query: *co
             let r = shared.read().unwrap_or_else(|p| p.into_inner());
             let k = r.effective_k(k as usize)?;
             let (mut ids, mut scores) = (vec![0u64; k], vec![0f32; k]);
-            let n = r.search_into(&query, k, &mut ids, &mut scores)?;
+            let n = r.search_into(&query, k, rerank(rerank_factor), &mut ids, &mut scores)?;
             ids.truncate(n);
             scores.truncate(n);
             Ok(Output::Hits { ids, scores })
@@ -162,12 +167,12 @@ pub unsafe extern "C" fn ruv_index_search_async(idx: *const RuvIndex, query: *co
 /// `idx` a live handle; buffers valid for their lengths.
 #[no_mangle]
 pub unsafe extern "C" fn ruv_index_search_batch(
-    idx: *const RuvIndex, queries: *const f32, len: u64, k: u32, threads: u32,
+    idx: *const RuvIndex, queries: *const f32, len: u64, k: u32, rerank_factor: u32, threads: u32,
     out_ids: *mut u64, out_scores: *mut f32, cap: u64, out_k: *mut u64,
 ) -> i32 {
     guard(|| {
         let r = handle(idx, "index")?.read();
-        let kk = r.search_batch(slice(queries, len, "queries")?, k as usize, threads as usize, slice_mut(out_ids, cap, "out_ids")?, slice_mut(out_scores, cap, "out_scores")?)?;
+        let kk = r.search_batch(slice(queries, len, "queries")?, k as usize, rerank(rerank_factor), threads as usize, slice_mut(out_ids, cap, "out_ids")?, slice_mut(out_scores, cap, "out_scores")?)?;
         write_out(out_k, kk as u64, "out_k")
     })
 }
@@ -177,7 +182,9 @@ pub unsafe extern "C" fn ruv_index_search_batch(
 /// # Safety
 /// `idx` a live handle; `queries` valid for `len`; `out_job` for one pointer write.
 #[no_mangle]
-pub unsafe extern "C" fn ruv_index_search_batch_async(idx: *const RuvIndex, queries: *const f32, len: u64, k: u32, threads: u32, out_job: *mut *const Job) -> i32 {
+pub unsafe extern "C" fn ruv_index_search_batch_async(
+    idx: *const RuvIndex, queries: *const f32, len: u64, k: u32, rerank_factor: u32, threads: u32, out_job: *mut *const Job,
+) -> i32 {
     guard(|| {
         let shared = Arc::clone(&handle(idx, "index")?.0);
         let queries = slice(queries, len, "queries")?.to_vec();
@@ -186,7 +193,7 @@ pub unsafe extern "C" fn ruv_index_search_batch_async(idx: *const RuvIndex, quer
             let k = r.effective_k(k as usize)?;
             let m = queries.len() / r.params().dim.max(1);
             let (mut ids, mut scores) = (vec![0u64; m * k], vec![0f32; m * k]);
-            r.search_batch(&queries, k, threads as usize, &mut ids, &mut scores)?;
+            r.search_batch(&queries, k, rerank(rerank_factor), threads as usize, &mut ids, &mut scores)?;
             Ok(Output::Hits { ids, scores })
         })?;
         job_out(job, out_job)

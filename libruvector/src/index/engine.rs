@@ -68,13 +68,16 @@ impl Engine {
         }
     }
 
-    /// Top-k (position, squared L2) pairs, best first. `k` is at least 1.
-    pub fn search(&self, query: &[f32], k: usize) -> Result<Vec<(u32, f32)>> {
-        let hits = match self {
-            Engine::Flat(r) => return Ok(r.scan(query, k)),
-            Engine::Rabitq(i) => i.search(query, k)?,
-            Engine::Plus(i) => i.search(query, k)?,
-            Engine::Asym(i, _) => i.search(query, k)?,
+    /// Top-k (position, squared L2) pairs, best first. `k` is at least 1;
+    /// `rerank` overrides the rerank factor for this call (Plus only).
+    pub fn search(&self, query: &[f32], k: usize, rerank: Option<usize>) -> Result<Vec<(u32, f32)>> {
+        let hits = match (self, rerank) {
+            (Engine::Flat(r), None) => return Ok(r.scan(query, k)),
+            (Engine::Rabitq(i), None) => i.search(query, k)?,
+            (Engine::Plus(i), None) => i.search(query, k)?,
+            (Engine::Plus(i), Some(rf)) => i.search_with_rerank(query, k, rf)?,
+            (Engine::Asym(i, _), None) => i.search(query, k)?,
+            (_, Some(_)) => return Err(Error::invalid("a per-search rerankFactor is supported by RabitqPlusIndex only")),
         };
         Ok(hits.into_iter().map(|h| (h.id as u32, h.score)).collect())
     }

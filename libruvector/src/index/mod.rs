@@ -169,7 +169,12 @@ impl VectorIndex {
         self.engine.memory_bytes() + self.ids.memory_bytes()
     }
 
-    fn check_search(&self, k: usize) -> Result<usize> {
+    fn check_search(&self, k: usize, rerank: Option<usize>) -> Result<usize> {
+        if let Some(rf) = rerank {
+            if rf == 0 || rf > MAX_RERANK_FACTOR {
+                return Err(Error::invalid(format!("rerankFactor {rf} out of range (1..={MAX_RERANK_FACTOR})")));
+            }
+        }
         if k == 0 {
             return Err(Error::invalid("k must be at least 1, got 0"));
         }
@@ -181,21 +186,22 @@ impl VectorIndex {
 
     /// Number of hits a search for `k` returns: `min(k, len)`.
     pub fn effective_k(&self, k: usize) -> Result<usize> {
-        self.check_search(k)
+        self.check_search(k, None)
     }
 
     /// Searches one query, writing min(k, n) hits; returns the hit count.
-    pub fn search_into(&self, query: &[f32], k: usize, ids: &mut [u64], scores: &mut [f32]) -> Result<usize> {
-        let k = self.check_search(k)?;
+    /// `rerank` overrides the rerank factor for this call.
+    pub fn search_into(&self, query: &[f32], k: usize, rerank: Option<usize>, ids: &mut [u64], scores: &mut [f32]) -> Result<usize> {
+        let k = self.check_search(k, rerank)?;
         if ids.len() < k || scores.len() < k {
             return Err(Error::new(Status::BufferTooSmall, format!("result buffers hold {} hits, need {k}", ids.len().min(scores.len()))));
         }
         let q = prepare::query(&self.params, query)?;
-        self.search_prepared(&q, k, ids, scores)
+        self.search_prepared(&q, k, rerank, ids, scores)
     }
 
-    fn search_prepared(&self, q: &[f32], k: usize, ids: &mut [u64], scores: &mut [f32]) -> Result<usize> {
-        let hits = self.engine.search(q, k)?;
+    fn search_prepared(&self, q: &[f32], k: usize, rerank: Option<usize>, ids: &mut [u64], scores: &mut [f32]) -> Result<usize> {
+        let hits = self.engine.search(q, k, rerank)?;
         let scale = self.params.score_scale();
         for (i, (pos, score)) in hits.iter().enumerate() {
             ids[i] = self.ids.id_at(*pos as usize);
@@ -207,15 +213,15 @@ impl VectorIndex {
     /// Searches m queries (m × dim) in parallel; each writes min(k, n) hits
     /// into its slot of `ids`/`scores` (m × that). `threads == 1` stays on the
     /// calling thread. Returns the per-query hit count.
-    pub fn search_batch(&self, queries: &[f32], k: usize, threads: usize, ids: &mut [u64], scores: &mut [f32]) -> Result<usize> {
-        let k = self.check_search(k)?;
+    pub fn search_batch(&self, queries: &[f32], k: usize, rerank: Option<usize>, threads: usize, ids: &mut [u64], scores: &mut [f32]) -> Result<usize> {
+        let k = self.check_search(k, rerank)?;
         let m = prepare::row_count(queries.len(), self.params.dim)?;
         if ids.len() < m * k || scores.len() < m * k {
             return Err(Error::new(Status::BufferTooSmall, format!("result buffers hold {} hits, need {}", ids.len().min(scores.len()), m * k)));
         }
         let prepared = prepare::queries(&self.params, queries)?;
         let d = self.params.stored_dim();
-        let one = |(q, (i, s)): (&[f32], (&mut [u64], &mut [f32]))| self.search_prepared(q, k, i, s).map(|_| ());
+        let one = |(q, (i, s)): (&[f32], (&mut [u64], &mut [f32]))| self.search_prepared(q, k, rerank, i, s).map(|_| ());
         if threads == 1 {
             let mut work = prepared.chunks_exact(d).zip(ids.chunks_exact_mut(k).zip(scores.chunks_exact_mut(k)));
             return work.try_for_each(one).map(|_| k);
