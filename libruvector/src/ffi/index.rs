@@ -34,8 +34,7 @@ fn params(kind: u32, dim: u32, seed: u64, rerank_factor: u32, metric: u32, pad_t
         metric: Metric::from_u32(metric)?,
         pad_to_word: pad_to_word != 0,
     };
-    p.validate()?;
-    Ok(p)
+    p.normalized()
 }
 
 unsafe fn path(ptr: *const u8, len: u64) -> Result<PathBuf> {

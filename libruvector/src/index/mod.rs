@@ -90,6 +90,14 @@ impl Params {
         Ok(())
     }
 
+    /// Validated parameters with `pad_to_word` set only where it changes the
+    /// stored width, so equal indexes have equal parameters.
+    pub fn normalized(mut self) -> Result<Self> {
+        self.validate()?;
+        self.pad_to_word = self.stored_dim() != self.dim;
+        Ok(self)
+    }
+
     /// Width of the rows the engine stores.
     pub fn stored_dim(&self) -> usize {
         if self.pad_to_word && self.kind != Kind::Flat {
@@ -116,14 +124,14 @@ pub struct VectorIndex {
 
 impl VectorIndex {
     pub fn new(params: Params) -> Result<Self> {
-        params.validate()?;
+        let params = params.normalized()?;
         Ok(Self { params, ids: IdMap::default(), engine: Engine::new(&params) })
     }
 
     /// Builds an index over `vectors` (n × dim, row-major) with the given ids
     /// (or 0..n when `ids` is `None`). Rows are encoded in parallel.
     pub fn build(params: Params, vectors: &[f32], ids: Option<&[u64]>) -> Result<Self> {
-        params.validate()?;
+        let params = params.normalized()?;
         let n = prepare::row_count(vectors.len(), params.dim)?;
         let default_ids: Vec<u64>;
         let ids = match ids {

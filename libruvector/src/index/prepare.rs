@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 
 /// Rows in a flat buffer of `len` floats, or an error naming both numbers.
 pub fn row_count(len: usize, dim: usize) -> Result<usize> {
-    if len % dim != 0 {
+    if !len.is_multiple_of(dim) {
         return Err(Error::invalid(format!(
             "vector data length {len} is not a multiple of dim {dim}"
         )));

@@ -28,10 +28,6 @@ impl Rows {
         self.dim
     }
 
-    pub fn len(&self) -> usize {
-        self.data.len() / self.dim
-    }
-
     pub fn row(&self, pos: usize) -> &[f32] {
         &self.data[pos * self.dim..(pos + 1) * self.dim]
     }
