@@ -1,0 +1,228 @@
+/**
+ * `A2aClient`: verified discovery, then tasks in either dialect.
+ * @module
+ */
+import { A2aError, TransportError } from "../errors.ts";
+import { CardCache, fetchCard, parseCard } from "./card.ts";
+import { TaskDeadline } from "./deadline.ts";
+import type { HttpSettings } from "./http.ts";
+import type { TrustedKeys } from "./keys.ts";
+import { checkPolicy, mergePolicies, validatePolicy, type GlobalBudget } from "./policy.ts";
+import type { RpcChannel } from "./rpc.ts";
+import { trackTask } from "./stream.ts";
+import { A2aTransport } from "./transport-a2a.ts";
+import { RvAgentTransport } from "./transport-rvagent.ts";
+import type { SendParams, Transport } from "./transport.ts";
+import type { AgentCardView, Dialect, Task, TaskPolicy, TaskRequest, TaskUpdate } from "./types.ts";
+import { verifyCard } from "./verify.ts";
+
+/** Options of {@link A2aClient.connect}. */
+export interface ConnectOptions {
+  /** Keys trusted to sign cards, by JWS `kid` or rvAgent agent id. */
+  trustedKeys?: TrustedKeys;
+  /** Verify the card's signature (default). `false` accepts unsigned and unverifiable cards. */
+  verify?: boolean;
+  /** Exact `jku` URLs whose JWKS may be fetched for unknown kids; no other `jku` is fetched. */
+  jkuAllowList?: readonly string[];
+  /** Which dialect to speak; `"auto"` (default) tries A2A 1.0, then rvAgent. */
+  dialect?: Dialect | "auto";
+  /** The `fetch` to use (default: the global one). */
+  fetch?: typeof fetch;
+  /** Aborts discovery. */
+  signal?: AbortSignal;
+  /** Deadline of one request, response included; streams: until headers. Default 30 000. */
+  timeoutMs?: number;
+  /** Longest silence on a stream before it counts as dropped. Default 60 000. */
+  streamIdleTimeoutMs?: number;
+  /** Largest SSE event accepted. Default 1 MiB. */
+  maxEventBytes?: number;
+  /** Largest non-streaming response accepted. Default 8 MiB. */
+  maxResponseBytes?: number;
+  /** Consecutive resubscriptions without news before a stream fails. Default 5. */
+  maxReconnects?: number;
+  /**
+   * Retries of a send that failed in transit (peer down, HTTP 5xx). Default 0. A retry
+   * reuses the request's idempotency key, so a peer that deduplicates runs the task once.
+   */
+  sendRetries?: number;
+  /** Default policy of every task; a request's own policy can only tighten it. */
+  policy?: TaskPolicy;
+  /** Shared budget charged before each send. */
+  budget?: GlobalBudget;
+  /** Card cache for ETag revalidation; `null` disables it. Default: one shared per process. */
+  cardCache?: CardCache | null;
+  /** Extra headers on every request (e.g. authorization). */
+  headers?: Record<string, string>;
+}
+
+/** Per-call options. */
+export interface CallOptions {
+  signal?: AbortSignal;
+}
+
+const DEFAULTS = {
+  timeoutMs: 30_000,
+  streamIdleTimeoutMs: 60_000,
+  maxEventBytes: 1024 * 1024,
+  maxResponseBytes: 8 * 1024 * 1024,
+  maxReconnects: 5,
+  sendRetries: 0,
+};
+
+const sharedCardCache = new CardCache();
+const MAX_TRACKED_DEADLINES = 10_000;
+
+/** A connection to one agent whose card has been fetched, validated and (by default) verified. */
+export class A2aClient {
+  /** The agent's base URL, as given to {@link A2aClient.connect}. */
+  readonly url: string;
+  /** The agent's card. */
+  readonly card: AgentCardView;
+  readonly #transport: Transport;
+  readonly #policy: TaskPolicy;
+  readonly #budget: GlobalBudget | undefined;
+  readonly #sendRetries: number;
+  readonly #maxReconnects: number;
+  readonly #started = new Map<string, { at: number; maxDurationMs: number }>();
+
+  private constructor(url: string, card: AgentCardView, transport: Transport, options: ConnectOptions) {
+    this.url = url;
+    this.card = card;
+    this.#transport = transport;
+    this.#policy = options.policy ?? {};
+    this.#budget = options.budget;
+    this.#sendRetries = options.sendRetries ?? DEFAULTS.sendRetries;
+    this.#maxReconnects = options.maxReconnects ?? DEFAULTS.maxReconnects;
+  }
+
+  /**
+   * Discovers the agent at `url`: fetches its card (revalidating a cached one by ETag),
+   * validates it, and verifies its signature against `trustedKeys` unless `verify: false`.
+   * Throws `CardSignatureInvalid` for unsigned, tampered or untrusted cards and
+   * `TransportError` when the agent cannot be reached.
+   */
+  static async connect(url: string, options: ConnectOptions = {}): Promise<A2aClient> {
+    validatePolicy(options.policy ?? {});
+    const http: HttpSettings = {
+      fetch: options.fetch ?? fetch,
+      timeoutMs: options.timeoutMs ?? DEFAULTS.timeoutMs,
+      maxResponseBytes: options.maxResponseBytes ?? DEFAULTS.maxResponseBytes,
+      headers: options.headers ?? {},
+    };
+    const cache = options.cardCache === null ? undefined : (options.cardCache ?? sharedCardCache);
+    const fetched = await fetchCard(url, options.dialect ?? "auto", http, cache, options.signal);
+    const verified = options.verify === false
+      ? undefined
+      : await verifyCard(fetched, { trustedKeys: options.trustedKeys ?? {}, jkuAllowList: options.jkuAllowList ?? [], http, signal: options.signal });
+    const parsed = parseCard(fetched, url);
+    const card: AgentCardView = { ...parsed.view, agentId: verified?.agentId, signature: verified?.signature };
+    const channel: RpcChannel = {
+      dialect: fetched.dialect,
+      endpoint: parsed.endpoint,
+      http,
+      maxEventBytes: options.maxEventBytes ?? DEFAULTS.maxEventBytes,
+      streamIdleTimeoutMs: options.streamIdleTimeoutMs ?? DEFAULTS.streamIdleTimeoutMs,
+    };
+    const transport = fetched.dialect === "a2a" ? new A2aTransport(channel) : new RvAgentTransport(channel);
+    return new A2aClient(url, card, transport, options);
+  }
+
+  /** The dialect the agent speaks. */
+  get dialect(): Dialect {
+    return this.#transport.dialect;
+  }
+
+  /**
+   * Starts a task. Policy and budget are checked first (`PolicyViolation`,
+   * `BudgetExceeded`, no request made). A2A 1.0 peers answer at once with the new task;
+   * rvAgent peers answer when it has finished, within `policy.maxDurationMs` or the task
+   * is canceled and `PolicyViolation` thrown.
+   */
+  async sendTask(request: TaskRequest, options: CallOptions = {}): Promise<Task> {
+    const params = this.#admit(request);
+    const maxDurationMs = params.policy.maxDurationMs;
+    using deadline = new TaskDeadline(maxDurationMs, maxDurationMs, options.signal);
+    const startedAt = Date.now();
+    try {
+      const task = await this.#sendWithRetries(params, deadline.signal);
+      if (maxDurationMs !== undefined) this.#remember(task.id, startedAt, maxDurationMs);
+      return task;
+    } catch (error) {
+      if (deadline.expired) await deadline.fail(this.dialect === "rvagent" ? params.id : undefined, (id) => this.#transport.cancel(id));
+      throw error;
+    }
+  }
+
+  /** The task's current state. */
+  getTask(taskId: string, options: CallOptions = {}): Promise<Task> {
+    return this.#transport.get(taskId, options.signal);
+  }
+
+  /** Asks the peer to cancel the task and returns it as the peer then reports it. */
+  cancelTask(taskId: string, options: CallOptions = {}): Promise<Task> {
+    return this.#transport.cancel(taskId, options.signal);
+  }
+
+  /**
+   * Streams a task's updates until it completes, fails, is canceled or needs input. Given an
+   * id, subscribes to that task; given a request, sends it (after the same checks as
+   * {@link sendTask}) and streams it. Dropped connections are resumed without losing or
+   * repeating updates. Breaking out of the loop, or aborting `signal`, closes the stream
+   * but leaves the task running; `policy.maxDurationMs` cancels it.
+   */
+  async *streamTask(target: string | TaskRequest, options: CallOptions = {}): AsyncGenerator<TaskUpdate> {
+    const transport = this.#transport;
+    if (typeof target === "string") {
+      const limit = this.#started.get(target) ?? this.#defaultLimit();
+      using deadline = new TaskDeadline(limit?.maxDurationMs, limit && limit.maxDurationMs - (Date.now() - limit.at), options.signal);
+      yield* trackTask({
+        transport, deadline, signal: options.signal, taskId: target, maxReconnects: this.#maxReconnects,
+        open: (signal) => transport.subscribe(target, undefined, signal),
+      });
+      return;
+    }
+    const params = this.#admit(target);
+    using deadline = new TaskDeadline(params.policy.maxDurationMs, params.policy.maxDurationMs, options.signal);
+    yield* trackTask({
+      transport, deadline, signal: options.signal, maxReconnects: this.#maxReconnects,
+      taskId: this.dialect === "rvagent" ? params.id : undefined,
+      open: (signal) => transport.sendStreaming(params, signal),
+    });
+  }
+
+  /** Validates a request, applies policy and budget, and fixes its idempotency key. */
+  #admit(request: TaskRequest): SendParams {
+    if (typeof request.skill !== "string" || request.skill === "") throw new A2aError("INVALID_REQUEST", "request.skill must be a non-empty string");
+    if (typeof request.input !== "string" && !Array.isArray(request.input)) {
+      throw new A2aError("INVALID_REQUEST", "request.input must be a string or an array of parts");
+    }
+    validatePolicy(request.policy ?? {});
+    const policy = mergePolicies(this.#policy, request.policy);
+    const costUsd = checkPolicy(request.skill, this.card.skills, policy, this.card.name);
+    this.#budget?.charge(costUsd);
+    return { request, id: request.id ?? crypto.randomUUID(), policy };
+  }
+
+  async #sendWithRetries(params: SendParams, signal: AbortSignal): Promise<Task> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.#transport.send(params, signal);
+      } catch (error) {
+        const retryable = error instanceof TransportError && error.retryable && !signal.aborted;
+        if (!retryable || attempt >= this.#sendRetries) throw error;
+      }
+      await Bun.sleep(200 * 2 ** attempt);
+    }
+  }
+
+  #remember(taskId: string, at: number, maxDurationMs: number): void {
+    this.#started.set(taskId, { at, maxDurationMs });
+    const oldest = this.#started.keys().next();
+    if (this.#started.size > MAX_TRACKED_DEADLINES && !oldest.done) this.#started.delete(oldest.value);
+  }
+
+  #defaultLimit(): { at: number; maxDurationMs: number } | undefined {
+    const maxDurationMs = this.#policy.maxDurationMs;
+    return maxDurationMs === undefined ? undefined : { at: Date.now(), maxDurationMs };
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * A2A: a verifying client for A2A 1.0 and rvAgent agents, and an agent server for Bun.
+ * @module
+ */
+export { A2aClient, type ConnectOptions, type CallOptions } from "./client.ts";
+export {
+  A2aServer,
+  type A2aServerOptions,
+  type ServerSigning,
+  type ServerStats,
+} from "./server.ts";
+export type { SkillDefinition } from "./server-http.ts";
+export type { SkillHandler, SkillContext, TaskEmitter } from "./server-tasks.ts";
+export { GlobalBudget, type BudgetLimits } from "./policy.ts";
+export { CardCache } from "./card.ts";
+export {
+  agentIdOf,
+  ed25519Jwk,
+  p256Jwk,
+  publicJwk,
+  signingKey,
+  type Ed25519Jwk,
+  type P256Jwk,
+  type JwsAlg,
+  type SigningKey,
+  type TrustedKey,
+  type TrustedKeys,
+} from "./keys.ts";
+export { signA2aCard, signRvAgentCard } from "./sign.ts";
+export { jcs } from "./jcs.ts";
+export {
+  isTerminal,
+  SKILL_COST_EXTENSION,
+  type AgentCardView,
+  type Artifact,
+  type CardSignatureInfo,
+  type DataPart,
+  type Dialect,
+  type FilePart,
+  type Message,
+  type Metadata,
+  type Part,
+  type SkillCost,
+  type SkillInfo,
+  type Task,
+  type TaskPolicy,
+  type TaskRequest,
+  type TaskState,
+  type TaskStatus,
+  type TaskUpdate,
+  type TextPart,
+} from "./types.ts";

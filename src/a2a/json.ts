@@ -1,0 +1,64 @@
+/**
+ * Defensive readers for JSON that comes from a peer. Each throws a `TypeError` naming the
+ * offending path; callers turn it into the error their side of the wire needs.
+ * @module
+ */
+
+/** A parsed JSON object. */
+export type JsonObject = Record<string, unknown>;
+
+/** True for a plain JSON object (not an array, not null). */
+export function isObject(value: unknown): value is JsonObject {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** `value` as an object, or a `TypeError` naming `path`. */
+export function asObject(value: unknown, path: string): JsonObject {
+  if (!isObject(value)) throw new TypeError(`${path} must be an object`);
+  return value;
+}
+
+/** `value` as an array, or a `TypeError` naming `path`. */
+export function asArray(value: unknown, path: string): unknown[] {
+  if (!Array.isArray(value)) throw new TypeError(`${path} must be an array`);
+  return value;
+}
+
+/** `value` as a string, or a `TypeError` naming `path`. */
+export function asString(value: unknown, path: string): string {
+  if (typeof value !== "string") throw new TypeError(`${path} must be a string`);
+  return value;
+}
+
+/** `value` as a string when present (undefined or null ⇒ undefined). */
+export function optString(value: unknown, path: string): string | undefined {
+  return value === undefined || value === null ? undefined : asString(value, path);
+}
+
+/** `value` as a finite number when present (undefined or null ⇒ undefined). */
+export function optNumber(value: unknown, path: string): number | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== "number" || !Number.isFinite(value)) {
+    throw new TypeError(`${path} must be a finite number`);
+  }
+  return value;
+}
+
+/** `value` as an object when present (undefined or null ⇒ undefined). */
+export function optObject(value: unknown, path: string): JsonObject | undefined {
+  return value === undefined || value === null ? undefined : asObject(value, path);
+}
+
+/** `value` without its undefined members, so optional fields stay absent on the wire. */
+export function compact<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, item]) => item !== undefined)) as T;
+}
+
+/** `JSON.parse` that reports failure as a `TypeError` naming `what`. */
+export function parseJson(text: string, what: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new TypeError(`${what} is not valid JSON`);
+  }
+}
