@@ -58,7 +58,10 @@ export function recommend(options: RecommendOptions): Recommendation {
   if (!row) return { ...exact, reason: `recall ${recall} is beyond what 1-bit codes reached (0.9945 at rerank 1000); use exact search` };
   const candidates = Math.ceil(row[0] * MEASURED_K * Math.max(1, n / MEASURED_N));
   const rerankFactor = Math.ceil(candidates / k);
-  if (candidates * 4 >= n || rerankFactor > 1024) {
+  if (rerankFactor > 1024) {
+    return { ...exact, reason: `recall ${recall} at n=${n} needs a rerank factor of ${rerankFactor}, above the maximum of 1024` };
+  }
+  if (candidates * 4 >= n) {
     return { ...exact, reason: `${candidates} reranked candidates would cover ${((100 * candidates) / n).toFixed(0)}% of ${n} vectors; exact search costs about the same` };
   }
   return {
