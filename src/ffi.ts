@@ -132,13 +132,14 @@ export function resolveLibraryPath(options: ResolveOptions = {}): string {
     return override;
   }
   const key = platformKey(options.platform, options.arch);
-  const found = platformPackageLibrary(key) ?? localBuildLibrary(key);
-  if (found) return found;
   if (!(SUPPORTED_PLATFORMS as readonly string[]).includes(key)) {
     throw new NativeLibraryError(
       `platform ${key} is not supported by @ruvector/bun; supported: ${SUPPORTED_PLATFORMS.join(", ")}`,
     );
   }
+  const local = key === platformKey() ? localBuildLibrary(key) : undefined;
+  const found = platformPackageLibrary(key) ?? local;
+  if (found) return found;
   throw new NativeLibraryError(
     `no native library for ${key}: install @ruvector/bun-${key}, set RUVECTOR_LIB, or build libruvector (zig build)`,
   );

@@ -116,7 +116,8 @@ int32_t ruv_index_add(const RuvIndex *idx,
                       uint64_t ids_len);
 
 /**
- * Searches one query; writes min(k, n) hits and their count.
+ * Searches one query; writes min(k, n) hits and their count. `rerank_factor`
+ * overrides the index's for this call (0 = keep; RabitqPlusIndex only).
  *
  * # Safety
  * `idx` a live handle; `query` valid for `len`; outputs valid for `cap` entries.
@@ -125,6 +126,7 @@ int32_t ruv_index_search(const RuvIndex *idx,
                          const float *query,
                          uint64_t len,
                          uint32_t k,
+                         uint32_t rerank_factor,
                          uint64_t *out_ids,
                          float *out_scores,
                          uint64_t cap,
@@ -140,6 +142,7 @@ int32_t ruv_index_search_async(const RuvIndex *idx,
                                const float *query,
                                uint64_t len,
                                uint32_t k,
+                               uint32_t rerank_factor,
                                const RuvJob **out_job);
 
 /**
@@ -153,6 +156,7 @@ int32_t ruv_index_search_batch(const RuvIndex *idx,
                                const float *queries,
                                uint64_t len,
                                uint32_t k,
+                               uint32_t rerank_factor,
                                uint32_t threads,
                                uint64_t *out_ids,
                                float *out_scores,
@@ -169,6 +173,7 @@ int32_t ruv_index_search_batch_async(const RuvIndex *idx,
                                      const float *queries,
                                      uint64_t len,
                                      uint32_t k,
+                                     uint32_t rerank_factor,
                                      uint32_t threads,
                                      const RuvJob **out_job);
 
