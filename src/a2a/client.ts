@@ -5,11 +5,11 @@
 import { A2aError, TransportError } from "../errors.ts";
 import { CardCache, fetchCard, parseCard } from "./card.ts";
 import { TaskDeadline } from "./deadline.ts";
-import type { HttpSettings } from "./http.ts";
+import type { FetchLike, HttpSettings } from "./http.ts";
 import type { TrustedKeys } from "./keys.ts";
 import { checkPolicy, mergePolicies, validatePolicy, type GlobalBudget } from "./policy.ts";
 import type { RpcChannel } from "./rpc.ts";
-import { trackTask } from "./stream.ts";
+import { subscribeOrFetch, trackTask } from "./stream.ts";
 import { A2aTransport } from "./transport-a2a.ts";
 import { RvAgentTransport } from "./transport-rvagent.ts";
 import type { SendParams, Transport } from "./transport.ts";
@@ -27,7 +27,7 @@ export interface ConnectOptions {
   /** Which dialect to speak; `"auto"` (default) tries A2A 1.0, then rvAgent. */
   dialect?: Dialect | "auto";
   /** The `fetch` to use (default: the global one). */
-  fetch?: typeof fetch;
+  fetch?: FetchLike;
   /** Aborts discovery. */
   signal?: AbortSignal;
   /** Deadline of one request, response included; streams: until headers. Default 30 000. */
@@ -104,7 +104,7 @@ export class A2aClient {
   static async connect(url: string, options: ConnectOptions = {}): Promise<A2aClient> {
     validatePolicy(options.policy ?? {});
     const http: HttpSettings = {
-      fetch: options.fetch ?? fetch,
+      fetch: options.fetch ?? ((url, init) => fetch(url, init)),
       timeoutMs: options.timeoutMs ?? DEFAULTS.timeoutMs,
       maxResponseBytes: options.maxResponseBytes ?? DEFAULTS.maxResponseBytes,
       headers: options.headers ?? {},
@@ -177,7 +177,7 @@ export class A2aClient {
       using deadline = new TaskDeadline(limit?.maxDurationMs, limit && limit.maxDurationMs - (Date.now() - limit.at), options.signal);
       yield* trackTask({
         transport, deadline, signal: options.signal, taskId: target, maxReconnects: this.#maxReconnects,
-        open: (signal) => transport.subscribe(target, undefined, signal),
+        open: (signal) => subscribeOrFetch(transport, target, undefined, signal),
       });
       return;
     }

@@ -5,9 +5,12 @@
  */
 import { A2aError, TransportError } from "../errors.ts";
 
+/** The part of `fetch` the client uses; pass any function of this shape to intercept requests. */
+export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
+
 /** How the client talks HTTP. */
 export interface HttpSettings {
-  fetch: typeof fetch;
+  fetch: FetchLike;
   /** Deadline for one request, response body included (streams: until the headers). */
   timeoutMs: number;
   /** Largest non-streaming response body accepted. */

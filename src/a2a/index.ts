@@ -13,6 +13,7 @@ export type { SkillDefinition } from "./server-http.ts";
 export type { SkillHandler, SkillContext, TaskEmitter } from "./server-tasks.ts";
 export { GlobalBudget, type BudgetLimits } from "./policy.ts";
 export { CardCache } from "./card.ts";
+export type { FetchLike } from "./http.ts";
 export {
   agentIdOf,
   ed25519Jwk,

@@ -74,6 +74,8 @@ export function sseResponse(frames: AsyncIterable<string>, close: () => void, ca
   let keepAlive: ReturnType<typeof setInterval> | undefined;
   const body = new ReadableStream<Uint8Array>({
     start(controller) {
+      // Bun sends the headers with the first chunk; rvAgent clients wait for them before sending.
+      controller.enqueue(utf8.encode(": open\n\n"));
       keepAlive = setInterval(() => controller.enqueue(utf8.encode(": keep-alive\n\n")), KEEP_ALIVE_MS);
       void pump(frames, controller).finally(() => clearInterval(keepAlive));
     },

@@ -53,12 +53,17 @@ export async function* trackTask(options: TrackOptions): AsyncGenerator<TaskUpda
     await pause(100 * 2 ** (quietRetries - 1), deadline.signal).catch(() => undefined);
     view.startResume();
     const resume = view.resumePoint();
-    connect = (reconnectSignal) => resubscribe(transport, taskId, resume, reconnectSignal);
+    connect = (reconnectSignal) => subscribeOrFetch(transport, taskId, resume, reconnectSignal);
   }
 }
 
-/** Subscribes again; a peer that refuses because the task is over gets asked for the task instead. */
-async function resubscribe(transport: Transport, taskId: string, resume: ResumePoint, signal: AbortSignal): Promise<AsyncIterable<StreamItem>> {
+/** Subscribes to a task; a peer that refuses because the task is over is asked for the task instead. */
+export async function subscribeOrFetch(
+  transport: Transport,
+  taskId: string,
+  resume: ResumePoint | undefined,
+  signal: AbortSignal,
+): Promise<AsyncIterable<StreamItem>> {
   try {
     return await transport.subscribe(taskId, resume, signal);
   } catch (error) {
