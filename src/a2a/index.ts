@@ -2,6 +2,15 @@
  * A2A: a verifying client for A2A 1.0 and rvAgent agents, and an agent server for Bun.
  * @module
  */
+export {
+  A2aError,
+  CardSignatureInvalid,
+  PolicyViolation,
+  BudgetExceeded,
+  TransportError,
+  type A2aErrorOptions,
+  type TransportErrorOptions,
+} from "../errors.ts";
 export { A2aClient, type ConnectOptions, type CallOptions } from "./client.ts";
 export {
   A2aServer,

@@ -91,16 +91,22 @@ function streamNewTask(context: ServerContext, call: RpcCall): Response {
   return streamFromSnapshot(context, startTask(context, call.params), call);
 }
 
+/**
+ * Subscribes to a task. With a `Last-Event-ID` we still hold, the missed updates are
+ * replayed, even when the task has ended meanwhile (the spec refuses terminal tasks; a
+ * resuming client deserves what it missed). Otherwise the stream opens with a snapshot.
+ */
 function subscribeToTask(context: ServerContext, call: RpcCall): Response {
   const record = context.registry.get(taskIdOf(call.params));
-  if (endsStream(record.state)) {
-    throw new A2aError("UNSUPPORTED_OPERATION", `task ${record.task.id} is ${record.state} and cannot be subscribed to`);
-  }
   const lastEventId = Number(call.request.headers.get("last-event-id") ?? Number.NaN);
   const oldest = record.log[0]?.seq ?? 1;
   if (Number.isSafeInteger(lastEventId) && lastEventId >= oldest - 1 && lastEventId <= record.seq) {
     const subscription = context.registry.subscribe(record.task.id, lastEventId, isLast);
+    if (endsStream(record.state) && lastEventId === record.seq) subscription.close();
     return sseResponse(frames(subscription, call, record.task.contextId), () => subscription.close(), call);
+  }
+  if (endsStream(record.state)) {
+    throw new A2aError("UNSUPPORTED_OPERATION", `task ${record.task.id} is ${record.state} and cannot be subscribed to`);
   }
   return streamFromSnapshot(context, record, call);
 }
