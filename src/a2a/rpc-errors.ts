@@ -10,7 +10,7 @@ import { isObject, type JsonObject } from "./json.ts";
 import type { Dialect } from "./types.ts";
 
 /** `ErrorInfo.domain` of the errors our server adds to A2A 1.0. */
-export const RUVECTOR_ERROR_DOMAIN = "ruvector.dev";
+const RUVECTOR_ERROR_DOMAIN = "ruvector.dev";
 const A2A_ERROR_DOMAIN = "a2a-protocol.org";
 const ERROR_INFO_TYPE = "type.googleapis.com/google.rpc.ErrorInfo";
 

@@ -44,7 +44,7 @@ const KEEP_ALIVE_MS = 15_000;
 const utf8 = new TextEncoder();
 
 /** A JSON response. */
-export function jsonResponse(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
+function jsonResponse(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
   return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", ...headers } });
 }
 

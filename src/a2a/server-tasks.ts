@@ -216,6 +216,8 @@ export class TaskRegistry {
   }
 
   async #run(record: TaskRecord, start: TaskStart): Promise<void> {
+    // Let the request that started the task answer (with the task as submitted) first.
+    await Promise.resolve();
     this.#setStatus(record, "working");
     try {
       const result = await start.handler(this.#context(record, start));

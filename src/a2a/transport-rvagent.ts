@@ -59,11 +59,14 @@ export class RvAgentTransport implements Transport {
    */
   async sendStreaming(params: SendParams, signal?: AbortSignal): Promise<AsyncIterable<StreamItem>> {
     const query = new URLSearchParams({ id: params.id });
-    const frames = await this.#open(`tasks/sendSubscribe?${query}`, { accept: "text/event-stream" }, signal);
+    const subscription = new AbortController();
+    const streamSignal = signal ? AbortSignal.any([signal, subscription.signal]) : subscription.signal;
+    const frames = await this.#open(`tasks/sendSubscribe?${query}`, { accept: "text/event-stream" }, streamSignal);
+    // The send is not tied to the subscription: closing the stream must not cancel the task.
     const sent = this.send(params, signal);
     const failure = sent.then(() => new Promise<never>(() => undefined));
     failure.catch(() => undefined);
-    return this.#items(raceFailure(frames, failure));
+    return this.#items(raceFailure(frames, failure, () => subscription.abort()));
   }
 
   #open(path: string, headers: Record<string, string>, signal?: AbortSignal): Promise<AsyncGenerator<SseEvent>> {
@@ -89,8 +92,12 @@ function taskSpec({ request, id, policy }: SendParams): ReturnType<typeof taskSp
   return taskSpecToWire(request, id, userMessage(request, id), policy);
 }
 
-/** `frames`, failing with `failure`'s rejection as soon as it rejects. */
-async function* raceFailure<T>(frames: AsyncGenerator<T>, failure: Promise<never>): AsyncGenerator<T> {
+/**
+ * `frames`, failing with `failure`'s rejection as soon as it rejects. `close` aborts the
+ * underlying stream: a generator still waiting for its next frame only returns once that
+ * wait ends.
+ */
+async function* raceFailure<T>(frames: AsyncGenerator<T>, failure: Promise<never>, close: () => void): AsyncGenerator<T> {
   try {
     for (;;) {
       const next = await Promise.race([frames.next(), failure]);
@@ -98,6 +105,7 @@ async function* raceFailure<T>(frames: AsyncGenerator<T>, failure: Promise<never
       yield next.value;
     }
   } finally {
-    await frames.return(undefined);
+    close();
+    await frames.return(undefined).catch(() => undefined);
   }
 }

@@ -26,7 +26,7 @@ const KNOWN_STATES: ReadonlySet<string> = new Set([
 ]);
 
 /** `"input-required"` ⇒ `TASK_STATE_INPUT_REQUIRED`. */
-export function stateToWire(state: TaskState): string {
+function stateToWire(state: TaskState): string {
   return STATE_PREFIX + (state === "unknown" ? "UNSPECIFIED" : state.toUpperCase().replaceAll("-", "_"));
 }
 

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { ed25519 } from "@noble/curves/ed25519.js";
-import { a2aCardSigningInput } from "../../src/a2a/canonical.ts";
+import { a2aCardSigningInput, rvAgentCardSigningInput } from "../../src/a2a/canonical.ts";
 import { A2aClient, A2aServer, agentIdOf, CardCache, ed25519Jwk, signRvAgentCard, signingKey } from "../../src/a2a/index.ts";
 import { A2aError, CardSignatureInvalid, TransportError } from "../../src/errors.ts";
 import { plainCard, RawPeer, tamperingFetch, testSkills } from "./fixtures/peers.ts";
@@ -19,7 +19,7 @@ describe("discovery of our server's signed cards", () => {
     expect(client.card.name).toBe("card-agent");
     expect(client.card.agentId).toBe(server.agentId);
     expect(client.card.signature).toEqual({ scheme: "jws", alg: "EdDSA", kid: server.agentId });
-    expect(client.card.skills.map((skill) => skill.id)).toEqual(["echo", "chunks", "slow", "free"]);
+    expect(client.card.skills.map((skill) => skill.id)).toEqual(["echo", "chunks", "slow", "free", "broken"]);
     expect(client.card.skills[0]?.cost).toEqual({ usdPerTask: 0.01, tokensPerTask: 100 });
     expect(client.card.skills[3]?.cost).toBeUndefined();
   });
@@ -86,6 +86,23 @@ describe("tampering is caught (CardSignatureInvalid)", () => {
     });
   }
 
+  const malformed: [string, "a2a" | "rvagent", (card: Record<string, any>) => Record<string, any>, string][] = [
+    ["signatures that are not a list", "a2a", (card) => ({ ...card, signatures: "yes" }), "must be an array"],
+    ["a protected header that is not base64url", "a2a", (card) => { card.signatures[0].protected = "***"; return card; }, "not base64url"],
+    ["a critical header extension", "a2a", (card) => { card.signatures[0].protected = reheader(card.signatures[0].protected, { crit: "exp" } as never); return card; }, "critical"],
+    ["an unsupported algorithm", "a2a", (card) => { card.signatures[0].protected = reheader(card.signatures[0].protected, { alg: "HS256" }); return card; }, "unsupported alg"],
+    ["an rvAgent signature alg other than ed25519-hex", "rvagent", (card) => { card.metadata.ruvector.signature.alg = "rsa"; return card; }, "unsupported signature alg"],
+    ["an rvAgent key that is not hex", "rvagent", (card) => { card.metadata.ruvector.signature.public_key = "zz"; return card; }, "32 bytes of hex"],
+    ["an rvAgent agent_id that is not the key's", "rvagent", (card) => signedWithForeignAgentId(card), "is not the key's"],
+  ];
+  for (const [what, dialect, mutate, reason] of malformed) {
+    test(`malformed signature material: ${what}`, async () => {
+      const error = await connect({ dialect, fetch: tamperingFetch(mutate) }).catch((e) => e);
+      expect(error).toBeInstanceOf(CardSignatureInvalid);
+      expect(error.message).toContain(reason);
+    });
+  }
+
   test("a trusted store holding a different key under the card's kid", async () => {
     const impostor = { [server.agentId]: ed25519Jwk(signingKey("EdDSA").publicKey) };
     const error = await connect({ trustedKeys: impostor }).catch((e) => e);
@@ -118,7 +135,7 @@ describe("unsigned cards", () => {
     const client = await A2aClient.connect(unsigned.url, { verify: false });
     expect(client.card.signature).toBeUndefined();
     expect(client.card.agentId).toBeUndefined();
-    expect(client.card.skills).toHaveLength(4);
+    expect(client.card.skills).toHaveLength(5);
   });
 });
 
@@ -179,6 +196,14 @@ describe("broken cards and missing agents", () => {
     });
   }
 
+  test("a 304 for a card that was never cached ⇒ TransportError", async () => {
+    const confused = new RawPeer(() => new Response(null, { status: 304 }));
+    const error = await A2aClient.connect(confused.url, { verify: false }).catch((e) => e);
+    await confused.stop();
+    expect(error).toBeInstanceOf(TransportError);
+    expect(error.status).toBe(304);
+  });
+
   test("no card at either path ⇒ TransportError 404 naming the URL", async () => {
     const error = await A2aClient.connect(`${peer.url}missing`, { verify: false }).catch((e) => e);
     expect(error).toBeInstanceOf(TransportError);
@@ -186,6 +211,15 @@ describe("broken cards and missing agents", () => {
     expect(error.message).toContain(`${peer.url}missing/.well-known/agent.json`);
   });
 });
+
+/** `card` validly signed by a fresh key, but declaring someone else's agent id. */
+function signedWithForeignAgentId(card: Record<string, any>): Record<string, any> {
+  const key = signingKey("EdDSA");
+  card.metadata.ruvector.agent_id = "0".repeat(64);
+  const signature = ed25519.sign(rvAgentCardSigningInput(card), key.secretKey);
+  card.metadata.ruvector.signature = { alg: "ed25519-hex", signature: Buffer.from(signature).toString("hex"), public_key: Buffer.from(key.publicKey).toString("hex") };
+  return card;
+}
 
 function flip(base64url: string): string {
   const first = base64url[0] === "A" ? "B" : "A";

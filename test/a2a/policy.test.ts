@@ -47,12 +47,16 @@ for (const dialect of ["a2a", "rvagent"] as const) {
       expect(task.id).toBeString();
     });
 
-    test("an unknown skill or malformed policy is refused before any request", async () => {
+    test("an unknown skill, a malformed request or policy is refused before any request", async () => {
       const client = await connect(dialect);
       const unknown = await refusedLocally(() => client.sendTask({ skill: "nope", input: "x" }), A2aError);
       expect((unknown as A2aError).code).toBe("UNKNOWN_SKILL");
       const invalid = await refusedLocally(() => client.sendTask({ skill: "echo", input: "x", policy: { maxCostUsd: -1 } }), A2aError);
       expect((invalid as A2aError).code).toBe("INVALID_REQUEST");
+      const noSkill = await refusedLocally(() => client.sendTask({ skill: "", input: "x" }), A2aError);
+      expect(noSkill.message).toContain("request.skill");
+      const badInput = await refusedLocally(() => client.sendTask({ skill: "echo", input: 42 as unknown as string }), A2aError);
+      expect(badInput.message).toContain("request.input");
     });
 
     test("maxDurationMs: a task that runs too long is canceled and the stream fails with PolicyViolation", async () => {

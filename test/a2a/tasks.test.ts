@@ -94,12 +94,24 @@ for (const dialect of ["a2a", "rvagent"] as const) {
       expect(server.stats.rpcRequests - before).toBe(1);
     });
 
-    test("an unknown task id ⇒ A2aError TASK_NOT_FOUND", async () => {
+    test("an unknown task id ⇒ A2aError TASK_NOT_FOUND, for getTask and streamTask", async () => {
       const client = await connect(dialect);
       const error = await client.getTask("no-such-task").catch((e) => e);
       expect(error).toBeInstanceOf(A2aError);
       expect(error.code).toBe("TASK_NOT_FOUND");
       expect(error.rpcCode).toBe(dialect === "a2a" ? -32001 : -32010);
+      const streamed = await collect(client.streamTask("no-such-task")).catch((e) => e);
+      expect(streamed.code).toBe("TASK_NOT_FOUND");
+    });
+
+    test("a handler that throws fails the task with its message", async () => {
+      const client = await connect(dialect);
+      const updates = await collect(client.streamTask({ skill: "broken", input: "x" }));
+      expect(summarize(updates).at(-1)).toBe("status:failed:model unavailable");
+      const final = updates.at(-1);
+      if (final?.kind !== "status") throw new Error("the stream must end with a status");
+      const task = await client.getTask(final.taskId);
+      expect(task.status.message?.parts).toEqual([{ kind: "text", text: "model unavailable" }]);
     });
 
     test("the server's own policy check maps to PolicyViolation (card cost tampered, verification off)", async () => {
@@ -109,10 +121,13 @@ for (const dialect of ["a2a", "rvagent"] as const) {
         return card;
       };
       const client = await connect(dialect, { verify: false, fetch: tamperingFetch(cheap) });
-      const error = await client.sendTask({ skill: "slow", input: "x", policy: { maxCostUsd: 0.1 } }).catch((e) => e);
+      const request = { skill: "slow", input: "x", policy: { maxCostUsd: 0.1 } };
+      const error = await client.sendTask(request).catch((e) => e);
       expect(error).toBeInstanceOf(PolicyViolation);
       expect(error.rpcCode).toBe(dialect === "a2a" ? -32050 : -32002);
       expect(error.message).toContain("over policy.maxCostUsd");
+      // rvAgent streams subscribe first and send second: the refused send must still end the stream.
+      expect(await collect(client.streamTask(request)).catch((e) => e)).toBeInstanceOf(PolicyViolation);
     });
   });
 }
@@ -162,6 +177,22 @@ describe("our server answers malformed requests with JSON-RPC errors", () => {
     const body = (await response.json()) as any;
     expect(body.error.code).toBe(-32009);
     expect(body.error.data[0].reason).toBe("VERSION_NOT_SUPPORTED");
+  });
+
+  test("A2A without a skill, on an agent with several ⇒ −32602 naming the metadata field", async () => {
+    const message = { messageId: "m", role: "ROLE_USER", parts: [{ text: "x" }] };
+    const body = (await (await post(JSON.stringify({ jsonrpc: "2.0", id: 1, method: "SendMessage", params: { message } }))).json()) as any;
+    expect(body.error.code).toBe(-32602);
+    expect(body.error.message).toContain("metadata.ruvector.skill is required");
+  });
+
+  test("a dialect the server does not speak ⇒ −32601; an rvAgent stream without id ⇒ −32602", async () => {
+    await using rvOnly = A2aServer.start({ name: "rv-only", skills: testSkills(), dialects: ["rvagent"] });
+    const call = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "GetTask", params: { id: "x" } });
+    const refused = (await (await fetch(rvOnly.url, { method: "POST", body: call, headers: { "A2A-Version": "1.0" } })).json()) as any;
+    expect(refused.error.code).toBe(-32601);
+    const noId = (await (await fetch(`${rvOnly.url}tasks/resubscribe`)).json()) as any;
+    expect(noId.error.code).toBe(-32602);
   });
 
   test("invalid params ⇒ −32602; an oversized body ⇒ HTTP 413", async () => {

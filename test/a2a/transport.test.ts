@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { A2aClient } from "../../src/a2a/index.ts";
-import { A2aError, TransportError } from "../../src/errors.ts";
+import { A2aError, PolicyViolation, TransportError } from "../../src/errors.ts";
 import { collect, deadUrl, plainCard, RawPeer, watchUnhandledRejections } from "./fixtures/peers.ts";
 
 const MiB = 1024 * 1024;
@@ -113,6 +113,32 @@ describe("malformed event streams", () => {
     await Bun.sleep(20);
     controller.abort(new Error("user gave up"));
     expect((await pending).message).toBe("user gave up");
+  });
+
+  test("maxDurationMs on a stream that never names its task ⇒ PolicyViolation (nothing to cancel)", async () => {
+    const client = await agent("stall");
+    const error = await failure(collect(client.streamTask({ skill: "echo", input: "x", policy: { maxDurationMs: 100 } })));
+    expect(error).toBeInstanceOf(PolicyViolation);
+    expect(error.message).toContain("abandoned before the peer named it");
+  });
+
+  test("rvAgent `event: warning` (events lost upstream) ⇒ resubscribe; endless warnings ⇒ TransportError", async () => {
+    let streams = 0;
+    const lagging: RawPeer = new RawPeer((request): Response => {
+      const { pathname } = new URL(request.url);
+      if (pathname === "/.well-known/agent.json") return Response.json({ ...plainCard(lagging.url), url: lagging.url, metadata: {} });
+      if (pathname === "/tasks/resubscribe") {
+        streams++;
+        return sse('event: warning\ndata: {"lagged":3}\n\n');
+      }
+      return new Response("not found", { status: 404 });
+    });
+    const client = await A2aClient.connect(lagging.url, { verify: false, maxReconnects: 2 });
+    const error = await failure(collect(client.streamTask("t")));
+    await lagging.stop();
+    expect(client.dialect).toBe("rvagent");
+    expect(error).toBeInstanceOf(TransportError);
+    expect(streams).toBe(3);
   });
 
   test("an `event: error` frame carries a typed JSON-RPC error", async () => {
