@@ -102,6 +102,7 @@ export class A2aClient {
    * `TransportError` when the agent cannot be reached.
    */
   static async connect(url: string, options: ConnectOptions = {}): Promise<A2aClient> {
+    if (!URL.canParse(url)) throw new A2aError("INVALID_REQUEST", `agent URL ${url} is not an absolute URL`);
     validatePolicy(options.policy ?? {});
     const http: HttpSettings = {
       fetch: options.fetch ?? ((url, init) => fetch(url, init)),

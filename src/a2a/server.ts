@@ -81,7 +81,12 @@ interface ServedCard {
   etag: string;
 }
 
-/** An A2A agent served by Bun. Stop it with `stop()` or `await using`. */
+/**
+ * An A2A agent served by Bun. Stop it with `stop()` or `await using`. A2A 1.0 callers pick
+ * a skill with `message.metadata.ruvector.skill` (optional when there is only one) and may
+ * forward a policy in `message.metadata.ruvector.policy`; rvAgent callers name both in the
+ * `TaskSpec`. Forwarded policies are checked against the skills' declared costs.
+ */
 export class A2aServer implements AsyncDisposable {
   /** Base URL, e.g. `http://127.0.0.1:43123/`. */
   readonly url: string;

@@ -128,6 +128,7 @@ class DeliveredView {
         return this.#resuming ? this.#diff(update.task) : this.#snapshot(update);
       case "status":
         this.taskId ??= update.taskId;
+        if (update.final) this.done = true;
         return this.#status(update.status) ? [update] : [];
       case "artifact":
         this.taskId ??= update.taskId;

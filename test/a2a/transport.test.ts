@@ -150,6 +150,12 @@ describe("malformed event streams", () => {
 });
 
 describe("peers that are down, slow or broken ⇒ TransportError naming the URL", () => {
+  test("not a URL ⇒ A2aError INVALID_REQUEST before any request", async () => {
+    const error = await failure(A2aClient.connect("peer.example.com", { verify: false }));
+    expect(error).toBeInstanceOf(A2aError);
+    expect(error.code).toBe("INVALID_REQUEST");
+  });
+
   test("nothing listening (discovery)", async () => {
     const url = await deadUrl();
     const error = await failure(A2aClient.connect(url, { verify: false }));
