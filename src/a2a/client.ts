@@ -112,9 +112,8 @@ export class A2aClient {
     };
     const cache = options.cardCache === null ? undefined : (options.cardCache ?? sharedCardCache);
     const fetched = await fetchCard(url, options.dialect ?? "auto", http, cache, options.signal);
-    const verified = options.verify === false
-      ? undefined
-      : await verifyCard(fetched, { trustedKeys: options.trustedKeys ?? {}, jkuAllowList: options.jkuAllowList ?? [], http, signal: options.signal });
+    const trust = { trustedKeys: options.trustedKeys ?? {}, jkuAllowList: options.jkuAllowList ?? [], http, signal: options.signal };
+    const verified = options.verify === false ? undefined : await verifyCard(fetched, trust);
     const parsed = parseCard(fetched, url);
     const card: AgentCardView = { ...parsed.view, agentId: verified?.agentId, signature: verified?.signature };
     const channel: RpcChannel = {
@@ -193,7 +192,9 @@ export class A2aClient {
 
   /** Validates a request, applies policy and budget, and fixes its idempotency key. */
   #admit(request: TaskRequest): SendParams {
-    if (typeof request.skill !== "string" || request.skill === "") throw new A2aError("INVALID_REQUEST", "request.skill must be a non-empty string");
+    if (typeof request.skill !== "string" || request.skill === "") {
+      throw new A2aError("INVALID_REQUEST", "request.skill must be a non-empty string");
+    }
     if (typeof request.input !== "string" && !Array.isArray(request.input)) {
       throw new A2aError("INVALID_REQUEST", "request.input must be a string or an array of parts");
     }

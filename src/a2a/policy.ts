@@ -11,7 +11,12 @@ import type { SkillInfo, TaskPolicy } from "./types.ts";
 /** Wire spelling of policy fields: A2A metadata uses ours, rvAgent snake_case. */
 export type PolicyStyle = "camelCase" | "snake_case";
 
-const SNAKE = { maxTokens: "max_tokens", maxCostUsd: "max_cost_usd", maxDurationMs: "max_duration_ms", allowedSkills: "allowed_skills" } as const;
+const SNAKE = {
+  maxTokens: "max_tokens",
+  maxCostUsd: "max_cost_usd",
+  maxDurationMs: "max_duration_ms",
+  allowedSkills: "allowed_skills",
+} as const;
 
 function wireName(key: keyof typeof SNAKE, style: PolicyStyle): string {
   return style === "camelCase" ? key : SNAKE[key];
@@ -72,13 +77,16 @@ export function validatePolicy(policy: TaskPolicy): void {
 export function checkPolicy(skillId: string, skills: readonly SkillInfo[], policy: TaskPolicy, agent: string): number {
   const skill = skills.find((candidate) => candidate.id === skillId);
   if (!skill) {
-    throw new A2aError("UNKNOWN_SKILL", `agent ${agent} offers no skill ${skillId} (it offers: ${skills.map((s) => s.id).join(", ") || "none"})`);
+    const offered = skills.map((s) => s.id).join(", ") || "none";
+    throw new A2aError("UNKNOWN_SKILL", `agent ${agent} offers no skill ${skillId} (it offers: ${offered})`);
   }
   if (policy.allowedSkills && !policy.allowedSkills.includes(skillId)) {
     throw new PolicyViolation(`skill ${skillId} is not in policy.allowedSkills [${policy.allowedSkills.join(", ")}]`);
   }
   if (policy.maxCostUsd !== undefined) {
-    if (!skill.cost) throw new PolicyViolation(`agent ${agent} declares no cost for skill ${skillId}, so policy.maxCostUsd=${policy.maxCostUsd} cannot be honoured`);
+    if (!skill.cost) {
+      throw new PolicyViolation(`agent ${agent} declares no cost for skill ${skillId}, so policy.maxCostUsd=${policy.maxCostUsd} cannot be honoured`);
+    }
     if (skill.cost.usdPerTask > policy.maxCostUsd) {
       throw new PolicyViolation(`skill ${skillId} costs $${skill.cost.usdPerTask} per task, over policy.maxCostUsd=$${policy.maxCostUsd}`);
     }

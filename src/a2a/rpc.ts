@@ -81,7 +81,8 @@ export async function streamRpc(
   const requestId = crypto.randomUUID();
   const headers = { ...headersFor(channel, "text/event-stream"), ...extraHeaders };
   const init = { method: "POST", headers, body: requestBody(requestId, method, params) };
-  const frames = await openSse(channel, channel.endpoint, init, signal, (text) => resultOf(channel, parseJson(text, "JSON-RPC response"), requestId));
+  const onJson = (text: string) => resultOf(channel, parseJson(text, "JSON-RPC response"), requestId);
+  const frames = await openSse(channel, channel.endpoint, init, signal, onJson);
   return { frames, requestId };
 }
 

@@ -75,7 +75,8 @@ function startTask(context: ServerContext, params: unknown): TaskRecord {
 function onlySkill(context: ServerContext): string {
   const [only, ...others] = context.skills.keys();
   if (only === undefined || others.length > 0) {
-    throw new A2aError("INVALID_PARAMS", `message.metadata.${RUVECTOR_METADATA_KEY}.skill is required (skills: ${[...context.skills.keys()].join(", ")})`);
+    const skills = [...context.skills.keys()].join(", ");
+    throw new A2aError("INVALID_PARAMS", `message.metadata.${RUVECTOR_METADATA_KEY}.skill is required (skills: ${skills})`);
   }
   return only;
 }

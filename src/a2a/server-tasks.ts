@@ -5,7 +5,17 @@
  * @module
  */
 import { A2aError } from "../errors.ts";
-import { isTerminal, type Artifact, type Message, type Part, type Task, type TaskPolicy, type TaskState, type TaskStatus, type TaskUpdate } from "./types.ts";
+import {
+  isTerminal,
+  type Artifact,
+  type Message,
+  type Part,
+  type Task,
+  type TaskPolicy,
+  type TaskState,
+  type TaskStatus,
+  type TaskUpdate,
+} from "./types.ts";
 
 /** What a skill handler may report while it runs. */
 export interface TaskEmitter {
@@ -174,7 +184,8 @@ export class TaskRegistry {
   start(start: TaskStart): TaskRecord {
     const known = this.#tasks.get(start.id) ?? (start.idempotencyKey === undefined ? undefined : this.#byKey.get(start.idempotencyKey));
     if (known) return known;
-    const task: Task = { id: start.id, contextId: start.contextId, status: { state: "submitted", timestamp: now() }, artifacts: [], history: [start.message] };
+    const status: TaskStatus = { state: "submitted", timestamp: now() };
+    const task: Task = { id: start.id, contextId: start.contextId, status, artifacts: [], history: [start.message] };
     const record = new TaskRecord(task, start.skill, start.idempotencyKey);
     this.#tasks.set(start.id, record);
     if (start.idempotencyKey !== undefined) this.#byKey.set(start.idempotencyKey, record);
@@ -222,7 +233,10 @@ export class TaskRegistry {
     try {
       const result = await start.handler(this.#context(record, start));
       if (isTerminal(record.state)) return;
-      if (result !== undefined) this.#artifact(record, { artifactId: `result-${record.task.artifacts.length}`, name: "result", parts: toParts(result) }, false, true);
+      if (result !== undefined) {
+        const artifact = { artifactId: `result-${record.task.artifacts.length}`, name: "result", parts: toParts(result) };
+        this.#artifact(record, artifact, false, true);
+      }
       this.#setStatus(record, "completed");
     } catch (error) {
       if (isTerminal(record.state)) return;
@@ -243,7 +257,8 @@ export class TaskRegistry {
         this.#artifact(record, artifact, options.append ?? false, options.lastChunk ?? false);
       },
     };
-    return { taskId: start.id, contextId: start.contextId, skill: start.skill, message: start.message, text, policy: start.policy, signal: record.controller.signal, emit };
+    const { id: taskId, contextId, skill, message, policy } = start;
+    return { taskId, contextId, skill, message, text, policy, signal: record.controller.signal, emit };
   }
 
   #setStatus(record: TaskRecord, state: TaskState, text?: string): void {

@@ -99,7 +99,14 @@ export class A2aServer implements AsyncDisposable {
   readonly #cards = new Map<string, ServedCard>();
   readonly #dialects: ReadonlySet<Dialect>;
   readonly #maxRequestBytes: number;
-  readonly #stats: Omit<ServerStats, "tasksStarted"> = { requests: 0, cardRequests: 0, notModified: 0, rpcRequests: 0, streamRequests: 0, methods: {} };
+  readonly #stats: Omit<ServerStats, "tasksStarted"> = {
+    requests: 0,
+    cardRequests: 0,
+    notModified: 0,
+    rpcRequests: 0,
+    streamRequests: 0,
+    methods: {},
+  };
 
   private constructor(options: A2aServerOptions) {
     this.#dialects = new Set(options.dialects ?? ["a2a", "rvagent"]);

@@ -48,7 +48,8 @@ export async function* trackTask(options: TrackOptions): AsyncGenerator<TaskUpda
     const taskId = view.taskId;
     if (taskId === undefined) throw new TransportError(transport.endpoint, "the stream ended before naming its task");
     if (++quietRetries > options.maxReconnects) {
-      throw new TransportError(transport.endpoint, `stream of task ${taskId} ended ${quietRetries} times without reaching a final state`, { retryable: true });
+      const detail = `stream of task ${taskId} ended ${quietRetries} times without reaching a final state`;
+      throw new TransportError(transport.endpoint, detail, { retryable: true });
     }
     await pause(100 * 2 ** (quietRetries - 1), deadline.signal).catch(() => undefined);
     view.startResume();

@@ -110,7 +110,8 @@ function checkRvAgentSignature(card: JsonObject, signature: JsonObject, trustedK
     throw new Error("signature does not verify (the card or the signature was altered)");
   }
   const agentId = agentIdOf(publicKey);
-  const declared = optString(isObject(card.metadata) && isObject(card.metadata.ruvector) ? card.metadata.ruvector.agent_id : undefined, "agent_id");
+  const ruvector = isObject(card.metadata) && isObject(card.metadata.ruvector) ? card.metadata.ruvector : {};
+  const declared = optString(ruvector.agent_id, "agent_id");
   if (declared !== undefined && declared !== agentId) throw new Error(`declared agent_id ${declared} is not the key's ${agentId}`);
   const trusted = lookupTrustedKey(trustedKeys, agentId);
   if (!trusted || trusted.kty !== "OKP" || !Buffer.from(publicKeyBytes(trusted)).equals(publicKey)) {

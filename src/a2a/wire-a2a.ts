@@ -5,7 +5,17 @@
  * @module
  */
 import { asArray, asObject, asString, compact, optObject, optString, type JsonObject } from "./json.ts";
-import { isTerminal, type Artifact, type Message, type Metadata, type Part, type Task, type TaskState, type TaskStatus, type TaskUpdate } from "./types.ts";
+import {
+  isTerminal,
+  type Artifact,
+  type Message,
+  type Metadata,
+  type Part,
+  type Task,
+  type TaskState,
+  type TaskStatus,
+  type TaskUpdate,
+} from "./types.ts";
 
 /** A2A 1.0 version string sent in the `A2A-Version` header. */
 export const A2A_VERSION = "1.0";

@@ -133,7 +133,8 @@ export function taskToWire(task: Task): JsonObject {
 export function updateFromWire(event: string, value: unknown, path: string): TaskUpdate | undefined {
   const json = asObject(value, path);
   if (event === "status") {
-    return { kind: "status", taskId: asString(json.id, `${path}.id`), status: statusFromWire(json.status, `${path}.status`), final: json.final === true };
+    const status = statusFromWire(json.status, `${path}.status`);
+    return { kind: "status", taskId: asString(json.id, `${path}.id`), status, final: json.final === true };
   }
   if (event === "artifact") {
     return { kind: "artifact", taskId: asString(json.id, `${path}.id`), ...artifactFromWire(json.artifact, `${path}.artifact`) };
