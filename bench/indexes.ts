@@ -4,7 +4,8 @@
  * measured in the same run; the FFI tax against a Rust binary doing the same
  * searches; p99 latency; searchBatch scaling; per-call FFI overhead.
  *
- *   bun bench/indexes.ts            (installs the peers into bench/node_modules first)
+ *   bash bench/run                  (installs the peers into bench/node_modules, then runs this)
+ *   bun bench/indexes.ts --ffi-only (just the FFI tax, latency and scaling section)
  * Writes bench/results/indexes.md. Absolute times are context; ratios are the result.
  */
 import { join } from "node:path";
@@ -17,10 +18,10 @@ import { fashion, glove, synthetic, writeFvecs, type Dataset } from "./data.ts";
 
 const ROOT = join(import.meta.dir, "..");
 const K = 10;
-const lines: string[] = [];
+const report: string[] = [];
 const say = (s = "") => {
   console.log(s);
-  lines.push(s);
+  report.push(s);
 };
 
 type IndexClass = typeof FlatF32Index | typeof RabitqIndex | typeof RabitqPlusIndex | typeof RabitqAsymIndex;
@@ -194,8 +195,10 @@ async function ffiAndLatency(ds: Dataset): Promise<void> {
 say(`## Index benchmark — ${new Date().toISOString().slice(0, 10)}, ${cpus()[0]?.model} × ${cpus().length}, Bun ${Bun.version}`);
 const synth = synthetic();
 await ffiAndLatency(synth);
-await dataset(synth, 200, true);
-await dataset(await glove(), 1000, true);
-await dataset(await fashion(), 300, false);
+if (process.argv[2] !== "--ffi-only") {
+  await dataset(synth, 200, true);
+  await dataset(await glove(), 1000, true);
+  await dataset(await fashion(), 300, false);
+}
 mkdirSync(join(import.meta.dir, "results"), { recursive: true });
-await Bun.write(join(import.meta.dir, "results", "indexes.md"), lines.join("\n") + "\n");
+await Bun.write(join(import.meta.dir, "results", "indexes.md"), report.join("\n") + "\n");
