@@ -90,3 +90,78 @@ export function parseIdxImages(gz: Uint8Array, what = "idx"): Matrix<Float32Arra
   if (raw.byteLength !== 16 + rows * dim) throw new InvalidArgument(`${what}: truncated (${raw.byteLength} bytes for ${rows} × ${dim})`);
   return { data: Float32Array.from(raw.subarray(16)), rows, dim };
 }
+
+/** Vectors read from JSONL, with the ids the lines gave, if any. */
+export interface JsonlVectors extends Matrix<Float32Array> {
+  /** Ids of `{"id", "vector"}` lines in file order; undefined when the lines are bare arrays. */
+  ids: number[] | undefined;
+}
+
+interface JsonlRow {
+  id: number | undefined;
+  vector: number[];
+}
+
+function jsonlRow(line: string, at: string): JsonlRow {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch (err) {
+    throw new InvalidArgument(`${at}: invalid JSON (${(err as Error).message})`);
+  }
+  if (Array.isArray(value)) return { id: undefined, vector: jsonlVector(value, at) };
+  if (typeof value !== "object" || value === null || !("vector" in value) || !Array.isArray(value.vector)) {
+    throw new InvalidArgument(`${at}: expected an array of numbers or an object {"id": n, "vector": [...]}`);
+  }
+  const id = "id" in value ? value.id : undefined;
+  if (typeof id !== "number" || !Number.isSafeInteger(id) || id < 0) {
+    throw new InvalidArgument(`${at}: "id" must be an integer in 0..2^53-1, got ${JSON.stringify(id)}`);
+  }
+  return { id, vector: jsonlVector(value.vector, at) };
+}
+
+function jsonlVector(values: unknown[], at: string): number[] {
+  if (values.length === 0) throw new InvalidArgument(`${at}: empty vector`);
+  values.forEach((x, j) => {
+    // JSON.parse turns 1e999 into Infinity, and finite doubles can still overflow float32.
+    if (typeof x !== "number" || !Number.isFinite(Math.fround(x))) {
+      throw new InvalidArgument(`${at}: element ${j} is ${JSON.stringify(x)}, not a finite float32`);
+    }
+  });
+  return values as number[];
+}
+
+/**
+ * Parses JSONL vectors: one per line, either a JSON array of numbers or an
+ * object `{"id": n, "vector": [...]}`, every line in the same form and width.
+ * Blank lines are skipped; errors name the 1-based line number.
+ */
+export function parseJsonl(bytes: Uint8Array, what = "jsonl"): JsonlVectors {
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    throw new InvalidArgument(`${what}: not UTF-8 text`);
+  }
+  const values: number[] = [];
+  const ids: number[] = [];
+  let first: { line: number; dim: number; withIds: boolean } | undefined;
+  text.split("\n").forEach((raw, i) => {
+    const line = raw.trim();
+    if (line === "") return;
+    const at = `${what}: line ${i + 1}`;
+    const row = jsonlRow(line, at);
+    const withIds = row.id !== undefined;
+    first ??= { line: i + 1, dim: row.vector.length, withIds };
+    if (withIds !== first.withIds) {
+      throw new InvalidArgument(`${at}: ${withIds ? "an object" : "a bare array"}, but line ${first.line} is ${first.withIds ? "an object" : "a bare array"}`);
+    }
+    if (row.vector.length !== first.dim) {
+      throw new InvalidArgument(`${at}: vector has ${row.vector.length} elements, line ${first.line} has ${first.dim}`);
+    }
+    if (row.id !== undefined) ids.push(row.id);
+    for (const x of row.vector) values.push(x);
+  });
+  if (!first) throw new InvalidArgument(`${what}: no vectors`);
+  return { data: Float32Array.from(values), rows: values.length / first.dim, dim: first.dim, ids: first.withIds ? ids : undefined };
+}

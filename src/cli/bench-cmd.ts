@@ -1,0 +1,104 @@
+/** `ruvector bench`: recall@k and throughput of one variant against exact ground truth. */
+import type { Matrix } from "../formats.ts";
+import type { BatchResult, VectorIndex } from "../indexes.ts";
+import { JSON_OPTION, type CommandSpec } from "./args.ts";
+import { InputError } from "./failures.ts";
+import { K_OPTION, MAX_K } from "./index-cmd.ts";
+import { firstRows, readTruth, readVectors, rowsOf, VECTOR_EXTENSIONS } from "./input.ts";
+import { formatMs, printFields, printJson } from "./output.ts";
+import { withProgress } from "./progress.ts";
+import { BUILD_OPTIONS, buildIndex, buildPlan, summarize, summaryFields } from "./variants.ts";
+
+/** Mean fraction of each query's true k nearest ids found among its k hits. */
+function recallAtK(result: BatchResult, truth: Matrix<Int32Array>, k: number): number {
+  let found = 0;
+  for (let q = 0; q < result.count; q++) {
+    const want = new Set(truth.data.subarray(q * truth.dim, q * truth.dim + k));
+    for (const id of result.ids.subarray(q * result.k, (q + 1) * result.k)) if (want.has(id)) found++;
+  }
+  return found / (result.count * k);
+}
+
+function checkInputs(base: Matrix<Float32Array>, queries: Matrix<Float32Array>, truth: Matrix<Int32Array>, k: number): void {
+  if (queries.dim !== base.dim) throw new InputError(`queries have ${queries.dim} dimensions, the base vectors ${base.dim}`);
+  if (truth.rows < queries.rows) throw new InputError(`ground truth has ${truth.rows} rows for ${queries.rows} queries`);
+  if (truth.dim < k) throw new InputError(`ground truth lists ${truth.dim} neighbours per query, fewer than k = ${k}`);
+}
+
+/** Queries per second of one `search()` call after another on this thread. */
+async function singleThreadQps(index: VectorIndex, queries: Matrix<Float32Array>, k: number): Promise<number> {
+  const rows = rowsOf(queries);
+  return withProgress(
+    "searching one at a time",
+    (progress) => {
+      const started = performance.now();
+      rows.forEach((query, i) => {
+        index.search(query, k);
+        progress.update(i + 1);
+      });
+      return (1000 * rows.length) / (performance.now() - started);
+    },
+    rows.length,
+  );
+}
+
+/** Queries per second of one batch on all cores, with its results. */
+async function batchQps(index: VectorIndex, queries: Matrix<Float32Array>, k: number): Promise<{ qps: number; result: BatchResult }> {
+  const started = performance.now();
+  // The async form runs the same batch engine off the JS thread, so the progress line stays live.
+  const result = await withProgress("searching as one batch", () => index.searchBatchAsync(queries.data, k, { threads: 0 }));
+  return { qps: (1000 * queries.rows) / (performance.now() - started), result };
+}
+
+/** The `bench` command. */
+export const BENCH_COMMAND: CommandSpec = {
+  name: "bench",
+  usage: "<base> --queries <file> --truth <file.ivecs> [options]",
+  summary: "measure recall@k and QPS against exact ground truth",
+  description:
+    `Builds an index over <base> (${VECTOR_EXTENSIONS.join(", ")}), searches the queries one\n` +
+    "at a time (single-thread QPS) and as one batch on all cores (batch QPS), and scores\n" +
+    "recall@k against the exact neighbour ids in the ground truth (.ivecs, a row per query).",
+  positionals: ["base"],
+  options: {
+    queries: { type: "string", value: "FILE", help: "query vectors (required)" },
+    truth: { type: "string", value: "FILE", help: "exact nearest-neighbour ids per query, .ivecs (required)" },
+    ...BUILD_OPTIONS,
+    k: K_OPTION,
+    limit: { type: "string", value: "N", help: "use only the first N queries" },
+    json: JSON_OPTION,
+  },
+  async run(args) {
+    const queriesPath = args.required("queries");
+    const truthPath = args.required("truth");
+    const plan = buildPlan(args);
+    const k = args.int("k", { min: 1, max: MAX_K }, 10);
+    const limit = args.int("limit", { min: 1, max: Number.MAX_SAFE_INTEGER }, undefined);
+    const base = await readVectors(args.positional(0));
+    const queries = firstRows(await readVectors(queriesPath), limit);
+    const truth = await readTruth(truthPath);
+    checkInputs(base, queries, truth, k);
+    const { index, buildMs } = await buildIndex(plan, base);
+    try {
+      const qpsSingle = await singleThreadQps(index, queries, k);
+      const batch = await batchQps(index, queries, k);
+      const recall = recallAtK(batch.result, truth, k);
+      const cores = navigator.hardwareConcurrency;
+      const summary = summarize(index);
+      if (args.flag("json")) {
+        printJson({ ...summary, k, queries: queries.rows, recall, qpsSingle, qpsBatch: batch.qps, cores, buildMs });
+        return;
+      }
+      printFields([
+        ...summaryFields(summary),
+        ["queries", queries.rows],
+        [`recall@${k}`, recall.toFixed(4)],
+        ["QPS 1 thread", Math.round(qpsSingle)],
+        [`QPS batch (${cores} cores)`, Math.round(batch.qps)],
+        ["build", formatMs(buildMs)],
+      ]);
+    } finally {
+      index.close();
+    }
+  },
+};

@@ -1,0 +1,125 @@
+/** `ruvector index build|search|info`. */
+import { loadIndex, type SearchHit, type VectorIndex } from "../indexes.ts";
+import { JSON_OPTION, type Args, type CommandSpec, type OptionSpec } from "./args.ts";
+import { parseVectorList, readVectors, rowsOf, VECTOR_EXTENSIONS } from "./input.ts";
+import { formatMs, printFields, printJson, table } from "./output.ts";
+import { withProgress } from "./progress.ts";
+import { BUILD_OPTIONS, buildIndex, buildPlan, summarize, summaryFields } from "./variants.ts";
+
+/** `-k`, shared with `bench`. */
+export const K_OPTION: OptionSpec = { type: "string", short: "k", value: "N", help: "hits per query (default 10)" };
+/** Largest k the native side accepts. */
+export const MAX_K = 0x7fff_ffff;
+
+const FORMATS = VECTOR_EXTENSIONS.join(", ");
+
+/** Loads an index file of any variant, with a progress line. */
+function openIndex(path: string): Promise<VectorIndex> {
+  return withProgress(`loading ${path}`, () => loadIndex(path));
+}
+
+const build: CommandSpec = {
+  name: "index build",
+  usage: "<input> -o <out> [options]",
+  summary: `build an index from ${FORMATS} vectors`,
+  description:
+    `Builds an index over every vector in <input> and saves it atomically to <out>.\n` +
+    `Formats by extension: ${FORMATS}. JSONL lines are arrays of numbers, or\n` +
+    `objects {"id": n, "vector": [...]} to give ids (default ids: row numbers).`,
+  positionals: ["input"],
+  options: {
+    out: { type: "string", short: "o", value: "FILE", help: "where to save the index (required)" },
+    ...BUILD_OPTIONS,
+    json: JSON_OPTION,
+  },
+  async run(args) {
+    const out = args.required("out");
+    const plan = buildPlan(args);
+    const vectors = await readVectors(args.positional(0));
+    const { index, buildMs } = await buildIndex(plan, vectors);
+    try {
+      await withProgress(`saving ${out}`, () => index.save(out));
+      const summary = summarize(index);
+      if (args.flag("json")) printJson({ ...summary, buildMs, output: out });
+      else printFields([...summaryFields(summary), ["build", formatMs(buildMs)], ["saved", out]]);
+    } finally {
+      index.close();
+    }
+  },
+};
+
+const search: CommandSpec = {
+  name: "index search",
+  usage: "<index> (--query <file> | --vector <list>) [options]",
+  summary: "search an index with query vectors",
+  description: "Loads an index of any variant and prints the k nearest ids of each query, best first\n(scores are distances: lower is closer).",
+  positionals: ["index"],
+  options: {
+    query: { type: "string", value: "FILE", help: `query vectors (${FORMATS}), one search per row` },
+    vector: { type: "string", value: "LIST", help: "one query as comma-separated numbers, e.g. -0.5,0.25,1" },
+    k: K_OPTION,
+    rerank: { type: "string", value: "N", help: "rerank factor for these searches, 1..1024 (plus variant; default: the index's)" },
+    json: JSON_OPTION,
+  },
+  async run(args) {
+    const k = args.int("k", { min: 1, max: MAX_K }, 10);
+    const rerankFactor = args.int("rerank", { min: 1, max: 1024 }, undefined);
+    const queries = await readQueries(args);
+    const index = await openIndex(args.positional(0));
+    try {
+      const results = await withProgress(
+        "searching",
+        (progress) =>
+          queries.map((query, i) => {
+            const hits = index.search(query, k, { rerankFactor });
+            progress.update(i + 1);
+            return hits;
+          }),
+        queries.length,
+      );
+      if (args.flag("json")) printJson({ k, queries: results.length, results });
+      else process.stdout.write(table([["query", "rank", "id", "score"], ...hitRows(results)]));
+    } finally {
+      index.close();
+    }
+  },
+};
+
+/** The query rows of `--query FILE` or `--vector LIST` (exactly one must be given). */
+async function readQueries(args: Args): Promise<Float32Array[]> {
+  const file = args.string("query");
+  const list = args.string("vector");
+  if (list !== undefined) {
+    if (file !== undefined) throw args.usage("give either --query or --vector, not both");
+    return [parseVectorList(list)];
+  }
+  if (file === undefined) throw args.usage("give --query <file> or --vector <list>");
+  return rowsOf(await readVectors(file));
+}
+
+/** Table rows for people; scores cut to 6 significant digits (--json keeps them exact). */
+function hitRows(results: SearchHit[][]): Array<Array<string | number>> {
+  return results.flatMap((hits, q) => hits.map((hit, rank) => [q, rank + 1, hit.id, Number(hit.score.toPrecision(6))]));
+}
+
+const info: CommandSpec = {
+  name: "index info",
+  usage: "<index> [options]",
+  summary: "show an index file's variant, size and parameters",
+  description: "Loads an index of any variant and prints its variant, vector count, dim, metric,\nseed, rerank factor and memory.",
+  positionals: ["index"],
+  options: { json: JSON_OPTION },
+  async run(args) {
+    const index = await openIndex(args.positional(0));
+    try {
+      const summary = summarize(index);
+      if (args.flag("json")) printJson(summary);
+      else printFields(summaryFields(summary));
+    } finally {
+      index.close();
+    }
+  },
+};
+
+/** The `index` command group. */
+export const INDEX_COMMANDS: readonly CommandSpec[] = [build, search, info];

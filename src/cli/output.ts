@@ -1,0 +1,31 @@
+/** Printing results: one JSON document, or aligned text for people. */
+
+/** Writes `value` as one line of JSON to stdout. */
+export function printJson(value: unknown): void {
+  process.stdout.write(JSON.stringify(value) + "\n");
+}
+
+/** Rows of cells as text, every column but the last padded to its widest cell. */
+export function table(rows: ReadonlyArray<ReadonlyArray<string | number>>, indent = ""): string {
+  const cells = rows.map((row) => row.map(String));
+  const widths: number[] = [];
+  for (const row of cells) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
+  return cells.map((row) => indent + row.map((cell, i) => (i < row.length - 1 ? cell.padEnd(widths[i]!) : cell)).join("  ") + "\n").join("");
+}
+
+/** Writes `label  value` lines to stdout, labels aligned. */
+export function printFields(fields: ReadonlyArray<readonly [string, string | number]>): void {
+  process.stdout.write(table(fields));
+}
+
+/** Byte count in binary units, e.g. `1.5 MiB`. */
+export function formatBytes(bytes: number): string {
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  const power = Math.min(units.length - 1, Math.floor(Math.log2(Math.max(1, bytes)) / 10));
+  return `${(bytes / 1024 ** power).toFixed(power ? 1 : 0)} ${units[power]}`;
+}
+
+/** Milliseconds with one decimal: enough for build and search timings. */
+export function formatMs(ms: number): string {
+  return `${ms.toFixed(1)} ms`;
+}

@@ -1,0 +1,63 @@
+/**
+ * Progress on stderr for long work, only when stderr is a terminal: pipes,
+ * logs and tests get clean output with nothing to strip.
+ */
+
+/** A running progress line; `finish` erases it. */
+export interface Progress {
+  /** Reports `done` of the total given to {@link startProgress}. */
+  update(done: number): void;
+  finish(): void;
+}
+
+const SILENT: Progress = { update() {}, finish() {} };
+const SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏";
+const BAR_WIDTH = 24;
+const REDRAW_MS = 100;
+
+/**
+ * Starts a progress line labelled `label`: a bar when `total` is known, a
+ * spinner with elapsed time otherwise. Silent unless stderr is a TTY.
+ */
+function startProgress(label: string, total?: number): Progress {
+  if (!process.stderr.isTTY) return SILENT;
+  const started = performance.now();
+  let done = 0;
+  let frame = 0;
+  let drawnAt = 0;
+  const draw = () => {
+    drawnAt = performance.now();
+    const seconds = ((drawnAt - started) / 1000).toFixed(1);
+    process.stderr.write(`\r\x1b[K${label} ${total ? bar(done, total) : SPINNER[frame++ % SPINNER.length]} ${seconds}s`);
+  };
+  // The timer animates while native work runs off the JS thread; unref'd so it never holds the process open.
+  const timer = setInterval(draw, REDRAW_MS);
+  timer.unref();
+  draw();
+  return {
+    update(n) {
+      done = n;
+      // Synchronous loops starve the timer, so they redraw here (throttled).
+      if (performance.now() - drawnAt >= REDRAW_MS) draw();
+    },
+    finish() {
+      clearInterval(timer);
+      process.stderr.write("\r\x1b[K");
+    },
+  };
+}
+
+function bar(done: number, total: number): string {
+  const filled = Math.round((BAR_WIDTH * Math.min(done, total)) / total);
+  return `[${"#".repeat(filled)}${"-".repeat(BAR_WIDTH - filled)}] ${done}/${total}`;
+}
+
+/** Runs `work` under a progress line that is erased however the work ends. */
+export async function withProgress<T>(label: string, work: (progress: Progress) => Promise<T> | T, total?: number): Promise<T> {
+  const progress = startProgress(label, total);
+  try {
+    return await work(progress);
+  } finally {
+    progress.finish();
+  }
+}
