@@ -160,6 +160,19 @@ describe("index build, search and info round-trip through the API", () => {
     expect(lines[1]).toMatch(/^0 +1 +5 +0$/);
     expect(lines).toHaveLength(3);
   });
+  test("a reader that stops early (| head) ends the CLI quietly with exit 0", async () => {
+    const input = join(dir, "many.fvecs");
+    const out = join(dir, "many.rvx");
+    await Bun.write(input, fvecsBytes(base, DIM));
+    expect((await ruvector(["index", "build", input, "-o", out, "--variant", "flat"])).code).toBe(0);
+    // 300 queries × 100 hits is far more than a pipe buffer holds, so the CLI is still writing when we hang up.
+    const proc = Bun.spawn([process.execPath, CLI, "index", "search", out, "--query", input, "-k", "100"], { stdout: "pipe", stderr: "pipe" });
+    const reader = proc.stdout.getReader();
+    expect(new TextDecoder().decode((await reader.read()).value)).toStartWith("query");
+    await reader.cancel();
+    expect(await proc.exited).toBe(0);
+    expect(await new Response(proc.stderr).text()).toBe("");
+  });
 });
 
 describe("bench on GloVe-100 (100k base, first 200 queries)", () => {
