@@ -128,3 +128,40 @@ export class TransportError extends A2aError {
     this.retryable = options?.retryable ?? false;
   }
 }
+
+/** Errors raised by the lake and its backends. */
+export class LakeError extends RuVectorError {}
+
+/** Extra details a {@link BackendError} may carry. */
+export interface BackendErrorOptions extends ErrorOptions {
+  /** The collection the failing call was about, when there was one. */
+  collection?: string;
+}
+
+/** A backend failed: unreachable, unknown collection, invalid write, or malformed data. */
+export class BackendError extends LakeError {
+  /** Id of the backend that failed. */
+  readonly backend: string;
+  /** The collection the failing call was about, when there was one. */
+  readonly collection: string | undefined;
+  constructor(backend: string, detail: string, options?: BackendErrorOptions) {
+    const where = options?.collection === undefined ? "" : `, collection "${options.collection}"`;
+    super("BACKEND", `backend "${backend}"${where}: ${detail}`, options);
+    this.backend = backend;
+    this.collection = options?.collection;
+  }
+}
+
+/** A search needed a cached collection that is not primed and could not be primed (e.g. `frozen` with no backend). */
+export class CacheMissError extends LakeError {
+  constructor(message: string, options?: ErrorOptions) {
+    super("CACHE_MISS", message, options);
+  }
+}
+
+/** A bundle's recorded witness does not match the witness recomputed from its fields: tampered or corrupt. */
+export class WitnessMismatch extends LakeError {
+  constructor(message: string, options?: ErrorOptions) {
+    super("WITNESS_MISMATCH", message, options);
+  }
+}
