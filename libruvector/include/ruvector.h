@@ -14,6 +14,11 @@
 #define RUV_ABI_VERSION 1
 
 /**
+ * Number of fields in [`Stats::to_array`].
+ */
+#define STATS_LEN 9
+
+/**
  * Stable status codes returned by every `ruv_*` function. Zero is success.
  * The numbers are part of the C ABI: never renumber, only append.
  */
@@ -29,6 +34,9 @@ enum RuvStatus {
   RUV_STATUS_NOT_FOUND = 8,
   RUV_STATUS_PENDING = 9,
   RUV_STATUS_BUFFER_TOO_SMALL = 10,
+  RUV_STATUS_CACHE_MISS = 11,
+  RUV_STATUS_WITNESS_MISMATCH = 12,
+  RUV_STATUS_BUNDLE = 13,
 };
 typedef int32_t RuvStatus;
 
@@ -41,6 +49,11 @@ typedef struct RuvJob RuvJob;
  * Opaque handle to a vector index.
  */
 typedef struct RuvIndex RuvIndex;
+
+/**
+ * Opaque handle to a lake.
+ */
+typedef struct RuvLake RuvLake;
 
 /**
  * The last error message of this thread (UTF-8, not NUL-terminated).
@@ -267,6 +280,305 @@ int32_t ruv_index_load_async(const uint8_t *path_ptr,
 int32_t ruv_index_free(RuvIndex *idx);
 
 /**
+ * Creates a lake. `consistency`: 0 fresh, 1 eventual (`ttl_ms`), 2 frozen.
+ * `max_entries` / `max_bytes` bound the cache (0 = unbounded).
+ *
+ * # Safety
+ * `out` valid for one pointer write.
+ */
+int32_t ruv_lake_new(uint32_t rerank_factor,
+                     uint64_t seed,
+                     uint32_t consistency,
+                     uint64_t ttl_ms,
+                     uint64_t max_entries,
+                     uint64_t max_bytes,
+                     RuvLake **out);
+
+/**
+ * Releases a lake; running jobs keep their own reference.
+ *
+ * # Safety
+ * `lake` null or a live handle, released once.
+ */
+int32_t ruv_lake_free(RuvLake *lake);
+
+/**
+ * Interns (backend, collection) as a key id for the other calls.
+ *
+ * # Safety
+ * Strings valid for their lengths; `out` for one u32.
+ */
+int32_t ruv_lake_key(const RuvLake *lake,
+                     const uint8_t *backend,
+                     uint64_t backend_len,
+                     const uint8_t *collection,
+                     uint64_t collection_len,
+                     uint32_t *out);
+
+/**
+ * 1 when a search must check the backend's state first; 0 when consistency
+ * lets it use the cache (counted as a hit).
+ *
+ * # Safety
+ * `lake` live; `out` valid for one i32.
+ */
+int32_t ruv_lake_needs_check(const RuvLake *lake, uint32_t key, int32_t *out);
+
+/**
+ * Compares the backend's state with the cache: 0 hit, 1 shared (pointer moved
+ * to an identical cached state), 2 miss (pull and prime).
+ *
+ * # Safety
+ * `lake` live; descriptor strings valid; `out` for one u32.
+ */
+int32_t ruv_lake_check(const RuvLake *lake,
+                       uint32_t key,
+                       const uint8_t *data_ref,
+                       uint64_t data_ref_len,
+                       uint32_t dim,
+                       uint32_t gen_kind,
+                       uint64_t gen_num,
+                       const uint8_t *gen_str,
+                       uint64_t gen_str_len,
+                       uint32_t *out);
+
+/**
+ * Builds and installs the index for pulled vectors (`ids_len` rows of `dim`).
+ *
+ * # Safety
+ * `lake` live; all buffers valid for their lengths.
+ */
+int32_t ruv_lake_prime(const RuvLake *lake,
+                       uint32_t key,
+                       const uint8_t *data_ref,
+                       uint64_t data_ref_len,
+                       uint32_t dim,
+                       uint32_t gen_kind,
+                       uint64_t gen_num,
+                       const uint8_t *gen_str,
+                       uint64_t gen_str_len,
+                       const float *vectors,
+                       uint64_t len,
+                       const uint64_t *ids,
+                       uint64_t ids_len);
+
+/**
+ * `ruv_lake_prime` off-thread; the caller keeps `vectors` and `ids` alive and
+ * unchanged until the job completes.
+ *
+ * # Safety
+ * As `ruv_lake_prime`, buffers valid until completion; `out_job` for one pointer.
+ */
+int32_t ruv_lake_prime_async(const RuvLake *lake,
+                             uint32_t key,
+                             const uint8_t *data_ref,
+                             uint64_t data_ref_len,
+                             uint32_t dim,
+                             uint32_t gen_kind,
+                             uint64_t gen_num,
+                             const uint8_t *gen_str,
+                             uint64_t gen_str_len,
+                             const float *vectors,
+                             uint64_t len,
+                             const uint64_t *ids,
+                             uint64_t ids_len,
+                             const RuvJob **out_job);
+
+/**
+ * Searches one cached collection; writes min(k, n) hits with the backend's ids.
+ *
+ * # Safety
+ * `lake` live; `query` valid for `len`; outputs for `cap`.
+ */
+int32_t ruv_lake_search(const RuvLake *lake,
+                        uint32_t key,
+                        const float *query,
+                        uint64_t len,
+                        uint32_t k,
+                        uint64_t *out_ids,
+                        float *out_scores,
+                        uint64_t cap,
+                        uint64_t *out_count);
+
+/**
+ * `ruv_lake_search` off-thread (the query is copied); take with `ruv_job_take_hits`.
+ *
+ * # Safety
+ * `lake` live; `query` valid for `len`; `out_job` for one pointer.
+ */
+int32_t ruv_lake_search_async(const RuvLake *lake,
+                              uint32_t key,
+                              const float *query,
+                              uint64_t len,
+                              uint32_t k,
+                              const RuvJob **out_job);
+
+/**
+ * Searches `len / dim` queries against one cached collection on `threads`
+ * threads (0 = all); each writes min(k, n) hits; `out_k` gets that count.
+ *
+ * # Safety
+ * `lake` live; buffers valid for their lengths.
+ */
+int32_t ruv_lake_search_batch(const RuvLake *lake,
+                              uint32_t key,
+                              const float *queries,
+                              uint64_t len,
+                              uint32_t k,
+                              uint32_t threads,
+                              uint64_t *out_ids,
+                              float *out_scores,
+                              uint64_t cap,
+                              uint64_t *out_k);
+
+/**
+ * Searches `nkeys` cached collections in parallel, merged by score: writes up
+ * to k hits, each with the position of its key in `keys`.
+ *
+ * # Safety
+ * `lake` live; buffers valid for their lengths.
+ */
+int32_t ruv_lake_search_federated(const RuvLake *lake,
+                                  const uint32_t *keys,
+                                  uint64_t nkeys,
+                                  const float *query,
+                                  uint64_t len,
+                                  uint32_t k,
+                                  uint32_t *out_shards,
+                                  uint64_t *out_ids,
+                                  float *out_scores,
+                                  uint64_t cap,
+                                  uint64_t *out_count);
+
+/**
+ * `ruv_lake_search_federated` off-thread; take with `ruv_job_take_shard_hits`.
+ *
+ * # Safety
+ * `lake` live; buffers valid for their lengths; `out_job` for one pointer.
+ */
+int32_t ruv_lake_search_federated_async(const RuvLake *lake,
+                                        const uint32_t *keys,
+                                        uint64_t nkeys,
+                                        const float *query,
+                                        uint64_t len,
+                                        uint32_t k,
+                                        const RuvJob **out_job);
+
+/**
+ * Drops a collection's cached state; its next search primes again.
+ *
+ * # Safety
+ * `lake` live.
+ */
+int32_t ruv_lake_invalidate(const RuvLake *lake, uint32_t key);
+
+/**
+ * The witness of the cached state (hex), or length 0 when nothing is cached.
+ *
+ * # Safety
+ * `lake` live; `buf` valid for `cap` bytes; `out_len` for one u64.
+ */
+int32_t ruv_lake_witness_of(const RuvLake *lake,
+                            uint32_t key,
+                            uint8_t *buf,
+                            uint64_t cap,
+                            uint64_t *out_len);
+
+/**
+ * 1 when the collection has a cached index.
+ *
+ * # Safety
+ * `lake` live; `out` for one i32.
+ */
+int32_t ruv_lake_is_primed(const RuvLake *lake, uint32_t key, int32_t *out);
+
+/**
+ * Counters of `scope` (0 global, 1 the key's backend, 2 the key): [hits,
+ * misses, primes, invalidations, shared_hits, evictions, warm_installs,
+ * total_prime_us, last_prime_us, cached entries, cached bytes] into `out` (11 u64).
+ *
+ * # Safety
+ * `lake` live; `out` valid for 11 u64.
+ */
+int32_t ruv_lake_stats(const RuvLake *lake, uint32_t scope, uint32_t key, uint64_t *out);
+
+/**
+ * Writes `dir/table.rulake.json` for a descriptor; the witness goes to `buf`.
+ *
+ * # Safety
+ * `lake` live; strings valid; `buf` for `cap` bytes; `out_len` for one u64.
+ */
+int32_t ruv_lake_publish(const RuvLake *lake,
+                         const uint8_t *dir_ptr,
+                         uint64_t dir_len,
+                         const uint8_t *data_ref,
+                         uint64_t data_ref_len,
+                         uint32_t dim,
+                         uint32_t gen_kind,
+                         uint64_t gen_num,
+                         const uint8_t *gen_str,
+                         uint64_t gen_str_len,
+                         uint8_t *buf,
+                         uint64_t cap,
+                         uint64_t *out_len);
+
+/**
+ * Compares `dir`'s sidecar with the cache: 0 up to date, 1 invalidated, 2 bundle missing.
+ *
+ * # Safety
+ * `lake` live; `dir` valid; `out` for one u32.
+ */
+int32_t ruv_lake_refresh_from_dir(const RuvLake *lake,
+                                  uint32_t key,
+                                  const uint8_t *dir_ptr,
+                                  uint64_t dir_len,
+                                  uint32_t *out);
+
+/**
+ * Saves a cached collection (`index.rbpx` with original ids + sidecar) off-thread.
+ *
+ * # Safety
+ * `lake` live; `dir` valid; `out_job` for one pointer.
+ */
+int32_t ruv_lake_save_to_dir_async(const RuvLake *lake,
+                                   uint32_t key,
+                                   const uint8_t *dir_ptr,
+                                   uint64_t dir_len,
+                                   const RuvJob **out_job);
+
+/**
+ * Installs a collection saved by `ruv_lake_save_to_dir_async`, off-thread;
+ * `ruv_job_take_count` gives its size. Needs no backend.
+ *
+ * # Safety
+ * `lake` live; `dir` valid; `out_job` for one pointer.
+ */
+int32_t ruv_lake_warm_from_dir_async(const RuvLake *lake,
+                                     uint32_t key,
+                                     const uint8_t *dir_ptr,
+                                     uint64_t dir_len,
+                                     const RuvJob **out_job);
+
+/**
+ * The witness of a descriptor under `seed` and `rerank_factor`, without a lake.
+ *
+ * # Safety
+ * Strings valid; `buf` for `cap` bytes; `out_len` for one u64.
+ */
+int32_t ruv_witness(const uint8_t *data_ref,
+                    uint64_t data_ref_len,
+                    uint32_t dim,
+                    uint64_t seed,
+                    uint32_t rerank_factor,
+                    uint32_t gen_kind,
+                    uint64_t gen_num,
+                    const uint8_t *gen_str,
+                    uint64_t gen_str_len,
+                    uint8_t *buf,
+                    uint64_t cap,
+                    uint64_t *out_len);
+
+/**
  * The library version string (semver, UTF-8).
  *
  * # Safety
@@ -327,6 +639,27 @@ int32_t ruv_job_take_hits(const RuvJob *job,
                           float *scores,
                           uint64_t cap,
                           uint64_t *out_len);
+
+/**
+ * Takes the hits of a finished federated search: each with the position of its target.
+ *
+ * # Safety
+ * `job` must be a live job handle; buffers valid for `cap` entries.
+ */
+int32_t ruv_job_take_shard_hits(const RuvJob *job,
+                                uint32_t *shards,
+                                uint64_t *ids,
+                                float *scores,
+                                uint64_t cap,
+                                uint64_t *out_len);
+
+/**
+ * Takes the count a finished job produced (e.g. vectors installed by a warm start).
+ *
+ * # Safety
+ * `job` must be a live job handle; `out` valid for one u64.
+ */
+int32_t ruv_job_take_count(const RuvJob *job, uint64_t *out);
 
 /**
  * Takes the index a finished build or load job produced; free it with `ruv_index_free`.

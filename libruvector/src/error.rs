@@ -18,6 +18,9 @@ pub enum Status {
     NotFound = 8,
     Pending = 9,
     BufferTooSmall = 10,
+    CacheMiss = 11,
+    WitnessMismatch = 12,
+    Bundle = 13,
 }
 
 /// An error with its status and a message naming the values involved.

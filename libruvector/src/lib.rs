@@ -5,6 +5,7 @@ pub mod cpu;
 pub mod error;
 pub mod ffi;
 pub mod index;
+pub mod lake;
 pub mod runtime;
 
 /// Library version; the TypeScript layer refuses a mismatched library.

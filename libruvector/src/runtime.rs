@@ -15,6 +15,8 @@ pub enum Output {
     Unit,
     Index(crate::ffi::index::RuvIndex),
     Hits { ids: Vec<u64>, scores: Vec<f32> },
+    ShardHits { shards: Vec<u32>, ids: Vec<u64>, scores: Vec<f32> },
+    Count(u64),
 }
 
 /// A unit of off-thread work and, once done, its result.

@@ -87,6 +87,39 @@ pub unsafe extern "C" fn ruv_job_take_hits(job: *const Job, ids: *mut u64, score
     })
 }
 
+/// Takes the hits of a finished federated search: each with the position of its target.
+///
+/// # Safety
+/// `job` must be a live job handle; buffers valid for `cap` entries.
+#[no_mangle]
+pub unsafe extern "C" fn ruv_job_take_shard_hits(job: *const Job, shards: *mut u32, ids: *mut u64, scores: *mut f32, cap: u64, out_len: *mut u64) -> i32 {
+    guard(|| match handle(job, "job")?.take()? {
+        Output::ShardHits { shards: h, ids: i, scores: s } => {
+            let n = i.len() as u64;
+            if n > cap {
+                return Err(Error::new(Status::BufferTooSmall, format!("buffers hold {cap} hits, job has {n}")));
+            }
+            slice_mut(shards, n, "shards")?.copy_from_slice(&h);
+            slice_mut(ids, n, "ids")?.copy_from_slice(&i);
+            slice_mut(scores, n, "scores")?.copy_from_slice(&s);
+            write_out(out_len, n, "out_len")
+        }
+        _ => Err(Error::invalid("job did not produce federated hits")),
+    })
+}
+
+/// Takes the count a finished job produced (e.g. vectors installed by a warm start).
+///
+/// # Safety
+/// `job` must be a live job handle; `out` valid for one u64.
+#[no_mangle]
+pub unsafe extern "C" fn ruv_job_take_count(job: *const Job, out: *mut u64) -> i32 {
+    guard(|| match handle(job, "job")?.take()? {
+        Output::Count(n) => write_out(out, n, "out"),
+        _ => Err(Error::invalid("job did not produce a count")),
+    })
+}
+
 /// Takes the index a finished build or load job produced; free it with `ruv_index_free`.
 ///
 /// # Safety

@@ -1,0 +1,138 @@
+//! `table.rulake.json`, format 2: the sidecar that publishes a collection's
+//! state. Field order, pretty printing and caps follow upstream, so files are
+//! byte-identical to upstream's for the same inputs.
+
+use std::fs;
+use std::io::Write;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use super::witness::{Descriptor, Generation};
+use crate::error::{Error, Result, Status};
+use crate::index::persist::write_atomic;
+
+pub const SIDECAR: &str = "table.rulake.json";
+const MAX_JSON: usize = 64 * 1024;
+const MAX_STRING: usize = 4 * 1024;
+const MAX_WITNESS: usize = 128;
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(untagged)]
+enum JsonGeneration {
+    Num(u64),
+    Opaque(String),
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct Bundle {
+    format_version: u32,
+    data_ref: String,
+    dim: usize,
+    rotation_seed: u64,
+    rerank_factor: usize,
+    generation: JsonGeneration,
+    rvf_witness: String,
+    pii_policy: Option<String>,
+    lineage_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    memory_class: Option<String>,
+}
+
+fn bundle_error(message: impl Into<String>) -> Error {
+    Error::new(Status::Bundle, message)
+}
+
+impl Bundle {
+    pub fn new(d: &Descriptor) -> Self {
+        Self {
+            format_version: 2,
+            data_ref: d.data_ref.clone(),
+            dim: d.dim,
+            rotation_seed: d.rotation_seed,
+            rerank_factor: d.rerank_factor,
+            generation: match &d.generation {
+                Generation::Num(n) => JsonGeneration::Num(*n),
+                Generation::Opaque(s) => JsonGeneration::Opaque(s.clone()),
+            },
+            rvf_witness: d.witness(),
+            pii_policy: None,
+            lineage_id: None,
+            memory_class: None,
+        }
+    }
+
+    pub fn descriptor(&self) -> Descriptor {
+        Descriptor {
+            data_ref: self.data_ref.clone(),
+            dim: self.dim,
+            rotation_seed: self.rotation_seed,
+            rerank_factor: self.rerank_factor,
+            generation: match &self.generation {
+                JsonGeneration::Num(n) => Generation::Num(*n),
+                JsonGeneration::Opaque(s) => Generation::Opaque(s.clone()),
+            },
+        }
+    }
+
+    pub fn witness(&self) -> &str {
+        &self.rvf_witness
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a bundle always serialises")
+    }
+
+    /// Parses and bounds-checks a sidecar, then recomputes its witness.
+    pub fn from_json(text: &[u8]) -> Result<Self> {
+        if text.len() > MAX_JSON {
+            return Err(bundle_error(format!("sidecar is {} bytes, over the {MAX_JSON}-byte cap", text.len())));
+        }
+        let b: Bundle = serde_json::from_slice(text).map_err(|e| bundle_error(format!("invalid sidecar JSON: {e}")))?;
+        if b.format_version > 2 {
+            return Err(bundle_error(format!("unsupported format_version {}", b.format_version)));
+        }
+        let strings = [Some(&b.data_ref), b.pii_policy.as_ref(), b.lineage_id.as_ref(), b.memory_class.as_ref()];
+        if strings.into_iter().flatten().any(|s| s.len() > MAX_STRING) {
+            return Err(bundle_error(format!("a sidecar string field exceeds {MAX_STRING} bytes")));
+        }
+        if b.rvf_witness.len() > MAX_WITNESS {
+            return Err(bundle_error(format!("witness longer than {MAX_WITNESS} characters")));
+        }
+        let actual = b.descriptor().witness();
+        if actual != b.rvf_witness {
+            return Err(Error::new(
+                Status::WitnessMismatch,
+                format!("witness mismatch: sidecar says {}, its fields hash to {actual}", b.rvf_witness),
+            ));
+        }
+        Ok(b)
+    }
+
+    pub fn write_to_dir(&self, dir: &Path) -> Result<()> {
+        fs::create_dir_all(dir).map_err(|e| Error::io(&format!("cannot create {}", dir.display()), e))?;
+        let json = self.to_json();
+        write_atomic(&dir.join(SIDECAR), |w| w.write_all(json.as_bytes()).map_err(|e| Error::io("write", e)))
+    }
+
+    /// `Ok(None)` when the directory has no sidecar.
+    pub fn read_from_dir(dir: &Path) -> Result<Option<Self>> {
+        let path = contained(dir, SIDECAR)?;
+        match fs::read(&path) {
+            Ok(bytes) => Self::from_json(&bytes).map(Some).map_err(|e| Error::new(e.status, format!("{}: {}", path.display(), e.message))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(Error::io(&format!("cannot read {}", path.display()), e)),
+        }
+    }
+}
+
+/// `dir/name`, refusing a symlink that would lead outside the bundle directory.
+pub fn contained(dir: &Path, name: &str) -> Result<std::path::PathBuf> {
+    let path = dir.join(name);
+    if let Ok(meta) = fs::symlink_metadata(&path) {
+        if meta.file_type().is_symlink() {
+            return Err(bundle_error(format!("{} is a symlink: a bundle file must not escape its directory", path.display())));
+        }
+    }
+    Ok(path)
+}

@@ -1,0 +1,55 @@
+//! Cache counters, kept globally and per collection.
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    pub hits: u64,
+    pub misses: u64,
+    pub primes: u64,
+    pub invalidations: u64,
+    pub shared_hits: u64,
+    pub evictions: u64,
+    pub warm_installs: u64,
+    pub total_prime_us: u64,
+    pub last_prime_us: u64,
+}
+
+/// Number of fields in [`Stats::to_array`].
+pub const STATS_LEN: usize = 9;
+
+impl Stats {
+    pub fn to_array(self) -> [u64; STATS_LEN] {
+        [
+            self.hits,
+            self.misses,
+            self.primes,
+            self.invalidations,
+            self.shared_hits,
+            self.evictions,
+            self.warm_installs,
+            self.total_prime_us,
+            self.last_prime_us,
+        ]
+    }
+
+    pub fn add(&mut self, o: &Stats) {
+        let (mut a, b) = (self.to_array(), o.to_array());
+        a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
+        // last_prime_us is a latest value, not a sum.
+        a[8] = self.last_prime_us.max(o.last_prime_us);
+        *self = Stats::from_array(a);
+    }
+
+    fn from_array(a: [u64; STATS_LEN]) -> Self {
+        Stats {
+            hits: a[0],
+            misses: a[1],
+            primes: a[2],
+            invalidations: a[3],
+            shared_hits: a[4],
+            evictions: a[5],
+            warm_installs: a[6],
+            total_prime_us: a[7],
+            last_prime_us: a[8],
+        }
+    }
+}
