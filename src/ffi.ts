@@ -7,6 +7,9 @@ import { existsSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { version } from "./version.ts";
 import {
+  CacheMissError,
+  LakeError,
+  WitnessMismatch,
   DimensionMismatch,
   EmptyIndex,
   InvalidArgument,
@@ -27,6 +30,8 @@ const symbols = {
   ruv_job_status: { args: [ptr], returns: i32 },
   ruv_job_take_hits: { args: [ptr, ptr, ptr, u64, ptr], returns: i32 },
   ruv_job_take_index: { args: [ptr, ptr], returns: i32 },
+  ruv_job_take_shard_hits: { args: [ptr, ptr, ptr, ptr, u64, ptr], returns: i32 },
+  ruv_job_take_count: { args: [ptr, ptr], returns: i32 },
   ruv_job_free: { args: [ptr], returns: i32 },
   ruv_index_new: { args: [u32, u32, u64, u32, u32, u32, ptr], returns: i32 },
   ruv_index_build: { args: [u32, u32, u64, u32, u32, u32, ptr, u64, ptr, u64, ptr], returns: i32 },
@@ -46,6 +51,28 @@ const symbols = {
   ruv_index_load: { args: [ptr, u64, u32, ptr], returns: i32 },
   ruv_index_load_async: { args: [ptr, u64, u32, ptr], returns: i32 },
   ruv_index_free: { args: [ptr], returns: i32 },
+  ruv_lake_new: { args: [u32, u64, u32, u64, u64, u64, ptr], returns: i32 },
+  ruv_lake_free: { args: [ptr], returns: i32 },
+  ruv_lake_key: { args: [ptr, ptr, u64, ptr, u64, ptr], returns: i32 },
+  ruv_lake_needs_check: { args: [ptr, u32, ptr], returns: i32 },
+  ruv_lake_check: { args: [ptr, u32, ptr, u64, u32, u32, u64, ptr, u64, ptr], returns: i32 },
+  ruv_lake_prime: { args: [ptr, u32, ptr, u64, u32, u32, u64, ptr, u64, ptr, u64, ptr, u64], returns: i32 },
+  ruv_lake_prime_async: { args: [ptr, u32, ptr, u64, u32, u32, u64, ptr, u64, ptr, u64, ptr, u64, ptr], returns: i32 },
+  ruv_lake_search: { args: [ptr, u32, ptr, u64, u32, ptr, ptr, u64, ptr], returns: i32 },
+  ruv_lake_search_async: { args: [ptr, u32, ptr, u64, u32, ptr], returns: i32 },
+  ruv_lake_search_batch: { args: [ptr, u32, ptr, u64, u32, u32, ptr, ptr, u64, ptr], returns: i32 },
+  ruv_lake_search_federated: { args: [ptr, ptr, u64, ptr, u64, u32, ptr, ptr, ptr, u64, ptr], returns: i32 },
+  ruv_lake_search_federated_async: { args: [ptr, ptr, u64, ptr, u64, u32, ptr], returns: i32 },
+  ruv_lake_invalidate: { args: [ptr, u32], returns: i32 },
+  ruv_lake_witness_of: { args: [ptr, u32, ptr, u64, ptr], returns: i32 },
+  ruv_lake_is_primed: { args: [ptr, u32, ptr], returns: i32 },
+  ruv_lake_dim: { args: [ptr, u32, ptr], returns: i32 },
+  ruv_lake_stats: { args: [ptr, u32, u32, ptr], returns: i32 },
+  ruv_lake_publish: { args: [ptr, ptr, u64, ptr, u64, u32, u32, u64, ptr, u64, ptr, u64, ptr], returns: i32 },
+  ruv_lake_refresh_from_dir: { args: [ptr, u32, ptr, u64, ptr], returns: i32 },
+  ruv_lake_save_to_dir_async: { args: [ptr, u32, ptr, u64, ptr], returns: i32 },
+  ruv_lake_warm_from_dir_async: { args: [ptr, u32, ptr, u64, ptr], returns: i32 },
+  ruv_witness: { args: [ptr, u64, u32, u64, u32, u32, u64, ptr, u64, ptr, u64, ptr], returns: i32 },
 } as const;
 
 /** Status codes of the C ABI (`RuvStatus` in `ruvector.h`). */
@@ -61,6 +88,9 @@ export const Status = {
   NotFound: 8,
   Pending: 9,
   BufferTooSmall: 10,
+  CacheMiss: 11,
+  WitnessMismatch: 12,
+  Bundle: 13,
 } as const;
 
 const ABI_VERSION = 1;
@@ -179,7 +209,7 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 /** Reads a string through a `(buf, cap, out_len)` getter. */
-function readString(getter: (buf: Uint8Array, cap: number, outLen: BigUint64Array) => number): string {
+export function readString(getter: (buf: Uint8Array, cap: number, outLen: BigUint64Array) => number): string {
   let buf = new Uint8Array(256);
   const len = new BigUint64Array(1);
   for (;;) {
@@ -213,6 +243,12 @@ export function statusError(status: number, message: string = lastError()): RuVe
     }
     case Status.EmptyIndex:
       return new EmptyIndex(message);
+    case Status.CacheMiss:
+      return new CacheMissError(message);
+    case Status.WitnessMismatch:
+      return new WitnessMismatch(message);
+    case Status.Bundle:
+      return new LakeError("BUNDLE", message);
     case Status.Persist:
     case Status.Io:
       return new PersistError(message);

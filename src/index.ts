@@ -89,3 +89,15 @@ export {
   type TaskUpdate,
   type TextPart,
 } from "./a2a/index.ts";
+export {
+  RuLake,
+  RuLakeBuilder,
+  type CollectionKey,
+  type LakeHit,
+  type LakeOptions,
+} from "./lake/lake.ts";
+export { Consistency, RefreshResult } from "./lake/consistency.ts";
+export type { CacheStats } from "./lake/stats.ts";
+export type { BackendAdapter, BundleInfo, Generation, PulledBatch, MaybePromise } from "./lake/backend.ts";
+export { LocalBackend } from "./lake/local.ts";
+export { LakeError, BackendError, CacheMissError, WitnessMismatch } from "./errors.ts";

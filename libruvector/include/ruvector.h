@@ -493,6 +493,14 @@ int32_t ruv_lake_witness_of(const RuvLake *lake,
 int32_t ruv_lake_is_primed(const RuvLake *lake, uint32_t key, int32_t *out);
 
 /**
+ * Dimensions of the cached collection (`CacheMiss` when nothing is cached).
+ *
+ * # Safety
+ * `lake` live; `out` for one u32.
+ */
+int32_t ruv_lake_dim(const RuvLake *lake, uint32_t key, uint32_t *out);
+
+/**
  * Counters of `scope` (0 global, 1 the key's backend, 2 the key): [hits,
  * misses, primes, invalidations, shared_hits, evictions, warm_installs,
  * total_prime_us, last_prime_us, cached entries, cached bytes] into `out` (11 u64).

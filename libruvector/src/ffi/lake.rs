@@ -273,6 +273,15 @@ pub unsafe extern "C" fn ruv_lake_is_primed(lake: *const RuvLake, key: u32, out:
     guard(|| write_out(out, handle(lake, "lake")?.0.is_primed(key)? as i32, "out"))
 }
 
+/// Dimensions of the cached collection (`CacheMiss` when nothing is cached).
+///
+/// # Safety
+/// `lake` live; `out` for one u32.
+#[no_mangle]
+pub unsafe extern "C" fn ruv_lake_dim(lake: *const RuvLake, key: u32, out: *mut u32) -> i32 {
+    guard(|| write_out(out, handle(lake, "lake")?.0.dim(key)? as u32, "out"))
+}
+
 /// Counters of `scope` (0 global, 1 the key's backend, 2 the key): [hits,
 /// misses, primes, invalidations, shared_hits, evictions, warm_installs,
 /// total_prime_us, last_prime_us, cached entries, cached bytes] into `out` (11 u64).

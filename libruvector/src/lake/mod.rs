@@ -322,6 +322,11 @@ impl Lake {
         Ok(n)
     }
 
+    /// Dimensions of the cached collection.
+    pub fn dim(&self, id: u32) -> Result<usize> {
+        Ok(self.cached(id)?.params().dim)
+    }
+
     pub fn is_primed(&self, id: u32) -> Result<bool> {
         let mut c = self.cache();
         Self::checked_key(&c, id)?;

@@ -1,0 +1,537 @@
+/**
+ * RuLake: a cache-first vector layer over any number of backends. Searches
+ * run on native indexes cached per collection state (keyed by a SHAKE-256
+ * witness); freshness checks and pulls are orchestrated here, on the JS side,
+ * so backends written in TypeScript work and native threads never call into JS.
+ */
+import { ptr } from "bun:ffi";
+import { BackendError, CacheMissError, InvalidArgument } from "../errors.ts";
+import { check, lib, outPointer, readString, utf8 } from "../ffi.ts";
+import { NativeHandle, runJob } from "../runtime.ts";
+import type { BackendAdapter, BundleInfo, MaybePromise, PulledBatch } from "./backend.ts";
+import { CONSISTENCY_CODE, Consistency, REFRESH_RESULTS, type RefreshResult } from "./consistency.ts";
+import { toCacheStats, type CacheStats } from "./stats.ts";
+import { checkFinite, checkIds, collectionScope, fail, type CollectionScope } from "./validate.ts";
+
+/** A collection within the lake: `[backendId, collection]`. */
+export type CollectionKey = readonly [backend: string, collection: string];
+
+/** One search result, with where it came from. `score` is squared L2, ascending. */
+export interface LakeHit {
+  backend: string;
+  collection: string;
+  id: number;
+  score: number;
+}
+
+/** Lake settings; see {@link RuLakeBuilder}. */
+export interface LakeOptions {
+  rerankFactor: number;
+  rotationSeed: number | bigint;
+  maxCacheEntries: number;
+  maxCacheBytes: number;
+  consistency: Consistency;
+  backendTimeoutMs: number;
+}
+
+const NEEDS = { hit: 0, shared: 1, miss: 2 } as const;
+const STATS_SCOPE = { global: 0, backend: 1, collection: 2 } as const;
+
+/** Fluent construction of a {@link RuLake}. */
+export class RuLakeBuilder {
+  readonly #o: LakeOptions = {
+    rerankFactor: 20,
+    rotationSeed: 42,
+    maxCacheEntries: 0,
+    maxCacheBytes: 0,
+    consistency: Consistency.fresh(),
+    backendTimeoutMs: 30_000,
+  };
+  /** Candidates reranked per query = k × factor (1..1024; default 20). */
+  rerankFactor(n: number): this {
+    this.#o.rerankFactor = n;
+    return this;
+  }
+  /** Seed of the random rotation (default 42); part of every witness. */
+  rotationSeed(n: number | bigint): this {
+    this.#o.rotationSeed = n;
+    return this;
+  }
+  /** Most collection states cached at once (0 = unbounded). */
+  maxCacheEntries(n: number): this {
+    this.#o.maxCacheEntries = n;
+    return this;
+  }
+  /** Most bytes of cached indexes (0 = unbounded); least recently used go first. */
+  maxCacheBytes(n: number): this {
+    this.#o.maxCacheBytes = n;
+    return this;
+  }
+  /** When searches may skip asking the backend (default fresh). */
+  consistency(c: Consistency): this {
+    this.#o.consistency = c;
+    return this;
+  }
+  /** How long a backend call may take before it fails with BackendError (default 30 s). */
+  backendTimeoutMs(n: number): this {
+    this.#o.backendTimeoutMs = n;
+    return this;
+  }
+  build(): RuLake {
+    return new RuLake(this.#o);
+  }
+}
+
+function checkCount(name: string, n: number, max = Number.MAX_SAFE_INTEGER, min = 0): void {
+  if (!Number.isSafeInteger(n) || n < min || n > max) throw new InvalidArgument(`${name} must be an integer in ${min}..${max}, got ${n}`);
+}
+
+/** Native descriptor arguments: data_ref (ptr, len), dim, generation (kind, num, str ptr, str len). */
+type DescriptorArgs = [Uint8Array, number, number, number, bigint, Uint8Array, number];
+
+function descriptorArgs(scope: CollectionScope, info: BundleInfo): DescriptorArgs {
+  if (typeof info !== "object" || info === null) throw fail(scope, "currentBundle returned no bundle info");
+  const { dataRef, dim, generation } = info;
+  if (typeof dataRef !== "string" || dataRef.length === 0) throw fail(scope, `bundle dataRef must be a non-empty string, got ${JSON.stringify(dataRef)}`);
+  if (!Number.isInteger(dim) || dim < 1 || dim > 8192) throw fail(scope, `bundle dim must be an integer in 1..8192, got ${dim}`);
+  const ref = utf8(dataRef);
+  if (typeof generation === "string") {
+    const g = utf8(generation);
+    return [ref, ref.length, dim, 1, 0n, g, g.length];
+  }
+  const num = typeof generation === "bigint" ? generation : Number.isSafeInteger(generation) ? BigInt(generation) : -1n;
+  if (num < 0n || num >= 2n ** 64n) throw fail(scope, `generation must be an integer in 0..2^64-1 or a string, got ${String(generation)}`);
+  return [ref, ref.length, dim, 0, num, new Uint8Array(0), 0];
+}
+
+/** A backend's answer: awaited within the timeout; errors become BackendError. */
+async function ask<T>(scope: CollectionScope, what: string, call: () => MaybePromise<T>, timeoutMs: number): Promise<T> {
+  let timer: Timer | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(fail(scope, `${what} timed out after ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    return await Promise.race([Promise.resolve().then(call), timeout]);
+  } catch (e) {
+    throw e instanceof BackendError ? e : fail(scope, `${what} failed: ${(e as Error)?.message ?? e}`, e);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** A backend's answer on the sync path; a Promise means the caller needs the async API. */
+function askSync<T>(scope: CollectionScope, what: string, call: () => MaybePromise<T>): T {
+  let value: MaybePromise<T>;
+  try {
+    value = call();
+  } catch (e) {
+    throw e instanceof BackendError ? e : fail(scope, `${what} failed: ${(e as Error)?.message ?? e}`, e);
+  }
+  if (value instanceof Promise) {
+    value.catch(() => undefined);
+    throw fail(scope, `${what} answered asynchronously; use the lake's async methods (e.g. searchOneAsync) with this backend`);
+  }
+  return value;
+}
+
+/** Checks a pulled batch against what the backend announced; returns its ids as u64. */
+function checkPulled(scope: CollectionScope, batch: PulledBatch, info: BundleInfo): BigUint64Array {
+  if (typeof batch !== "object" || batch === null || !(batch.vectors instanceof Float32Array)) {
+    throw fail(scope, "pullVectors must return { ids, vectors: Float32Array, dim, generation }");
+  }
+  if (batch.dim !== info.dim) throw fail(scope, `pulled vectors have dim ${batch.dim}, but the backend announced ${info.dim}`);
+  const ids = checkIds(scope, batch.ids);
+  if (batch.vectors.length !== ids.length * batch.dim) {
+    throw fail(scope, `pulled ${ids.length} ids but ${batch.vectors.length} values (expected ${ids.length * batch.dim} for dim ${batch.dim})`);
+  }
+  checkFinite(scope, batch.vectors, batch.dim, ids);
+  return BigUint64Array.from(ids, BigInt);
+}
+
+/** The cache-first, federated vector lake. Create it with {@link RuLake.builder}. */
+export class RuLake implements Disposable {
+  readonly #handle: NativeHandle;
+  readonly #options: LakeOptions;
+  readonly #backends = new Map<string, BackendAdapter>();
+  readonly #keys = new Map<string, number>();
+  readonly #inflight = new Map<number, Promise<void>>();
+  readonly #scratch = { ids: new BigUint64Array(64), scores: new Float32Array(64), shards: new Uint32Array(64), count: new BigUint64Array(1) };
+
+  /** Use {@link RuLake.builder}. */
+  constructor(options: LakeOptions) {
+    const o = options;
+    checkCount("rerankFactor", o.rerankFactor, 1024, 1);
+    checkCount("maxCacheEntries", o.maxCacheEntries);
+    checkCount("maxCacheBytes", o.maxCacheBytes);
+    checkCount("backendTimeoutMs", o.backendTimeoutMs, 2 ** 31 - 1, 1);
+    const seed = BigInt(o.rotationSeed);
+    if (seed < 0n || seed >= 2n ** 64n) throw new InvalidArgument(`rotationSeed must be in 0..2^64-1, got ${o.rotationSeed}`);
+    const c = o.consistency;
+    const ttl = c.kind === "eventual" ? c.ttlMs : 0;
+    const cell = new BigUint64Array(1);
+    check(lib().ruv_lake_new(o.rerankFactor, seed, CONSISTENCY_CODE[c.kind], ttl, o.maxCacheEntries, o.maxCacheBytes, cell));
+    this.#handle = new NativeHandle(outPointer(cell), lib().ruv_lake_free, "RuLake");
+    this.#options = { ...o };
+  }
+
+  /** A builder with the defaults: rerank 20, seed 42, unbounded cache, fresh consistency. */
+  static builder(): RuLakeBuilder {
+    return new RuLakeBuilder();
+  }
+
+  /** Adds a backend; its `id` must be unique within this lake. */
+  registerBackend(adapter: BackendAdapter): void {
+    this.#handle.ptr;
+    const methods = ["listCollections", "pullVectors", "currentBundle"] as const;
+    if (typeof adapter?.id !== "string" || adapter.id.length === 0 || methods.some((m) => typeof adapter[m] !== "function")) {
+      throw new InvalidArgument(`a backend needs a non-empty string id and methods ${methods.join(", ")}`);
+    }
+    if (this.#backends.has(adapter.id)) throw new InvalidArgument(`backend ${adapter.id} is already registered`);
+    this.#backends.set(adapter.id, adapter);
+  }
+
+  /** Ids of the registered backends. */
+  backendIds(): string[] {
+    return [...this.#backends.keys()];
+  }
+
+  #key(backend: string, collection: string): number {
+    if (typeof backend !== "string" || typeof collection !== "string" || !backend || !collection) {
+      throw new InvalidArgument(`a collection key is [backend, collection] with two non-empty strings, got [${backend}, ${collection}]`);
+    }
+    const name = `${backend}\u0000${collection}`;
+    let id = this.#keys.get(name);
+    if (id === undefined) {
+      const cell = new Uint32Array(1);
+      const [b, c] = [utf8(backend), utf8(collection)];
+      check(lib().ruv_lake_key(this.#handle.ptr, b, b.length, c, c.length, cell));
+      id = cell[0]!;
+      this.#keys.set(name, id);
+    }
+    return id;
+  }
+
+  #adapter(scope: CollectionScope): BackendAdapter {
+    const adapter = this.#backends.get(scope.backend);
+    if (!adapter) throw new BackendError(scope.backend, `backend is not registered (registered: ${this.backendIds().join(", ") || "none"})`, { collection: scope.collection });
+    return adapter;
+  }
+
+  /** The adapter to refresh a collection from; without one the collection cannot be served. */
+  #source(scope: CollectionScope): BackendAdapter {
+    if (this.#backends.has(scope.backend)) return this.#adapter(scope);
+    throw new CacheMissError(`${scope.backend}/${scope.collection} is not cached and backend ${scope.backend} is not registered (registered: ${this.backendIds().join(", ") || "none"})`);
+  }
+
+  #needsCheck(key: number): boolean {
+    const out = new Int32Array(1);
+    check(lib().ruv_lake_needs_check(this.#handle.ptr, key, out));
+    return out[0] === 1;
+  }
+
+  #check(key: number, d: DescriptorArgs): number {
+    const out = new Uint32Array(1);
+    check(lib().ruv_lake_check(this.#handle.ptr, key, ...d, out));
+    return out[0]!;
+  }
+
+  #ensureFreshSync(backend: string, collection: string): number {
+    const key = this.#key(backend, collection);
+    if (!this.#needsCheck(key)) return key;
+    const scope = collectionScope(backend, collection);
+    const adapter = this.#source(scope);
+    const info = askSync(scope, "currentBundle", () => adapter.currentBundle(collection));
+    const d = descriptorArgs(scope, info);
+    if (this.#check(key, d) !== NEEDS.miss) return key;
+    const batch = askSync(scope, "pullVectors", () => adapter.pullVectors(collection));
+    const ids = checkPulled(scope, batch, info);
+    check(lib().ruv_lake_prime(this.#handle.ptr, key, ...d, batch.vectors, batch.vectors.length, ids, ids.length));
+    return key;
+  }
+
+  async #ensureFresh(backend: string, collection: string): Promise<number> {
+    const key = this.#key(backend, collection);
+    if (!this.#needsCheck(key)) return key;
+    // Concurrent searches of one stale collection share one check and pull.
+    let pending = this.#inflight.get(key);
+    if (!pending) {
+      pending = this.#refresh(key, collectionScope(backend, collection)).finally(() => this.#inflight.delete(key));
+      this.#inflight.set(key, pending);
+    }
+    await pending;
+    return key;
+  }
+
+  async #refresh(key: number, scope: CollectionScope): Promise<void> {
+    const adapter = this.#source(scope);
+    const timeout = this.#options.backendTimeoutMs;
+    const info = await ask(scope, "currentBundle", () => adapter.currentBundle(scope.collection), timeout);
+    const d = descriptorArgs(scope, info);
+    if (this.#check(key, d) !== NEEDS.miss) return;
+    const batch = await ask(scope, "pullVectors", () => adapter.pullVectors(scope.collection), timeout);
+    const ids = checkPulled(scope, batch, info);
+    const sym = lib();
+    const handle = this.#handle.ptr;
+    const vectors = batch.vectors;
+    void vectors.buffer;
+    void ids.buffer;
+    await runJob(
+      (job) => sym.ruv_lake_prime_async(handle, key, ...d, vectors.length ? ptr(vectors) : null, vectors.length, ids.length ? ptr(ids) : null, ids.length, job),
+      () => undefined,
+      [vectors, ids],
+    );
+  }
+
+  #hits(backend: string, collection: string, n: number): LakeHit[] {
+    const { ids, scores } = this.#scratch;
+    const out = new Array<LakeHit>(n);
+    for (let i = 0; i < n; i++) out[i] = { backend, collection, id: Number(ids[i]), score: scores[i]! };
+    return out;
+  }
+
+  #reserve(n: number): void {
+    if (this.#scratch.ids.length >= n) return;
+    this.#scratch.ids = new BigUint64Array(n);
+    this.#scratch.scores = new Float32Array(n);
+    this.#scratch.shards = new Uint32Array(n);
+  }
+
+  /** The k nearest vectors in one collection, best first (checks freshness per the consistency mode). */
+  searchOne(backend: string, collection: string, query: Float32Array, k: number): LakeHit[] {
+    checkQuery(query, k);
+    const key = this.#ensureFreshSync(backend, collection);
+    return this.#searchCached(key, backend, collection, query, k);
+  }
+
+  #searchCached(key: number, backend: string, collection: string, query: Float32Array, k: number): LakeHit[] {
+    this.#reserve(k);
+    const s = this.#scratch;
+    check(lib().ruv_lake_search(this.#handle.ptr, key, query, query.length, k, s.ids, s.scores, k, s.count));
+    return this.#hits(backend, collection, Number(s.count[0]));
+  }
+
+  /** `searchOne` with async backends and the search itself off the JS thread. */
+  async searchOneAsync(backend: string, collection: string, query: Float32Array, k: number): Promise<LakeHit[]> {
+    checkQuery(query, k);
+    const key = await this.#ensureFresh(backend, collection);
+    const sym = lib();
+    const handle = this.#handle.ptr;
+    return runJob(
+      (job) => sym.ruv_lake_search_async(handle, key, query, query.length, k, job),
+      (job) => {
+        const ids = new BigUint64Array(k);
+        const scores = new Float32Array(k);
+        const len = new BigUint64Array(1);
+        check(sym.ruv_job_take_hits(job, ids, scores, k, len));
+        return Array.from({ length: Number(len[0]) }, (_, i) => ({ backend, collection, id: Number(ids[i]), score: scores[i]! }));
+      },
+    );
+  }
+
+  /** Searches several collections (on any backends) and merges the hits by score. */
+  searchFederated(targets: readonly CollectionKey[], query: Float32Array, k: number): LakeHit[] {
+    checkQuery(query, k);
+    const keys = Uint32Array.from(checkTargets(targets), ([b, c], shard) => this.#shardSync(shard, () => this.#ensureFreshSync(b, c)));
+    this.#reserve(k);
+    const s = this.#scratch;
+    check(lib().ruv_lake_search_federated(this.#handle.ptr, keys, keys.length, query, query.length, k, s.shards, s.ids, s.scores, k, s.count));
+    return Array.from({ length: Number(s.count[0]) }, (_, i) => {
+      const [backend, collection] = targets[s.shards[i]!]!;
+      return { backend, collection, id: Number(s.ids[i]), score: s.scores[i]! };
+    });
+  }
+
+  #shardSync(shard: number, f: () => number): number {
+    try {
+      return f();
+    } catch (e) {
+      throw shardError(shard, e);
+    }
+  }
+
+  /** `searchFederated` with async backends; shards are refreshed concurrently and searched off the JS thread. */
+  async searchFederatedAsync(targets: readonly CollectionKey[], query: Float32Array, k: number): Promise<LakeHit[]> {
+    checkQuery(query, k);
+    const settled = await Promise.allSettled(checkTargets(targets).map(([b, c]) => this.#ensureFresh(b, c)));
+    const failed = settled.findIndex((r) => r.status === "rejected");
+    if (failed >= 0) throw shardError(failed, (settled[failed] as PromiseRejectedResult).reason);
+    const keys = Uint32Array.from(settled, (r) => (r as PromiseFulfilledResult<number>).value);
+    const sym = lib();
+    const handle = this.#handle.ptr;
+    return runJob(
+      (job) => sym.ruv_lake_search_federated_async(handle, keys, keys.length, query, query.length, k, job),
+      (job) => {
+        const shards = new Uint32Array(k);
+        const ids = new BigUint64Array(k);
+        const scores = new Float32Array(k);
+        const len = new BigUint64Array(1);
+        check(sym.ruv_job_take_shard_hits(job, shards, ids, scores, k, len));
+        return Array.from({ length: Number(len[0]) }, (_, i) => {
+          const [backend, collection] = targets[shards[i]!]!;
+          return { backend, collection, id: Number(ids[i]), score: scores[i]! };
+        });
+      },
+    );
+  }
+
+  /** m queries (m × dim) against one collection, one freshness check, searched in parallel. */
+  searchBatch(backend: string, collection: string, queries: Float32Array, k: number, options: { threads?: number } = {}): LakeHit[][] {
+    checkQuery(queries, k, true);
+    const threads = options.threads ?? 0;
+    checkCount("threads", threads, 1024);
+    const key = this.#ensureFreshSync(backend, collection);
+    const dim = this.#dim(key);
+    if (queries.length % dim !== 0) throw new InvalidArgument(`queries length ${queries.length} is not a multiple of dim ${dim}`);
+    const m = queries.length / dim;
+    const ids = new BigUint64Array(m * k);
+    const scores = new Float32Array(m * k);
+    const kOut = new BigUint64Array(1);
+    check(lib().ruv_lake_search_batch(this.#handle.ptr, key, queries, queries.length, k, threads, ids, scores, ids.length, kOut));
+    const kk = Number(kOut[0]);
+    return Array.from({ length: m }, (_, q) =>
+      Array.from({ length: kk }, (_, j) => ({ backend, collection, id: Number(ids[q * k + j]), score: scores[q * k + j]! })),
+    );
+  }
+
+  #dim(key: number): number {
+    const out = new Uint32Array(1);
+    check(lib().ruv_lake_dim(this.#handle.ptr, key, out));
+    return out[0]!;
+  }
+
+  #witness(key: number): string | undefined {
+    const sym = lib();
+    const handle = this.#handle.ptr;
+    const w = readString((buf, cap, len) => sym.ruv_lake_witness_of(handle, key, buf, cap, len));
+    return w.length ? w : undefined;
+  }
+
+  /** Writes `dir/table.rulake.json` for the collection's current state; returns its witness. */
+  async publishBundle(key: CollectionKey, dir: string): Promise<string> {
+    const [backend, collection] = checkTargets([key])[0]!;
+    const scope = collectionScope(backend, collection);
+    const adapter = this.#adapter(scope);
+    const info = await ask(scope, "currentBundle", () => adapter.currentBundle(collection), this.#options.backendTimeoutMs);
+    const d = descriptorArgs(scope, info);
+    const path = utf8(checkDir(dir));
+    const sym = lib();
+    const handle = this.#handle.ptr;
+    return readString((buf, cap, len) => {
+      check(sym.ruv_lake_publish(handle, path, path.length, ...d, buf, cap, len));
+      return 0;
+    });
+  }
+
+  /** Compares a published sidecar with the cache; drops the cached copy when they differ. */
+  async refreshFromBundleDir(key: CollectionKey, dir: string): Promise<RefreshResult> {
+    const id = this.#key(...checkTargets([key])[0]!);
+    const path = utf8(checkDir(dir));
+    const out = new Uint32Array(1);
+    check(lib().ruv_lake_refresh_from_dir(this.#handle.ptr, id, path, path.length, out));
+    return REFRESH_RESULTS[out[0]!]!;
+  }
+
+  /** Saves the cached collection (`index.rbpx` with its original ids, plus its sidecar) for a warm restart. */
+  async saveCacheToDir(key: CollectionKey, dir: string): Promise<void> {
+    const id = this.#key(...checkTargets([key])[0]!);
+    const path = utf8(checkDir(dir));
+    const sym = lib();
+    const handle = this.#handle.ptr;
+    await runJob((job) => sym.ruv_lake_save_to_dir_async(handle, id, path, path.length, job), () => undefined);
+  }
+
+  /** Installs a collection saved by {@link saveCacheToDir}, verifying its witness; needs no backend. Returns its size. */
+  async warmFromDir(key: CollectionKey, dir: string): Promise<number> {
+    const id = this.#key(...checkTargets([key])[0]!);
+    const path = utf8(checkDir(dir));
+    const sym = lib();
+    const handle = this.#handle.ptr;
+    return runJob(
+      (job) => sym.ruv_lake_warm_from_dir_async(handle, id, path, path.length, job),
+      (job) => {
+        const n = new BigUint64Array(1);
+        check(sym.ruv_job_take_count(job, n));
+        return Number(n[0]);
+      },
+    );
+  }
+
+  #stats(scope: number, key: number): CacheStats {
+    const out = new BigUint64Array(11);
+    check(lib().ruv_lake_stats(this.#handle.ptr, scope, key, out));
+    return toCacheStats(out);
+  }
+
+  /** Lake-wide cache counters. */
+  cacheStats(): CacheStats {
+    return this.#stats(STATS_SCOPE.global, 0);
+  }
+
+  /** Counters per backend that has been searched. */
+  cacheStatsByBackend(): Record<string, CacheStats> {
+    const out: Record<string, CacheStats> = {};
+    for (const [name, key] of this.#keys) {
+      const backend = name.slice(0, name.indexOf("\u0000"));
+      out[backend] ??= this.#stats(STATS_SCOPE.backend, key);
+    }
+    return out;
+  }
+
+  /** Counters per collection that has been searched, keyed `backend/collection`. */
+  cacheStatsByCollection(): Record<string, CacheStats> {
+    const out: Record<string, CacheStats> = {};
+    for (const [name, key] of this.#keys) out[name.replace("\u0000", "/")] = this.#stats(STATS_SCOPE.collection, key);
+    return out;
+  }
+
+  /** Witness of the cached state of a collection, or undefined when nothing is cached. */
+  cacheWitnessOf(key: CollectionKey): string | undefined {
+    return this.#witness(this.#key(...checkTargets([key])[0]!));
+  }
+
+  /** Did a prime or warm start leave this collection searchable from the cache? */
+  isPrimed(key: CollectionKey): boolean {
+    const out = new Int32Array(1);
+    check(lib().ruv_lake_is_primed(this.#handle.ptr, this.#key(...checkTargets([key])[0]!), out));
+    return out[0] === 1;
+  }
+
+  /** Drops the cached copy; the next search primes again. */
+  invalidateCache(key: CollectionKey): void {
+    check(lib().ruv_lake_invalidate(this.#handle.ptr, this.#key(...checkTargets([key])[0]!)));
+  }
+
+  /** Frees the native cache; in-flight async searches finish first. */
+  close(): void {
+    this.#handle.close();
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}
+
+function checkQuery(query: unknown, k: number, batch = false): asserts query is Float32Array {
+  if (!(query instanceof Float32Array)) throw new InvalidArgument(`${batch ? "queries" : "query"} must be a Float32Array`);
+  checkCount("k", k, 0x7fff_ffff, 1);
+}
+
+function checkTargets(targets: readonly CollectionKey[]): Array<[string, string]> {
+  if (!Array.isArray(targets) || targets.length === 0) throw new InvalidArgument("targets must be a non-empty array of [backend, collection]");
+  return targets.map((t, i) => {
+    if (!Array.isArray(t) || t.length !== 2 || typeof t[0] !== "string" || typeof t[1] !== "string" || !t[0] || !t[1]) {
+      throw new InvalidArgument(`target ${i} must be [backend, collection] with two non-empty strings`);
+    }
+    return [t[0], t[1]];
+  });
+}
+
+function checkDir(dir: unknown): string {
+  if (typeof dir !== "string" || dir.length === 0 || dir.includes("\0")) throw new InvalidArgument(`dir must be a non-empty path, got ${JSON.stringify(dir)}`);
+  return dir;
+}
+
+function shardError(shard: number, e: unknown): Error {
+  if (e instanceof BackendError) return new BackendError(e.backend, `shard ${shard}: ${e.message}`, { collection: e.collection, cause: e });
+  return e as Error;
+}
