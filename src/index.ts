@@ -97,6 +97,7 @@ export {
   type LakeOptions,
 } from "./lake/lake.ts";
 export { Consistency, RefreshResult } from "./lake/consistency.ts";
+export { LakeSession, type WritableBackend } from "./lake/session.ts";
 export type { CacheStats } from "./lake/stats.ts";
 export type { BackendAdapter, BundleInfo, Generation, PulledBatch, MaybePromise } from "./lake/backend.ts";
 export { LocalBackend } from "./lake/local.ts";

@@ -10,6 +10,7 @@ import { check, lib, outPointer, readString, utf8 } from "../ffi.ts";
 import { NativeHandle, runJob } from "../runtime.ts";
 import type { BackendAdapter, BundleInfo, MaybePromise, PulledBatch } from "./backend.ts";
 import { CONSISTENCY_CODE, Consistency, REFRESH_RESULTS, type RefreshResult } from "./consistency.ts";
+import { LakeSession } from "./session.ts";
 import { toCacheStats, type CacheStats } from "./stats.ts";
 import { checkFinite, checkIds, collectionScope, fail, type CollectionScope } from "./validate.ts";
 
@@ -404,6 +405,19 @@ export class RuLake implements Disposable {
     const handle = this.#handle.ptr;
     const w = readString((buf, cap, len) => sym.ruv_lake_witness_of(handle, key, buf, cap, len));
     return w.length ? w : undefined;
+  }
+
+  /** Asks the backend for the collection's state and pulls and builds its index if the cache is stale. */
+  async prime(key: CollectionKey): Promise<void> {
+    const [backend, collection] = checkTargets([key])[0]!;
+    const id = this.#key(backend, collection);
+    await this.#refresh(id, collectionScope(backend, collection));
+  }
+
+  /** Queues writes and primes to apply together: `await using s = lake.session(); s.upsert(…); s.prime(…)`. */
+  session(): LakeSession {
+    this.#handle.ptr;
+    return new LakeSession({ backend: (id) => this.#backends.get(id), prime: (key) => this.prime(key) });
   }
 
   /** Writes `dir/table.rulake.json` for the collection's current state; returns its witness. */

@@ -349,3 +349,27 @@ function recomputeWitness(dataRef: string, dim: bigint, seed: bigint, rf: bigint
   }
   return Buffer.from(shake256(bytes, { dkLen: 32 })).toString("hex");
 }
+
+test("a session applies queued writes together and primes each touched collection once", async () => {
+  const { backend, vectors } = local("hot", "docs", 200, 40);
+  const extra = randomVectors(3, dim, 41);
+  using lake = RuLake.builder().build();
+  lake.registerBackend(backend);
+  lake.registerBackend(new CountingAdapter("read-only", vectors));
+  {
+    await using session = lake.session();
+    session.upsert(["hot", "docs"], { ids: [10_000, 10_001, 10_002], vectors: extra }).delete(["hot", "docs"], [0, 3]).prime(["hot", "docs"]);
+    expect(lake.isPrimed(["hot", "docs"])).toBe(false);
+  }
+  expect(lake.isPrimed(["hot", "docs"])).toBe(true);
+  expect(lake.cacheStats().primes).toBe(1);
+  expect(lake.searchOne("hot", "docs", row(extra, dim, 1), 1)[0]!.id).toBe(10_001);
+  expect(lake.searchOne("hot", "docs", row(vectors, dim, 0), 1)[0]!.id).not.toBe(0);
+  expect(backend.size("docs")).toBe(201);
+  const discarded = lake.session().upsert(["hot", "docs"], { ids: [20_000], vectors: row(extra, dim, 0) });
+  discarded.discard();
+  await discarded.commit();
+  expect(backend.size("docs")).toBe(201);
+  expect(() => lake.session().upsert(["read-only", "c"], { ids: [1], vectors: row(extra, dim, 0) })).toThrow("does not accept writes");
+  expect(() => lake.session().prime(["missing", "c"])).toThrow(BackendError);
+});
