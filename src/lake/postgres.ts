@@ -1,0 +1,295 @@
+/**
+ * PostgresBackend: collections in ordinary PostgreSQL tables, through Bun's
+ * built-in SQL client. Federating several servers (one backend each) is how a
+ * lake outgrows one machine.
+ */
+import { SQL } from "bun";
+import { BackendError } from "../errors.ts";
+import type { BackendAdapter, BundleInfo, PulledBatch } from "./backend.ts";
+import { checkBackendId, checkDim, checkFinite, checkIds, checkSize, checkWrite, collectionScope, fail, type CheckedWrite, type CollectionScope, type Scope, type VectorWrite } from "./validate.ts";
+
+/** Where a {@link PostgresBackend} connects: a URL (it owns the client), or a client the caller owns. */
+export type PostgresConnection = { url: string } | { sql: SQL };
+
+/** The tables, created on first use. */
+const SCHEMA = [
+  `create table if not exists rulake_collections (
+     name text primary key,
+     dim int not null check (dim between 1 and 8192),
+     generation bigint not null)`,
+  // Vectors as bytea of little-endian f32 rather than real[]: 4 bytes a value with no
+  // per-element header or text parsing, and the bytes go straight into a Float32Array.
+  // No foreign key to the catalog: every write already locks the catalog row, and the
+  // key's per-row trigger would cost more than the insert itself.
+  `create table if not exists rulake_vectors (
+     collection text not null,
+     id bigint not null check (id between 0 and 9007199254740991),
+     vec bytea not null,
+     primary key (collection, id))`,
+];
+
+/** Advisory lock key that serialises schema creation between clients ("rulake" in ASCII). */
+const SCHEMA_LOCK = 0x72756c616b65;
+
+/** Most vector bytes sent in one INSERT, so a statement stays a few MiB whatever the dim. */
+const BYTES_PER_INSERT = 4 * 2 ** 20;
+
+/** A collection's catalog row. */
+interface CatalogRow {
+  dim: number;
+  generation: unknown;
+}
+
+/**
+ * Collections in two tables: `rulake_collections(name, dim, generation)` and
+ * `rulake_vectors(collection, id, vec bytea)`. Each write runs in one
+ * transaction that also increments the collection's generation, so every
+ * write changes the generation and readers see either all of a write or none
+ * of it; a pull reads the catalog row and the vectors from one snapshot.
+ * Every failure (server down, bad URL, SQL error, malformed rows) is a
+ * {@link BackendError} naming the backend and the server (without password).
+ */
+export class PostgresBackend implements BackendAdapter, AsyncDisposable {
+  /** Unique id of this backend within a lake. */
+  readonly id: string;
+  /** The server as `postgres://user@host:port/database`, without password. */
+  readonly server: string;
+  private readonly sql: SQL;
+  private readonly ownsClient: boolean;
+  private schemaReady: Promise<void> | undefined;
+  private closed = false;
+
+  /** A backend on the server at `url`, or on a caller's client (which `close` leaves open). */
+  constructor(id: string, connection: PostgresConnection) {
+    this.id = checkBackendId(id);
+    if ("sql" in connection) {
+      this.sql = connection.sql;
+      this.ownsClient = false;
+      this.server = describeClient(connection.sql);
+    } else {
+      this.server = redactUrl(this.id, connection.url);
+      this.sql = new SQL(connection.url, { connectionTimeout: 10, max: 4 });
+      this.ownsClient = true;
+    }
+  }
+
+  /** Names of the collections, sorted. */
+  async listCollections(): Promise<string[]> {
+    const scope = { backend: this.id, source: this.server };
+    const rows = await this.run(scope, (sql) => sql`select name from rulake_collections order by name`);
+    return rows.map((row: { name: string }) => row.name);
+  }
+
+  /** Replaces the whole collection (creating it if missing); its dim may change. Returns the new generation. */
+  async putCollection(collection: string, write: VectorWrite): Promise<bigint> {
+    const scope = this.scope(collection);
+    const checked = checkWrite(scope, write);
+    return this.transaction(scope, async (tx) => {
+      const generation = await bumpGeneration(tx, scope, checked.dim, { replaceDim: true });
+      await tx`delete from rulake_vectors where collection = ${collection}`;
+      await insertVectors(tx, collection, checked);
+      return generation;
+    });
+  }
+
+  /**
+   * Inserts the vectors whose ids are new and replaces the vectors of ids the
+   * collection already holds; other vectors stay. Creates the collection if
+   * missing. Returns the new generation.
+   */
+  async upsert(collection: string, write: VectorWrite): Promise<bigint> {
+    const scope = this.scope(collection);
+    return this.transaction(scope, async (tx) => {
+      const existing = await lockCatalogRow(tx, collection);
+      const checked = checkWrite(scope, write, existing?.dim);
+      const generation = await bumpGeneration(tx, scope, checked.dim, { replaceDim: false });
+      await insertVectors(tx, collection, checked);
+      return generation;
+    });
+  }
+
+  /**
+   * Removes the vectors with these ids; ids the collection lacks are ignored.
+   * Returns how many were removed. The generation moves only when one was.
+   */
+  async delete(collection: string, ids: ArrayLike<number> | BigUint64Array): Promise<number> {
+    const scope = this.scope(collection);
+    const checkedIds = Array.from(checkIds(scope, ids, false));
+    return this.transaction(scope, async (tx) => {
+      if ((await lockCatalogRow(tx, collection)) === undefined) throw fail(scope, "unknown collection");
+      const { count } = await tx`delete from rulake_vectors where collection = ${collection} and id = any(${checkedIds}::bigint[])`;
+      if (count > 0) await tx`update rulake_collections set generation = generation + 1 where name = ${collection}`;
+      return count;
+    });
+  }
+
+  /** All vectors of `collection` (ordered by id), read from one snapshot with its generation. */
+  async pullVectors(collection: string): Promise<PulledBatch> {
+    const scope = this.scope(collection);
+    return this.run(scope, (sql) =>
+      sql.begin("isolation level repeatable read read only", async (tx) => {
+        const catalog = await this.catalogRow(tx, scope);
+        const rows = await tx`select id, vec from rulake_vectors where collection = ${collection} order by id`.values();
+        return decodeRows(scope, catalog, rows as [unknown, unknown][]);
+      }),
+    );
+  }
+
+  /** `postgres://{id}/{collection}`, dim and generation, from one catalog lookup. */
+  async currentBundle(collection: string): Promise<BundleInfo> {
+    const scope = this.scope(collection);
+    const catalog = await this.run(scope, (sql) => this.catalogRow(sql, scope));
+    return { dataRef: `postgres://${this.id}/${collection}`, dim: checkDim(scope, catalog.dim), generation: toGeneration(scope, catalog.generation) };
+  }
+
+  /** Closes the client if this backend opened it; later calls fail. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.ownsClient) await this.sql.close();
+  }
+
+  /** Same as {@link close}, for `await using`. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  private scope(collection: string): CollectionScope {
+    return collectionScope(this.id, collection, this.server);
+  }
+
+  private async catalogRow(sql: SQL, scope: CollectionScope): Promise<CatalogRow> {
+    const [row] = await sql`select dim, generation from rulake_collections where name = ${scope.collection}`;
+    if (row === undefined) throw fail(scope, "unknown collection");
+    return row;
+  }
+
+  /** Runs `work` in one transaction, after the schema exists. */
+  private transaction<T>(scope: Scope, work: (tx: SQL) => Promise<T>): Promise<T> {
+    return this.run(scope, (sql) => sql.begin(work) as Promise<T>);
+  }
+
+  /** Runs `work` once the schema exists; any failure becomes a BackendError of `scope`. */
+  private async run<T>(scope: Scope, work: (sql: SQL) => Promise<T>): Promise<T> {
+    if (this.closed) throw fail(scope, "the backend is closed");
+    try {
+      this.schemaReady ??= this.createSchema();
+      await this.schemaReady;
+      return await work(this.sql);
+    } catch (error) {
+      if (error instanceof BackendError) throw error;
+      throw fail(scope, `PostgreSQL: ${describeSqlError(error)}`, error);
+    }
+  }
+
+  /** Creates the tables once, under an advisory lock so clients starting together do not race. */
+  private async createSchema(): Promise<void> {
+    try {
+      await this.sql.begin(async (tx) => {
+        await tx`select pg_advisory_xact_lock(${SCHEMA_LOCK})`;
+        for (const statement of SCHEMA) await tx.unsafe(statement);
+      });
+    } catch (error) {
+      this.schemaReady = undefined; // let the next call retry, e.g. once the server is up
+      throw error;
+    }
+  }
+}
+
+/** The catalog row of `collection`, locked until the transaction ends, or undefined. */
+async function lockCatalogRow(tx: SQL, collection: string): Promise<CatalogRow | undefined> {
+  const [row] = await tx`select dim, generation from rulake_collections where name = ${collection} for update`;
+  return row;
+}
+
+/**
+ * Creates the catalog row (generation 1) or increments its generation, and
+ * returns the new generation. A replace sets the dim; an upsert must match it
+ * (checked again here because another writer may have created the row since).
+ */
+async function bumpGeneration(tx: SQL, scope: CollectionScope, dim: number, { replaceDim }: { replaceDim: boolean }): Promise<bigint> {
+  const [row] = replaceDim
+    ? await tx`insert into rulake_collections (name, dim, generation) values (${scope.collection}, ${dim}, 1)
+               on conflict (name) do update set dim = excluded.dim, generation = rulake_collections.generation + 1
+               returning dim, generation`
+    : await tx`insert into rulake_collections (name, dim, generation) values (${scope.collection}, ${dim}, 1)
+               on conflict (name) do update set generation = rulake_collections.generation + 1
+               returning dim, generation`;
+  if (row.dim !== dim) throw fail(scope, `dim mismatch: the collection has dim ${row.dim}, the write has dim ${dim}`);
+  return toGeneration(scope, row.generation);
+}
+
+/**
+ * Inserts (or replaces) vectors in statements of a few MiB each: the ids as a
+ * bigint[] and the vectors as one bytea that the server slices per row.
+ */
+async function insertVectors(tx: SQL, collection: string, { ids, vectors, dim }: CheckedWrite): Promise<void> {
+  const rowBytes = 4 * dim;
+  const rowsPerInsert = Math.max(1, Math.floor(BYTES_PER_INSERT / rowBytes));
+  for (let start = 0; start < ids.length; start += rowsPerInsert) {
+    const end = Math.min(ids.length, start + rowsPerInsert);
+    const chunkIds = Array.from(ids.subarray(start, end));
+    const chunkBytes = new Uint8Array(vectors.buffer, vectors.byteOffset + start * rowBytes, (end - start) * rowBytes);
+    await tx`insert into rulake_vectors (collection, id, vec)
+             select ${collection}, r.id, substring(${chunkBytes}::bytea from ((r.ord - 1) * ${rowBytes} + 1)::int for ${rowBytes})
+             from unnest(${chunkIds}::bigint[]) with ordinality as r(id, ord)
+             on conflict (collection, id) do update set vec = excluded.vec`;
+  }
+}
+
+/** A pulled batch from the catalog row and `[id, vec]` rows, checking every value. */
+function decodeRows(scope: Scope, catalog: CatalogRow, rows: [unknown, unknown][]): PulledBatch {
+  const dim = checkDim(scope, catalog.dim);
+  const generation = toGeneration(scope, catalog.generation);
+  checkSize(scope, rows.length, dim);
+  const rowBytes = 4 * dim;
+  const vectors = new Float32Array(rows.length * dim);
+  const bytes = new Uint8Array(vectors.buffer);
+  rows.forEach(([id, vec], row) => {
+    if (!(vec instanceof Uint8Array) || vec.length !== rowBytes) {
+      throw fail(scope, `malformed row: id ${String(id)} has a ${vec instanceof Uint8Array ? vec.length : typeof vec}-byte vector, dim ${dim} needs ${rowBytes}`);
+    }
+    bytes.set(vec, row * rowBytes);
+  });
+  const ids = checkIds(scope, rows.map(([id]) => Number(id)));
+  checkFinite(scope, vectors, dim, ids);
+  return { ids, vectors, dim, generation };
+}
+
+/** A catalog generation (int8: a string, or a bigint with `bigint: true`) as a bigint. */
+function toGeneration(scope: Scope, value: unknown): bigint {
+  if ((typeof value === "string" && /^\d+$/.test(value)) || typeof value === "bigint" || Number.isSafeInteger(value)) {
+    return BigInt(value as string | bigint | number);
+  }
+  throw fail(scope, `malformed catalog row: generation ${String(value)}`);
+}
+
+/** `url` without its password, after checking it is a PostgreSQL URL. Never echoes an unparseable URL: it may hold a password. */
+function redactUrl(backend: string, url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch (error) {
+    throw fail({ backend }, "invalid PostgreSQL URL (not shown: it may contain a password)", error);
+  }
+  if (parsed.protocol !== "postgres:" && parsed.protocol !== "postgresql:") {
+    throw fail({ backend }, `not a PostgreSQL URL: protocol ${parsed.protocol} (expected postgres: or postgresql:)`);
+  }
+  parsed.password = "";
+  parsed.search = ""; // query parameters may carry a password too
+  return parsed.toString();
+}
+
+/** A caller's client as `postgres://user@host:port/database`. */
+function describeClient(sql: SQL): string {
+  const options = sql.options as { username?: string; hostname?: string; port?: number; database?: string };
+  return `postgres://${options.username ?? ""}@${options.hostname ?? ""}:${options.port ?? ""}/${options.database ?? ""}`;
+}
+
+/** A driver or server error's message with its codes. */
+function describeSqlError(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const { code, errno } = error as { code?: string; errno?: string };
+  const codes = [code, errno === undefined ? undefined : `SQLSTATE ${errno}`].filter(Boolean).join(", ");
+  return codes === "" ? error.message : `${error.message} [${codes}]`;
+}
