@@ -4,7 +4,7 @@
  * file name) is persisted in the root, so a new instance finds the same
  * collections; upstream kept it in memory only.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeFileSync, type BigIntStats } from "node:fs";
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, type BigIntStats } from "node:fs";
 import { open, rename, type FileHandle } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { BackendError } from "../errors.ts";
@@ -91,6 +91,7 @@ export class FsBackend implements BackendAdapter {
       await rename(temporary, scope.path);
       syncDirectory(this.root);
     } catch (error) {
+      rmSync(temporary, { force: true });
       throw fail(scope, `cannot write: ${describe(error)}`, error);
     }
     this.saveRegistryEntry(scope, collection, filename);

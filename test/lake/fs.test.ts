@@ -217,6 +217,16 @@ describe("FsBackend", () => {
     expect((await backendError(fs.register("d", "dir.ruvec"))).message).toMatch(/not a regular file/);
   });
 
+  test("a write that cannot land leaves no temporary file and no registration", async () => {
+    const root = tempDir();
+    const fs = new FsBackend("cold", root);
+    mkdirSync(join(root, "taken.ruvec", "inside"), { recursive: true });
+    const error = await backendError(fs.write("docs", "taken.ruvec", { ids: [1], vectors: [[1]] }));
+    expect(error.message).toMatch(/cannot write/);
+    expect(readdirSync(root)).toEqual(["taken.ruvec"]);
+    expect(fs.listCollections()).toEqual([]);
+  });
+
   test("a malformed or tampered registry is a BackendError when opened", async () => {
     for (const [text, detail] of [
       ["not json", /cannot read the registry/],
