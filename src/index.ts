@@ -31,64 +31,7 @@ export {
   type BatchOptions,
 } from "./indexes.ts";
 export { recommend, type Recommendation, type RecommendOptions } from "./recommend.ts";
-export {
-  A2aError,
-  CardSignatureInvalid,
-  PolicyViolation,
-  BudgetExceeded,
-  TransportError,
-  type A2aErrorOptions,
-  type TransportErrorOptions,
-  A2aClient,
-  A2aServer,
-  GlobalBudget,
-  CardCache,
-  agentIdOf,
-  ed25519Jwk,
-  p256Jwk,
-  publicJwk,
-  signingKey,
-  signA2aCard,
-  signRvAgentCard,
-  jcs,
-  isTerminal,
-  SKILL_COST_EXTENSION,
-  type ConnectOptions,
-  type CallOptions,
-  type A2aServerOptions,
-  type ServerSigning,
-  type ServerStats,
-  type SkillDefinition,
-  type SkillHandler,
-  type SkillContext,
-  type TaskEmitter,
-  type BudgetLimits,
-  type FetchLike,
-  type Ed25519Jwk,
-  type P256Jwk,
-  type JwsAlg,
-  type SigningKey,
-  type TrustedKey,
-  type TrustedKeys,
-  type AgentCardView,
-  type Artifact,
-  type CardSignatureInfo,
-  type DataPart,
-  type Dialect,
-  type FilePart,
-  type Message,
-  type Metadata,
-  type Part,
-  type SkillCost,
-  type SkillInfo,
-  type Task,
-  type TaskPolicy,
-  type TaskRequest,
-  type TaskState,
-  type TaskStatus,
-  type TaskUpdate,
-  type TextPart,
-} from "./a2a/index.ts";
+export * from "./a2a/index.ts";
 export {
   RuLake,
   RuLakeBuilder,
@@ -101,4 +44,6 @@ export { LakeSession, type WritableBackend } from "./lake/session.ts";
 export type { CacheStats } from "./lake/stats.ts";
 export type { BackendAdapter, BundleInfo, Generation, PulledBatch, MaybePromise } from "./lake/backend.ts";
 export { LocalBackend } from "./lake/local.ts";
+export { FsBackend } from "./lake/fs.ts";
+export { PostgresBackend, type PostgresConnection } from "./lake/postgres.ts";
 export { LakeError, BackendError, CacheMissError, WitnessMismatch } from "./errors.ts";

@@ -372,34 +372,29 @@ export abstract class VectorIndex implements Disposable {
 
   /** Searches m queries (m × dim) in parallel; results come back in typed arrays. */
   searchBatch(queries: Float32Array, k: number, options: BatchOptions = {}): BatchResult {
+    const b = this.#batch(queries, k, options);
+    const ids = new BigUint64Array(b.m * b.kEff);
+    const scores = new Float32Array(b.m * b.kEff);
+    check(lib().ruv_index_search_batch(b.handle, queries, queries.length, k, b.rf, b.threads, ids, scores, ids.length, this.#count));
+    return new BatchResult(b.m, b.kEff, Float64Array.from(ids, Number), scores);
+  }
+
+  #batch(queries: Float32Array, k: number, options: BatchOptions) {
     const handle = this.#handle.ptr;
     checkVectors(queries, this.dim, "queries");
     checkK(k);
-    const threads = checkThreads(options.threads);
-    const rf = searchRerank(options);
-    const m = queries.length / this.dim;
-    const kEff = Math.min(k, this.#length);
-    const ids = new BigUint64Array(m * kEff);
-    const scores = new Float32Array(m * kEff);
-    check(lib().ruv_index_search_batch(handle, queries, queries.length, k, rf, threads, ids, scores, ids.length, this.#count));
-    return new BatchResult(m, kEff, Float64Array.from(ids, Number), scores);
+    return { handle, threads: checkThreads(options.threads), rf: searchRerank(options), m: queries.length / this.dim, kEff: Math.min(k, this.#length) };
   }
 
   /** `searchBatch` off the JS thread. */
   searchBatchAsync(queries: Float32Array, k: number, options: BatchOptions = {}): Promise<BatchResult> {
-    const handle = this.#handle.ptr;
-    checkVectors(queries, this.dim, "queries");
-    checkK(k);
-    const threads = checkThreads(options.threads);
-    const rf = searchRerank(options);
-    const m = queries.length / this.dim;
-    const kEff = Math.min(k, this.#length);
+    const b = this.#batch(queries, k, options);
     const sym = lib();
     return runJob(
-      (job) => sym.ruv_index_search_batch_async(handle, queries, queries.length, k, rf, threads, job),
+      (job) => sym.ruv_index_search_batch_async(b.handle, queries, queries.length, k, b.rf, b.threads, job),
       (job) => {
-        const { ids, scores } = takeHits(job, m * kEff);
-        return new BatchResult(m, kEff, ids, scores);
+        const { ids, scores } = takeHits(job, b.m * b.kEff);
+        return new BatchResult(b.m, b.kEff, ids, scores);
       },
     );
   }

@@ -147,12 +147,7 @@ pub unsafe extern "C" fn ruv_index_search_async(idx: *const RuvIndex, query: *co
         let shared = Arc::clone(&handle(idx, "index")?.0);
         let query = slice(query, len, "query")?.to_vec();
         let job = spawn(move || {
-            let r = shared.read().unwrap_or_else(|p| p.into_inner());
-            let k = r.effective_k(k as usize)?;
-            let (mut ids, mut scores) = (vec![0u64; k], vec![0f32; k]);
-            let n = r.search_into(&query, k, rerank(rerank_factor), &mut ids, &mut scores)?;
-            ids.truncate(n);
-            scores.truncate(n);
+            let (ids, scores) = shared.read().unwrap_or_else(|p| p.into_inner()).search_owned(&query, k as usize, rerank(rerank_factor))?;
             Ok(Output::Hits { ids, scores })
         })?;
         job_out(job, out_job)

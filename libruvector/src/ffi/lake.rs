@@ -175,12 +175,7 @@ pub unsafe extern "C" fn ruv_lake_search_async(lake: *const RuvLake, key: u32, q
         let lake = Arc::clone(&handle(lake, "lake")?.0);
         let query = slice(query, len, "query")?.to_vec();
         let job = spawn(move || {
-            let index = lake.index(key)?;
-            let kk = index.effective_k(k as usize)?;
-            let (mut ids, mut scores) = (vec![0u64; kk], vec![0f32; kk]);
-            let n = index.search_into(&query, kk, None, &mut ids, &mut scores)?;
-            ids.truncate(n);
-            scores.truncate(n);
+            let (ids, scores) = lake.index(key)?.search_owned(&query, k as usize, None)?;
             Ok(Output::Hits { ids, scores })
         })?;
         job_out(job, out_job)

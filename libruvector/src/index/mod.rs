@@ -218,6 +218,16 @@ impl VectorIndex {
         Ok(hits.len())
     }
 
+    /// Searches one query into fresh vectors of min(k, n) hits.
+    pub fn search_owned(&self, query: &[f32], k: usize, rerank: Option<usize>) -> Result<(Vec<u64>, Vec<f32>)> {
+        let k = self.check_search(k, rerank)?;
+        let (mut ids, mut scores) = (vec![0u64; k], vec![0f32; k]);
+        let n = self.search_into(query, k, rerank, &mut ids, &mut scores)?;
+        ids.truncate(n);
+        scores.truncate(n);
+        Ok((ids, scores))
+    }
+
     /// Searches m queries (m × dim) in parallel; each writes min(k, n) hits
     /// into its slot of `ids`/`scores` (m × that). `threads == 1` stays on the
     /// calling thread. Returns the per-query hit count.

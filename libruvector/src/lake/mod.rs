@@ -222,10 +222,8 @@ impl Lake {
             .par_iter()
             .enumerate()
             .map(|(s, idx)| {
-                let kk = idx.effective_k(k_shard)?;
-                let (mut ids, mut scores) = (vec![0u64; kk], vec![0f32; kk]);
-                let n = idx.search_into(query, kk, Some(rerank.min(1024)), &mut ids, &mut scores).map_err(|e| shard_error(s, e))?;
-                Ok(ids[..n].iter().zip(&scores[..n]).map(|(&i, &sc)| (s as u32, i, sc)).collect())
+                let (ids, scores) = idx.search_owned(query, k_shard, Some(rerank.min(1024))).map_err(|e| shard_error(s, e))?;
+                Ok(ids.into_iter().zip(scores).map(|(i, sc)| (s as u32, i, sc)).collect())
             })
             .collect::<Result<_>>()?;
         let mut all: Vec<ShardHit> = per_shard.into_iter().flatten().collect();
