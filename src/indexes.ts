@@ -7,6 +7,7 @@ import { ptr, type Pointer } from "bun:ffi";
 import { DimensionMismatch, InvalidArgument } from "./errors.ts";
 import { check, lib, outPointer, Status, statusError, utf8 } from "./ffi.ts";
 import { NativeHandle, runJob } from "./runtime.ts";
+import { formatBytes } from "./units.ts";
 
 /** Distance metric. `cosine` normalises vectors on the way in and reports cosine distance (1 − cos). */
 export type Metric = "l2" | "cosine";
@@ -178,16 +179,6 @@ function pinned(view: Float32Array | BigUint64Array): Pointer | null {
   if (view.length === 0) return null;
   void view.buffer; // materialise the backing store so the address cannot move
   return ptr(view);
-}
-
-function formatBytes(n: number): string {
-  const units = ["B", "KiB", "MiB", "GiB"];
-  let i = 0;
-  while (n >= 1024 && i < units.length - 1) {
-    n /= 1024;
-    i++;
-  }
-  return `${n.toFixed(i ? 1 : 0)} ${units[i]}`;
 }
 
 /** Hidden wrapper that lets only this module construct indexes. */

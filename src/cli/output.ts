@@ -18,13 +18,6 @@ export function printFields(fields: ReadonlyArray<readonly [string, string | num
   process.stdout.write(table(fields));
 }
 
-/** Byte count in binary units, e.g. `1.5 MiB`. */
-export function formatBytes(bytes: number): string {
-  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-  const power = Math.min(units.length - 1, Math.floor(Math.log2(Math.max(1, bytes)) / 10));
-  return `${(bytes / 1024 ** power).toFixed(power ? 1 : 0)} ${units[power]}`;
-}
-
 /** Milliseconds with one decimal: enough for build and search timings. */
 export function formatMs(ms: number): string {
   return `${ms.toFixed(1)} ms`;

@@ -2,7 +2,7 @@
 import { FlatF32Index, RabitqAsymIndex, RabitqIndex, RabitqPlusIndex, type BuildOptions, type Metric, type VectorIndex } from "../indexes.ts";
 import type { Args, OptionSpec } from "./args.ts";
 import type { VectorFile } from "./input.ts";
-import { formatBytes } from "./output.ts";
+import { formatBytes } from "../units.ts";
 import { withProgress } from "./progress.ts";
 
 const VARIANTS = { plus: RabitqPlusIndex, flat: FlatF32Index, rabitq: RabitqIndex, asym: RabitqAsymIndex } as const;
