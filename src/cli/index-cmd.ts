@@ -86,7 +86,7 @@ const search: CommandSpec = {
 };
 
 /** The query rows of `--query FILE` or `--vector LIST` (exactly one must be given). */
-async function readQueries(args: Args): Promise<Float32Array[]> {
+export async function readQueries(args: Args): Promise<Float32Array[]> {
   const file = args.string("query");
   const list = args.string("vector");
   if (list !== undefined) {
@@ -98,7 +98,7 @@ async function readQueries(args: Args): Promise<Float32Array[]> {
 }
 
 /** Table rows for people; scores cut to 6 significant digits (--json keeps them exact). */
-function hitRows(results: SearchHit[][]): Array<Array<string | number>> {
+export function hitRows(results: SearchHit[][]): Array<Array<string | number>> {
   return results.flatMap((hits, q) => hits.map((hit, rank) => [q, rank + 1, hit.id, Number(hit.score.toPrecision(6))]));
 }
 
