@@ -106,7 +106,7 @@ describe("save, then search and stats from the saved dir (warm restart)", () => 
     lake.registerBackend(new FsBackend("fs", root));
     const queries = [3, 150, 399].map((i) => row(vectors, DIM, i));
     const expected = await Promise.all(queries.map(async (q) => (await lake.searchOneAsync("fs", "docs", q, 5)).map(({ id, score }) => ({ id, score }))));
-    expect(expected.map((hits) => hits[0]!.id)).toEqual([ids[3], ids[150], ids[399]]);
+    expect(expected.map((hits) => hits[0]!.id)).toEqual([ids[3]!, ids[150]!, ids[399]!]);
 
     const queryFile = join(tempDir(), "q.jsonl");
     await Bun.write(queryFile, queries.map((q) => JSON.stringify(Array.from(q))).join("\n") + "\n");

@@ -1,13 +1,15 @@
 /** The command table, dispatch from argv to a command, and the top-level and group help. */
 import { version } from "../version.ts";
+import { A2A_COMMANDS } from "./a2a-cmd.ts";
 import { parseCommandArgs, renderCommandHelp, type CommandSpec } from "./args.ts";
 import { BENCH_COMMAND } from "./bench-cmd.ts";
 import { ExitCode, reportFailure, UsageError, type UsageLine } from "./failures.ts";
 import { INDEX_COMMANDS } from "./index-cmd.ts";
+import { LAKE_COMMANDS } from "./lake-cmd.ts";
 import { table } from "./output.ts";
 import { VERSION_COMMAND } from "./version-cmd.ts";
 
-const COMMANDS: readonly CommandSpec[] = [...INDEX_COMMANDS, BENCH_COMMAND, VERSION_COMMAND];
+const COMMANDS: readonly CommandSpec[] = [...INDEX_COMMANDS, BENCH_COMMAND, ...LAKE_COMMANDS, ...A2A_COMMANDS, VERSION_COMMAND];
 const HELP_FLAGS = ["-h", "--help"];
 
 /**
