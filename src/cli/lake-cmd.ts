@@ -183,7 +183,14 @@ const stats: CommandSpec = {
     "With --fs-root, lists the FsBackend's collections with their dim, data ref and\n" +
     "generation, read from the file headers.",
   positionals: [],
-  options: { warm: { type: "string", value: "DIR", help: "directory written by `ruvector lake save`" }, "fs-root": FS_ROOT_OPTION, ...COLLECTION_OPTIONS, ...LAKE_SETTINGS_OPTIONS, json: JSON_OPTION },
+  options: {
+    warm: { type: "string", value: "DIR", help: "install the collection saved here by `ruvector lake save`" },
+    "fs-root": { ...FS_ROOT_OPTION, help: "list the collections of the FsBackend rooted here" },
+    backend: { ...COLLECTION_OPTIONS.backend!, help: "the backend's id (with --warm or --fs-root)" },
+    collection: { ...COLLECTION_OPTIONS.collection!, help: "the saved collection (with --warm)" },
+    ...LAKE_SETTINGS_OPTIONS,
+    json: JSON_OPTION,
+  },
   async run(args) {
     const warmDir = args.string("warm");
     const root = args.string("fs-root");

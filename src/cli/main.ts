@@ -71,7 +71,7 @@ function commandList(commands: readonly CommandSpec[], extra: ReadonlyArray<read
 
 function topHelp(): string {
   return (
-    `ruvector ${version}: RaBitQ vector indexes for Bun\n\n` +
+    `ruvector ${version}: RaBitQ vector indexes, lakes and A2A agents for Bun\n\n` +
     "usage: ruvector <command> [options]\n\n" +
     `commands:\n${commandList(COMMANDS, [["help <command>", "show a command's options"]])}\n` +
     "Every command takes --help; results print as text, or as JSON with --json.\n" +
