@@ -9,7 +9,7 @@ test("FlatF32Index reproduces the stored ground truth of GloVe-100 exactly", asy
   using index = FlatF32Index.build(ds.base.data, { dim: ds.base.dim, metric: "cosine" });
   const r = index.searchBatch(ds.queries.data.subarray(0, QUERIES * ds.queries.dim), 10);
   expect(recallAtK(r.ids, 10, ds.truth, QUERIES)).toBe(1);
-});
+}, 120_000);
 
 test("FlatF32Index reproduces the stored ground truth of Fashion-MNIST exactly", async () => {
   const ds = await fashion();
@@ -19,7 +19,7 @@ test("FlatF32Index reproduces the stored ground truth of Fashion-MNIST exactly",
   for (let q = 0; q < QUERIES; q++) {
     expect(r.ids.subarray(q * 10, q * 10 + 10)).toEqual(Float64Array.from(ds.truth.data.subarray(q * 100, q * 100 + 10)));
   }
-});
+}, 120_000);
 
 test("recommend({ recall: 0.95 }) reaches recall@10 ≥ 0.95 on GloVe-100 (cosine)", async () => {
   const ds = await glove();
@@ -29,7 +29,7 @@ test("recommend({ recall: 0.95 }) reaches recall@10 ≥ 0.95 on GloVe-100 (cosin
   const nq = 1000;
   const r = index.searchBatch(ds.queries.data.subarray(0, nq * ds.queries.dim), 10);
   expect(recallAtK(r.ids, 10, ds.truth, nq)).toBeGreaterThanOrEqual(0.95);
-});
+}, 120_000);
 
 test("recommend falls back to exact search where 1-bit codes cannot help, and validates input", () => {
   expect(recommend({ n: 5_000, dim: 128, recall: 0.9 }).variant).toBe("FlatF32Index");
