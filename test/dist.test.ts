@@ -2,9 +2,10 @@
  * Distribution: the packed tarballs install offline into a fresh project and
  * work there; an unsupported platform gets one clear error; `bun build --compile`
  * yields a single executable that runs elsewhere with no node_modules.
+ * Written for the CI machines: Linux x64 with glibc.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SUPPORTED_PLATFORMS } from "../src/ffi.ts";
@@ -137,4 +138,38 @@ test("bun build --compile: one executable that runs from another directory witho
   expect(extracted()).toEqual([so!]);
   const after = statSync(join(extractTo, so!));
   expect([after.ino, after.mtimeMs]).toEqual([before.ino, before.mtimeMs]);
+});
+
+test("a compiled executable built without the platform package loads a library beside it, else says what is missing", () => {
+  // Hide the platform packages so the bundler cannot embed a library.
+  const scoped = join(installed.project, "node_modules", "@ruvector");
+  const hidden = join(installed.work, "hidden");
+  mkdirSync(hidden);
+  const platforms = readdirSync(scoped).filter((d) => d.startsWith("bun-"));
+  for (const d of platforms) renameSync(join(scoped, d), join(hidden, d));
+  try {
+    const src = join(installed.project, "compile-app.ts");
+    copyFileSync(join(ROOT, "examples", "compile-app.ts"), src);
+    const build = Bun.spawnSync([join(installed.env.HOME!, "bin", "bun"), "build", "--compile", src, "--outfile", join(installed.project, "bare-app")], {
+      cwd: installed.project,
+      env: installed.env,
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    expect(build.exitCode).toBe(0);
+    const dir = mkdtempSync(join(tmpdir(), "ruvector-bare-"));
+    cleanup.push(dir);
+    copyFileSync(join(installed.project, "bare-app"), join(dir, "app"));
+    Bun.spawnSync(["chmod", "+x", join(dir, "app")]);
+    const launch = () => Bun.spawnSync([join(dir, "app")], { cwd: tmpdir(), env: { HOME: dir, PATH: "/usr/bin:/bin", TMPDIR: dir }, stdout: "pipe", stderr: "pipe" });
+    const missing = launch();
+    expect(missing.exitCode).not.toBe(0);
+    expect(missing.stderr.toString()).toContain("no native library for linux-x64-gnu: install @ruvector/bun-linux-x64-gnu");
+    copyFileSync(join(hidden, "bun-linux-x64-gnu", "libruvector.so"), join(dir, "libruvector.so"));
+    const beside = launch();
+    expect(beside.stderr.toString()).toBe("");
+    expect(JSON.parse(beside.stdout.toString()).nearest[0]).toBe(42);
+  } finally {
+    for (const d of platforms) renameSync(join(hidden, d), join(scoped, d));
+  }
 });
