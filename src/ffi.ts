@@ -118,6 +118,12 @@ function isMusl(): boolean {
   return report?.header?.glibcVersionRuntime === undefined && existsSync("/etc/alpine-release");
 }
 
+/**
+ * The library path exported by `@ruvector/bun-<key>`. Each `require` is a
+ * literal so `bun build --compile` bundles the installed package and embeds
+ * its library (the package imports it with `type: "file"`); packages that are
+ * not installed stay runtime requires that fail here and are skipped.
+ */
 function platformPackageLibrary(key: string): string | undefined {
   try {
     switch (key) {
@@ -125,6 +131,16 @@ function platformPackageLibrary(key: string): string | undefined {
         return require("@ruvector/bun-linux-x64-gnu").default;
       case "linux-arm64-gnu":
         return require("@ruvector/bun-linux-arm64-gnu").default;
+      case "linux-x64-musl":
+        return require("@ruvector/bun-linux-x64-musl").default;
+      case "linux-arm64-musl":
+        return require("@ruvector/bun-linux-arm64-musl").default;
+      case "darwin-x64":
+        return require("@ruvector/bun-darwin-x64").default;
+      case "darwin-arm64":
+        return require("@ruvector/bun-darwin-arm64").default;
+      case "win32-x64":
+        return require("@ruvector/bun-win32-x64").default;
     }
   } catch {
     return undefined;
@@ -132,9 +148,19 @@ function platformPackageLibrary(key: string): string | undefined {
   return undefined;
 }
 
+/** True inside a `bun build --compile` executable, whose modules live under `/$bunfs/`. */
+function isCompiled(): boolean {
+  return Bun.main.startsWith("/$bunfs/") || import.meta.dir.startsWith("/$bunfs/");
+}
+
 function localBuildLibrary(key: string): string | undefined {
+  const name = key.startsWith("win32") ? "ruvector.dll" : `libruvector.${suffix}`;
+  // A compiled executable has no source tree: a library shipped beside it is its local build.
+  if (isCompiled()) {
+    const beside = join(dirname(process.execPath), name);
+    return existsSync(beside) ? beside : undefined;
+  }
   const root = dirname(import.meta.dir);
-  const name = `libruvector.${suffix}`;
   const candidates = [
     join(root, "npm", `bun-${key}`, name),
     join(root, "libruvector", "target", "release", name),
@@ -153,21 +179,31 @@ export interface ResolveOptions {
 
 /**
  * Where the native library is loaded from, in resolution order: `RUVECTOR_LIB`,
- * the per-platform package `@ruvector/bun-<os>-<arch>[-<libc>]`, a local build.
+ * the per-platform package `@ruvector/bun-<os>-<arch>[-<libc>]`, a local build
+ * (inside a compiled executable: a library beside it).
+ *
+ * `RUVECTOR_PLATFORM` (e.g. `linux-arm64-gnu`, `freebsd-riscv64`) overrides the
+ * detected platform key, to test how a platform without a package is handled;
+ * explicit `platform`/`arch` options take precedence over it.
  */
 export function resolveLibraryPath(options: ResolveOptions = {}): string {
-  const override = (options.env ?? process.env).RUVECTOR_LIB;
+  const env = options.env ?? process.env;
+  const override = env.RUVECTOR_LIB;
   if (override) {
     if (!existsSync(override)) throw new NativeLibraryError(`RUVECTOR_LIB points to ${override}, which does not exist`);
     return override;
   }
-  const key = platformKey(options.platform, options.arch);
+  const detected = platformKey();
+  const key =
+    options.platform !== undefined || options.arch !== undefined
+      ? platformKey(options.platform, options.arch)
+      : (env.RUVECTOR_PLATFORM ?? detected);
   if (!(SUPPORTED_PLATFORMS as readonly string[]).includes(key)) {
     throw new NativeLibraryError(
       `platform ${key} is not supported by @ruvector/bun; supported: ${SUPPORTED_PLATFORMS.join(", ")}`,
     );
   }
-  const local = key === platformKey() ? localBuildLibrary(key) : undefined;
+  const local = key === detected ? localBuildLibrary(key) : undefined;
   const found = platformPackageLibrary(key) ?? local;
   if (found) return found;
   throw new NativeLibraryError(

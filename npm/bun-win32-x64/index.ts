@@ -1,0 +1,3 @@
+// A static `type: "file"` import so `bun build --compile` embeds the library.
+import path from "./ruvector.dll" with { type: "file" };
+export default path;

@@ -1,0 +1,175 @@
+/**
+ * Distribution: the packed tarballs install offline into a fresh project and
+ * work there; an unsupported platform gets one clear error; `bun build --compile`
+ * yields a single executable that runs elsewhere with no node_modules.
+ * Written for the CI machines: Linux x64 with glibc.
+ */
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { SUPPORTED_PLATFORMS } from "../src/ffi.ts";
+import { packAndInstall, ROOT, type Installed } from "./dist-install.ts";
+
+const MAX_LIBRARY_BYTES = 8 * 1024 * 1024; // G3
+let installed: Installed;
+const cleanup: string[] = [];
+
+beforeAll(() => {
+  installed = packAndInstall();
+  cleanup.push(installed.work);
+});
+
+afterAll(() => {
+  for (const dir of cleanup) rmSync(dir, { recursive: true, force: true });
+});
+
+/** Runs a script inside the installed project with the clean, offline environment. */
+function runInProject(code: string, env: Record<string, string> = {}) {
+  const file = join(installed.project, `child-${Math.random().toString(36).slice(2)}.ts`);
+  writeFileSync(file, code);
+  const r = Bun.spawnSync([join(installed.env.HOME!, "bin", "bun"), file], {
+    cwd: installed.project,
+    env: { ...installed.env, ...env },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  return { code: r.exitCode, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
+}
+
+const SEARCH = `
+  import { RabitqPlusIndex, nativeVersion } from "@ruvector/bun";
+  const v = new Float32Array(500 * 16).map((_, i) => Math.sin(i * 0.7));
+  using idx = RabitqPlusIndex.build(v, { dim: 16 });
+  console.log(JSON.stringify({ native: nativeVersion(), top: idx.search(v.subarray(16 * 9, 16 * 10), 1)[0]?.id }));
+`;
+
+test("the install environment has no Rust, cargo or zig and no registry", () => {
+  for (const tool of ["cargo", "rustc", "zig"]) expect(Bun.which(tool, { PATH: installed.env.PATH })).toBeNull();
+  expect(installed.env.BUN_CONFIG_REGISTRY).toBe("http://127.0.0.1:9/");
+});
+
+test("packed tarballs: core + the built platform packages, each library ≤ 8 MB", async () => {
+  const names = installed.tarballs.map((t) => t.split("/").pop());
+  expect(names).toContain("ruvector-bun-0.1.0.tgz");
+  expect(names).toContain("ruvector-bun-linux-x64-gnu-0.1.0.tgz");
+  expect(names).toContain("ruvector-bun-linux-arm64-gnu-0.1.0.tgz");
+  for (const key of ["linux-x64-gnu", "linux-arm64-gnu"]) {
+    const lib = join(installed.project, "node_modules", "@ruvector", `bun-${key}`, "libruvector.so");
+    expect(statSync(lib).size).toBeLessThanOrEqual(MAX_LIBRARY_BYTES);
+  }
+  // The core package carries what src/ needs at run time, and nothing of the native build.
+  const core = join(installed.project, "node_modules", "@ruvector", "bun");
+  expect(existsSync(join(core, "package.json"))).toBe(true);
+  expect(existsSync(join(core, "src", "index.ts"))).toBe(true);
+  expect(existsSync(join(core, "libruvector"))).toBe(false);
+  expect(existsSync(join(core, "npm"))).toBe(false);
+});
+
+test("bun add of the tarballs gives a working search, loaded from the platform package", () => {
+  console.log(`bun add (offline, from tarballs): ${installed.installMs.toFixed(0)} ms`);
+  const r = runInProject(SEARCH);
+  expect(r.stderr).toBe("");
+  expect(JSON.parse(r.stdout)).toEqual({ native: "0.1.0", top: 9 });
+  // Forcing the arm64 key on x64 proves where the library comes from: that package's file.
+  const arm = runInProject(SEARCH, { RUVECTOR_PLATFORM: "linux-arm64-gnu" });
+  expect(arm.code).not.toBe(0);
+  expect(arm.stderr).toContain(`cannot load native library ${join(installed.project, "node_modules", "@ruvector", "bun-linux-arm64-gnu", "libruvector.so")}`);
+});
+
+test("an unsupported platform (RUVECTOR_PLATFORM override) gets one clear error naming it and the supported list", () => {
+  const r = runInProject(`
+    import { RabitqIndex, NativeLibraryError } from "@ruvector/bun";
+    try {
+      RabitqIndex.create({ dim: 4 });
+    } catch (e) {
+      console.log(JSON.stringify({ native: e instanceof NativeLibraryError, code: (e as NativeLibraryError).code, message: (e as Error).message }));
+    }
+  `, { RUVECTOR_PLATFORM: "freebsd-riscv64" });
+  expect(r.stderr).toBe("");
+  expect(JSON.parse(r.stdout)).toEqual({
+    native: true,
+    code: "NATIVE_LIBRARY",
+    message: `platform freebsd-riscv64 is not supported by @ruvector/bun; supported: ${SUPPORTED_PLATFORMS.join(", ")}`,
+  });
+  // Uncaught, it is one error (reported once) and a non-zero exit, not a crash.
+  const uncaught = runInProject(`import { RabitqIndex } from "@ruvector/bun"; RabitqIndex.create({ dim: 4 });`, { RUVECTOR_PLATFORM: "musl-on-mars" });
+  expect(uncaught.code).toBe(1);
+  expect(uncaught.stderr.match(/NativeLibraryError: platform musl-on-mars is not supported/g)?.length).toBe(1);
+  expect(uncaught.stderr).toContain(`supported: ${SUPPORTED_PLATFORMS.join(", ")}`);
+});
+
+test("bun build --compile: one executable that runs from another directory without node_modules; the library is extracted once", () => {
+  const src = join(installed.project, "compile-app.ts");
+  copyFileSync(join(ROOT, "examples", "compile-app.ts"), src);
+  const bun = join(installed.env.HOME!, "bin", "bun");
+  const build = Bun.spawnSync([bun, "build", "--compile", src, "--outfile", join(installed.project, "app")], {
+    cwd: installed.project,
+    env: installed.env,
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  expect(build.exitCode).toBe(0);
+
+  // Another directory, a clean environment: no node_modules, no bun on PATH, no RUVECTOR_LIB.
+  const elsewhere = mkdtempSync(join(tmpdir(), "ruvector-binary-"));
+  cleanup.push(elsewhere);
+  const extractTo = join(elsewhere, "tmp");
+  mkdirSync(extractTo);
+  copyFileSync(join(installed.project, "app"), join(elsewhere, "app"));
+  Bun.spawnSync(["chmod", "+x", join(elsewhere, "app")]);
+  const launch = () => {
+    const r = Bun.spawnSync([join(elsewhere, "app")], { cwd: elsewhere, env: { HOME: elsewhere, PATH: "/usr/bin:/bin", TMPDIR: extractTo }, stdout: "pipe", stderr: "pipe" });
+    expect(r.stderr.toString()).toBe("");
+    expect(r.exitCode).toBe(0);
+    return JSON.parse(r.stdout.toString());
+  };
+  const expected = { version: "0.1.0", native: "0.1.0", nearest: expect.any(Array), reloaded: expect.any(Array) };
+  const first = launch();
+  expect(first).toEqual(expected);
+  expect(first.nearest[0]).toBe(42);
+  const extracted = () => readdirSync(extractTo).filter((f) => f.endsWith(".so"));
+  expect(extracted()).toHaveLength(1);
+  const [so] = extracted();
+  const before = statSync(join(extractTo, so!));
+  expect(before.size).toBe(statSync(join(installed.project, "node_modules", "@ruvector", "bun-linux-x64-gnu", "libruvector.so")).size);
+  expect(launch()).toEqual(first);
+  // The second launch reused the extracted file instead of writing another one.
+  expect(extracted()).toEqual([so!]);
+  const after = statSync(join(extractTo, so!));
+  expect([after.ino, after.mtimeMs]).toEqual([before.ino, before.mtimeMs]);
+});
+
+test("a compiled executable built without the platform package loads a library beside it, else says what is missing", () => {
+  // Hide the platform packages so the bundler cannot embed a library.
+  const scoped = join(installed.project, "node_modules", "@ruvector");
+  const hidden = join(installed.work, "hidden");
+  mkdirSync(hidden);
+  const platforms = readdirSync(scoped).filter((d) => d.startsWith("bun-"));
+  for (const d of platforms) renameSync(join(scoped, d), join(hidden, d));
+  try {
+    const src = join(installed.project, "compile-app.ts");
+    copyFileSync(join(ROOT, "examples", "compile-app.ts"), src);
+    const build = Bun.spawnSync([join(installed.env.HOME!, "bin", "bun"), "build", "--compile", src, "--outfile", join(installed.project, "bare-app")], {
+      cwd: installed.project,
+      env: installed.env,
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    expect(build.exitCode).toBe(0);
+    const dir = mkdtempSync(join(tmpdir(), "ruvector-bare-"));
+    cleanup.push(dir);
+    copyFileSync(join(installed.project, "bare-app"), join(dir, "app"));
+    Bun.spawnSync(["chmod", "+x", join(dir, "app")]);
+    const launch = () => Bun.spawnSync([join(dir, "app")], { cwd: tmpdir(), env: { HOME: dir, PATH: "/usr/bin:/bin", TMPDIR: dir }, stdout: "pipe", stderr: "pipe" });
+    const missing = launch();
+    expect(missing.exitCode).not.toBe(0);
+    expect(missing.stderr.toString()).toContain("no native library for linux-x64-gnu: install @ruvector/bun-linux-x64-gnu");
+    copyFileSync(join(hidden, "bun-linux-x64-gnu", "libruvector.so"), join(dir, "libruvector.so"));
+    const beside = launch();
+    expect(beside.stderr.toString()).toBe("");
+    expect(JSON.parse(beside.stdout.toString()).nearest[0]).toBe(42);
+  } finally {
+    for (const d of platforms) renameSync(join(hidden, d), join(scoped, d));
+  }
+});
