@@ -128,3 +128,10 @@ export class TransportError extends A2aError {
     this.retryable = options?.retryable ?? false;
   }
 }
+
+/** Errors raised by embedding models: unknown or unavailable model, missing or unverified model file, failed download, missing ONNX Runtime, wrong input shape. */
+export class EmbedError extends RuVectorError {
+  constructor(message: string, options?: ErrorOptions) {
+    super("EMBED", message, options);
+  }
+}

@@ -8,6 +8,7 @@ import { dirname, join } from "node:path";
 import { version } from "./version.ts";
 import {
   DimensionMismatch,
+  EmbedError,
   EmptyIndex,
   InvalidArgument,
   NativeLibraryError,
@@ -46,6 +47,19 @@ const symbols = {
   ruv_index_load: { args: [ptr, u64, u32, ptr], returns: i32 },
   ruv_index_load_async: { args: [ptr, u64, u32, ptr], returns: i32 },
   ruv_index_free: { args: [ptr], returns: i32 },
+  ruv_job_take_floats: { args: [ptr, ptr, u64, ptr], returns: i32 },
+  ruv_embed_registry: { args: [ptr, u64, ptr], returns: i32 },
+  ruv_embedder_open: { args: [ptr, u64, ptr, u64, ptr, u64, ptr], returns: i32 },
+  ruv_embedder_free: { args: [ptr], returns: i32 },
+  ruv_embedder_dim: { args: [ptr, ptr], returns: i32 },
+  ruv_embedder_embed_texts: { args: [ptr, ptr, u64, ptr, u64, ptr, u64], returns: i32 },
+  ruv_embedder_embed_texts_async: { args: [ptr, ptr, u64, ptr, u64, ptr], returns: i32 },
+  ruv_embedder_embed_image: { args: [ptr, ptr, u64, u32, u32, ptr, u64], returns: i32 },
+  ruv_embedder_preprocess_image: { args: [ptr, ptr, u64, u32, u32, ptr, u64], returns: i32 },
+  ruv_embedder_embed_preprocessed: { args: [ptr, ptr, u64, ptr, u64], returns: i32 },
+  ruv_tokenizer_open: { args: [ptr, u64, u32, ptr], returns: i32 },
+  ruv_tokenizer_encode: { args: [ptr, ptr, u64, ptr, u64, ptr], returns: i32 },
+  ruv_tokenizer_free: { args: [ptr], returns: i32 },
 } as const;
 
 /** Status codes of the C ABI (`RuvStatus` in `ruvector.h`). */
@@ -61,6 +75,7 @@ export const Status = {
   NotFound: 8,
   Pending: 9,
   BufferTooSmall: 10,
+  Embed: 11,
 } as const;
 
 const ABI_VERSION = 1;
@@ -179,7 +194,7 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 /** Reads a string through a `(buf, cap, out_len)` getter. */
-function readString(getter: (buf: Uint8Array, cap: number, outLen: BigUint64Array) => number): string {
+export function readString(getter: (buf: Uint8Array, cap: number, outLen: BigUint64Array) => number): string {
   let buf = new Uint8Array(256);
   const len = new BigUint64Array(1);
   for (;;) {
@@ -213,6 +228,8 @@ export function statusError(status: number, message: string = lastError()): RuVe
     }
     case Status.EmptyIndex:
       return new EmptyIndex(message);
+    case Status.Embed:
+      return new EmbedError(message);
     case Status.Persist:
     case Status.Io:
       return new PersistError(message);

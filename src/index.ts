@@ -30,6 +30,26 @@ export {
   type SearchOptions,
   type BatchOptions,
 } from "./indexes.ts";
+export { EmbedError } from "./errors.ts";
+export {
+  Embedder,
+  Tokenizer,
+  rowViews,
+  models,
+  modelInfo,
+  modelDir,
+  ensureModelFiles,
+  resolveOrtLibrary,
+  ORT_INSTALL_HINT,
+  type ImageSize,
+  type PretrainedOptions,
+  type TokenizerOptions,
+  type ModelInfo,
+  type ModelFileInfo,
+  type CacheOptions,
+  type DownloadProgress,
+  type OrtResolveOptions,
+} from "./embed/index.ts";
 export { recommend, type Recommendation, type RecommendOptions } from "./recommend.ts";
 export {
   A2aError,

@@ -18,6 +18,8 @@ pub enum Status {
     NotFound = 8,
     Pending = 9,
     BufferTooSmall = 10,
+    /// Embedding models: unknown/unavailable model, missing or unverified file, ONNX Runtime, bad input.
+    Embed = 11,
 }
 
 /// An error with its status and a message naming the values involved.

@@ -15,6 +15,7 @@ pub enum Output {
     Unit,
     Index(crate::ffi::index::RuvIndex),
     Hits { ids: Vec<u64>, scores: Vec<f32> },
+    Floats(Vec<f32>),
 }
 
 /// A unit of off-thread work and, once done, its result.
