@@ -74,3 +74,6 @@ export function chelseaTensor(): Float32Array {
   const bytes = readFileSync(join(MOBILENET_DIR, "test", "chelsea_224_nchw_f32.bin"));
   return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
 }
+
+/** The model cache scripts/fetch-models fills (real all-MiniLM-L6-v2, converted from the pinned safetensors). */
+export const MODELS_CACHE = process.env.RUVECTOR_MODELS_DIR ?? join(import.meta.dir, "..", "..", ".cache", "models");

@@ -68,7 +68,7 @@ pub static MODELS: &[ModelSpec] = &[
                     // upstream onnx/model.onnx (fp32), from its Git LFS pointer
                     "6fd5d72fe4589f189f8ebc006442dbb529bb7ce38f8082112682524616046452",
                     // scripts/convert-minilm.py over the upstream model.safetensors (53aa5117…), fp32
-                    "0000000000000000000000000000000000000000000000000000000000000000",
+                    "bc9aa705e894bf0b00d5de3440856be6fd558b5f22a0858f421b9669051b9b2d",
                 ],
                 source: "all-MiniLM-L6-v2 fp32 ONNX: upstream onnx/model.onnx, or scripts/convert-minilm.py over the pinned upstream model.safetensors",
             },
