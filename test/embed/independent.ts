@@ -23,7 +23,7 @@ export async function independentMiniLM(modelFile: string): Promise<Independent>
       const [batch, seq] = enc.input_ids.dims as [number, number];
       const feeds: Record<string, ort.Tensor> = {};
       for (const name of ["input_ids", "attention_mask", "token_type_ids"] as const) {
-        feeds[name] = new ort.Tensor("int64", enc[name].data as BigInt64Array, [batch, seq]);
+        feeds[name] = new ort.Tensor("int64", enc[name]!.data as BigInt64Array, [batch, seq]);
       }
       const hidden = (await session.run(feeds)).last_hidden_state!.data as Float32Array;
       const mask = enc.attention_mask.data as BigInt64Array;

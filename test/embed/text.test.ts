@@ -51,7 +51,7 @@ describe("all-MiniLM-L6-v2 (real weights)", () => {
   test(`${SENTENCES.length} sentences agree with transformers.js + onnxruntime-node at cosine ≥ 0.999`, async () => {
     const other = await independentMiniLM(join(MODELS_CACHE, "all-MiniLM-L6-v2", "model.onnx"));
     const ours = emb.rows(emb.embedBatch(SENTENCES));
-    const theirs = [];
+    const theirs: Float32Array[] = [];
     for (const s of SENTENCES) theirs.push(...(await other.embed([s])));
     SENTENCES.forEach((s, i) => {
       const c = cosine(ours[i]!, theirs[i]!);

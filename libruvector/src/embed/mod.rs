@@ -78,29 +78,45 @@ impl Embedder {
             return Err(embed_err(format!("{} is an image model: use embedImage, not text", self.spec.name)));
         };
         let tokenizer = self.tokenizer()?;
-        for (chunk, rows) in texts.chunks(CHUNK).zip(out.chunks_mut(CHUNK * dim)) {
-            let batch = tokenizer.batch(chunk)?;
-            let shape = [chunk.len() as i64, batch.seq as i64];
-            let mut session = self.session.lock().unwrap_or_else(|p| p.into_inner());
-            let wants_types = session.inputs().iter().any(|i| i.name() == "token_type_ids");
-            let tensor = |v: Vec<i64>| Tensor::from_array((shape, v)).map_err(|e| embed_err(format!("input tensor: {e}")));
-            let mut inputs = ort::inputs![
-                "input_ids" => tensor(batch.ids)?,
-                "attention_mask" => tensor(batch.mask.clone())?,
-            ];
-            if wants_types {
-                inputs.push(("token_type_ids".into(), tensor(batch.type_ids)?.into()));
+        // Texts of similar length share a chunk (as sentence-transformers does), so
+        // little compute goes to padding; rows are written back in input order.
+        let mut order: Vec<usize> = (0..texts.len()).collect();
+        order.sort_by_key(|&i| std::cmp::Reverse(texts[i].len()));
+        let mut rows = vec![0f32; CHUNK * dim];
+        for idx in order.chunks(CHUNK) {
+            let chunk: Vec<&str> = idx.iter().map(|&i| texts[i]).collect();
+            let rows = &mut rows[..idx.len() * dim];
+            self.run_text_chunk(tokenizer, pooling, &chunk, rows)?;
+            for (row, &i) in rows.chunks_exact(dim).zip(idx) {
+                out[i * dim..(i + 1) * dim].copy_from_slice(row);
             }
-            let outputs = session.run(inputs).map_err(|e| embed_err(format!("{}: inference failed: {e}", self.spec.name)))?;
-            let (out_shape, hidden) = outputs[self.spec.output]
-                .try_extract_tensor::<f32>()
-                .map_err(|e| embed_err(format!("{}: output {}: {e}", self.spec.name, self.spec.output)))?;
-            let expect = [chunk.len() as i64, batch.seq as i64, dim as i64];
-            if out_shape[..] != expect[..] {
-                return Err(embed_err(format!("{}: output shape {:?}, expected {expect:?}", self.spec.name, &out_shape[..])));
-            }
-            pooling::pool(pooling, hidden, &batch.mask, batch.seq, dim, rows);
         }
+        Ok(())
+    }
+
+    fn run_text_chunk(&self, tokenizer: &TextTokenizer, pooling: registry::Pooling, chunk: &[&str], rows: &mut [f32]) -> Result<()> {
+        let dim = self.spec.dim;
+        let batch = tokenizer.batch(chunk)?;
+        let shape = [chunk.len() as i64, batch.seq as i64];
+        let mut session = self.session.lock().unwrap_or_else(|p| p.into_inner());
+        let wants_types = session.inputs().iter().any(|i| i.name() == "token_type_ids");
+        let tensor = |v: Vec<i64>| Tensor::from_array((shape, v)).map_err(|e| embed_err(format!("input tensor: {e}")));
+        let mut inputs = ort::inputs![
+            "input_ids" => tensor(batch.ids)?,
+            "attention_mask" => tensor(batch.mask.clone())?,
+        ];
+        if wants_types {
+            inputs.push(("token_type_ids".into(), tensor(batch.type_ids)?.into()));
+        }
+        let outputs = session.run(inputs).map_err(|e| embed_err(format!("{}: inference failed: {e}", self.spec.name)))?;
+        let (out_shape, hidden) = outputs[self.spec.output]
+            .try_extract_tensor::<f32>()
+            .map_err(|e| embed_err(format!("{}: output {}: {e}", self.spec.name, self.spec.output)))?;
+        let expect = [chunk.len() as i64, batch.seq as i64, dim as i64];
+        if out_shape[..] != expect[..] {
+            return Err(embed_err(format!("{}: output shape {:?}, expected {expect:?}", self.spec.name, &out_shape[..])));
+        }
+        pooling::pool(pooling, hidden, &batch.mask, batch.seq, dim, rows);
         Ok(())
     }
 
