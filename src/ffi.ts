@@ -50,6 +50,8 @@ const symbols = {
   ruv_job_take_floats: { args: [ptr, ptr, u64, ptr], returns: i32 },
   ruv_embed_registry: { args: [ptr, u64, ptr], returns: i32 },
   ruv_embedder_open: { args: [ptr, u64, ptr, u64, ptr, u64, ptr], returns: i32 },
+  ruv_embedder_open_async: { args: [ptr, u64, ptr, u64, ptr, u64, ptr], returns: i32 },
+  ruv_job_take_embedder: { args: [ptr, ptr], returns: i32 },
   ruv_embedder_free: { args: [ptr], returns: i32 },
   ruv_embedder_dim: { args: [ptr, ptr], returns: i32 },
   ruv_embedder_embed_texts: { args: [ptr, ptr, u64, ptr, u64, ptr, u64], returns: i32 },

@@ -93,6 +93,30 @@ int32_t ruv_embedder_open(const uint8_t *name,
                           RuvEmbedder **out);
 
 /**
+ * [`ruv_embedder_open`] off-thread (hashing and session creation take ~0.5 s for a
+ * 90 MB model); take the handle with `ruv_job_take_embedder`.
+ *
+ * # Safety
+ * Buffers valid for their lengths; `out_job` for one pointer write.
+ */
+int32_t ruv_embedder_open_async(const uint8_t *name,
+                                uint64_t name_len,
+                                const uint8_t *dir,
+                                uint64_t dir_len,
+                                const uint8_t *ort_lib,
+                                uint64_t ort_lib_len,
+                                const RuvJob **out_job);
+
+/**
+ * Takes the embedder a finished `ruv_embedder_open_async` job produced; free it with `ruv_embedder_free`.
+ *
+ * # Safety
+ * `job` must be a live job handle; `out` valid for one pointer write.
+ */
+int32_t ruv_job_take_embedder(const RuvJob *job,
+                              RuvEmbedder **out);
+
+/**
  * Frees an embedder handle (null is a no-op).
  *
  * # Safety

@@ -16,6 +16,7 @@ pub enum Output {
     Index(crate::ffi::index::RuvIndex),
     Hits { ids: Vec<u64>, scores: Vec<f32> },
     Floats(Vec<f32>),
+    Embedder(crate::ffi::embed::RuvEmbedder),
 }
 
 /// A unit of off-thread work and, once done, its result.

@@ -7,7 +7,7 @@ import type { Pointer } from "bun:ffi";
 import { EmbedError } from "../errors.ts";
 import { check, lib, outPointer, utf8 } from "../ffi.ts";
 import { NativeHandle, runJob } from "../runtime.ts";
-import { ensureModelFiles, type CacheOptions } from "./download.ts";
+import { ensureModelFiles, modelDir, type CacheOptions } from "./download.ts";
 import { resolveOrtLibrary } from "./ort.ts";
 import { modelInfo, type ModelInfo } from "./registry.ts";
 
@@ -79,15 +79,32 @@ export class Embedder implements Disposable {
    * `"mobilenetv3-small"` (reported unavailable without pinned files). Missing
    * files are downloaded once; every file is SHA-256-verified on every load.
    * Throws {@link EmbedError} on any failure, naming the file and both hashes
-   * for a bad one.
+   * for a bad one. Verification and session creation run off the JS thread.
    */
   static async fromPretrained(name: string, options: PretrainedOptions = {}): Promise<Embedder> {
     const info = modelInfo(name);
     if (info.unavailable) throw new EmbedError(info.unavailable);
     const dir = await ensureModelFiles(info, options);
     const ort = options.ortLibrary ?? resolveOrtLibrary({ env: options.env });
-    const cell = new BigUint64Array(1);
     const [n, d, o] = [utf8(name), utf8(dir), utf8(ort)];
+    const symbols = lib();
+    return runJob(
+      (cell) => symbols.ruv_embedder_open_async(n, n.length, d, d.length, o, o.length, cell),
+      (job) => {
+        const cell = new BigUint64Array(1);
+        check(symbols.ruv_job_take_embedder(job, cell));
+        return new Embedder(outPointer(cell), info);
+      },
+    );
+  }
+
+  /** {@link fromPretrained} on the calling thread, for scripts that need no event loop. */
+  static openSync(name: string, options: Omit<PretrainedOptions, "baseUrl" | "onProgress" | "revision"> = {}): Embedder {
+    const info = modelInfo(name);
+    if (info.unavailable) throw new EmbedError(info.unavailable);
+    const ort = options.ortLibrary ?? resolveOrtLibrary({ env: options.env });
+    const [n, d, o] = [utf8(name), utf8(modelDir(name, options)), utf8(ort)];
+    const cell = new BigUint64Array(1);
     check(lib().ruv_embedder_open(n, n.length, d, d.length, o, o.length, cell));
     return new Embedder(outPointer(cell), info);
   }

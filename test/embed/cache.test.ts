@@ -83,6 +83,14 @@ describe("model cache: download once, verify by pinned SHA-256", () => {
     await expect(Embedder.fromPretrained("mobilenetv2", { cacheDir })).rejects.toThrow(/failed SHA-256 verification/);
   });
 
+  test("openSync opens a cached model on the calling thread and reports a missing one", async () => {
+    const cacheDir = tempCache();
+    expect(() => Embedder.openSync("mobilenetv2", { cacheDir })).toThrow(/model file .*mobilenet_v2_int8_embedding.onnx is missing/);
+    (await Embedder.fromPretrained("mobilenetv2", { cacheDir, baseUrl: server.url })).close();
+    using e = Embedder.openSync("mobilenetv2", { cacheDir });
+    expect(e.dim).toBe(1280);
+  });
+
   test("a missing file with no download source ⇒ EmbedError naming it and its pinned hash", async () => {
     const cacheDir = tempCache();
     await expect(Embedder.fromPretrained("mobilenetv2", { cacheDir, env: {} })).rejects.toThrow(

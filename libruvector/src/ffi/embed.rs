@@ -73,6 +73,35 @@ pub unsafe extern "C" fn ruv_embedder_open(
     })
 }
 
+/// [`ruv_embedder_open`] off-thread (hashing and session creation take ~0.5 s for a
+/// 90 MB model); take the handle with `ruv_job_take_embedder`.
+///
+/// # Safety
+/// Buffers valid for their lengths; `out_job` for one pointer write.
+#[no_mangle]
+pub unsafe extern "C" fn ruv_embedder_open_async(
+    name: *const u8, name_len: u64, dir: *const u8, dir_len: u64, ort_lib: *const u8, ort_lib_len: u64, out_job: *mut *const Job,
+) -> i32 {
+    guard(|| {
+        let name = utf8(name, name_len, "name")?.to_string();
+        let (dir, ort_lib) = (path(dir, dir_len, "dir")?, path(ort_lib, ort_lib_len, "ort_lib")?);
+        let job = spawn(move || Ok(Output::Embedder(RuvEmbedder(Arc::new(Embedder::open(&name, &dir, &ort_lib)?)))))?;
+        job_out(job, out_job)
+    })
+}
+
+/// Takes the embedder a finished `ruv_embedder_open_async` job produced; free it with `ruv_embedder_free`.
+///
+/// # Safety
+/// `job` must be a live job handle; `out` valid for one pointer write.
+#[no_mangle]
+pub unsafe extern "C" fn ruv_job_take_embedder(job: *const Job, out: *mut *mut RuvEmbedder) -> i32 {
+    guard(|| match handle(job, "job")?.take()? {
+        Output::Embedder(e) => write_out(out, Box::into_raw(Box::new(e)), "out"),
+        _ => Err(Error::invalid("job did not produce an embedder")),
+    })
+}
+
 /// Frees an embedder handle (null is a no-op).
 ///
 /// # Safety
