@@ -122,6 +122,21 @@ describe("all-MiniLM-L6-v2 (real weights)", () => {
     expect(() => other.embedBatchAsync(["x"])).toThrow(ClosedError);
   });
 
+  test("fromPretrained and embedBatchAsync leave the event loop free", async () => {
+    let last = performance.now();
+    let worst = 0;
+    const timer = setInterval(() => {
+      const now = performance.now();
+      worst = Math.max(worst, now - last);
+      last = now;
+    }, 2);
+    const other = await Embedder.fromPretrained("all-MiniLM-L6-v2", { cacheDir: MODELS_CACHE });
+    await other.embedBatchAsync(Array.from({ length: 300 }, (_, i) => `sentence number ${i} about nothing much`));
+    clearInterval(timer);
+    other.close();
+    expect(worst).toBeLessThan(100);
+  }, 60_000);
+
   test("image calls on a text model ⇒ EmbedError", () => {
     expect(() => emb.embedImage(new Uint8Array(12), { width: 2, height: 2 })).toThrow(/text model: use embed/);
   });
