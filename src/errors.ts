@@ -165,3 +165,10 @@ export class WitnessMismatch extends LakeError {
     super("WITNESS_MISMATCH", message, options);
   }
 }
+
+/** Errors raised by embedding models: unknown or unavailable model, missing or unverified model file, failed download, missing ONNX Runtime, wrong input shape. */
+export class EmbedError extends RuVectorError {
+  constructor(message: string, options?: ErrorOptions) {
+    super("EMBED", message, options);
+  }
+}

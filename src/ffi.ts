@@ -11,6 +11,7 @@ import {
   LakeError,
   WitnessMismatch,
   DimensionMismatch,
+  EmbedError,
   EmptyIndex,
   InvalidArgument,
   NativeLibraryError,
@@ -73,6 +74,21 @@ const symbols = {
   ruv_lake_save_to_dir_async: { args: [ptr, u32, ptr, u64, ptr], returns: i32 },
   ruv_lake_warm_from_dir_async: { args: [ptr, u32, ptr, u64, ptr], returns: i32 },
   ruv_witness: { args: [ptr, u64, u32, u64, u32, u32, u64, ptr, u64, ptr, u64, ptr], returns: i32 },
+  ruv_job_take_floats: { args: [ptr, ptr, u64, ptr], returns: i32 },
+  ruv_embed_registry: { args: [ptr, u64, ptr], returns: i32 },
+  ruv_embedder_open: { args: [ptr, u64, ptr, u64, ptr, u64, ptr], returns: i32 },
+  ruv_embedder_open_async: { args: [ptr, u64, ptr, u64, ptr, u64, ptr], returns: i32 },
+  ruv_job_take_embedder: { args: [ptr, ptr], returns: i32 },
+  ruv_embedder_free: { args: [ptr], returns: i32 },
+  ruv_embedder_dim: { args: [ptr, ptr], returns: i32 },
+  ruv_embedder_embed_texts: { args: [ptr, ptr, u64, ptr, u64, ptr, u64], returns: i32 },
+  ruv_embedder_embed_texts_async: { args: [ptr, ptr, u64, ptr, u64, ptr], returns: i32 },
+  ruv_embedder_embed_image: { args: [ptr, ptr, u64, u32, u32, ptr, u64], returns: i32 },
+  ruv_embedder_preprocess_image: { args: [ptr, ptr, u64, u32, u32, ptr, u64], returns: i32 },
+  ruv_embedder_embed_preprocessed: { args: [ptr, ptr, u64, ptr, u64], returns: i32 },
+  ruv_tokenizer_open: { args: [ptr, u64, u32, ptr], returns: i32 },
+  ruv_tokenizer_encode: { args: [ptr, ptr, u64, ptr, u64, ptr], returns: i32 },
+  ruv_tokenizer_free: { args: [ptr], returns: i32 },
 } as const;
 
 /** Status codes of the C ABI (`RuvStatus` in `ruvector.h`). */
@@ -91,6 +107,7 @@ export const Status = {
   CacheMiss: 11,
   WitnessMismatch: 12,
   Bundle: 13,
+  Embed: 14,
 } as const;
 
 const ABI_VERSION = 1;
@@ -285,6 +302,8 @@ export function statusError(status: number, message: string = lastError()): RuVe
       return new WitnessMismatch(message);
     case Status.Bundle:
       return new LakeError("BUNDLE", message);
+    case Status.Embed:
+      return new EmbedError(message);
     case Status.Persist:
     case Status.Io:
       return new PersistError(message);

@@ -1,5 +1,6 @@
 /**
- * @ruvector/bun — RaBitQ vector indexes for Bun over a native Rust core.
+ * @ruvector/bun — RaBitQ vector indexes, the ruLake vector lake, local embeddings and A2A agents for Bun,
+ * over a native Rust core.
  * @module
  */
 export { version } from "./version.ts";
@@ -13,6 +14,12 @@ export {
   EmptyIndex,
   PersistError,
   InvalidArgument,
+  LakeError,
+  BackendError,
+  CacheMissError,
+  WitnessMismatch,
+  EmbedError,
+  type BackendErrorOptions,
 } from "./errors.ts";
 export {
   VectorIndex,
@@ -30,6 +37,25 @@ export {
   type SearchOptions,
   type BatchOptions,
 } from "./indexes.ts";
+export {
+  Embedder,
+  Tokenizer,
+  rowViews,
+  models,
+  modelInfo,
+  modelDir,
+  ensureModelFiles,
+  resolveOrtLibrary,
+  ORT_INSTALL_HINT,
+  type ImageSize,
+  type PretrainedOptions,
+  type TokenizerOptions,
+  type ModelInfo,
+  type ModelFileInfo,
+  type CacheOptions,
+  type DownloadProgress,
+  type OrtResolveOptions,
+} from "./embed/index.ts";
 export { recommend, type Recommendation, type RecommendOptions } from "./recommend.ts";
 export * from "./a2a/index.ts";
 export {
@@ -46,4 +72,4 @@ export type { BackendAdapter, BundleInfo, Generation, PulledBatch, MaybePromise 
 export { LocalBackend } from "./lake/local.ts";
 export { FsBackend } from "./lake/fs.ts";
 export { PostgresBackend, type PostgresConnection } from "./lake/postgres.ts";
-export { LakeError, BackendError, CacheMissError, WitnessMismatch } from "./errors.ts";
+export type { VectorWrite } from "./lake/validate.ts";

@@ -172,6 +172,8 @@ describe("a2a send and stream", () => {
     const [code, stderr] = await Promise.all([proc.exited, new Response(proc.stderr).text()]);
     expect(code).toBe(1);
     expect(stderr).toMatch(/^ruvector: interrupted; task \S+ is canceled\n$/);
+    // The handler sees the abort on its next 10 ms poll, which may come after the CLI has exited.
+    for (let i = 0; i < 200 && canceledSlowTasks === before; i++) await Bun.sleep(10);
     expect(canceledSlowTasks).toBe(before + 1);
   });
 });

@@ -9,6 +9,11 @@
 #include <stdint.h>
 
 /**
+ * Texts per forward pass: bounds memory for arbitrarily large batches.
+ */
+#define CHUNK 32
+
+/**
  * Version of the C ABI; bumped on any incompatible change.
  */
 #define RUV_ABI_VERSION 1
@@ -37,6 +42,10 @@ enum RuvStatus {
   RUV_STATUS_CACHE_MISS = 11,
   RUV_STATUS_WITNESS_MISMATCH = 12,
   RUV_STATUS_BUNDLE = 13,
+  /**
+   * Embedding models: unknown/unavailable model, missing or unverified file, ONNX Runtime, bad input.
+   */
+  RUV_STATUS_EMBED = 14,
 };
 typedef int32_t RuvStatus;
 
@@ -44,6 +53,11 @@ typedef int32_t RuvStatus;
  * A unit of off-thread work and, once done, its result.
  */
 typedef struct RuvJob RuvJob;
+
+/**
+ * Opaque handle to an embedding model.
+ */
+typedef struct RuvEmbedder RuvEmbedder;
 
 /**
  * Opaque handle to a vector index.
@@ -56,12 +70,180 @@ typedef struct RuvIndex RuvIndex;
 typedef struct RuvLake RuvLake;
 
 /**
+ * Opaque handle to a text tokenizer.
+ */
+typedef struct RuvTokenizer RuvTokenizer;
+
+/**
  * The last error message of this thread (UTF-8, not NUL-terminated).
  *
  * # Safety
  * `buf` must be valid for `cap` bytes; `out_len` for one u64.
  */
 int32_t ruv_last_error(uint8_t *buf, uint64_t cap, uint64_t *out_len);
+
+/**
+ * The model registry as JSON (UTF-8): names, kinds, dims, files with pinned SHA-256.
+ *
+ * # Safety
+ * `buf` must be valid for `cap` bytes; `out_len` for one u64.
+ */
+int32_t ruv_embed_registry(uint8_t *buf, uint64_t cap, uint64_t *out_len);
+
+/**
+ * Opens registry model `name` from folder `dir`, verifying every file's
+ * SHA-256, with ONNX Runtime loaded from `ort_lib` (first call per process wins).
+ *
+ * # Safety
+ * Buffers valid for their lengths; `out` for one pointer write.
+ */
+int32_t ruv_embedder_open(const uint8_t *name,
+                          uint64_t name_len,
+                          const uint8_t *dir,
+                          uint64_t dir_len,
+                          const uint8_t *ort_lib,
+                          uint64_t ort_lib_len,
+                          RuvEmbedder **out);
+
+/**
+ * [`ruv_embedder_open`] off-thread (hashing and session creation take ~0.5 s for a
+ * 90 MB model); take the handle with `ruv_job_take_embedder`.
+ *
+ * # Safety
+ * Buffers valid for their lengths; `out_job` for one pointer write.
+ */
+int32_t ruv_embedder_open_async(const uint8_t *name,
+                                uint64_t name_len,
+                                const uint8_t *dir,
+                                uint64_t dir_len,
+                                const uint8_t *ort_lib,
+                                uint64_t ort_lib_len,
+                                const RuvJob **out_job);
+
+/**
+ * Takes the embedder a finished `ruv_embedder_open_async` job produced; free it with `ruv_embedder_free`.
+ *
+ * # Safety
+ * `job` must be a live job handle; `out` valid for one pointer write.
+ */
+int32_t ruv_job_take_embedder(const RuvJob *job,
+                              RuvEmbedder **out);
+
+/**
+ * Frees an embedder handle (null is a no-op).
+ *
+ * # Safety
+ * `e` must be null or a live handle, freed at most once.
+ */
+int32_t ruv_embedder_free(RuvEmbedder *e);
+
+/**
+ * The model's embedding dimension.
+ *
+ * # Safety
+ * `e` must be a live handle; `out` valid for one u32.
+ */
+int32_t ruv_embedder_dim(const RuvEmbedder *e, uint32_t *out);
+
+/**
+ * Embeds `n = offsets_len - 1` texts into `out` (`n × dim` floats).
+ *
+ * # Safety
+ * Buffers valid for their lengths.
+ */
+int32_t ruv_embedder_embed_texts(const RuvEmbedder *e,
+                                 const uint8_t *bytes,
+                                 uint64_t bytes_len,
+                                 const uint64_t *offsets,
+                                 uint64_t offsets_len,
+                                 float *out,
+                                 uint64_t out_len);
+
+/**
+ * Starts embedding texts off-thread (inputs are copied); take the result with `ruv_job_take_floats`.
+ *
+ * # Safety
+ * Buffers valid for their lengths; `out_job` for one pointer write.
+ */
+int32_t ruv_embedder_embed_texts_async(const RuvEmbedder *e,
+                                       const uint8_t *bytes,
+                                       uint64_t bytes_len,
+                                       const uint64_t *offsets,
+                                       uint64_t offsets_len,
+                                       const RuvJob **out_job);
+
+/**
+ * Embeds one interleaved RGB or RGBA image of `width × height` into `out` (`dim` floats).
+ *
+ * # Safety
+ * Buffers valid for their lengths.
+ */
+int32_t ruv_embedder_embed_image(const RuvEmbedder *e,
+                                 const uint8_t *pixels,
+                                 uint64_t pixels_len,
+                                 uint32_t width,
+                                 uint32_t height,
+                                 float *out,
+                                 uint64_t out_len);
+
+/**
+ * Writes the preprocessed `[1, 3, side, side]` NCHW input for an RGB/RGBA image into `out`.
+ *
+ * # Safety
+ * Buffers valid for their lengths.
+ */
+int32_t ruv_embedder_preprocess_image(const RuvEmbedder *e,
+                                      const uint8_t *pixels,
+                                      uint64_t pixels_len,
+                                      uint32_t width,
+                                      uint32_t height,
+                                      float *out,
+                                      uint64_t out_len);
+
+/**
+ * Embeds one preprocessed `[1, 3, side, side]` NCHW float tensor into `out` (`dim` floats).
+ *
+ * # Safety
+ * Buffers valid for their lengths.
+ */
+int32_t ruv_embedder_embed_preprocessed(const RuvEmbedder *e,
+                                        const float *input,
+                                        uint64_t input_len,
+                                        float *out,
+                                        uint64_t out_len);
+
+/**
+ * Opens a `tokenizer.json` with truncation at `max_len` tokens (special tokens included).
+ *
+ * # Safety
+ * `path` valid for `path_len` bytes; `out` for one pointer write.
+ */
+int32_t ruv_tokenizer_open(const uint8_t *path_ptr,
+                           uint64_t path_len,
+                           uint32_t max_len,
+                           RuvTokenizer **out);
+
+/**
+ * Token ids of one text into `out` (capacity `cap`); `*out_len` gets the full count
+ * (retry with a larger buffer when it exceeds `cap`).
+ *
+ * # Safety
+ * Buffers valid for their lengths; `out_len` for one u64.
+ */
+int32_t ruv_tokenizer_encode(const RuvTokenizer *t,
+                             const uint8_t *text,
+                             uint64_t text_len,
+                             uint32_t *out,
+                             uint64_t cap,
+                             uint64_t *out_len);
+
+/**
+ * Frees a tokenizer handle (null is a no-op).
+ *
+ * # Safety
+ * `t` must be null or a live handle, freed at most once.
+ */
+int32_t ruv_tokenizer_free(RuvTokenizer *t);
 
 /**
  * Creates an empty index. `pad_to_word` != 0 zero-pads quantized variants to
@@ -668,6 +850,14 @@ int32_t ruv_job_take_shard_hits(const RuvJob *job,
  * `job` must be a live job handle; `out` valid for one u64.
  */
 int32_t ruv_job_take_count(const RuvJob *job, uint64_t *out);
+
+/**
+ * Takes the floats of a finished embedding job into a caller buffer of `cap` floats.
+ *
+ * # Safety
+ * `job` must be a live job handle; `out` valid for `cap` floats; `out_len` for one u64.
+ */
+int32_t ruv_job_take_floats(const RuvJob *job, float *out, uint64_t cap, uint64_t *out_len);
 
 /**
  * Takes the index a finished build or load job produced; free it with `ruv_index_free`.

@@ -21,6 +21,8 @@ pub enum Status {
     CacheMiss = 11,
     WitnessMismatch = 12,
     Bundle = 13,
+    /// Embedding models: unknown/unavailable model, missing or unverified file, ONNX Runtime, bad input.
+    Embed = 14,
 }
 
 /// An error with its status and a message naming the values involved.

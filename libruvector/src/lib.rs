@@ -2,6 +2,7 @@
 //! `ruvector-rabitq` indexes. See `include/ruvector.h` for the contract.
 
 pub mod cpu;
+pub mod embed;
 pub mod error;
 pub mod ffi;
 pub mod index;

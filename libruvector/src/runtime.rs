@@ -17,6 +17,8 @@ pub enum Output {
     Hits { ids: Vec<u64>, scores: Vec<f32> },
     ShardHits { shards: Vec<u32>, ids: Vec<u64>, scores: Vec<f32> },
     Count(u64),
+    Floats(Vec<f32>),
+    Embedder(crate::ffi::embed::RuvEmbedder),
 }
 
 /// A unit of off-thread work and, once done, its result.

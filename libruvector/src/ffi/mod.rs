@@ -5,6 +5,7 @@
 //! outputs go through pointers; on failure the message is kept for
 //! `ruv_last_error`. Buffers are `(ptr, len)` with `len` in elements.
 
+pub mod embed;
 pub mod index;
 pub mod lake;
 pub mod runtime;

@@ -120,6 +120,24 @@ pub unsafe extern "C" fn ruv_job_take_count(job: *const Job, out: *mut u64) -> i
     })
 }
 
+/// Takes the floats of a finished embedding job into a caller buffer of `cap` floats.
+///
+/// # Safety
+/// `job` must be a live job handle; `out` valid for `cap` floats; `out_len` for one u64.
+#[no_mangle]
+pub unsafe extern "C" fn ruv_job_take_floats(job: *const Job, out: *mut f32, cap: u64, out_len: *mut u64) -> i32 {
+    guard(|| match handle(job, "job")?.take()? {
+        Output::Floats(v) => {
+            if (v.len() as u64) > cap {
+                return Err(Error::new(Status::BufferTooSmall, format!("buffer holds {cap} floats, job has {}", v.len())));
+            }
+            slice_mut(out, v.len() as u64, "out")?.copy_from_slice(&v);
+            write_out(out_len, v.len() as u64, "out_len")
+        }
+        _ => Err(Error::invalid("job did not produce floats")),
+    })
+}
+
 /// Takes the index a finished build or load job produced; free it with `ruv_index_free`.
 ///
 /// # Safety

@@ -1,0 +1,50 @@
+/** Finds ONNX Runtime's shared library (it is never bundled into libruvector). */
+import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { EmbedError } from "../errors.ts";
+
+/** Where to look for ONNX Runtime. */
+export interface OrtResolveOptions {
+  env?: Record<string, string | undefined>;
+  /** Folders to resolve `onnxruntime-node` from (default: the working directory and this package). */
+  searchFrom?: string[];
+}
+
+/** What to install when ONNX Runtime is missing. */
+export const ORT_INSTALL_HINT =
+  "install ONNX Runtime 1.30: `ONNXRUNTIME_NODE_INSTALL=skip bun add onnxruntime-node@1.30.0` " +
+  "(its bin/napi-v6/<os>/<arch>/libonnxruntime.so.1 is used), or `pip install onnxruntime==1.30.0` and set " +
+  "RUVECTOR_ORT_LIB to its onnxruntime/capi/libonnxruntime.so.1.30.0";
+
+function libraryName(): string {
+  if (process.platform === "darwin") return "libonnxruntime.1.30.0.dylib";
+  if (process.platform === "win32") return "onnxruntime.dll";
+  return "libonnxruntime.so.1";
+}
+
+/**
+ * The ONNX Runtime library to load: `RUVECTOR_ORT_LIB`, else `ORT_DYLIB_PATH`,
+ * else the one inside an installed `onnxruntime-node`. Throws {@link EmbedError}
+ * saying exactly what to install when none is found.
+ */
+export function resolveOrtLibrary(options: OrtResolveOptions = {}): string {
+  const env = options.env ?? process.env;
+  for (const key of ["RUVECTOR_ORT_LIB", "ORT_DYLIB_PATH"] as const) {
+    const path = env[key];
+    if (!path) continue;
+    if (!existsSync(path)) throw new EmbedError(`${key} points to ${path}, which does not exist; ${ORT_INSTALL_HINT}`);
+    return path;
+  }
+  const from = options.searchFrom ?? [join(process.cwd(), "package.json"), import.meta.path];
+  for (const origin of from) {
+    try {
+      const pkg = createRequire(origin).resolve("onnxruntime-node/package.json");
+      const path = join(dirname(pkg), "bin", "napi-v6", process.platform, process.arch, libraryName());
+      if (existsSync(path)) return path;
+    } catch {
+      // not installed where this origin resolves; try the next one
+    }
+  }
+  throw new EmbedError(`ONNX Runtime not found; ${ORT_INSTALL_HINT}`);
+}
