@@ -5,7 +5,7 @@
  * Written for the CI machines: Linux x64 with glibc.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SUPPORTED_PLATFORMS } from "../src/ffi.ts";
@@ -124,10 +124,10 @@ test("bun build --compile: one executable that runs from another directory witho
     expect(r.exitCode).toBe(0);
     return JSON.parse(r.stdout.toString());
   };
-  const expected = { version: "0.1.0", native: "0.1.0", nearest: expect.any(Array), reloaded: expect.any(Array) };
+  const expected = { version: "0.1.0", native: "0.1.0", nearest: expect.any(Array), reloaded: expect.any(Array), lake: expect.any(Array) };
   const first = launch();
   expect(first).toEqual(expected);
-  expect(first.nearest[0]).toBe(42);
+  expect([first.nearest[0], first.lake[0]]).toEqual([42, 10_042]);
   const extracted = () => readdirSync(extractTo).filter((f) => f.endsWith(".so"));
   expect(extracted()).toHaveLength(1);
   const [so] = extracted();
@@ -137,6 +137,44 @@ test("bun build --compile: one executable that runs from another directory witho
   // The second launch reused the extracted file instead of writing another one.
   expect(extracted()).toEqual([so!]);
   const after = statSync(join(extractTo, so!));
+  expect([after.ino, after.mtimeMs]).toEqual([before.ino, before.mtimeMs]);
+});
+
+test("bun build --compile of an embedding app: libruvector and ONNX Runtime embedded; ONNX Runtime is extracted once", () => {
+  // The user's `bun add onnxruntime-node` (ONNX Runtime is an optional peer dependency).
+  symlinkSync(join(ROOT, "node_modules", "onnxruntime-node"), join(installed.project, "node_modules", "onnxruntime-node"));
+  copyFileSync(join(ROOT, "examples", "compile-embed-app.ts"), join(installed.project, "compile-embed-app.ts"));
+  const build = Bun.spawnSync([join(installed.env.HOME!, "bin", "bun"), "build", "--compile", "compile-embed-app.ts", "--outfile", "embed-app"], {
+    cwd: installed.project,
+    env: installed.env,
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  expect(build.stderr.toString()).not.toContain("error");
+  expect(build.exitCode).toBe(0);
+
+  const elsewhere = mkdtempSync(join(tmpdir(), "ruvector-embed-binary-"));
+  cleanup.push(elsewhere);
+  const extractTo = join(elsewhere, "tmp");
+  mkdirSync(extractTo);
+  copyFileSync(join(installed.project, "embed-app"), join(elsewhere, "app"));
+  Bun.spawnSync(["chmod", "+x", join(elsewhere, "app")]);
+  // Model files come from the verified model cache, as after a first download.
+  const env = { HOME: elsewhere, PATH: "/usr/bin:/bin", TMPDIR: extractTo, RUVECTOR_MODELS_DIR: join(ROOT, ".cache", "models") };
+  const launch = (question: string) => {
+    const r = Bun.spawnSync([join(elsewhere, "app"), question], { cwd: elsewhere, env, stdout: "pipe", stderr: "pipe" });
+    expect(r.stderr.toString()).toBe("");
+    expect(r.exitCode).toBe(0);
+    return JSON.parse(r.stdout.toString());
+  };
+  expect(launch("a pet that purrs")).toEqual({ dim: 384, answers: ["Cats are small domesticated felines that purr."] });
+  const ort = () => readdirSync(extractTo).filter((f) => f.includes("libonnxruntime"));
+  expect(ort()).toHaveLength(1);
+  const before = statSync(join(extractTo, ort()[0]!));
+  expect(before.size).toBe(statSync(join(ROOT, "node_modules", "onnxruntime-node", "bin", "napi-v6", "linux", "x64", "libonnxruntime.so.1")).size);
+  expect(launch("music played with a bow")).toEqual({ dim: 384, answers: ["A violin is a string instrument played with a bow."] });
+  const after = statSync(join(extractTo, ort()[0]!));
+  expect(ort()).toHaveLength(1);
   expect([after.ino, after.mtimeMs]).toEqual([before.ino, before.mtimeMs]);
 });
 

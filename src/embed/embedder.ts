@@ -8,12 +8,15 @@ import { EmbedError } from "../errors.ts";
 import { check, lib, outPointer, utf8 } from "../ffi.ts";
 import { NativeHandle, runJob } from "../runtime.ts";
 import { ensureModelFiles, modelDir, type CacheOptions } from "./download.ts";
-import { resolveOrtLibrary } from "./ort.ts";
+import { ortLibraryFor } from "./ort.ts";
 import { modelInfo, type ModelInfo } from "./registry.ts";
 
 /** Options of {@link Embedder.fromPretrained}. */
 export interface PretrainedOptions extends CacheOptions {
-  /** Path of ONNX Runtime's shared library. Default: see `resolveOrtLibrary`. */
+  /**
+   * Path of ONNX Runtime's shared library. Default: see `resolveOrtLibrary`. A
+   * library embedded in a compiled executable works too (see `loadableLibraryPath`).
+   */
   ortLibrary?: string;
 }
 
@@ -85,7 +88,7 @@ export class Embedder implements Disposable {
     const info = modelInfo(name);
     if (info.unavailable) throw new EmbedError(info.unavailable);
     const dir = await ensureModelFiles(info, options);
-    const ort = options.ortLibrary ?? resolveOrtLibrary({ env: options.env });
+    const ort = ortLibraryFor(options);
     const [n, d, o] = [utf8(name), utf8(dir), utf8(ort)];
     const symbols = lib();
     return runJob(
@@ -102,7 +105,7 @@ export class Embedder implements Disposable {
   static openSync(name: string, options: Omit<PretrainedOptions, "baseUrl" | "onProgress" | "revision"> = {}): Embedder {
     const info = modelInfo(name);
     if (info.unavailable) throw new EmbedError(info.unavailable);
-    const ort = options.ortLibrary ?? resolveOrtLibrary({ env: options.env });
+    const ort = ortLibraryFor(options);
     const [n, d, o] = [utf8(name), utf8(modelDir(name, options)), utf8(ort)];
     const cell = new BigUint64Array(1);
     check(lib().ruv_embedder_open(n, n.length, d, d.length, o, o.length, cell));

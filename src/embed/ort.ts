@@ -1,7 +1,8 @@
 /** Finds ONNX Runtime's shared library (it is never bundled into libruvector). */
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
+import { tmpdir } from "node:os";
+import { basename, dirname, join } from "node:path";
 import { EmbedError } from "../errors.ts";
 
 /** Where to look for ONNX Runtime. */
@@ -47,4 +48,28 @@ export function resolveOrtLibrary(options: OrtResolveOptions = {}): string {
     }
   }
   throw new EmbedError(`ONNX Runtime not found; ${ORT_INSTALL_HINT}`);
+}
+
+/**
+ * A path ONNX Runtime's native loader can open. A library embedded in a
+ * `bun build --compile` executable (`import lib from "…" with { type: "file" }`)
+ * lives under `/$bunfs/`, which only Bun can read: it is copied once to
+ * `$TMPDIR/.ruvector-<uid>-<hash>-<name>` (atomically) and that copy, when its
+ * content still matches, is reused by later launches.
+ */
+export function loadableLibraryPath(path: string): string {
+  if (!path.startsWith("/$bunfs/")) return path;
+  const bytes = readFileSync(path);
+  const hash = Bun.hash(bytes).toString(16);
+  const target = join(tmpdir(), `.ruvector-${process.getuid?.() ?? 0}-${hash}-${basename(path)}`);
+  if (existsSync(target) && Bun.hash(readFileSync(target)).toString(16) === hash) return target;
+  const temp = `${target}.${process.pid}.tmp`;
+  writeFileSync(temp, bytes, { mode: 0o755 });
+  renameSync(temp, target);
+  return target;
+}
+
+/** The ONNX Runtime library an embedder opens: `ortLibrary` if given, else {@link resolveOrtLibrary}. */
+export function ortLibraryFor(options: { ortLibrary?: string; env?: Record<string, string | undefined> }): string {
+  return loadableLibraryPath(options.ortLibrary ?? resolveOrtLibrary({ env: options.env }));
 }
