@@ -5,7 +5,7 @@
  * Written for the CI machines: Linux x64 with glibc.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SUPPORTED_PLATFORMS } from "../src/ffi.ts";
@@ -35,6 +35,26 @@ function runInProject(code: string, env: Record<string, string> = {}) {
     stderr: "pipe",
   });
   return { code: r.exitCode, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
+}
+
+/** `bun build --compile` of an example inside the installed project; returns the executable copied alone into a fresh directory. */
+function compileExample(example: string, prefix: string): { dir: string; app: string } {
+  copyFileSync(join(ROOT, "examples", example), join(installed.project, example));
+  const out = join(installed.project, `${prefix}-app`);
+  const build = Bun.spawnSync([join(installed.env.HOME!, "bin", "bun"), "build", "--compile", example, "--outfile", out], {
+    cwd: installed.project,
+    env: installed.env,
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  expect(build.stderr.toString()).not.toContain("error");
+  expect(build.exitCode).toBe(0);
+  const dir = mkdtempSync(join(tmpdir(), `ruvector-${prefix}-`));
+  cleanup.push(dir);
+  const app = join(dir, "app");
+  copyFileSync(out, app);
+  chmodSync(app, 0o755);
+  return { dir, app };
 }
 
 const SEARCH = `
@@ -100,24 +120,10 @@ test("an unsupported platform (RUVECTOR_PLATFORM override) gets one clear error 
 });
 
 test("bun build --compile: one executable that runs from another directory without node_modules; the library is extracted once", () => {
-  const src = join(installed.project, "compile-app.ts");
-  copyFileSync(join(ROOT, "examples", "compile-app.ts"), src);
-  const bun = join(installed.env.HOME!, "bin", "bun");
-  const build = Bun.spawnSync([bun, "build", "--compile", src, "--outfile", join(installed.project, "app")], {
-    cwd: installed.project,
-    env: installed.env,
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  expect(build.exitCode).toBe(0);
-
   // Another directory, a clean environment: no node_modules, no bun on PATH, no RUVECTOR_LIB.
-  const elsewhere = mkdtempSync(join(tmpdir(), "ruvector-binary-"));
-  cleanup.push(elsewhere);
+  const { dir: elsewhere } = compileExample("compile-app.ts", "binary");
   const extractTo = join(elsewhere, "tmp");
   mkdirSync(extractTo);
-  copyFileSync(join(installed.project, "app"), join(elsewhere, "app"));
-  Bun.spawnSync(["chmod", "+x", join(elsewhere, "app")]);
   const launch = () => {
     const r = Bun.spawnSync([join(elsewhere, "app")], { cwd: elsewhere, env: { HOME: elsewhere, PATH: "/usr/bin:/bin", TMPDIR: extractTo }, stdout: "pipe", stderr: "pipe" });
     expect(r.stderr.toString()).toBe("");
@@ -143,22 +149,9 @@ test("bun build --compile: one executable that runs from another directory witho
 test("bun build --compile of an embedding app: libruvector and ONNX Runtime embedded; ONNX Runtime is extracted once", () => {
   // The user's `bun add onnxruntime-node` (ONNX Runtime is an optional peer dependency).
   symlinkSync(join(ROOT, "node_modules", "onnxruntime-node"), join(installed.project, "node_modules", "onnxruntime-node"));
-  copyFileSync(join(ROOT, "examples", "compile-embed-app.ts"), join(installed.project, "compile-embed-app.ts"));
-  const build = Bun.spawnSync([join(installed.env.HOME!, "bin", "bun"), "build", "--compile", "compile-embed-app.ts", "--outfile", "embed-app"], {
-    cwd: installed.project,
-    env: installed.env,
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  expect(build.stderr.toString()).not.toContain("error");
-  expect(build.exitCode).toBe(0);
-
-  const elsewhere = mkdtempSync(join(tmpdir(), "ruvector-embed-binary-"));
-  cleanup.push(elsewhere);
+  const { dir: elsewhere } = compileExample("compile-embed-app.ts", "embed-binary");
   const extractTo = join(elsewhere, "tmp");
   mkdirSync(extractTo);
-  copyFileSync(join(installed.project, "embed-app"), join(elsewhere, "app"));
-  Bun.spawnSync(["chmod", "+x", join(elsewhere, "app")]);
   // Model files come from the verified model cache, as after a first download.
   const env = { HOME: elsewhere, PATH: "/usr/bin:/bin", TMPDIR: extractTo, RUVECTOR_MODELS_DIR: join(ROOT, ".cache", "models") };
   const launch = (question: string) => {
@@ -186,19 +179,7 @@ test("a compiled executable built without the platform package loads a library b
   const platforms = readdirSync(scoped).filter((d) => d.startsWith("bun-"));
   for (const d of platforms) renameSync(join(scoped, d), join(hidden, d));
   try {
-    const src = join(installed.project, "compile-app.ts");
-    copyFileSync(join(ROOT, "examples", "compile-app.ts"), src);
-    const build = Bun.spawnSync([join(installed.env.HOME!, "bin", "bun"), "build", "--compile", src, "--outfile", join(installed.project, "bare-app")], {
-      cwd: installed.project,
-      env: installed.env,
-      stdout: "pipe",
-      stderr: "pipe",
-    });
-    expect(build.exitCode).toBe(0);
-    const dir = mkdtempSync(join(tmpdir(), "ruvector-bare-"));
-    cleanup.push(dir);
-    copyFileSync(join(installed.project, "bare-app"), join(dir, "app"));
-    Bun.spawnSync(["chmod", "+x", join(dir, "app")]);
+    const { dir } = compileExample("compile-app.ts", "bare");
     const launch = () => Bun.spawnSync([join(dir, "app")], { cwd: tmpdir(), env: { HOME: dir, PATH: "/usr/bin:/bin", TMPDIR: dir }, stdout: "pipe", stderr: "pipe" });
     const missing = launch();
     expect(missing.exitCode).not.toBe(0);
