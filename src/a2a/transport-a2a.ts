@@ -5,50 +5,40 @@
  */
 import { compact, parseJson, type JsonObject } from "./json.ts";
 import { policyToJson } from "./policy.ts";
-import { callRpc, decodePeerData, resultOf, streamRpc, type RpcChannel } from "./rpc.ts";
+import { callRpc, decodePeerData, resultOf, streamRpc } from "./rpc.ts";
 import type { SseEvent } from "./sse.ts";
-import { userMessage, type ResumePoint, type SendParams, type StreamItem, type Transport } from "./transport.ts";
+import { ChannelTransport, userMessage, type ResumePoint, type SendParams, type StreamItem, type Transport } from "./transport.ts";
 import type { Task } from "./types.ts";
 import { messageToWire, RUVECTOR_METADATA_KEY, sendResultFromWire, taskFromWire, updateFromWire } from "./wire-a2a.ts";
 
 /** Talks A2A 1.0 to `channel.endpoint`. */
-export class A2aTransport implements Transport {
+export class A2aTransport extends ChannelTransport implements Transport {
   readonly dialect = "a2a";
-  readonly #channel: RpcChannel;
-
-  constructor(channel: RpcChannel) {
-    this.#channel = channel;
-  }
-
-  get endpoint(): string {
-    return this.#channel.endpoint;
-  }
-
   async send(params: SendParams, signal?: AbortSignal): Promise<Task> {
-    const result = await callRpc(this.#channel, "SendMessage", { ...sendRequest(params), configuration: { returnImmediately: true } }, signal);
+    const result = await callRpc(this.channel, "SendMessage", { ...sendRequest(params), configuration: { returnImmediately: true } }, signal);
     const reply = this.#decode(() => sendResultFromWire(result, "result"));
     // An agent may answer with a bare message: the exchange is then over.
     return "status" in reply ? reply : { id: params.id, status: { state: "completed", message: reply }, artifacts: [], history: [] };
   }
 
   async get(taskId: string, signal?: AbortSignal): Promise<Task> {
-    const result = await callRpc(this.#channel, "GetTask", { id: taskId }, signal);
+    const result = await callRpc(this.channel, "GetTask", { id: taskId }, signal);
     return this.#decode(() => taskFromWire(result, "result"));
   }
 
   async cancel(taskId: string, signal?: AbortSignal): Promise<Task> {
-    const result = await callRpc(this.#channel, "CancelTask", { id: taskId }, signal);
+    const result = await callRpc(this.channel, "CancelTask", { id: taskId }, signal);
     return this.#decode(() => taskFromWire(result, "result"));
   }
 
   async subscribe(taskId: string, resume: ResumePoint | undefined, signal?: AbortSignal): Promise<AsyncIterable<StreamItem>> {
     const headers: Record<string, string> = resume?.lastEventId === undefined ? {} : { "last-event-id": resume.lastEventId };
-    const opened = await streamRpc(this.#channel, "SubscribeToTask", { id: taskId }, headers, signal);
+    const opened = await streamRpc(this.channel, "SubscribeToTask", { id: taskId }, headers, signal);
     return this.#items(opened.frames, opened.requestId);
   }
 
   async sendStreaming(params: SendParams, signal?: AbortSignal): Promise<AsyncIterable<StreamItem>> {
-    const opened = await streamRpc(this.#channel, "SendStreamingMessage", sendRequest(params), {}, signal);
+    const opened = await streamRpc(this.channel, "SendStreamingMessage", sendRequest(params), {}, signal);
     return this.#items(opened.frames, opened.requestId);
   }
 
@@ -56,13 +46,13 @@ export class A2aTransport implements Transport {
     for await (const frame of frames) {
       const envelope = this.#decode(() => parseJson(frame.data, "event data"));
       // Error frames (`event: error`) carry an envelope whose error resultOf throws.
-      const result = resultOf(this.#channel, envelope, requestId);
+      const result = resultOf(this.channel, envelope, requestId);
       yield { update: this.#decode(() => updateFromWire(result, "result")), eventId: frame.id };
     }
   }
 
   #decode<T>(read: () => T): T {
-    return decodePeerData(this.#channel.endpoint, read);
+    return decodePeerData(this.channel.endpoint, read);
   }
 }
 

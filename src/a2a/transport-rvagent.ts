@@ -9,39 +9,29 @@ import { TransportError } from "../errors.ts";
 import { resolveAgentUrl } from "./card.ts";
 import { isObject, parseJson } from "./json.ts";
 import { errorFromRpc } from "./rpc-errors.ts";
-import { callRpc, decodePeerData, openSse, type RpcChannel } from "./rpc.ts";
+import { callRpc, decodePeerData, openSse } from "./rpc.ts";
 import type { SseEvent } from "./sse.ts";
-import { userMessage, type ResumePoint, type SendParams, type StreamItem, type Transport } from "./transport.ts";
+import { ChannelTransport, userMessage, type ResumePoint, type SendParams, type StreamItem, type Transport } from "./transport.ts";
 import type { Task } from "./types.ts";
 import { taskFromWire, taskSpecToWire, updateFromWire } from "./wire-rvagent.ts";
 
 /** Talks rvAgent to the base URL `channel.endpoint`. */
-export class RvAgentTransport implements Transport {
+export class RvAgentTransport extends ChannelTransport implements Transport {
   readonly dialect = "rvagent";
-  readonly #channel: RpcChannel;
-
-  constructor(channel: RpcChannel) {
-    this.#channel = channel;
-  }
-
-  get endpoint(): string {
-    return this.#channel.endpoint;
-  }
-
   /** Upstream's `tasks/send` answers when the task has finished. */
   async send(params: SendParams, signal?: AbortSignal): Promise<Task> {
-    const result = await callRpc(this.#channel, "tasks/send", taskSpec(params), signal);
+    const result = await callRpc(this.channel, "tasks/send", taskSpec(params), signal);
     return decodePeerData(this.endpoint, () => taskFromWire(result, "result"));
   }
 
   async get(taskId: string, signal?: AbortSignal): Promise<Task> {
-    const result = await callRpc(this.#channel, "tasks/get", { id: taskId }, signal);
+    const result = await callRpc(this.channel, "tasks/get", { id: taskId }, signal);
     return decodePeerData(this.endpoint, () => taskFromWire(result, "result"));
   }
 
   /** `tasks/cancel` answers `{id, canceled}`; the task itself is read back. */
   async cancel(taskId: string, signal?: AbortSignal): Promise<Task> {
-    await callRpc(this.#channel, "tasks/cancel", { id: taskId }, signal);
+    await callRpc(this.channel, "tasks/cancel", { id: taskId }, signal);
     return this.get(taskId, signal);
   }
 
@@ -71,7 +61,7 @@ export class RvAgentTransport implements Transport {
 
   #open(path: string, headers: Record<string, string>, signal?: AbortSignal): Promise<AsyncGenerator<SseEvent>> {
     const url = resolveAgentUrl(this.endpoint, path);
-    return openSse(this.#channel, url, { headers }, signal, (text) => {
+    return openSse(this.channel, url, { headers }, signal, (text) => {
       const json = parseJson(text, "response");
       if (isObject(json) && isObject(json.error)) throw errorFromRpc("rvagent", json.error, url);
     });

@@ -3,6 +3,7 @@
  * implement it over the shared JSON-RPC layer.
  * @module
  */
+import type { RpcChannel } from "./rpc.ts";
 import type { Dialect, Message, Task, TaskPolicy, TaskRequest, TaskUpdate } from "./types.ts";
 
 /** One stream event and the SSE id it came with (our server sends ids; others may not). */
@@ -39,6 +40,20 @@ export interface Transport {
   subscribe(taskId: string, resume: ResumePoint | undefined, signal?: AbortSignal): Promise<AsyncIterable<StreamItem>>;
   /** Sends and streams the new task. */
   sendStreaming(params: SendParams, signal?: AbortSignal): Promise<AsyncIterable<StreamItem>>;
+}
+
+/** What both dialects' transports share: the RPC channel they talk over. */
+export abstract class ChannelTransport {
+  protected readonly channel: RpcChannel;
+
+  constructor(channel: RpcChannel) {
+    this.channel = channel;
+  }
+
+  /** Where requests go, for error messages. */
+  get endpoint(): string {
+    return this.channel.endpoint;
+  }
 }
 
 /** The user message of a request. */
