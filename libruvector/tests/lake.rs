@@ -2,6 +2,8 @@
 //! independently with Python's hashlib.shake_256), cache semantics, the
 //! memory bound, federation and warm restarts with original ids.
 
+mod common;
+use common::data;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -16,15 +18,6 @@ fn config(consistency: Consistency, max_entries: usize, max_bytes: usize) -> Con
     Config { rerank_factor: 20, rotation_seed: 42, consistency, max_entries, max_bytes }
 }
 
-fn data(n: usize, dim: usize, seed: u64) -> Vec<f32> {
-    let mut x = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
-    (0..n * dim)
-        .map(|_| {
-            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            ((x >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
-        })
-        .collect()
-}
 
 fn temp(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("lake-{}-{name}", std::process::id()));

@@ -1,18 +1,11 @@
 //! Our layer against upstream `ruvector-rabitq` itself: file compatibility in
 //! both directions and bit-identical search.
 
+mod common;
+use common::data;
 use ruvector::index::{persist, Kind, Metric, Params, VectorIndex};
 use ruvector_rabitq::{persist as up, AnnIndex, FlatF32Index, RabitqPlusIndex};
 
-fn data(n: usize, dim: usize, seed: u64) -> Vec<f32> {
-    let mut x = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-    (0..n * dim)
-        .map(|_| {
-            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            ((x >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
-        })
-        .collect()
-}
 
 fn params(kind: Kind, dim: usize, pad: bool) -> Params {
     Params { kind, dim, seed: 42, rerank_factor: 20, metric: Metric::L2, pad_to_word: pad }
