@@ -454,13 +454,18 @@ export class RuLake implements Disposable {
     await runJob((job) => sym.ruv_lake_save_to_dir_async(handle, id, path, path.length, job), () => undefined);
   }
 
-  /** Installs a collection saved by {@link saveCacheToDir}, verifying its witness; needs no backend. Returns its size. */
+  /**
+   * Installs a collection saved by {@link saveCacheToDir}, verifying its witness; needs no backend. Returns its size.
+   * It ends with one throwaway search (counted nowhere), so the first real search finds the search path
+   * compiled and the index paged in.
+   */
   async warmFromDir(key: CollectionKey, dir: string): Promise<number> {
-    const id = this.#key(...checkTargets([key])[0]!);
+    const [backend, collection] = checkTargets([key])[0]!;
+    const id = this.#key(backend, collection);
     const path = utf8(checkDir(dir));
     const sym = lib();
     const handle = this.#handle.ptr;
-    return runJob(
+    const installed = await runJob(
       (job) => sym.ruv_lake_warm_from_dir_async(handle, id, path, path.length, job),
       (job) => {
         const n = new BigUint64Array(1);
@@ -468,6 +473,8 @@ export class RuLake implements Disposable {
         return Number(n[0]);
       },
     );
+    if (installed > 0) this.#searchCached(id, backend, collection, new Float32Array(this.#dim(id)), 1);
+    return installed;
   }
 
   #stats(scope: number, key: number): CacheStats {
