@@ -1,7 +1,10 @@
 /**
- * Readers for the vector file formats the CLI, tests and benchmarks use:
- * TEXMEX `.fvecs` / `.ivecs`, NumPy `.npy` (float32, C order) and gzipped IDX.
+ * Readers and writers for the vector file formats the CLI, tests and benchmarks
+ * use: TEXMEX `.fvecs` / `.ivecs`, NumPy `.npy` (float32, C order), JSONL and
+ * gzipped IDX; and readers for texts to embed (plain lines or JSONL).
  */
+import { open, rename, unlink } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { InvalidArgument } from "./errors.ts";
 
@@ -102,22 +105,19 @@ interface JsonlRow {
   vector: number[];
 }
 
-function jsonlRow(line: string, at: string): JsonlRow {
-  let value: unknown;
-  try {
-    value = JSON.parse(line);
-  } catch (err) {
-    throw new InvalidArgument(`${at}: invalid JSON (${(err as Error).message})`);
-  }
+function jsonlRow(value: unknown, at: string): JsonlRow {
   if (Array.isArray(value)) return { id: undefined, vector: jsonlVector(value, at) };
   if (typeof value !== "object" || value === null || !("vector" in value) || !Array.isArray(value.vector)) {
     throw new InvalidArgument(`${at}: expected an array of numbers or an object {"id": n, "vector": [...]}`);
   }
-  const id = "id" in value ? value.id : undefined;
+  return { id: jsonlId("id" in value ? value.id : undefined, at), vector: jsonlVector(value.vector, at) };
+}
+
+function jsonlId(id: unknown, at: string): number {
   if (typeof id !== "number" || !Number.isSafeInteger(id) || id < 0) {
     throw new InvalidArgument(`${at}: "id" must be an integer in 0..2^53-1, got ${JSON.stringify(id)}`);
   }
-  return { id, vector: jsonlVector(value.vector, at) };
+  return id;
 }
 
 function jsonlVector(values: unknown[], at: string): number[] {
@@ -131,28 +131,52 @@ function jsonlVector(values: unknown[], at: string): number[] {
   return values as number[];
 }
 
+/** `bytes` as UTF-8 text; anything else is an error naming `what`. */
+function utf8Text(bytes: Uint8Array, what: string): string {
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    throw new InvalidArgument(`${what}: not UTF-8 text`);
+  }
+}
+
+/** The non-blank lines of UTF-8 text (a trailing CR dropped), each with its 1-based line number. */
+function textLines(bytes: Uint8Array, what: string): Array<{ line: string; number: number }> {
+  const lines: Array<{ line: string; number: number }> = [];
+  utf8Text(bytes, what)
+    .split("\n")
+    .forEach((raw, i) => {
+      const line = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
+      if (line.trim() !== "") lines.push({ line, number: i + 1 });
+    });
+  return lines;
+}
+
+/** The JSON value of each non-blank line, with `what: line N` to name it in errors. */
+function jsonlValues(bytes: Uint8Array, what: string): Array<{ value: unknown; number: number; at: string }> {
+  return textLines(bytes, what).map(({ line, number }) => {
+    const at = `${what}: line ${number}`;
+    try {
+      return { value: JSON.parse(line) as unknown, number, at };
+    } catch (err) {
+      throw new InvalidArgument(`${at}: invalid JSON (${(err as Error).message})`);
+    }
+  });
+}
+
 /**
  * Parses JSONL vectors: one per line, either a JSON array of numbers or an
  * object `{"id": n, "vector": [...]}`, every line in the same form and width.
  * Blank lines are skipped; errors name the 1-based line number.
  */
 export function parseJsonl(bytes: Uint8Array, what = "jsonl"): JsonlVectors {
-  let text: string;
-  try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
-  } catch {
-    throw new InvalidArgument(`${what}: not UTF-8 text`);
-  }
   const values: number[] = [];
   const ids: number[] = [];
   let first: { line: number; dim: number; withIds: boolean } | undefined;
-  text.split("\n").forEach((raw, i) => {
-    const line = raw.trim();
-    if (line === "") return;
-    const at = `${what}: line ${i + 1}`;
-    const row = jsonlRow(line, at);
+  for (const { value, number, at } of jsonlValues(bytes, what)) {
+    const row = jsonlRow(value, at);
     const withIds = row.id !== undefined;
-    first ??= { line: i + 1, dim: row.vector.length, withIds };
+    first ??= { line: number, dim: row.vector.length, withIds };
     if (withIds !== first.withIds) {
       throw new InvalidArgument(`${at}: ${withIds ? "an object" : "a bare array"}, but line ${first.line} is ${first.withIds ? "an object" : "a bare array"}`);
     }
@@ -161,7 +185,115 @@ export function parseJsonl(bytes: Uint8Array, what = "jsonl"): JsonlVectors {
     }
     if (row.id !== undefined) ids.push(row.id);
     for (const x of row.vector) values.push(x);
-  });
+  }
   if (!first) throw new InvalidArgument(`${what}: no vectors`);
   return { data: Float32Array.from(values), rows: values.length / first.dim, dim: first.dim, ids: first.withIds ? ids : undefined };
+}
+
+/** Texts to embed, with the ids their lines gave (JSONL) or undefined for 0..n−1. */
+export interface Texts {
+  texts: string[];
+  ids: number[] | undefined;
+}
+
+/** Parses plain text, one text per line; blank lines are skipped, a trailing CR is dropped. */
+export function parseTextLines(bytes: Uint8Array, what = "text"): Texts {
+  const texts = textLines(bytes, what).map(({ line }) => line);
+  if (texts.length === 0) throw new InvalidArgument(`${what}: no texts`);
+  return { texts, ids: undefined };
+}
+
+/**
+ * Parses JSONL texts: one object `{"text": "…"}` per line, optionally with an
+ * `"id": n` on every line or on none. Other fields are ignored; blank lines are
+ * skipped; errors name the 1-based line number.
+ */
+export function parseTextJsonl(bytes: Uint8Array, what = "jsonl"): Texts {
+  const texts: string[] = [];
+  const ids: number[] = [];
+  let first: { line: number; withIds: boolean } | undefined;
+  for (const { value, number, at } of jsonlValues(bytes, what)) {
+    if (typeof value !== "object" || value === null || Array.isArray(value) || !("text" in value) || typeof value.text !== "string") {
+      throw new InvalidArgument(`${at}: expected an object {"text": "…"} (optionally with "id": n)`);
+    }
+    const withIds = "id" in value;
+    first ??= { line: number, withIds };
+    if (withIds !== first.withIds) {
+      throw new InvalidArgument(`${at}: ${withIds ? "has" : "lacks"} an "id", but line ${first.line} ${first.withIds ? "has" : "lacks"} one`);
+    }
+    if (withIds) ids.push(jsonlId(value.id, at));
+    texts.push(value.text);
+  }
+  if (!first) throw new InvalidArgument(`${what}: no texts`);
+  return { texts, ids: first.withIds ? ids : undefined };
+}
+
+/** Encodes rows as `.fvecs` (what {@link parseFvecs} reads). */
+export function encodeFvecs(m: Matrix<Float32Array>): Uint8Array {
+  const stride = 4 * (m.dim + 1);
+  const bytes = new Uint8Array(m.rows * stride);
+  const view = new DataView(bytes.buffer);
+  for (let r = 0; r < m.rows; r++) {
+    view.setInt32(r * stride, m.dim, true);
+    for (let j = 0; j < m.dim; j++) view.setFloat32(r * stride + 4 + 4 * j, m.data[r * m.dim + j]!, true);
+  }
+  return bytes;
+}
+
+/** Encodes rows as a version 1.0 `.npy` of shape `(rows, dim)`, little-endian float32, C order (what {@link parseNpy} reads). */
+export function encodeNpy(m: Matrix<Float32Array>): Uint8Array {
+  const dict = `{'descr': '<f4', 'fortran_order': False, 'shape': (${m.rows}, ${m.dim}), }`;
+  // Magic, version and length take 10 bytes; the header ends in a newline and pads the whole to a multiple of 64.
+  const header = dict.padEnd(Math.ceil((10 + dict.length + 1) / 64) * 64 - 10 - 1) + "\n";
+  const bytes = new Uint8Array(10 + header.length + 4 * m.rows * m.dim);
+  bytes.set([0x93, ...new TextEncoder().encode("NUMPY"), 1, 0]);
+  new DataView(bytes.buffer).setUint16(8, header.length, true);
+  bytes.set(new TextEncoder().encode(header), 10);
+  // The data starts 64-byte aligned; like parseNpy, this relies on a little-endian host (every supported target).
+  new Float32Array(bytes.buffer, 10 + header.length, m.rows * m.dim).set(m.data.subarray(0, m.rows * m.dim));
+  return bytes;
+}
+
+/**
+ * Encodes rows as JSONL (what {@link parseJsonl} reads): objects
+ * `{"id": n, "vector": [...]}` when `ids` are given, else bare arrays. Values
+ * are written exactly (a float32 round-trips through its shortest double).
+ */
+export function encodeJsonl(m: Matrix<Float32Array>, ids?: readonly number[]): Uint8Array {
+  if (ids && ids.length !== m.rows) throw new InvalidArgument(`${ids.length} ids for ${m.rows} rows`);
+  const lines = Array.from({ length: m.rows }, (_, r) => {
+    const vector = Array.from(m.data.subarray(r * m.dim, (r + 1) * m.dim));
+    return JSON.stringify(ids ? { id: ids[r], vector } : vector) + "\n";
+  });
+  return new TextEncoder().encode(lines.join(""));
+}
+
+/**
+ * Writes `bytes` to `path` atomically: into a temporary file beside it, fsynced,
+ * then renamed over `path`, and the directory fsynced. Readers see the old file or the new one, never a
+ * part; the temporary file is removed if anything fails.
+ */
+export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
+  const temporary = join(dirname(path), `.${basename(path)}.${process.pid}.${crypto.randomUUID()}.tmp`);
+  let renamed = false;
+  try {
+    const handle = await open(temporary, "wx");
+    try {
+      await handle.writeFile(bytes);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temporary, path);
+    renamed = true;
+  } finally {
+    if (!renamed) await unlink(temporary).catch(() => undefined);
+  }
+  // The rename is durable once the directory holding it is synced.
+  const dir = await open(dirname(path), "r");
+  try {
+    await dir.sync();
+  } finally {
+    await dir.close();
+  }
 }

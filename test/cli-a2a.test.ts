@@ -2,28 +2,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { A2aServer, publicJwk, signingKey } from "../src/a2a/index.ts";
-import { ROOT, tempDir } from "./helpers.ts";
-
-const CLI = join(ROOT, "src", "cli.ts");
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `bun src/cli.ts ...args` with stdout and stderr piped (asynchronously, so the agent here keeps serving). */
-async function ruvector(args: string[]): Promise<Run> {
-  const proc = Bun.spawn([process.execPath, CLI, ...args], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
-  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
-  return { code, stdout, stderr };
-}
-
-function expectOneLineError(run: Run, message: string | RegExp): void {
-  expect(run.code).toBe(1);
-  expect(run.stderr).toMatch(/^ruvector: [^\n]+\n$/);
-  expect(run.stderr).toMatch(message);
-}
+import { CLI, expectCommandHelp, expectOneLineError, expectUsageError, ruvector, tempDir } from "./helpers.ts";
 
 const STATUS_LINES = 4;
 let canceledSlowTasks = 0;
@@ -148,11 +127,9 @@ describe("a2a send and stream", () => {
 
   test("a task that fails exits 1 with its reason, after printing it", async () => {
     const send = await ruvector(["a2a", "send", agent.url, "--skill", "boom", "--input", "x", "--trusted-keys", trusted]);
-    expect(send.stdout).toMatch(/^state +failed$/m);
-    expectOneLineError(send, /task \S+ ended failed.*kaboom/);
+    expectOneLineError(send, /task \S+ ended failed.*kaboom/, /^state +failed$/m);
     const stream = await ruvector(["a2a", "stream", agent.url, "--skill", "boom", "--input", "x", "--trusted-keys", trusted]);
-    expect(stream.stdout).toMatch(/^status failed \(final\)/m);
-    expectOneLineError(stream, /ended failed/);
+    expectOneLineError(stream, /ended failed/, /^status failed \(final\)/m);
   });
 
   test("a skill dearer than --max-cost-usd is refused before anything is sent", async () => {
@@ -193,15 +170,7 @@ describe("usage errors exit 2; --help everywhere", () => {
     [["a2a", "stream", url, "--skill", "s", "--input", "x", "--bogus"], "unknown option '--bogus'", "ruvector a2a stream"],
   ];
   for (const [args, message, usage] of cases) {
-    test(`ruvector ${args.join(" ")}`, async () => {
-      const run = await ruvector(args);
-      expect({ code: run.code, stdout: run.stdout }).toEqual({ code: 2, stdout: "" });
-      const [error, usageLine, hint] = run.stderr.split("\n");
-      expect(error).toStartWith("ruvector: ");
-      expect(error).toContain(message);
-      expect(usageLine).toStartWith(`usage: ${usage}`);
-      expect(hint).toMatch(/^Run 'ruvector.* --help' for details\.$/);
-    });
+    test(`ruvector ${args.join(" ")}`, async () => expectUsageError(await ruvector(args), message, usage));
   }
 
   const connectOptions = ["--trusted-keys FILE", "--no-verify", "--dialect NAME", "--json"];
@@ -212,12 +181,8 @@ describe("usage errors exit 2; --help everywhere", () => {
     ["a2a stream", taskOptions],
   ];
   for (const [name, options] of commands) {
-    test(`ruvector ${name} --help lists its options; help ${name} prints the same`, async () => {
-      const run = await ruvector([...name.split(" "), "--help"]);
-      expect(run).toMatchObject({ code: 0, stderr: "" });
-      expect(run.stdout).toStartWith(`usage: ruvector ${name} <url>`);
-      for (const option of [...options, "-h, --help"]) expect(run.stdout).toContain(option);
-      expect(await ruvector(["help", ...name.split(" ")])).toEqual(run);
+    test(`ruvector ${name} --help lists its options; help ${name} and -h print the same`, async () => {
+      expect((await expectCommandHelp(name, options)).stdout).toStartWith(`usage: ruvector ${name} <url>`);
     });
   }
 

@@ -4,35 +4,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { FsBackend } from "../src/lake/fs.ts";
 import { RuLake } from "../src/lake/lake.ts";
-import { randomVectors, ROOT, row, tempDir } from "./helpers.ts";
-
-const CLI = join(ROOT, "src", "cli.ts");
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `bun src/cli.ts ...args` with stdout and stderr piped. */
-async function ruvector(args: string[]): Promise<Run> {
-  const proc = Bun.spawn([process.execPath, CLI, ...args], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
-  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
-  return { code, stdout, stderr };
-}
-
-/** Runs the CLI with --json expecting success and a quiet stderr; returns the parsed stdout. */
-async function ruvectorJson(args: string[]): Promise<any> {
-  const run = await ruvector([...args, "--json"]);
-  expect(run).toMatchObject({ code: 0, stderr: "" });
-  return JSON.parse(run.stdout);
-}
-
-function expectOneLineError(run: Run, message: string | RegExp): void {
-  expect({ code: run.code, stdout: run.stdout }).toEqual({ code: 1, stdout: "" });
-  expect(run.stderr).toMatch(/^ruvector: [^\n]+\n$/);
-  expect(run.stderr).toMatch(message);
-}
+import { expectCommandHelp, expectOneLineError, expectUsageError, randomVectors, row, ruvector, ruvectorJson, tempDir } from "./helpers.ts";
 
 const DIM = 16;
 const N = 400;
@@ -159,15 +131,7 @@ describe("usage errors exit 2; --help everywhere", () => {
     [["lake", "refresh", ...fs, "--dir", "d", "extra"], "unexpected argument 'extra'", "ruvector lake refresh"],
   ];
   for (const [args, message, usage] of cases) {
-    test(`ruvector ${args.join(" ")}`, async () => {
-      const run = await ruvector(args);
-      expect({ code: run.code, stdout: run.stdout }).toEqual({ code: 2, stdout: "" });
-      const [error, usageLine, hint] = run.stderr.split("\n");
-      expect(error).toStartWith("ruvector: ");
-      expect(error).toContain(message);
-      expect(usageLine).toStartWith(`usage: ${usage}`);
-      expect(hint).toMatch(/^Run 'ruvector.* --help' for details\.$/);
-    });
+    test(`ruvector ${args.join(" ")}`, async () => expectUsageError(await ruvector(args), message, usage));
   }
 
   const fsOptions = ["--fs-root DIR", "--backend ID", "--collection NAME", "--rerank N", "--seed N", "--dir DIR", "--json"];
@@ -179,12 +143,8 @@ describe("usage errors exit 2; --help everywhere", () => {
     ["lake stats", ["--warm DIR", "--fs-root DIR", "--backend ID", "--collection NAME", "--json"]],
   ];
   for (const [name, options] of commands) {
-    test(`ruvector ${name} --help lists its options; help ${name} prints the same`, async () => {
-      const run = await ruvector([...name.split(" "), "--help"]);
-      expect(run).toMatchObject({ code: 0, stderr: "" });
-      expect(run.stdout).toStartWith(`usage: ruvector ${name} `);
-      for (const option of [...options, "-h, --help"]) expect(run.stdout).toContain(option);
-      expect(await ruvector(["help", ...name.split(" ")])).toEqual(run);
+    test(`ruvector ${name} --help lists its options; help ${name} and -h print the same`, async () => {
+      await expectCommandHelp(name, options);
     });
   }
 

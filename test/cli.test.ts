@@ -4,31 +4,9 @@ import { chmodSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { FlatF32Index, loadIndex, RabitqAsymIndex, RabitqPlusIndex, type VectorIndex } from "../src/indexes.ts";
 import { SHARED } from "./datasets.ts";
-import { randomVectors, ROOT, row, tempDir } from "./helpers.ts";
+import { CLI, expectCommandHelp, expectOneLineError, expectUsageError, randomVectors, ROOT, row, ruvector, ruvectorJson, tempDir } from "./helpers.ts";
 
-const CLI = join(ROOT, "src", "cli.ts");
 const GLOVE = join(SHARED, "datasets", "glove-100-angular-100k");
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `bun src/cli.ts ...args` in `cwd` with stdout and stderr piped. */
-async function ruvector(args: string[], cwd = ROOT): Promise<Run> {
-  const proc = Bun.spawn([process.execPath, CLI, ...args], { cwd, stdout: "pipe", stderr: "pipe" });
-  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
-  return { code, stdout, stderr };
-}
-
-/** Runs the CLI expecting success and no stderr (no progress output in pipes); returns parsed JSON stdout. */
-async function ruvectorJson(args: string[]): Promise<any> {
-  const run = await ruvector([...args, "--json"]);
-  expect(run.stderr).toBe("");
-  expect(run.code).toBe(0);
-  return JSON.parse(run.stdout);
-}
 
 function fvecsBytes(data: Float32Array, dim: number): Uint8Array {
   const rows = data.length / dim;
@@ -214,9 +192,7 @@ describe("bad input files: one line on stderr, exit 1", () => {
     test(`index build on ${name}`, async () => {
       const path = join(dir, file);
       await Bun.write(path, bytes);
-      const run = await ruvector(["index", "build", path, "-o", join(dir, "out.rvx")]);
-      expect(run).toEqual({ code: 1, stdout: "", stderr: expect.stringContaining(message) });
-      expectOneLineError(run.stderr);
+      expectOneLineError(await ruvector(["index", "build", path, "-o", join(dir, "out.rvx")]), message);
     });
   }
 
@@ -240,19 +216,9 @@ describe("bad input files: one line on stderr, exit 1", () => {
       [["bench", join(dir, "ok.fvecs"), "--queries", join(dir, "q5.fvecs"), "--truth", join(dir, "truth.ivecs")], /queries have 5 dimensions, the base vectors 12/],
       [["bench", join(dir, "ok.fvecs"), "--queries", join(dir, "ok.fvecs"), "--truth", join(dir, "truth.ivecs")], /ground truth has 1 rows for 300 queries/],
     ];
-    for (const [args, message] of failures) {
-      const run = await ruvector(args);
-      expect({ args, code: run.code, stdout: run.stdout }).toEqual({ args, code: 1, stdout: "" });
-      expect(run.stderr).toMatch(message);
-      expectOneLineError(run.stderr);
-    }
+    for (const [args, message] of failures) expectOneLineError(await ruvector(args), message);
   });
 });
-
-function expectOneLineError(stderr: string): void {
-  expect(stderr).toMatch(/^ruvector: [^\n]+\n$/);
-  expect(stderr).not.toContain("    at ");
-}
 
 describe("usage errors exit 2 with the usage line", () => {
   const cases: Array<[args: string[], message: string, usage: string]> = [
@@ -280,15 +246,7 @@ describe("usage errors exit 2 with the usage line", () => {
     [["help", "nope"], "no help for unknown command 'nope'", "ruvector <command>"],
   ];
   for (const [args, message, usage] of cases) {
-    test(`ruvector ${args.join(" ")}`, async () => {
-      const run = await ruvector(args);
-      expect({ code: run.code, stdout: run.stdout }).toEqual({ code: 2, stdout: "" });
-      const [error, usageLine, hint] = run.stderr.split("\n");
-      expect(error).toStartWith("ruvector: ");
-      expect(error).toContain(message);
-      expect(usageLine).toStartWith(`usage: ${usage}`);
-      expect(hint).toMatch(/^Run 'ruvector.* --help' for details\.$/);
-    });
+    test(`ruvector ${args.join(" ")}`, async () => expectUsageError(await ruvector(args), message, usage));
   }
 });
 
@@ -301,13 +259,8 @@ describe("--help", () => {
     ["version", ["--json"]],
   ];
   for (const [name, options] of commands) {
-    test(`ruvector ${name} --help lists its options; help ${name} prints the same`, async () => {
-      const run = await ruvector([...name.split(" "), "--help"]);
-      expect(run).toMatchObject({ code: 0, stderr: "" });
-      expect(run.stdout).toStartWith(`usage: ruvector ${name} `);
-      for (const option of [...options, "-h, --help"]) expect(run.stdout).toContain(option);
-      expect(await ruvector(["help", ...name.split(" ")])).toEqual(run);
-      expect((await ruvector([...name.split(" "), "-h"])).stdout).toBe(run.stdout);
+    test(`ruvector ${name} --help lists its options; help ${name} and -h print the same`, async () => {
+      await expectCommandHelp(name, options);
     });
   }
 

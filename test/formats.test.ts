@@ -1,7 +1,22 @@
 import { expect, test } from "bun:test";
+import { mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { InvalidArgument } from "../src/index.ts";
-import { parseFvecs, parseIdxImages, parseIvecs, parseNpy } from "../src/formats.ts";
+import {
+  encodeFvecs,
+  encodeJsonl,
+  encodeNpy,
+  parseFvecs,
+  parseIdxImages,
+  parseIvecs,
+  parseJsonl,
+  parseNpy,
+  parseTextJsonl,
+  parseTextLines,
+  writeFileAtomic,
+} from "../src/formats.ts";
+import { tempDir } from "./helpers.ts";
 
 function fvecs(rows: number[][]): Uint8Array {
   const out = new DataView(new ArrayBuffer(rows.reduce((s, r) => s + 4 + 4 * r.length, 0)));
@@ -55,4 +70,46 @@ test("IDX image files parse and reject truncation", () => {
   expect([m.rows, m.dim, Array.from(m.data)]).toEqual([2, 4, [1, 2, 3, 4, 5, 6, 7, 8]]);
   expect(() => parseIdxImages(gzipSync(raw.subarray(0, 20)))).toThrow("truncated");
   expect(() => parseIdxImages(gzipSync(new Uint8Array(20)))).toThrow("not an IDX3 image file");
+});
+
+test("writers produce what the readers (and NumPy's layout) expect, exactly", () => {
+  const data = new Float32Array([1, -2.5, 3e-8, Math.fround(0.1), -0, 6]);
+  const m = { data, rows: 2, dim: 3 };
+  expect(encodeFvecs(m)).toEqual(fvecs([[1, -2.5, 3e-8], [Math.fround(0.1), -0, 6]]));
+  expect(encodeNpy(m)).toEqual(npy("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }", data));
+  expect(parseFvecs(encodeFvecs(m))).toEqual(m);
+  expect(parseNpy(encodeNpy(m))).toEqual(m);
+  expect(parseJsonl(encodeJsonl(m))).toEqual({ ...m, ids: undefined });
+  expect(parseJsonl(encodeJsonl(m, [7, 2 ** 53 - 1]))).toEqual({ ...m, ids: [7, 2 ** 53 - 1] });
+  expect(() => encodeJsonl(m, [1])).toThrow("1 ids for 2 rows");
+  const empty = { data: new Float32Array(0), rows: 0, dim: 4 };
+  expect(parseNpy(encodeNpy(empty))).toEqual(empty);
+});
+
+test("texts: one per line (blank lines skipped, CRLF dropped) or JSONL {text, id}", () => {
+  const bytes = (s: string) => new TextEncoder().encode(s);
+  expect(parseTextLines(bytes("a b\r\n\n  \n c \nlast"))).toEqual({ texts: ["a b", " c ", "last"], ids: undefined });
+  expect(() => parseTextLines(bytes(" \n\r\n"), "t.txt")).toThrow("t.txt: no texts");
+  expect(() => parseTextLines(new Uint8Array([0xff, 0xfe]), "t.txt")).toThrow("t.txt: not UTF-8 text");
+  expect(parseTextJsonl(bytes('{"text":"x","lang":"en"}\n\n{"text":""}\n'))).toEqual({ texts: ["x", ""], ids: undefined });
+  expect(parseTextJsonl(bytes('{"id":3,"text":"x"}\n{"id":1,"text":"y"}'))).toEqual({ texts: ["x", "y"], ids: [3, 1] });
+  expect(() => parseTextJsonl(bytes('["x"]'), "d.jsonl")).toThrow('d.jsonl: line 1: expected an object {"text": "…"}');
+  expect(() => parseTextJsonl(bytes('{"text":1}'), "d.jsonl")).toThrow("line 1: expected an object");
+  expect(() => parseTextJsonl(bytes('{"text":"a"}\n{"id":1,"text":"b"}'), "d.jsonl")).toThrow('line 2: has an "id", but line 1 lacks one');
+  expect(() => parseTextJsonl(bytes('{"id":1.5,"text":"a"}'), "d.jsonl")).toThrow('line 1: "id" must be an integer in 0..2^53-1, got 1.5');
+  expect(() => parseTextJsonl(bytes("\n"), "d.jsonl")).toThrow("d.jsonl: no texts");
+});
+
+test("writeFileAtomic replaces a file whole and leaves no temporary file, even when it fails", async () => {
+  const dir = tempDir();
+  const path = join(dir, "v.npy");
+  await Bun.write(path, "old");
+  await writeFileAtomic(path, new Uint8Array([1, 2, 3]));
+  expect(Array.from(readFileSync(path))).toEqual([1, 2, 3]);
+  expect(readdirSync(dir)).toEqual(["v.npy"]);
+  await expect(writeFileAtomic(join(dir, "missing", "x.npy"), new Uint8Array(1))).rejects.toThrow(/ENOENT/);
+  // A failed rename (a directory is in the way) must not leave the temporary file behind.
+  mkdirSync(join(dir, "sub"));
+  await expect(writeFileAtomic(join(dir, "sub"), new Uint8Array(1))).rejects.toThrow();
+  expect(readdirSync(dir).sort()).toEqual(["sub", "v.npy"]);
 });

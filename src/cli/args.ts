@@ -22,6 +22,8 @@ export interface CommandSpec extends UsageLine {
   description: string;
   /** Names of the required positional arguments, in order. */
   positionals: readonly string[];
+  /** Whether any number of further positional arguments may follow the required ones (e.g. the texts of `embed`). */
+  rest?: boolean;
   options: Readonly<Record<string, OptionSpec>>;
   run(args: Args): Promise<void>;
 }
@@ -42,9 +44,14 @@ export class Args {
     private readonly values: Readonly<OptionValues>,
   ) {}
 
-  /** The i-th positional argument (presence is checked when parsing). */
+  /** The i-th required positional argument (presence is checked when parsing). */
   positional(i: number): string {
     return this.positionals[i]!;
+  }
+
+  /** The positional arguments after the required ones (see {@link CommandSpec.rest}). */
+  rest(): readonly string[] {
+    return this.positionals.slice(this.command.positionals.length);
   }
 
   /** A string option, or undefined when absent. */
@@ -121,7 +128,7 @@ export function parseCommandArgs(command: CommandSpec, argv: readonly string[]):
   const [missing] = command.positionals.slice(parsed.positionals.length);
   if (missing !== undefined) throw new UsageError(`missing <${missing}>`, command);
   const [extra] = parsed.positionals.slice(command.positionals.length);
-  if (extra !== undefined) throw new UsageError(`unexpected argument '${extra}'`, command);
+  if (extra !== undefined && !command.rest) throw new UsageError(`unexpected argument '${extra}'`, command);
   return new Args(command, parsed.positionals, parsed.values);
 }
 

@@ -1,6 +1,19 @@
-/** Reading vector, query and ground-truth files; the parser is chosen by extension. */
+/** Reading and writing vector files, and reading texts to embed; the format is chosen by extension. */
 import { extname } from "node:path";
-import { parseFvecs, parseIvecs, parseJsonl, parseNpy, type Matrix } from "../formats.ts";
+import {
+  encodeFvecs,
+  encodeJsonl,
+  encodeNpy,
+  parseFvecs,
+  parseIvecs,
+  parseJsonl,
+  parseNpy,
+  parseTextJsonl,
+  parseTextLines,
+  writeFileAtomic,
+  type Matrix,
+  type Texts,
+} from "../formats.ts";
 import { InputError, UsageError } from "./failures.ts";
 
 /** Vectors from a file, with the ids it gave (JSONL objects) or undefined for 0..n−1. */
@@ -8,22 +21,72 @@ export interface VectorFile extends Matrix<Float32Array> {
   ids: number[] | undefined;
 }
 
-const VECTOR_PARSERS: Readonly<Record<string, (bytes: Uint8Array, what: string) => VectorFile>> = {
-  ".fvecs": (bytes, what) => ({ ...parseFvecs(bytes, what), ids: undefined }),
-  ".npy": (bytes, what) => ({ ...parseNpy(bytes, what), ids: undefined }),
-  ".jsonl": parseJsonl,
-  ".ndjson": parseJsonl,
+interface VectorFormat {
+  parse(bytes: Uint8Array, what: string): VectorFile;
+  /** Encodes rows, with their ids where the format has a place for them. */
+  encode(vectors: Matrix<Float32Array>, ids: number[] | undefined): Uint8Array;
+  /** Whether the format stores ids (JSONL); the others store rows 0..n−1. */
+  keepsIds: boolean;
+}
+
+const JSONL: VectorFormat = { parse: parseJsonl, encode: encodeJsonl, keepsIds: true };
+
+const VECTOR_FORMATS: Readonly<Record<string, VectorFormat>> = {
+  ".fvecs": { parse: (bytes, what) => ({ ...parseFvecs(bytes, what), ids: undefined }), encode: encodeFvecs, keepsIds: false },
+  ".npy": { parse: (bytes, what) => ({ ...parseNpy(bytes, what), ids: undefined }), encode: encodeNpy, keepsIds: false },
+  ".jsonl": JSONL,
+  ".ndjson": JSONL,
 };
 
-/** The file extensions {@link readVectors} understands, for help texts. */
-export const VECTOR_EXTENSIONS = Object.keys(VECTOR_PARSERS);
+/** The file extensions {@link readVectors} and {@link vectorWriter} understand, for help texts. */
+export const VECTOR_EXTENSIONS = Object.keys(VECTOR_FORMATS);
+
+function vectorFormat(path: string): VectorFormat {
+  const format = VECTOR_FORMATS[extname(path).toLowerCase()];
+  if (!format) throw new UsageError(`cannot tell the format of '${path}': expected one of ${VECTOR_EXTENSIONS.join(", ")}`);
+  return format;
+}
 
 /** Reads a `.fvecs`, `.npy` or `.jsonl` file of vectors. */
 export async function readVectors(path: string): Promise<VectorFile> {
-  const parse = VECTOR_PARSERS[extname(path).toLowerCase()];
-  if (!parse) {
-    throw new UsageError(`cannot tell the format of '${path}': expected one of ${VECTOR_EXTENSIONS.join(", ")}`);
-  }
+  return vectorFormat(path).parse(await readBytes(path), path);
+}
+
+/** Writes vectors to a file, atomically, in the format its extension names. */
+export interface VectorWriter {
+  /** Whether the format stores ids (JSONL); the others store rows 0..n−1. */
+  readonly keepsIds: boolean;
+  write(vectors: VectorFile): Promise<void>;
+}
+
+/**
+ * A writer for `path` in the format its extension names (one of
+ * {@link VECTOR_EXTENSIONS}); a usage error now, before any work, if there is none.
+ */
+export function vectorWriter(path: string): VectorWriter {
+  const format = vectorFormat(path);
+  return {
+    keepsIds: format.keepsIds,
+    async write(vectors) {
+      const bytes = format.encode(vectors, vectors.ids);
+      try {
+        await writeFileAtomic(path, bytes);
+      } catch (err) {
+        throw new InputError(`cannot write ${path}: ${describeFsError(err)}`);
+      }
+    },
+  };
+}
+
+const TEXT_JSONL_EXTENSIONS = [".jsonl", ".ndjson"];
+
+/**
+ * Reads texts to embed from `path`, or from stdin when it is `-`: JSONL objects
+ * `{"text": …}` for `.jsonl`/`.ndjson` files, otherwise one text per line.
+ */
+export async function readTexts(path: string): Promise<Texts> {
+  if (path === "-") return parseTextLines(await Bun.stdin.bytes(), "stdin");
+  const parse = TEXT_JSONL_EXTENSIONS.includes(extname(path).toLowerCase()) ? parseTextJsonl : parseTextLines;
   return parse(await readBytes(path), path);
 }
 
@@ -56,8 +119,14 @@ async function readBytes(path: string): Promise<Uint8Array> {
   try {
     return await Bun.file(path).bytes();
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const reason = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "is a directory" : (err as Error).message;
-    throw new InputError(`cannot read ${path}: ${reason}`);
+    throw new InputError(`cannot read ${path}: ${describeFsError(err)}`);
   }
+}
+
+function describeFsError(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === "ENOENT") return "no such file or directory";
+  if (code === "EISDIR") return "is a directory";
+  if (code === "EACCES") return "permission denied";
+  return (err as Error).message;
 }

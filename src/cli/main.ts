@@ -3,13 +3,14 @@ import { version } from "../version.ts";
 import { A2A_COMMANDS } from "./a2a-cmd.ts";
 import { parseCommandArgs, renderCommandHelp, type CommandSpec } from "./args.ts";
 import { BENCH_COMMAND } from "./bench-cmd.ts";
+import { EMBED_COMMAND } from "./embed-cmd.ts";
 import { ExitCode, reportFailure, UsageError, type UsageLine } from "./failures.ts";
 import { INDEX_COMMANDS } from "./index-cmd.ts";
 import { LAKE_COMMANDS } from "./lake-cmd.ts";
 import { table } from "./output.ts";
 import { VERSION_COMMAND } from "./version-cmd.ts";
 
-const COMMANDS: readonly CommandSpec[] = [...INDEX_COMMANDS, BENCH_COMMAND, ...LAKE_COMMANDS, ...A2A_COMMANDS, VERSION_COMMAND];
+const COMMANDS: readonly CommandSpec[] = [...INDEX_COMMANDS, BENCH_COMMAND, EMBED_COMMAND, ...LAKE_COMMANDS, ...A2A_COMMANDS, VERSION_COMMAND];
 const HELP_FLAGS = ["-h", "--help"];
 
 /**
