@@ -27,14 +27,3 @@ export function synthetic(n = 100_000, dim = 128, nq = 200, seed = 91): Dataset 
   const truth: Matrix<Int32Array> = { data: Int32Array.from(gt.ids), rows: nq, dim: 100 };
   return { name: `synthetic ${n / 1000}k × ${dim} (100 clusters, σ 0.6)`, metric: "l2", base, queries, truth };
 }
-
-/** Writes rows as `.fvecs`. */
-export async function writeFvecs(path: string, m: { data: Float32Array; rows: number; dim: number }): Promise<void> {
-  const out = new DataView(new ArrayBuffer(m.rows * (m.dim + 1) * 4));
-  for (let r = 0; r < m.rows; r++) {
-    const at = r * (m.dim + 1) * 4;
-    out.setInt32(at, m.dim, true);
-    for (let j = 0; j < m.dim; j++) out.setFloat32(at + 4 + 4 * j, m.data[r * m.dim + j]!, true);
-  }
-  await Bun.write(path, out.buffer);
-}

@@ -14,7 +14,8 @@ import { mkdtempSync, mkdirSync } from "node:fs";
 import { FlatF32Index, RabitqAsymIndex, RabitqIndex, RabitqPlusIndex, recommend, type VectorIndex, type IndexOptions } from "../src/index.ts";
 import { lib } from "../src/ffi.ts";
 import { recallAtK } from "../test/datasets.ts";
-import { fashion, glove, synthetic, writeFvecs, type Dataset } from "./data.ts";
+import { fashion, glove, synthetic, type Dataset } from "./data.ts";
+import { encodeFvecs } from "../src/formats.ts";
 
 const ROOT = join(import.meta.dir, "..");
 const K = 10;
@@ -128,8 +129,8 @@ async function ffiAndLatency(ds: Dataset): Promise<void> {
   const nq = ds.queries.rows;
   using index = RabitqPlusIndex.build(ds.base.data, { dim, rerankFactor: 20 });
   const dir = mkdtempSync(join(tmpdir(), "ruvector-bench-"));
-  await writeFvecs(join(dir, "base.fvecs"), ds.base);
-  await writeFvecs(join(dir, "queries.fvecs"), ds.queries);
+  await Bun.write(join(dir, "base.fvecs"), encodeFvecs(ds.base));
+  await Bun.write(join(dir, "queries.fvecs"), encodeFvecs(ds.queries));
   const exe = join(ROOT, "libruvector", "target", "release", "ruvector-bench");
   const rust = Bun.spawn([exe, join(dir, "base.fvecs"), join(dir, "queries.fvecs"), "2", "20", "0", String(K)], { stdin: "pipe", stdout: "pipe" });
   const out = lines(rust.stdout);
