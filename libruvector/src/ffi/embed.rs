@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::runtime::job_out;
-use super::{copy_bytes_out, guard, handle, slice, slice_mut, write_out};
+use super::{copy_bytes_out, free_handle, guard, handle, slice, slice_mut, write_out};
 use crate::embed::tokenize::TextTokenizer;
 use crate::embed::{registry, Embedder};
 use crate::error::{Error, Result};
@@ -108,12 +108,7 @@ pub unsafe extern "C" fn ruv_job_take_embedder(job: *const Job, out: *mut *mut R
 /// `e` must be null or a live handle, freed at most once.
 #[no_mangle]
 pub unsafe extern "C" fn ruv_embedder_free(e: *mut RuvEmbedder) -> i32 {
-    guard(|| {
-        if !e.is_null() {
-            drop(Box::from_raw(e));
-        }
-        Ok(())
-    })
+    free_handle(e)
 }
 
 /// The model's embedding dimension.
@@ -234,12 +229,7 @@ pub unsafe extern "C" fn ruv_tokenizer_encode(t: *const RuvTokenizer, text: *con
 /// `t` must be null or a live handle, freed at most once.
 #[no_mangle]
 pub unsafe extern "C" fn ruv_tokenizer_free(t: *mut RuvTokenizer) -> i32 {
-    guard(|| {
-        if !t.is_null() {
-            drop(Box::from_raw(t));
-        }
-        Ok(())
-    })
+    free_handle(t)
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, RwLock, RwLockReadGuard};
 
 use super::runtime::job_out;
-use super::{guard, handle, slice, slice_mut, write_out};
+use super::{free_handle, guard, handle, slice, slice_mut, write_out};
 use crate::error::{Error, Result, Status};
 use crate::index::{persist, Kind, Metric, Params, VectorIndex};
 use crate::runtime::{spawn, Job, Output};
@@ -320,10 +320,5 @@ pub unsafe extern "C" fn ruv_index_load_async(path_ptr: *const u8, path_len: u64
 /// `idx` must be null or a live handle, released at most once.
 #[no_mangle]
 pub unsafe extern "C" fn ruv_index_free(idx: *mut RuvIndex) -> i32 {
-    guard(|| {
-        if !idx.is_null() {
-            drop(Box::from_raw(idx));
-        }
-        Ok(())
-    })
+    free_handle(idx)
 }

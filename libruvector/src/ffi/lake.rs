@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::runtime::job_out;
-use super::{copy_bytes_out, guard, handle, slice, slice_mut, write_out};
+use super::{copy_bytes_out, free_handle, guard, handle, slice, slice_mut, write_out};
 use crate::error::{Error, Result};
 use crate::lake::witness::{Descriptor, Generation};
 use crate::lake::{Config, Consistency, Lake, Scope, STATS_LEN};
@@ -69,12 +69,7 @@ pub unsafe extern "C" fn ruv_lake_new(rerank_factor: u32, seed: u64, consistency
 /// `lake` null or a live handle, released once.
 #[no_mangle]
 pub unsafe extern "C" fn ruv_lake_free(lake: *mut RuvLake) -> i32 {
-    guard(|| {
-        if !lake.is_null() {
-            drop(Box::from_raw(lake));
-        }
-        Ok(())
-    })
+    free_handle(lake)
 }
 
 /// Interns (backend, collection) as a key id for the other calls.

@@ -96,6 +96,19 @@ pub unsafe fn handle<'a, T>(ptr: *const T, what: &str) -> Result<&'a T> {
     ptr.as_ref().ok_or_else(|| Error::new(Status::NullHandle, format!("{what} handle is null")))
 }
 
+/// Frees a handle made by `Box::into_raw`; null is a no-op.
+///
+/// # Safety
+/// `ptr` must be null or a live handle of type `T`, freed at most once.
+pub unsafe fn free_handle<T>(ptr: *mut T) -> i32 {
+    guard(|| {
+        if !ptr.is_null() {
+            drop(Box::from_raw(ptr));
+        }
+        Ok(())
+    })
+}
+
 /// Copies `bytes` into a caller buffer of `cap` bytes and reports the full length,
 /// so the caller can retry with a larger buffer when `*out_len > cap`.
 ///
