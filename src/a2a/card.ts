@@ -5,7 +5,7 @@
  */
 import { A2aError, TransportError } from "../errors.ts";
 import { fetchChecked, readBoundedText, withDeadline, type HttpSettings } from "./http.ts";
-import { asArray, asObject, asString, isObject, optNumber, optString, parseJson, type JsonObject } from "./json.ts";
+import { asArray, asObject, asString, isObject, optArrayOf, optNumber, optString, parseJson, type JsonObject } from "./json.ts";
 import { SKILL_COST_EXTENSION, type AgentCardView, type Dialect, type SkillCost, type SkillInfo } from "./types.ts";
 import { A2A_VERSION } from "./wire-a2a.ts";
 
@@ -144,7 +144,7 @@ export function parseCard(card: FetchedCard, baseUrl: string): ParsedCard {
 function skillInfo(value: unknown, path: string, costs: ReadonlyMap<string, SkillCost>): SkillInfo {
   const json = asObject(value, path);
   const id = asString(json.id, `${path}.id`);
-  const tags = json.tags === undefined ? [] : asArray(json.tags, `${path}.tags`).map((tag, i) => asString(tag, `${path}.tags[${i}]`));
+  const tags = optArrayOf(json.tags, `${path}.tags`, asString);
   const info: SkillInfo = {
     id,
     name: optString(json.name, `${path}.name`) ?? id,

@@ -24,6 +24,11 @@ export function asArray(value: unknown, path: string): unknown[] {
   return value;
 }
 
+/** An optional array, each item read by `item` with its own path (`path[i]`); absent is empty. */
+export function optArrayOf<T>(value: unknown, path: string, item: (value: unknown, path: string) => T): T[] {
+  return value === undefined ? [] : asArray(value, path).map((v, i) => item(v, `${path}[${i}]`));
+}
+
 /** `value` as a string, or a `TypeError` naming `path`. */
 export function asString(value: unknown, path: string): string {
   if (typeof value !== "string") throw new TypeError(`${path} must be a string`);

@@ -4,7 +4,7 @@
  * `TypeError` naming the path when the peer sent something else.
  * @module
  */
-import { asArray, asObject, asString, compact, optObject, optString, type JsonObject } from "./json.ts";
+import { asObject, asString, compact, optArrayOf, optObject, optString, type JsonObject } from "./json.ts";
 import {
   isTerminal,
   type Artifact,
@@ -72,7 +72,7 @@ export function partToWire(part: Part): JsonObject {
 }
 
 function partsFromWire(value: unknown, path: string): Part[] {
-  return value === undefined ? [] : asArray(value, path).map((part, i) => partFromWire(part, `${path}[${i}]`));
+  return optArrayOf(value, path, partFromWire);
 }
 
 /** Reads a 1.0 `Message`. */
@@ -138,14 +138,12 @@ export function statusToWire(status: TaskStatus): JsonObject {
 /** Reads a 1.0 `Task`. */
 export function taskFromWire(value: unknown, path: string): Task {
   const json = asObject(value, path);
-  const artifacts = json.artifacts === undefined ? [] : asArray(json.artifacts, `${path}.artifacts`);
-  const history = json.history === undefined ? [] : asArray(json.history, `${path}.history`);
   return compact<Task>({
     id: asString(json.id, `${path}.id`),
     contextId: optString(json.contextId, `${path}.contextId`),
     status: statusFromWire(json.status, `${path}.status`),
-    artifacts: artifacts.map((artifact, i) => artifactFromWire(artifact, `${path}.artifacts[${i}]`)),
-    history: history.map((message, i) => messageFromWire(message, `${path}.history[${i}]`)),
+    artifacts: optArrayOf(json.artifacts, `${path}.artifacts`, artifactFromWire),
+    history: optArrayOf(json.history, `${path}.history`, messageFromWire),
     metadata: metadataOf(json, path),
   });
 }

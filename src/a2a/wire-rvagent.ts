@@ -4,7 +4,7 @@
  * to and from this library's model.
  * @module
  */
-import { asArray, asObject, asString, compact, optNumber, optObject, optString, type JsonObject } from "./json.ts";
+import { asArray, asObject, asString, compact, optArrayOf, optNumber, optObject, optString, type JsonObject } from "./json.ts";
 import { policyFromJson, policyToJson } from "./policy.ts";
 import type { Artifact, Message, Part, Task, TaskPolicy, TaskRequest, TaskStatus, TaskUpdate } from "./types.ts";
 import { stateFromWire } from "./wire-a2a.ts";
@@ -105,14 +105,12 @@ export function statusToWire(status: TaskStatus): JsonObject {
 /** Reads an rvAgent `Task`. */
 export function taskFromWire(value: unknown, path: string): Task {
   const json = asObject(value, path);
-  const artifacts = json.artifacts === undefined ? [] : asArray(json.artifacts, `${path}.artifacts`);
-  const history = json.history === undefined ? [] : asArray(json.history, `${path}.history`);
   return compact<Task>({
     id: asString(json.id, `${path}.id`),
     contextId: optString(json.sessionId, `${path}.sessionId`),
     status: statusFromWire(json.status, `${path}.status`),
-    artifacts: artifacts.map((artifact, i) => artifactFromWire(artifact, `${path}.artifacts[${i}]`).artifact),
-    history: history.map((message, i) => messageFromWire(message, `${path}.history[${i}]`)),
+    artifacts: optArrayOf(json.artifacts, `${path}.artifacts`, (a, p) => artifactFromWire(a, p).artifact),
+    history: optArrayOf(json.history, `${path}.history`, messageFromWire),
     metadata: optObject(json.metadata, `${path}.metadata`),
   });
 }

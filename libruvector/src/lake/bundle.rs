@@ -18,20 +18,13 @@ const MAX_STRING: usize = 4 * 1024;
 const MAX_WITNESS: usize = 128;
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
-#[serde(untagged)]
-enum JsonGeneration {
-    Num(u64),
-    Opaque(String),
-}
-
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 pub struct Bundle {
     format_version: u32,
     data_ref: String,
     dim: usize,
     rotation_seed: u64,
     rerank_factor: usize,
-    generation: JsonGeneration,
+    generation: Generation,
     rvf_witness: String,
     pii_policy: Option<String>,
     lineage_id: Option<String>,
@@ -51,10 +44,7 @@ impl Bundle {
             dim: d.dim,
             rotation_seed: d.rotation_seed,
             rerank_factor: d.rerank_factor,
-            generation: match &d.generation {
-                Generation::Num(n) => JsonGeneration::Num(*n),
-                Generation::Opaque(s) => JsonGeneration::Opaque(s.clone()),
-            },
+            generation: d.generation.clone(),
             rvf_witness: d.witness(),
             pii_policy: None,
             lineage_id: None,
@@ -68,10 +58,7 @@ impl Bundle {
             dim: self.dim,
             rotation_seed: self.rotation_seed,
             rerank_factor: self.rerank_factor,
-            generation: match &self.generation {
-                JsonGeneration::Num(n) => Generation::Num(*n),
-                JsonGeneration::Opaque(s) => Generation::Opaque(s.clone()),
-            },
+            generation: self.generation.clone(),
         }
     }
 

@@ -4,8 +4,9 @@
 use sha3::digest::{ExtendableOutput, Update, XofReader};
 use sha3::Shake256;
 
-/// A backend's version marker: a counter or an opaque string.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A backend's version marker: a counter or an opaque string (in a sidecar: a JSON number or string).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(untagged)]
 pub enum Generation {
     Num(u64),
     Opaque(String),
