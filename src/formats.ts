@@ -271,23 +271,24 @@ export function encodeJsonl(m: Matrix<Float32Array>, ids?: readonly number[]): U
 /**
  * Writes `bytes` to `path` atomically: into a temporary file beside it, fsynced,
  * then renamed over `path`, and the directory fsynced. Readers see the old file or the new one, never a
- * part; the temporary file is removed if anything fails.
+ * part; the temporary file is removed if anything fails. `temporary` names that file when a format
+ * fixes its name (a leftover from a crash is then overwritten); by default it is a fresh unique name.
  */
-export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
-  const temporary = join(dirname(path), `.${basename(path)}.${process.pid}.${crypto.randomUUID()}.tmp`);
+export async function writeFileAtomic(path: string, bytes: Uint8Array, temporary?: string): Promise<void> {
+  const scratch = temporary ?? join(dirname(path), `.${basename(path)}.${process.pid}.${crypto.randomUUID()}.tmp`);
   let renamed = false;
   try {
-    const handle = await open(temporary, "wx");
+    const handle = await open(scratch, temporary === undefined ? "wx" : "w");
     try {
       await handle.writeFile(bytes);
       await handle.sync();
     } finally {
       await handle.close();
     }
-    await rename(temporary, path);
+    await rename(scratch, path);
     renamed = true;
   } finally {
-    if (!renamed) await unlink(temporary).catch(() => undefined);
+    if (!renamed) await unlink(scratch).catch(() => undefined);
   }
   // The rename is durable once the directory holding it is synced.
   const dir = await open(dirname(path), "r");

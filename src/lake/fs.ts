@@ -4,8 +4,9 @@
  * file name) is persisted in the root, so a new instance finds the same
  * collections; upstream kept it in memory only.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, type BigIntStats } from "node:fs";
-import { open, rename, type FileHandle } from "node:fs/promises";
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeFileSync, type BigIntStats } from "node:fs";
+import { open, type FileHandle } from "node:fs/promises";
+import { writeFileAtomic } from "../formats.ts";
 import { join, resolve } from "node:path";
 import { BackendError } from "../errors.ts";
 import type { BackendAdapter, BundleInfo, PulledBatch } from "./backend.ts";
@@ -87,11 +88,8 @@ export class FsBackend implements BackendAdapter {
     const { ids, vectors, dim } = checkWrite(scope, write);
     const temporary = temporaryName(scope, filename);
     try {
-      await writeDurably(temporary, encodeRuvec1(ids, vectors, dim));
-      await rename(temporary, scope.path);
-      syncDirectory(this.root);
+      await writeFileAtomic(scope.path, encodeRuvec1(ids, vectors, dim), temporary);
     } catch (error) {
-      rmSync(temporary, { force: true });
       throw fail(scope, `cannot write: ${describe(error)}`, error);
     }
     this.saveRegistryEntry(scope, collection, filename);
@@ -303,17 +301,6 @@ function encodeRuvec1(ids: Float64Array, vectors: Float32Array, dim: number): Ui
     new Float32Array(bytes.buffer, offset + 8, dim).set(vectors.subarray(row * dim, (row + 1) * dim));
   });
   return bytes;
-}
-
-/** Writes a whole file and fsyncs it before closing. */
-async function writeDurably(path: string, bytes: Uint8Array): Promise<void> {
-  const handle = await open(path, "w");
-  try {
-    await handle.writeFile(bytes);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }
 
 /** fsyncs a directory, so a rename into it survives a crash. */
