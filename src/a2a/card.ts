@@ -3,7 +3,7 @@
  * shape validation, and the view the client exposes.
  * @module
  */
-import { A2aError, TransportError } from "../errors.ts";
+import { A2aError, TransportError } from "./errors.ts";
 import { fetchChecked, readBoundedText, withDeadline, type HttpSettings } from "./http.ts";
 import { asArray, asObject, asString, isObject, optArrayOf, optNumber, optString, parseJson, type JsonObject } from "./json.ts";
 import { SKILL_COST_EXTENSION, type AgentCardView, type Dialect, type SkillCost, type SkillInfo } from "./types.ts";

@@ -2,7 +2,7 @@
  * `A2aClient`: verified discovery, then tasks in either dialect.
  * @module
  */
-import { A2aError, TransportError } from "../errors.ts";
+import { A2aError, TransportError } from "./errors.ts";
 import { CardCache, fetchCard, parseCard } from "./card.ts";
 import { TaskDeadline } from "./deadline.ts";
 import type { FetchLike, HttpSettings } from "./http.ts";
@@ -13,7 +13,7 @@ import { subscribeOrFetch, trackTask } from "./stream.ts";
 import { A2aTransport } from "./transport-a2a.ts";
 import { RvAgentTransport } from "./transport-rvagent.ts";
 import type { SendParams, Transport } from "./transport.ts";
-import type { AgentCardView, Dialect, Task, TaskPolicy, TaskRequest, TaskUpdate } from "./types.ts";
+import type { AgentCardView, Dialect, ListTasksQuery, Task, TaskPage, TaskPolicy, TaskRequest, TaskUpdate } from "./types.ts";
 import { verifyCard } from "./verify.ts";
 
 /** Options of {@link A2aClient.connect}. */
@@ -58,6 +58,12 @@ export interface ConnectOptions {
 /** Per-call options. */
 export interface CallOptions {
   signal?: AbortSignal;
+}
+
+/** Options of {@link A2aClient.getTask}. */
+export interface GetTaskOptions extends CallOptions {
+  /** Most recent history messages to return; 0 for none (A2A 1.0). */
+  historyLength?: number;
 }
 
 const DEFAULTS = {
@@ -133,10 +139,12 @@ export class A2aClient {
   }
 
   /**
-   * Starts a task. Policy and budget are checked first (`PolicyViolation`,
-   * `BudgetExceeded`, no request made). A2A 1.0 peers answer at once with the new task;
-   * rvAgent peers answer when it has finished, within `policy.maxDurationMs` or the task
-   * is canceled and `PolicyViolation` thrown.
+   * Starts a task, or with `request.taskId` answers one waiting for input. Policy and budget
+   * are checked first (`PolicyViolation`, `BudgetExceeded`, no request made; a continued
+   * task is not charged again). A2A 1.0 peers answer at once with the task (or, for an
+   * agent that replies with a bare message, a completed task carrying it as its status
+   * message); rvAgent peers answer when it has finished, within `policy.maxDurationMs` or
+   * the task is canceled and `PolicyViolation` thrown.
    */
   async sendTask(request: TaskRequest, options: CallOptions = {}): Promise<Task> {
     const params = this.#admit(request);
@@ -154,8 +162,17 @@ export class A2aClient {
   }
 
   /** The task's current state. */
-  getTask(taskId: string, options: CallOptions = {}): Promise<Task> {
-    return this.#transport.get(taskId, options.signal);
+  getTask(taskId: string, options: GetTaskOptions = {}): Promise<Task> {
+    return this.#transport.get(taskId, options.signal, options.historyLength);
+  }
+
+  /**
+   * One page of the peer's tasks, most recently updated first (A2A 1.0 `ListTasks`; an
+   * rvAgent peer answers `UNSUPPORTED_OPERATION`). Pass `nextPageToken` back as
+   * `pageToken` until it is `""`.
+   */
+  listTasks(query: ListTasksQuery = {}, options: CallOptions = {}): Promise<TaskPage> {
+    return this.#transport.list(query, options.signal);
   }
 
   /** Asks the peer to cancel the task and returns it as the peer then reports it. */
@@ -164,9 +181,11 @@ export class A2aClient {
   }
 
   /**
-   * Streams a task's updates until it completes, fails, is canceled or needs input. Given an
-   * id, subscribes to that task; given a request, sends it (after the same checks as
-   * {@link sendTask}) and streams it. Dropped connections are resumed without losing or
+   * Streams a task's updates until it completes, fails, is canceled or needs input or
+   * authorization (the last status then carries the agent's question; answer it with a
+   * request naming the `taskId`, which streams the next turn). Given an id, subscribes to
+   * that task; given a request, sends it (after the same checks as {@link sendTask}) and
+   * streams it. Dropped connections are resumed without losing or
    * repeating updates. Breaking out of the loop, or aborting `signal`, closes the stream
    * but leaves the task running; `policy.maxDurationMs` cancels it.
    */
@@ -185,7 +204,7 @@ export class A2aClient {
     using deadline = new TaskDeadline(params.policy.maxDurationMs, params.policy.maxDurationMs, options.signal);
     yield* trackTask({
       transport, deadline, signal: options.signal, maxReconnects: this.#maxReconnects,
-      taskId: this.dialect === "rvagent" ? params.id : undefined,
+      taskId: this.dialect === "rvagent" ? params.id : target.taskId,
       open: (signal) => transport.sendStreaming(params, signal),
     });
   }
@@ -198,10 +217,16 @@ export class A2aClient {
     if (typeof request.input !== "string" && !Array.isArray(request.input)) {
       throw new A2aError("INVALID_REQUEST", "request.input must be a string or an array of parts");
     }
+    if (request.taskId !== undefined && (typeof request.taskId !== "string" || request.taskId === "")) {
+      throw new A2aError("INVALID_REQUEST", "request.taskId must be a non-empty string");
+    }
+    if (request.taskId !== undefined && this.dialect === "rvagent") {
+      throw new A2aError("UNSUPPORTED_OPERATION", `rvAgent peers cannot continue a task (${this.url})`);
+    }
     validatePolicy(request.policy ?? {});
     const policy = mergePolicies(this.#policy, request.policy);
     const costUsd = checkPolicy(request.skill, this.card.skills, policy, this.card.name);
-    this.#budget?.charge(costUsd);
+    if (request.taskId === undefined) this.#budget?.charge(costUsd);
     return { request, id: request.id ?? crypto.randomUUID(), policy };
   }
 

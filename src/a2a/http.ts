@@ -3,7 +3,7 @@
  * becomes a `TransportError` naming the URL.
  * @module
  */
-import { A2aError, TransportError } from "../errors.ts";
+import { A2aError, TransportError } from "./errors.ts";
 
 /** The part of `fetch` the client uses; pass any function of this shape to intercept requests. */
 export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;

@@ -49,9 +49,39 @@ export function optNumber(value: unknown, path: string): number | undefined {
   return value;
 }
 
+/** `value` as a safe integer when present (undefined or null ⇒ undefined). */
+export function optInteger(value: unknown, path: string): number | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (!Number.isSafeInteger(value)) throw new TypeError(`${path} must be an integer`);
+  return value as number;
+}
+
+/** `value` as a boolean when present (undefined or null ⇒ undefined). */
+export function optBoolean(value: unknown, path: string): boolean | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== "boolean") throw new TypeError(`${path} must be a boolean`);
+  return value;
+}
+
 /** `value` as an object when present (undefined or null ⇒ undefined). */
 export function optObject(value: unknown, path: string): JsonObject | undefined {
   return value === undefined || value === null ? undefined : asObject(value, path);
+}
+
+const FREE_FORM_KEYS: ReadonlySet<string> = new Set(["metadata", "data"]);
+
+/**
+ * Proto3 JSON parsers accept a field's proto name (`history_length`) as well as its JSON
+ * name (`historyLength`): this renames the first to the second, recursively, leaving the
+ * free-form `metadata` and `data` values as they are.
+ */
+export function protoJsonNames(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(protoJsonNames);
+  if (!isObject(value)) return value;
+  return Object.fromEntries(Object.entries(value).map(([key, item]) => {
+    const name = key.includes("_") ? key.replace(/_([a-z0-9])/g, (_, char: string) => char.toUpperCase()) : key;
+    return [name, FREE_FORM_KEYS.has(name) ? item : protoJsonNames(item)];
+  }));
 }
 
 /** `value` without its undefined members, so optional fields stay absent on the wire. */

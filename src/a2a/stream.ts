@@ -7,11 +7,10 @@
  * nothing already delivered is sent again.
  * @module
  */
-import { A2aError, TransportError } from "../errors.ts";
+import { A2aError, TransportError } from "./errors.ts";
 import type { TaskDeadline } from "./deadline.ts";
 import type { ResumePoint, StreamItem, Transport } from "./transport.ts";
-import type { Artifact, Task, TaskStatus, TaskUpdate } from "./types.ts";
-import { endsStream } from "./wire-a2a.ts";
+import { endsTurn, type Artifact, type Task, type TaskStatus, type TaskUpdate } from "./types.ts";
 
 /** How to follow one task. */
 export interface TrackOptions {
@@ -151,14 +150,14 @@ class DeliveredView {
     for (const artifact of task.artifacts) {
       if (this.#artifact(artifact, false)) changed.push({ kind: "artifact", taskId: task.id, artifact, append: false, lastChunk: false });
     }
-    if (this.#status(task.status)) changed.push({ kind: "status", taskId: task.id, status: task.status, final: endsStream(task.status.state) });
+    if (this.#status(task.status)) changed.push({ kind: "status", taskId: task.id, status: task.status, final: endsTurn(task.status.state) });
     return changed;
   }
 
   /** Records a status; false when it is the one already delivered. */
   #status(status: TaskStatus): boolean {
     if (status.timestamp !== undefined) this.#lastTimestamp = status.timestamp;
-    if (endsStream(status.state)) this.done = true;
+    if (endsTurn(status.state)) this.done = true;
     const key = JSON.stringify([status.state, status.timestamp, status.message]);
     if (key === this.#statusKey) return false;
     this.#statusKey = key;

@@ -4,7 +4,7 @@
  * @module
  */
 import { ed25519 } from "@noble/curves/ed25519.js";
-import { CardSignatureInvalid } from "../errors.ts";
+import { CardSignatureInvalid } from "./errors.ts";
 import { fromHex } from "./bytes.ts";
 import { a2aCardSigningInput, rvAgentCardSigningInput } from "./canonical.ts";
 import type { FetchedCard } from "./card.ts";

@@ -2,7 +2,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { ed25519 } from "@noble/curves/ed25519.js";
 import { a2aCardSigningInput, rvAgentCardSigningInput } from "../../src/a2a/canonical.ts";
 import { A2aClient, A2aServer, agentIdOf, CardCache, ed25519Jwk, signRvAgentCard, signingKey } from "../../src/a2a/index.ts";
-import { A2aError, CardSignatureInvalid, TransportError } from "../../src/errors.ts";
+import { A2aError, CardSignatureInvalid, TransportError } from "../../src/a2a/errors.ts";
 import { plainCard, RawPeer, tamperingFetch, testSkills } from "./fixtures/peers.ts";
 
 const server = A2aServer.start({ name: "card-agent", description: "signs its cards", skills: testSkills() });
@@ -36,7 +36,7 @@ describe("discovery of our server's signed cards", () => {
   });
 
   test("falls back to /.well-known/agent.json when the A2A 1.0 card is absent", async () => {
-    await using rvOnly = A2aServer.start({ name: "rv-only", skills: testSkills(), dialects: ["rvagent"] });
+    await using rvOnly = A2aServer.start({ name: "rv-only", description: "A test agent", skills: testSkills(), dialects: ["rvagent"] });
     const client = await A2aClient.connect(rvOnly.url, { trustedKeys: rvOnly.trustedKeys });
     expect(client.dialect).toBe("rvagent");
     expect(rvOnly.stats.cardRequests).toBe(1);
@@ -44,7 +44,7 @@ describe("discovery of our server's signed cards", () => {
   });
 
   test("ES256 signatures verify, and one trusted key among several signatures is enough", async () => {
-    await using rotated = A2aServer.start({ name: "rotating", skills: testSkills(), signing: { jws: ["ES256", "EdDSA"] } });
+    await using rotated = A2aServer.start({ name: "rotating", description: "A test agent", skills: testSkills(), signing: { jws: ["ES256", "EdDSA"] } });
     const es256Kid = Object.keys(rotated.trustedKeys).find((kid) => kid !== rotated.agentId) ?? "";
     const es256Only = await A2aClient.connect(rotated.url, { trustedKeys: { [es256Kid]: rotated.trustedKeys[es256Kid]! } });
     expect(es256Only.card.signature).toEqual({ scheme: "jws", alg: "ES256", kid: es256Kid });
@@ -120,7 +120,7 @@ describe("tampering is caught (CardSignatureInvalid)", () => {
 });
 
 describe("unsigned cards", () => {
-  const unsigned = A2aServer.start({ name: "unsigned", skills: testSkills(), signing: { jws: [], rvagent: false } });
+  const unsigned = A2aServer.start({ name: "unsigned", description: "A test agent", skills: testSkills(), signing: { jws: [], rvagent: false } });
   afterAll(() => unsigned.stop());
 
   test("are rejected by default in both dialects", async () => {

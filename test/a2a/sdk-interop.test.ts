@@ -14,7 +14,7 @@ import { ClientFactory } from "@a2a-js/sdk/client";
 import { AgentEvent, DefaultRequestHandler, InMemoryTaskStore, type AgentExecutor, type ExecutionEventBus } from "@a2a-js/sdk/server";
 import { agentCardHandler, jsonRpcHandler, UserBuilder } from "@a2a-js/sdk/server/express";
 import { A2aClient, A2aServer, SKILL_COST_EXTENSION, type TaskUpdate, type TrustedKey } from "../../src/a2a/index.ts";
-import { CardSignatureInvalid, PolicyViolation } from "../../src/errors.ts";
+import { CardSignatureInvalid, PolicyViolation } from "../../src/a2a/errors.ts";
 import { collect, droppingFetch, tamperingFetch } from "./fixtures/peers.ts";
 
 /** An SDK agent: text "slow" waits for cancellation, anything else streams three artifact chunks. */
@@ -158,7 +158,7 @@ describe("our client against an @a2a-js/sdk server", () => {
 });
 
 describe("our server against the @a2a-js/sdk", () => {
-  const ours = A2aServer.start({ name: "ours", skills: { echo: { handler: ({ text }) => `echo: ${text}` } }, signing: { jws: ["EdDSA", "ES256"] } });
+  const ours = A2aServer.start({ name: "ours", description: "A test agent", skills: { echo: { description: "Echoes its input", handler: ({ text }) => `echo: ${text}` } }, signing: { jws: ["EdDSA", "ES256"] } });
   afterAll(() => ours.stop());
 
   test("the SDK's verifyAgentCardSignature accepts each of our JWS signatures (EdDSA and ES256)", async () => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { A2aClient } from "../../src/a2a/index.ts";
-import { A2aError, PolicyViolation, TransportError } from "../../src/errors.ts";
+import { A2aError, PolicyViolation, TransportError } from "../../src/a2a/errors.ts";
 import { collect, deadUrl, plainCard, RawPeer, watchUnhandledRejections } from "./fixtures/peers.ts";
 
 const MiB = 1024 * 1024;
