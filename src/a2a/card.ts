@@ -5,7 +5,7 @@
  */
 import { A2aError, TransportError } from "./errors.ts";
 import { fetchChecked, readBoundedText, withDeadline, type HttpSettings } from "./http.ts";
-import { asArray, asObject, asString, isObject, optArrayOf, optNumber, optString, parseJson, type JsonObject } from "./json.ts";
+import { asArray, asObject, asString, isObject, JsonTooDeep, optArrayOf, optNumber, optString, parseJson, type JsonObject } from "./json.ts";
 import { SKILL_COST_EXTENSION, type AgentCardView, type Dialect, type SkillCost, type SkillInfo } from "./types.ts";
 import { A2A_VERSION } from "./wire-a2a.ts";
 
@@ -73,7 +73,7 @@ export async function fetchCard(
   for (const candidate of order) {
     lastUrl = resolveAgentUrl(baseUrl, CARD_PATHS[candidate]);
     const text = await fetchCardText(lastUrl, candidate, http, cache, signal);
-    if (text !== undefined) return { url: lastUrl, dialect: candidate, json: parseCardJson(text, lastUrl) };
+    if (text !== undefined) return { url: lastUrl, dialect: candidate, json: parseCardJson(text, lastUrl, http.maxJsonDepth) };
   }
   throw new TransportError(lastUrl, "HTTP 404 Not Found: no agent card", { status: 404 });
 }
@@ -103,14 +103,15 @@ function fetchCardText(
   });
 }
 
-function parseCardJson(text: string, url: string): JsonObject {
-  return readCard(url, () => asObject(parseJson(text, "card"), "card"));
+function parseCardJson(text: string, url: string, maxDepth: number): JsonObject {
+  return readCard(url, () => asObject(parseJson(text, "card", maxDepth), "card"));
 }
 
 function readCard<T>(url: string, read: () => T): T {
   try {
     return read();
   } catch (error) {
+    if (error instanceof JsonTooDeep) throw new TransportError(url, error.message, { cause: error });
     if (error instanceof TypeError) throw new A2aError("CARD_INVALID", `agent card at ${url}: ${error.message}`);
     throw error;
   }

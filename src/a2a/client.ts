@@ -6,6 +6,7 @@ import { A2aError, TransportError } from "./errors.ts";
 import { CardCache, fetchCard, parseCard } from "./card.ts";
 import { TaskDeadline } from "./deadline.ts";
 import type { FetchLike, HttpSettings } from "./http.ts";
+import { MAX_JSON_DEPTH } from "./json.ts";
 import type { TrustedKeys } from "./keys.ts";
 import { checkPolicy, mergePolicies, validatePolicy, type GlobalBudget } from "./policy.ts";
 import type { RpcChannel } from "./rpc.ts";
@@ -34,6 +35,14 @@ export interface ConnectOptions {
   timeoutMs?: number;
   /** Longest silence on a stream before it counts as dropped. Default 60 000. */
   streamIdleTimeoutMs?: number;
+  /**
+   * Longest one `streamTask` call may last, reconnections included, however the peer paces
+   * its bytes; then it fails with a `TransportError` (the task is left running). Default
+   * 600 000 (10 minutes); `Infinity` for none.
+   */
+  streamTimeoutMs?: number;
+  /** Deepest nesting accepted in any JSON the peer sends (cards, responses, events). Default 64. */
+  maxJsonDepth?: number;
   /** Largest SSE event accepted. Default 1 MiB. */
   maxEventBytes?: number;
   /** Largest non-streaming response accepted. Default 8 MiB. */
@@ -69,6 +78,8 @@ export interface GetTaskOptions extends CallOptions {
 const DEFAULTS = {
   timeoutMs: 30_000,
   streamIdleTimeoutMs: 60_000,
+  streamTimeoutMs: 600_000,
+  maxJsonDepth: MAX_JSON_DEPTH,
   maxEventBytes: 1024 * 1024,
   maxResponseBytes: 8 * 1024 * 1024,
   maxReconnects: 5,
@@ -89,6 +100,7 @@ export class A2aClient {
   readonly #budget: GlobalBudget | undefined;
   readonly #sendRetries: number;
   readonly #maxReconnects: number;
+  readonly #streamTimeoutMs: number;
   readonly #started = new Map<string, { at: number; maxDurationMs: number }>();
 
   private constructor(url: string, card: AgentCardView, transport: Transport, options: ConnectOptions) {
@@ -99,6 +111,7 @@ export class A2aClient {
     this.#budget = options.budget;
     this.#sendRetries = options.sendRetries ?? DEFAULTS.sendRetries;
     this.#maxReconnects = options.maxReconnects ?? DEFAULTS.maxReconnects;
+    this.#streamTimeoutMs = options.streamTimeoutMs ?? DEFAULTS.streamTimeoutMs;
   }
 
   /**
@@ -110,10 +123,17 @@ export class A2aClient {
   static async connect(url: string, options: ConnectOptions = {}): Promise<A2aClient> {
     if (!URL.canParse(url)) throw new A2aError("INVALID_REQUEST", `agent URL ${url} is not an absolute URL`);
     validatePolicy(options.policy ?? {});
+    for (const name of ["timeoutMs", "streamIdleTimeoutMs", "streamTimeoutMs", "maxJsonDepth", "maxEventBytes", "maxResponseBytes"] as const) {
+      const value = options[name];
+      if (value !== undefined && !(typeof value === "number" && value > 0)) {
+        throw new A2aError("INVALID_REQUEST", `options.${name} must be a number > 0, got ${String(value)}`);
+      }
+    }
     const http: HttpSettings = {
       fetch: options.fetch ?? ((url, init) => fetch(url, init)),
       timeoutMs: options.timeoutMs ?? DEFAULTS.timeoutMs,
       maxResponseBytes: options.maxResponseBytes ?? DEFAULTS.maxResponseBytes,
+      maxJsonDepth: options.maxJsonDepth ?? DEFAULTS.maxJsonDepth,
       headers: options.headers ?? {},
     };
     const cache = options.cardCache === null ? undefined : (options.cardCache ?? sharedCardCache);
@@ -195,7 +215,7 @@ export class A2aClient {
       const limit = this.#started.get(target) ?? this.#defaultLimit();
       using deadline = new TaskDeadline(limit?.maxDurationMs, limit && limit.maxDurationMs - (Date.now() - limit.at), options.signal);
       yield* trackTask({
-        transport, deadline, signal: options.signal, taskId: target, maxReconnects: this.#maxReconnects,
+        transport, deadline, signal: options.signal, taskId: target, maxReconnects: this.#maxReconnects, timeoutMs: this.#streamTimeoutMs,
         open: (signal) => subscribeOrFetch(transport, target, undefined, signal),
       });
       return;
@@ -203,7 +223,7 @@ export class A2aClient {
     const params = this.#admit(target);
     using deadline = new TaskDeadline(params.policy.maxDurationMs, params.policy.maxDurationMs, options.signal);
     yield* trackTask({
-      transport, deadline, signal: options.signal, maxReconnects: this.#maxReconnects,
+      transport, deadline, signal: options.signal, maxReconnects: this.#maxReconnects, timeoutMs: this.#streamTimeoutMs,
       taskId: this.dialect === "rvagent" ? params.id : target.taskId,
       open: (signal) => transport.sendStreaming(params, signal),
     });

@@ -15,6 +15,8 @@ export interface HttpSettings {
   timeoutMs: number;
   /** Largest non-streaming response body accepted. */
   maxResponseBytes: number;
+  /** Deepest nesting accepted in any JSON the peer sends (cards, responses, events). */
+  maxJsonDepth: number;
   /** Extra headers sent with every request. */
   headers: Readonly<Record<string, string>>;
 }

@@ -89,11 +89,51 @@ export function compact<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, item]) => item !== undefined)) as T;
 }
 
-/** `JSON.parse` that reports failure as a `TypeError` naming `what`. */
-export function parseJson(text: string, what: string): unknown {
+/** Default deepest nesting of arrays and objects accepted in JSON from a peer. */
+export const MAX_JSON_DEPTH = 64;
+
+/** JSON nested deeper than the limit: refused before parsing, so no recursion over it can overflow the stack. */
+export class JsonTooDeep extends TypeError {}
+
+/**
+ * `JSON.parse` that first refuses nesting deeper than `maxDepth` (as {@link JsonTooDeep})
+ * and reports invalid JSON as a `TypeError` naming `what`.
+ */
+export function parseJson(text: string, what: string, maxDepth = MAX_JSON_DEPTH): unknown {
+  const depth = nestingDepth(text, maxDepth);
+  if (depth > maxDepth) throw new JsonTooDeep(`${what} nests deeper than ${maxDepth} levels`);
   try {
     return JSON.parse(text);
   } catch {
     throw new TypeError(`${what} is not valid JSON`);
   }
+}
+
+const OPEN_BRACE = 0x7b;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACE = 0x7d;
+const CLOSE_BRACKET = 0x5d;
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+
+/** The deepest nesting of `text` (outside strings), counting stops once past `limit`. */
+function nestingDepth(text: string, limit: number): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (inString) {
+      if (code === BACKSLASH) i++;
+      else if (code === QUOTE) inString = false;
+    } else if (code === QUOTE) {
+      inString = true;
+    } else if (code === OPEN_BRACE || code === OPEN_BRACKET) {
+      deepest = Math.max(deepest, ++depth);
+      if (deepest > limit) return deepest;
+    } else if (code === CLOSE_BRACE || code === CLOSE_BRACKET) {
+      depth--;
+    }
+  }
+  return deepest;
 }

@@ -69,7 +69,7 @@ export function callRpc(
     const init = { method: "POST", headers, body: requestBody(id, method, params) };
     const response = await fetchChecked(url, init, channel.http, deadline);
     const text = await readBoundedText(response, url, channel.http.maxResponseBytes);
-    return resultOf(channel, decodePeerData(url, () => parseJson(text, "JSON-RPC response")), id);
+    return resultOf(channel, decodePeerData(url, () => parseJson(text, "JSON-RPC response", channel.http.maxJsonDepth)), id);
   });
 }
 
@@ -88,7 +88,7 @@ export async function streamRpc(
   const requestId = crypto.randomUUID();
   const headers = { ...headersFor(channel, "text/event-stream"), ...extraHeaders };
   const init = { method: "POST", headers, body: requestBody(requestId, method, params) };
-  const onJson = (text: string) => resultOf(channel, parseJson(text, "JSON-RPC response"), requestId);
+  const onJson = (text: string) => resultOf(channel, parseJson(text, "JSON-RPC response", channel.http.maxJsonDepth), requestId);
   const frames = await openSse(channel, channel.endpoint, init, signal, onJson);
   return { frames, requestId };
 }

@@ -9,7 +9,7 @@ import { A2aError, TransportError } from "./errors.ts";
 import { toHex } from "./bytes.ts";
 import { CARD_PATHS } from "./card.ts";
 import { readBoundedText } from "./http.ts";
-import { isObject, type JsonObject } from "./json.ts";
+import { isObject, JsonTooDeep, parseJson, type JsonObject } from "./json.ts";
 import { publicJwk, signingKey, type JwsAlg, type SigningKey, type TrustedKey } from "./keys.ts";
 import type { GlobalBudget } from "./policy.ts";
 import { handleA2aCall } from "./server-a2a.ts";
@@ -284,8 +284,9 @@ const MEDIA_TYPE = /^[\w.+*-]+\/[\w.+*-]+$/;
 function parseCall(text: string, request: Request, server: Server<undefined>): RpcCall | A2aError {
   let json: unknown;
   try {
-    json = JSON.parse(text);
-  } catch {
+    json = parseJson(text, "request body");
+  } catch (error) {
+    if (error instanceof JsonTooDeep) return new A2aError("INVALID_REQUEST", error.message);
     return new A2aError("PARSE_ERROR", "request body is not valid JSON");
   }
   if (!isObject(json) || json.jsonrpc !== "2.0" || typeof json.method !== "string") {

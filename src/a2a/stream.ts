@@ -21,6 +21,8 @@ export interface TrackOptions {
   taskId: string | undefined;
   /** Consecutive reconnections without news before giving up. */
   maxReconnects: number;
+  /** The longest the whole stream may last, reconnections included (`Infinity`: no limit). */
+  timeoutMs: number;
   deadline: TaskDeadline;
   /** The caller's own abort signal (the deadline's signal also follows it). */
   signal: AbortSignal | undefined;
@@ -28,12 +30,17 @@ export interface TrackOptions {
 
 /** Yields the task's updates until it reaches a state that ends the stream. */
 export async function* trackTask(options: TrackOptions): AsyncGenerator<TaskUpdate> {
+  using streamTimeout = new StreamTimeout(options.timeoutMs, options.transport.endpoint);
+  yield* follow(options, AbortSignal.any([options.deadline.signal, streamTimeout.signal]), streamTimeout);
+}
+
+async function* follow(options: TrackOptions, streamSignal: AbortSignal, streamTimeout: StreamTimeout): AsyncGenerator<TaskUpdate> {
   const { transport, deadline, signal } = options;
   const view = new DeliveredView(options.taskId);
   let connect = options.open;
   for (let quietRetries = 0; ; ) {
     try {
-      for await (const item of await connect(deadline.signal)) {
+      for await (const item of await connect(streamSignal)) {
         const fresh = view.absorb(item);
         if (fresh.length > 0) quietRetries = 0;
         yield* fresh;
@@ -42,6 +49,7 @@ export async function* trackTask(options: TrackOptions): AsyncGenerator<TaskUpda
     } catch (error) {
       if (deadline.expired) await deadline.fail(view.taskId, (taskId) => transport.cancel(taskId));
       if (signal?.aborted) throw signal.reason;
+      streamTimeout.throwIfExpired(view.taskId);
       if (!(error instanceof TransportError && error.retryable) || view.taskId === undefined) throw error;
     }
     const taskId = view.taskId;
@@ -50,10 +58,39 @@ export async function* trackTask(options: TrackOptions): AsyncGenerator<TaskUpda
       const detail = `stream of task ${taskId} ended ${quietRetries} times without reaching a final state`;
       throw new TransportError(transport.endpoint, detail, { retryable: true });
     }
-    await pause(100 * 2 ** (quietRetries - 1), deadline.signal).catch(() => undefined);
+    await pause(100 * 2 ** (quietRetries - 1), streamSignal).catch(() => undefined);
+    streamTimeout.throwIfExpired(taskId);
     view.startResume();
     const resume = view.resumePoint();
     connect = (reconnectSignal) => subscribeOrFetch(transport, taskId, resume, reconnectSignal);
+  }
+}
+
+/** The overall limit of one stream, which no pacing of bytes by the peer can stretch. */
+class StreamTimeout implements Disposable {
+  readonly #controller = new AbortController();
+  readonly #timer: ReturnType<typeof setTimeout> | undefined;
+  readonly #timeoutMs: number;
+  readonly #url: string;
+
+  constructor(timeoutMs: number, url: string) {
+    this.#timeoutMs = timeoutMs;
+    this.#url = url;
+    if (Number.isFinite(timeoutMs)) this.#timer = setTimeout(() => this.#controller.abort(), Math.max(0, timeoutMs));
+  }
+
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  throwIfExpired(taskId: string | undefined): void {
+    if (!this.#controller.signal.aborted) return;
+    const what = taskId === undefined ? "the stream" : `the stream of task ${taskId}`;
+    throw new TransportError(this.#url, `${what} lasted longer than streamTimeoutMs=${this.#timeoutMs}; the task was left running`, { retryable: true });
+  }
+
+  [Symbol.dispose](): void {
+    clearTimeout(this.#timer);
   }
 }
 

@@ -53,7 +53,7 @@ export class A2aTransport extends ChannelTransport implements Transport {
 
   async *#items(frames: AsyncGenerator<SseEvent>, requestId: string): AsyncGenerator<StreamItem> {
     for await (const frame of frames) {
-      const envelope = this.#decode(() => parseJson(frame.data, "event data"));
+      const envelope = this.#decode(() => parseJson(frame.data, "event data", this.channel.http.maxJsonDepth));
       // Error frames (`event: error`) carry an envelope whose error resultOf throws.
       const result = resultOf(this.channel, envelope, requestId);
       yield { update: this.#decode(() => updateFromWire(result, "result")), eventId: frame.id };

@@ -66,7 +66,7 @@ export class RvAgentTransport extends ChannelTransport implements Transport {
   #open(path: string, headers: Record<string, string>, signal?: AbortSignal): Promise<AsyncGenerator<SseEvent>> {
     const url = resolveAgentUrl(this.endpoint, path);
     return openSse(this.channel, url, { headers }, signal, (text) => {
-      const json = parseJson(text, "response");
+      const json = parseJson(text, "response", this.channel.http.maxJsonDepth);
       if (isObject(json) && isObject(json.error)) throw errorFromRpc("rvagent", json.error, url);
     });
   }
@@ -76,7 +76,7 @@ export class RvAgentTransport extends ChannelTransport implements Transport {
       if (frame.event === "warning") {
         throw new TransportError(this.endpoint, `peer dropped events from the stream: ${frame.data}`, { retryable: true });
       }
-      const update = decodePeerData(this.endpoint, () => updateFromWire(frame.event, parseJson(frame.data, "event data"), "event"));
+      const update = decodePeerData(this.endpoint, () => updateFromWire(frame.event, parseJson(frame.data, "event data", this.channel.http.maxJsonDepth), "event"));
       if (update) yield { update, eventId: frame.id };
     }
   }
