@@ -184,10 +184,11 @@ async function streamMessage(context: ServerContext, call: RpcCall): Promise<Res
   const record = acceptMessage(context, request);
   await record.decided;
   if (record.reply) return sseResponse(single(sseFrame({ jsonrpc: "2.0", id: call.id, result: { message: replyToWire(record) } })), () => undefined, call);
-  // A new task's stream starts from the task as submitted, so that no update made before
-  // the handler's first event is folded into the opening snapshot.
-  const isNew = record.task.history.length === 1 && record.log[0]?.seq === 1;
-  return streamFromSnapshot(context, record, call, { view: request.view, from: isNew ? record.submitted : undefined });
+  // The stream of the turn this message began starts where the turn did, so that no update
+  // made before the handler's first event is folded into the opening snapshot.
+  const began = record.task.history.at(-1)?.messageId === request.message.messageId;
+  const logged = record.turnStart.seq >= (record.log[0]?.seq ?? 1);
+  return streamFromSnapshot(context, record, call, { view: request.view, from: began && logged ? record.turnStart : undefined });
 }
 
 async function* single(frame: string): AsyncGenerator<string> {

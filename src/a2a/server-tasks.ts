@@ -22,8 +22,8 @@ export class TaskRecord {
   seq = 0;
   /** The bare message the handler answered with instead of a task. */
   reply: Message | undefined;
-  /** The task as submitted (update 1 of its log), where the stream of its first turn starts. */
-  readonly submitted: LoggedUpdate;
+  /** The task as its current turn began (submitted, or resumed), where a stream of the turn starts. */
+  turnStart: LoggedUpdate;
   readonly #decided = Promise.withResolvers<void>();
   #turn = Promise.withResolvers<void>();
 
@@ -32,7 +32,7 @@ export class TaskRecord {
     this.skill = start.skill;
     this.policy = start.policy;
     this.handler = start.handler;
-    this.submitted = { seq: 1, update: { kind: "task", task: structuredClone(task) } };
+    this.turnStart = { seq: 1, update: { kind: "task", task: structuredClone(task) } };
   }
 
   /** Settles once the first turn has shown whether it is a task or a bare reply (its first event). */
@@ -161,6 +161,7 @@ export class TaskRegistry {
     this.#remember(record, idempotencyKey);
     record.beginTurn();
     this.#setStatus(record, "working");
+    record.turnStart = { seq: record.seq, update: { kind: "task", task: record.snapshot() } };
     void this.#run(record, message, history);
     return record;
   }

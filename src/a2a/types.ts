@@ -106,7 +106,10 @@ export interface Task {
   metadata?: Metadata;
 }
 
-/** One event of a task stream. */
+/**
+ * One event of a task stream. A status is `final` when the stream ends with it: a terminal
+ * state, or one waiting for the user's next message (see {@link endsTurn}).
+ */
 export type TaskUpdate =
   | { kind: "status"; taskId: string; status: TaskStatus; final: boolean }
   | { kind: "artifact"; taskId: string; artifact: Artifact; append: boolean; lastChunk: boolean }
