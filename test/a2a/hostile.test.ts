@@ -3,10 +3,10 @@
  * deadline, with no unhandled rejection: deeply nested JSON in a signed card, in a JSON-RPC
  * body, in a streamed event; a stream that drips one byte at a time.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { A2aClient, signA2aCard, signingKey, publicJwk } from "../../src/a2a/index.ts";
 import { A2aError, TransportError } from "../../src/a2a/errors.ts";
-import { collect, plainCard, RawPeer, watchUnhandledRejections } from "./fixtures/peers.ts";
+import { collect, plainCard, RawPeer, failOnUnhandledRejections, failure } from "./fixtures/peers.ts";
 
 const encode = (text: string) => new TextEncoder().encode(text);
 const sse = (body: ReadableStream<Uint8Array> | string) => new Response(body, { headers: { "content-type": "text/event-stream" } });
@@ -58,18 +58,7 @@ const peer: RawPeer = new RawPeer(async (request) => {
 const agent = (name: string, options: Parameters<typeof A2aClient.connect>[1] = {}) =>
   A2aClient.connect(`${peer.url}${name}/`, { verify: false, cardCache: null, timeoutMs: 2_000, streamIdleTimeoutMs: 2_000, maxReconnects: 0, ...options });
 
-const rejections = watchUnhandledRejections();
-beforeAll(() => rejections.reasons.splice(0));
-afterAll(async () => {
-  await Bun.sleep(20);
-  rejections.stop();
-  await peer.stop();
-  expect(rejections.reasons).toEqual([]);
-});
-
-async function failure(promise: Promise<unknown>): Promise<any> {
-  return promise.then(() => undefined, (error) => error);
-}
+failOnUnhandledRejections(() => peer.stop());
 
 describe("nesting depth", () => {
   test("a signed card nested 100 000 deep ⇒ TransportError naming the limit, verified or not", async () => {
