@@ -89,6 +89,8 @@ export interface TaskFilter {
 }
 
 const MAX_LOGGED_UPDATES = 10_000;
+/** A task's history keeps its most recent messages, however many turns it takes. */
+const MAX_HISTORY_MESSAGES = 1_000;
 const HANDLER_STATES: ReadonlySet<string> = new Set<HandlerState>(["completed", "failed", "rejected", "input-required", "auth-required"]);
 
 /** All tasks of one server, bounded to the most recent `maxTasks`. */
@@ -157,7 +159,7 @@ export class TaskRegistry {
     if (!endsTurn(record.state)) throw new A2aError("UNSUPPORTED_OPERATION", `task ${id} is ${record.state}; send its next message once it asks for input`);
     const history = [...record.task.history];
     if (record.task.status.message) history.push(record.task.status.message);
-    record.task.history = [...history, message];
+    record.task.history = [...history, message].slice(-MAX_HISTORY_MESSAGES);
     this.#remember(record, idempotencyKey);
     record.beginTurn();
     this.#setStatus(record, "working");

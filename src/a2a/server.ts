@@ -75,11 +75,17 @@ export interface ServerStats {
   streamRequests: number;
   /** Tasks started. */
   tasksStarted: number;
-  /** JSON-RPC calls by method. */
+  /** JSON-RPC calls by method; calls of methods neither dialect defines count under `"(unknown)"`. */
   methods: Record<string, number>;
 }
 
 const DEFAULT_MAX_REQUEST_BYTES = 8 * 1024 * 1024;
+
+const KNOWN_METHODS: ReadonlySet<string> = new Set([
+  "SendMessage", "SendStreamingMessage", "GetTask", "ListTasks", "CancelTask", "SubscribeToTask", "GetExtendedAgentCard",
+  "CreateTaskPushNotificationConfig", "GetTaskPushNotificationConfig", "ListTaskPushNotificationConfigs", "DeleteTaskPushNotificationConfig",
+  "tasks/send", "tasks/sendSubscribe", "tasks/get", "tasks/cancel", "tasks/resubscribe",
+]);
 
 /** A served card: its body, ETag and Last-Modified. */
 interface ServedCard {
@@ -232,7 +238,9 @@ export class A2aServer implements AsyncDisposable {
     }
     const call = parseCall(text, request, server);
     if (call instanceof A2aError) return rpcFailure("a2a", null, call);
-    this.#stats.methods[call.method] = (this.#stats.methods[call.method] ?? 0) + 1;
+    // Counted by name only for the methods a dialect defines, so callers cannot grow the table.
+    const counted = KNOWN_METHODS.has(call.method) ? call.method : "(unknown)";
+    this.#stats.methods[counted] = (this.#stats.methods[counted] ?? 0) + 1;
     const dialect: Dialect = call.method.startsWith("tasks/") ? "rvagent" : "a2a";
     if (!this.#dialects.has(dialect)) return rpcFailure(dialect, call.id, new A2aError("METHOD_NOT_FOUND", `unknown method ${call.method}`));
     return dialect === "a2a" ? handleA2aCall(this.#context, call) : handleRvAgentCall(this.#context, call);

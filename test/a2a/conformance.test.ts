@@ -311,6 +311,9 @@ describe("capabilities, versions and the card", () => {
     }
     expect((await rpc("GetExtendedAgentCard", {})).error.code).toBe(-32004);
     expect((await rpc("FlyToTheMoon", {})).error.code).toBe(-32601);
+    // Callers cannot grow the stats table with made-up method names.
+    expect(server.stats.methods.FlyToTheMoon).toBeUndefined();
+    expect(server.stats.methods["(unknown)"]).toBeGreaterThanOrEqual(1);
   });
 
   test("A2A-Version must be Major.Minor 1.0, by header or query parameter; anything else ⇒ -32009", async () => {

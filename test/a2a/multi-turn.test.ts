@@ -6,6 +6,8 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { A2aClient, A2aServer, GlobalBudget, type TaskUpdate } from "../../src/a2a/index.ts";
 import { A2aError } from "../../src/a2a/errors.ts";
+import { TaskRegistry } from "../../src/a2a/server-tasks.ts";
+import type { Message } from "../../src/a2a/types.ts";
 import { collect } from "./fixtures/peers.ts";
 
 const server = A2aServer.start({
@@ -92,6 +94,24 @@ describe("multi-turn tasks", () => {
     expect(task.contextId).toBe("c-1");
     const updates = await collect(client.streamTask({ skill: "hello", input: "x" }));
     expect(updates.map((u) => u.kind)).toEqual(["message"]);
+  });
+});
+
+describe("bounded memory", () => {
+  test("a task answered turn after turn keeps only its 1 000 most recent messages", async () => {
+    const registry = new TaskRegistry(10);
+    const message = (text: string): Message => ({ role: "user", parts: [{ kind: "text", text }] });
+    const record = registry.start({
+      id: "endless", contextId: "c", skill: "ask", policy: {}, message: message("0"),
+      handler: () => ({ state: "input-required", message: "and then?" }),
+    });
+    await record.turnEnded;
+    for (let turn = 1; turn <= 600; turn++) {
+      registry.resume(record, message(String(turn)));
+      await record.turnEnded;
+    }
+    expect(record.task.history).toHaveLength(1_000);
+    expect(record.task.history.at(-1)?.parts).toEqual([{ kind: "text", text: "600" }]);
   });
 });
 
