@@ -169,6 +169,8 @@ function onlySkill(context: ServerContext): string {
 async function sendMessage(context: ServerContext, call: RpcCall): Promise<unknown> {
   const request = readSendRequest(call);
   const record = acceptMessage(context, request);
+  // The answer waits on the handler, however long it takes: Bun's idle timeout must not cut it.
+  call.server.timeout(call.request, 0);
   await record.decided;
   if (record.reply) return { message: replyToWire(record) };
   if (!request.returnImmediately) await record.turnEnded;

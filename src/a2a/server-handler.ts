@@ -48,7 +48,11 @@ export type SkillOutcome = { reply: string | Part[] } | { state: HandlerState; m
 /** What a handler returns: text or parts become the artifact `"result"` of a completed task; nothing completes it bare. */
 export type SkillResult = string | Part[] | void | SkillOutcome;
 
-/** Runs one turn of a task. A throw fails the task with the error's message. */
+/**
+ * Runs one turn of a task. A throw fails the task with the error's message. Until the
+ * handler emits something or returns, a send waits for it (its answer may still be a bare
+ * message): a long-running handler should report `emit.status()` first.
+ */
 export type SkillHandler = (context: SkillContext) => Promise<SkillResult> | SkillResult;
 
 /** `content` as parts. */

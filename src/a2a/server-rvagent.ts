@@ -18,6 +18,8 @@ export async function handleRvAgentCall(context: ServerContext, call: RpcCall): 
     switch (call.method) {
       case "tasks/send":
       case "tasks/sendSubscribe":
+        // Upstream answers when the task has finished: Bun's idle timeout must not cut the wait.
+        call.server.timeout(call.request, 0);
         return rpcResult(call.id, taskToWire(await runTask(context, call.params)));
       case "tasks/get":
         return rpcResult(call.id, taskToWire(context.registry.get(taskIdOf(call.params)).snapshot()));
