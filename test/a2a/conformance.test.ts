@@ -203,6 +203,14 @@ describe("streams (§3.1.2, §3.1.6)", () => {
     expect(events.at(-1).statusUpdate.status.state).toBe("TASK_STATE_COMPLETED");
   });
 
+  test("historyLength applies to the Task a stream opens with", async () => {
+    const events = await streamed("SendStreamingMessage", { message: message("echo", "x"), configuration: { historyLength: 0 } });
+    expect(events[0].task.id).toBeString();
+    expect(events[0].task.history).toBeUndefined();
+    const full = await streamed("SendStreamingMessage", { message: message("echo", "x") });
+    expect(full[0].task.history).toHaveLength(1);
+  });
+
   test("a message-only stream holds exactly one Message and closes", async () => {
     const events = await streamed("SendStreamingMessage", { message: message("hello", "x") });
     expect(events).toHaveLength(1);
