@@ -172,20 +172,23 @@ async function sendMessage(context: ServerContext, call: RpcCall): Promise<unkno
   // The answer waits on the handler, however long it takes: Bun's idle timeout must not cut it.
   call.server.timeout(call.request, 0);
   await record.decided;
-  if (record.reply) return { message: replyToWire(record) };
+  if (record.reply) return { message: replyToWire(record.reply, record) };
   if (!request.returnImmediately) await record.turnEnded;
   return { task: taskToWire(record.snapshot(), request.view) };
 }
 
-function replyToWire(record: TaskRecord): JsonObject {
-  return messageToWire(record.reply ?? { role: "agent", parts: [] }, { contextId: record.task.contextId });
+function replyToWire(reply: Message, record: TaskRecord): JsonObject {
+  return messageToWire(reply, { contextId: record.task.contextId });
 }
 
 async function streamMessage(context: ServerContext, call: RpcCall): Promise<Response> {
   const request = readSendRequest(call);
   const record = acceptMessage(context, request);
   await record.decided;
-  if (record.reply) return sseResponse(single(sseFrame({ jsonrpc: "2.0", id: call.id, result: { message: replyToWire(record) } })), () => undefined, call);
+  if (record.reply) {
+    const frame = sseFrame({ jsonrpc: "2.0", id: call.id, result: { message: replyToWire(record.reply, record) } });
+    return sseResponse(single(frame), () => undefined, call);
+  }
   // The stream of the turn this message began starts where the turn did, so that no update
   // made before the handler's first event is folded into the opening snapshot.
   const began = record.task.history.at(-1)?.messageId === request.message.messageId;
