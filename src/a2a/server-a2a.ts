@@ -15,7 +15,7 @@ import { admitTask, historyLengthOf, readParams, rpcFailure, rpcResult, sseFrame
 import type { LoggedUpdate, Subscription } from "./server-subscription.ts";
 import type { TaskRecord } from "./server-tasks.ts";
 import { endsTurn, isTerminal, type Message, type TaskUpdate } from "./types.ts";
-import { A2A_VERSION, messageFromWire, messageToWire, RUVECTOR_METADATA_KEY, taskToWire, updateToWire, type TaskView } from "./wire-a2a.ts";
+import { A2A_VERSION, messageFromWire, messageToWire, speaksVersion, RUVECTOR_METADATA_KEY, taskToWire, updateToWire, type TaskView } from "./wire-a2a.ts";
 
 const PUSH_METHODS: ReadonlySet<string> = new Set([
   "CreateTaskPushNotificationConfig",
@@ -53,15 +53,14 @@ export async function handleA2aCall(context: ServerContext, received: RpcCall): 
   }
 }
 
-const VERSION_FORMAT = /^(\d+)\.(\d+)$/;
-
 /**
  * Spec §3.6: the requested `A2A-Version` (header, or query parameter) must name this
- * agent's `Major.Minor`; an absent one means 0.3, which this agent does not speak.
+ * agent's `Major.Minor` (a patch number does not count); an absent one means 0.3, which
+ * this agent does not speak.
  */
 function requireVersion(request: Request): void {
   const requested = (request.headers.get("A2A-Version") ?? new URL(request.url).searchParams.get("A2A-Version") ?? "").trim();
-  if (VERSION_FORMAT.test(requested) && requested === A2A_VERSION) return;
+  if (speaksVersion(requested)) return;
   const shown = requested === "" ? "absent (0.3)" : `'${requested.slice(0, 32)}'`;
   throw new A2aError("VERSION_NOT_SUPPORTED", `A2A-Version ${shown} is not supported; this agent speaks ${A2A_VERSION}`);
 }

@@ -21,6 +21,17 @@ import {
 /** A2A 1.0 version string sent in the `A2A-Version` header. */
 export const A2A_VERSION = "1.0";
 
+const VERSION_FORMAT = /^(\d+)\.(\d+)(?:\.\d+)?$/;
+
+/**
+ * Whether a protocol version names the A2A version this library speaks: the same
+ * `Major.Minor`, a patch number (which the spec says never counts) ignored.
+ */
+export function speaksVersion(version: string): boolean {
+  const match = VERSION_FORMAT.exec(version.trim());
+  return match !== null && `${Number(match[1])}.${Number(match[2])}` === A2A_VERSION;
+}
+
 /** Where our extension fields live inside `message.metadata`. */
 export const RUVECTOR_METADATA_KEY = "ruvector";
 

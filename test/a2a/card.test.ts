@@ -180,6 +180,14 @@ describe("broken cards and missing agents", () => {
     "/notjson/.well-known/agent-card.json": "{ not json",
     "/shape/.well-known/agent-card.json": JSON.stringify({ name: 5, skills: [] }),
     "/norpc/.well-known/agent-card.json": JSON.stringify({ ...plainCard("http://x/"), supportedInterfaces: [{ url: "http://x/", protocolBinding: "GRPC", protocolVersion: "1.0" }] }),
+    "/minor/.well-known/agent-card.json": JSON.stringify({ ...plainCard("http://x/"), supportedInterfaces: [{ url: "http://x/", protocolBinding: "JSONRPC", protocolVersion: "1.7" }] }),
+    "/patch/.well-known/agent-card.json": JSON.stringify({
+      ...plainCard("http://x/"),
+      supportedInterfaces: [
+        { url: "http://127.0.0.1:1/later/", protocolBinding: "JSONRPC", protocolVersion: "1.1" },
+        { url: "http://127.0.0.1:1/patched/", protocolBinding: "JSONRPC", protocolVersion: "1.0.3" },
+      ],
+    }),
   };
   const peer = new RawPeer((request) => {
     const body = bodies[new URL(request.url).pathname];
@@ -187,7 +195,14 @@ describe("broken cards and missing agents", () => {
   });
   afterAll(() => peer.stop());
 
-  for (const [prefix, reason] of [["notjson", "not valid JSON"], ["shape", "name must be a string"], ["norpc", "no JSONRPC interface"]]) {
+  test("the JSON-RPC interface must speak 1.0 (Major.Minor; a patch number does not count)", async () => {
+    const client = await A2aClient.connect(`${peer.url}patch`, { verify: false, cardCache: null });
+    // Nothing listens there: the failing request names the interface the client chose.
+    const error = await client.getTask("t", { signal: AbortSignal.timeout(2_000) }).catch((e) => e);
+    expect(error.url).toBe("http://127.0.0.1:1/patched/");
+  });
+
+  for (const [prefix, reason] of [["notjson", "not valid JSON"], ["shape", "name must be a string"], ["norpc", "no JSONRPC interface"], ["minor", "no JSONRPC interface for A2A 1.0"]]) {
     test(`malformed card (${prefix}) ⇒ A2aError CARD_INVALID`, async () => {
       const error = await A2aClient.connect(`${peer.url}${prefix}`, { verify: false }).catch((e) => e);
       expect(error).toBeInstanceOf(A2aError);

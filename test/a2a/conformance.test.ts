@@ -324,10 +324,11 @@ describe("capabilities, versions and the card", () => {
     expect(server.stats.methods["(unknown)"]).toBeGreaterThanOrEqual(1);
   });
 
-  test("A2A-Version must be Major.Minor 1.0, by header or query parameter; anything else ⇒ -32009", async () => {
-    for (const version of ["1.7", "1.banana", "1", "1.0.1", "2.0", "0.3"]) {
+  test("A2A-Version must be Major.Minor 1.0 (a patch number does not count), by header or query parameter; anything else ⇒ -32009", async () => {
+    for (const version of ["1.7", "1.banana", "1", "1.0.x", "2.0", "0.3", "1.0.1.1"]) {
       expect((await rpc("GetTask", { id: "x" }, { "A2A-Version": version })).error.code).toBe(-32009);
     }
+    expect((await rpc("GetTask", { id: "x" }, { "A2A-Version": "1.0.1" })).error.code).toBe(-32001);
     expect((await rpc("GetTask", { id: "x" }, {})).error.code).toBe(-32009);
     const byQuery = await fetch(`${server.url}?A2A-Version=1.0`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "GetTask", params: { id: "x" } }) });
     expect(((await byQuery.json()) as any).error.code).toBe(-32001);
