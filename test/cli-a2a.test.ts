@@ -37,6 +37,10 @@ const agent = A2aServer.start({
       },
     },
     pricey: { description: "Costs five dollars", cost: { usdPerTask: 5 }, handler: () => "paid" },
+    ask: {
+      description: "Asks for a name, then greets it",
+      handler: ({ history, text }) => (history.length === 0 ? { state: "input-required", message: "Your name?" } : `Hello, ${text}!`),
+    },
   },
 });
 afterAll(() => agent.stop());
@@ -130,6 +134,22 @@ describe("a2a send and stream", () => {
     expectOneLineError(send, /task \S+ ended failed.*kaboom/, /^state +failed$/m);
     const stream = await ruvector(["a2a", "stream", agent.url, "--skill", "boom", "--input", "x", "--trusted-keys", trusted]);
     expectOneLineError(stream, /ended failed/, /^status failed \(final\)/m);
+  });
+
+  test("a task waiting for input exits 0 with the question; --task-id answers it", async () => {
+    const asked = await ruvector(["a2a", "send", agent.url, "--skill", "ask", "--input", "hi", "--trusted-keys", trusted, "--json"]);
+    expect(asked).toMatchObject({ code: 0, stderr: "" });
+    const task = JSON.parse(asked.stdout);
+    expect(task.status.state).toBe("input-required");
+    expect(task.status.message.parts).toEqual([{ kind: "text", text: "Your name?" }]);
+    const answered = await ruvector(["a2a", "stream", agent.url, "--skill", "ask", "--input", "Ada", "--task-id", task.id, "--trusted-keys", trusted]);
+    expect(answered).toMatchObject({ code: 0, stderr: "" });
+    expect(answered.stdout).toMatch(/^artifact result: Hello, Ada!$/m);
+    expect(answered.stdout.trimEnd().split("\n").at(-1)).toBe("status completed (final)");
+    const finished = await ruvector(["a2a", "send", agent.url, "--skill", "ask", "--input", "again", "--task-id", task.id, "--trusted-keys", trusted]);
+    expectOneLineError(finished, /takes no more messages/);
+    const empty = await ruvector(["a2a", "send", agent.url, "--skill", "ask", "--input", "x", "--task-id", "", "--trusted-keys", trusted]);
+    expect(empty.code).toBe(2);
   });
 
   test("a skill dearer than --max-cost-usd is refused before anything is sent", async () => {

@@ -3,11 +3,11 @@
  * shape validation, and the view the client exposes.
  * @module
  */
-import { A2aError, TransportError } from "../errors.ts";
+import { A2aError, TransportError } from "./errors.ts";
 import { fetchChecked, readBoundedText, withDeadline, type HttpSettings } from "./http.ts";
-import { asArray, asObject, asString, isObject, optArrayOf, optNumber, optString, parseJson, type JsonObject } from "./json.ts";
+import { asArray, asObject, asString, isObject, JsonTooDeep, optArrayOf, optNumber, optString, parseJson, type JsonObject } from "./json.ts";
 import { SKILL_COST_EXTENSION, type AgentCardView, type Dialect, type SkillCost, type SkillInfo } from "./types.ts";
-import { A2A_VERSION } from "./wire-a2a.ts";
+import { A2A_VERSION, speaksVersion } from "./wire-a2a.ts";
 
 /** Well-known card path per dialect, relative to the agent's base URL. */
 export const CARD_PATHS: Readonly<Record<Dialect, string>> = {
@@ -73,7 +73,7 @@ export async function fetchCard(
   for (const candidate of order) {
     lastUrl = resolveAgentUrl(baseUrl, CARD_PATHS[candidate]);
     const text = await fetchCardText(lastUrl, candidate, http, cache, signal);
-    if (text !== undefined) return { url: lastUrl, dialect: candidate, json: parseCardJson(text, lastUrl) };
+    if (text !== undefined) return { url: lastUrl, dialect: candidate, json: parseCardJson(text, lastUrl, http.maxJsonDepth) };
   }
   throw new TransportError(lastUrl, "HTTP 404 Not Found: no agent card", { status: 404 });
 }
@@ -103,14 +103,15 @@ function fetchCardText(
   });
 }
 
-function parseCardJson(text: string, url: string): JsonObject {
-  return readCard(url, () => asObject(parseJson(text, "card"), "card"));
+function parseCardJson(text: string, url: string, maxDepth: number): JsonObject {
+  return readCard(url, () => asObject(parseJson(text, "card", maxDepth), "card"));
 }
 
 function readCard<T>(url: string, read: () => T): T {
   try {
     return read();
   } catch (error) {
+    if (error instanceof JsonTooDeep) throw new TransportError(url, error.message, { cause: error });
     if (error instanceof TypeError) throw new A2aError("CARD_INVALID", `agent card at ${url}: ${error.message}`);
     throw error;
   }
@@ -157,9 +158,7 @@ function skillInfo(value: unknown, path: string, costs: ReadonlyMap<string, Skil
 
 function jsonRpcInterface(json: JsonObject): string {
   const interfaces = asArray(json.supportedInterfaces, "supportedInterfaces").map((item, i) => asObject(item, `supportedInterfaces[${i}]`));
-  const match = interfaces.find(
-    (item) => item.protocolBinding === "JSONRPC" && String(item.protocolVersion ?? "").split(".")[0] === A2A_VERSION.split(".")[0],
-  );
+  const match = interfaces.find((item) => item.protocolBinding === "JSONRPC" && speaksVersion(String(item.protocolVersion ?? "")));
   if (!match) throw new TypeError(`supportedInterfaces has no JSONRPC interface for A2A ${A2A_VERSION}`);
   const url = new URL(asString(match.url, "supportedInterfaces[].url"));
   if (url.protocol !== "http:" && url.protocol !== "https:") throw new TypeError(`interface URL ${url.href} is not http(s)`);

@@ -2,10 +2,11 @@
  * `A2aClient`: verified discovery, then tasks in either dialect.
  * @module
  */
-import { A2aError, TransportError } from "../errors.ts";
+import { A2aError, TransportError } from "./errors.ts";
 import { CardCache, fetchCard, parseCard } from "./card.ts";
 import { TaskDeadline } from "./deadline.ts";
 import type { FetchLike, HttpSettings } from "./http.ts";
+import { MAX_JSON_DEPTH } from "./json.ts";
 import type { TrustedKeys } from "./keys.ts";
 import { checkPolicy, mergePolicies, validatePolicy, type GlobalBudget } from "./policy.ts";
 import type { RpcChannel } from "./rpc.ts";
@@ -13,7 +14,7 @@ import { subscribeOrFetch, trackTask } from "./stream.ts";
 import { A2aTransport } from "./transport-a2a.ts";
 import { RvAgentTransport } from "./transport-rvagent.ts";
 import type { SendParams, Transport } from "./transport.ts";
-import type { AgentCardView, Dialect, Task, TaskPolicy, TaskRequest, TaskUpdate } from "./types.ts";
+import type { AgentCardView, Dialect, ListTasksQuery, Task, TaskPage, TaskPolicy, TaskRequest, TaskUpdate } from "./types.ts";
 import { verifyCard } from "./verify.ts";
 
 /** Options of {@link A2aClient.connect}. */
@@ -34,6 +35,14 @@ export interface ConnectOptions {
   timeoutMs?: number;
   /** Longest silence on a stream before it counts as dropped. Default 60 000. */
   streamIdleTimeoutMs?: number;
+  /**
+   * Longest one `streamTask` call may last, reconnections included, however the peer paces
+   * its bytes; then it fails with a `TransportError` (the task is left running). Default
+   * 600 000 (10 minutes); `Infinity` for none.
+   */
+  streamTimeoutMs?: number;
+  /** Deepest nesting accepted in any JSON the peer sends (cards, responses, events). Default 64. */
+  maxJsonDepth?: number;
   /** Largest SSE event accepted. Default 1 MiB. */
   maxEventBytes?: number;
   /** Largest non-streaming response accepted. Default 8 MiB. */
@@ -60,9 +69,17 @@ export interface CallOptions {
   signal?: AbortSignal;
 }
 
+/** Options of {@link A2aClient.getTask}. */
+export interface GetTaskOptions extends CallOptions {
+  /** Most recent history messages to return; 0 for none (A2A 1.0). */
+  historyLength?: number;
+}
+
 const DEFAULTS = {
   timeoutMs: 30_000,
   streamIdleTimeoutMs: 60_000,
+  streamTimeoutMs: 600_000,
+  maxJsonDepth: MAX_JSON_DEPTH,
   maxEventBytes: 1024 * 1024,
   maxResponseBytes: 8 * 1024 * 1024,
   maxReconnects: 5,
@@ -83,6 +100,7 @@ export class A2aClient {
   readonly #budget: GlobalBudget | undefined;
   readonly #sendRetries: number;
   readonly #maxReconnects: number;
+  readonly #streamTimeoutMs: number;
   readonly #started = new Map<string, { at: number; maxDurationMs: number }>();
 
   private constructor(url: string, card: AgentCardView, transport: Transport, options: ConnectOptions) {
@@ -93,6 +111,7 @@ export class A2aClient {
     this.#budget = options.budget;
     this.#sendRetries = options.sendRetries ?? DEFAULTS.sendRetries;
     this.#maxReconnects = options.maxReconnects ?? DEFAULTS.maxReconnects;
+    this.#streamTimeoutMs = options.streamTimeoutMs ?? DEFAULTS.streamTimeoutMs;
   }
 
   /**
@@ -104,10 +123,17 @@ export class A2aClient {
   static async connect(url: string, options: ConnectOptions = {}): Promise<A2aClient> {
     if (!URL.canParse(url)) throw new A2aError("INVALID_REQUEST", `agent URL ${url} is not an absolute URL`);
     validatePolicy(options.policy ?? {});
+    for (const name of ["timeoutMs", "streamIdleTimeoutMs", "streamTimeoutMs", "maxJsonDepth", "maxEventBytes", "maxResponseBytes"] as const) {
+      const value = options[name];
+      if (value !== undefined && !(typeof value === "number" && value > 0)) {
+        throw new A2aError("INVALID_REQUEST", `options.${name} must be a number > 0, got ${String(value)}`);
+      }
+    }
     const http: HttpSettings = {
       fetch: options.fetch ?? ((url, init) => fetch(url, init)),
       timeoutMs: options.timeoutMs ?? DEFAULTS.timeoutMs,
       maxResponseBytes: options.maxResponseBytes ?? DEFAULTS.maxResponseBytes,
+      maxJsonDepth: options.maxJsonDepth ?? DEFAULTS.maxJsonDepth,
       headers: options.headers ?? {},
     };
     const cache = options.cardCache === null ? undefined : (options.cardCache ?? sharedCardCache);
@@ -133,10 +159,12 @@ export class A2aClient {
   }
 
   /**
-   * Starts a task. Policy and budget are checked first (`PolicyViolation`,
-   * `BudgetExceeded`, no request made). A2A 1.0 peers answer at once with the new task;
-   * rvAgent peers answer when it has finished, within `policy.maxDurationMs` or the task
-   * is canceled and `PolicyViolation` thrown.
+   * Starts a task, or with `request.taskId` answers one waiting for input. Policy and budget
+   * are checked first (`PolicyViolation`, `BudgetExceeded`, no request made; a continued
+   * task is not charged again). A2A 1.0 peers answer at once with the task (or, for an
+   * agent that replies with a bare message, a completed task carrying it as its status
+   * message); rvAgent peers answer when it has finished, within `policy.maxDurationMs` or
+   * the task is canceled and `PolicyViolation` thrown.
    */
   async sendTask(request: TaskRequest, options: CallOptions = {}): Promise<Task> {
     const params = this.#admit(request);
@@ -154,8 +182,17 @@ export class A2aClient {
   }
 
   /** The task's current state. */
-  getTask(taskId: string, options: CallOptions = {}): Promise<Task> {
-    return this.#transport.get(taskId, options.signal);
+  getTask(taskId: string, options: GetTaskOptions = {}): Promise<Task> {
+    return this.#transport.get(taskId, options.signal, options.historyLength);
+  }
+
+  /**
+   * One page of the peer's tasks, most recently updated first (A2A 1.0 `ListTasks`; an
+   * rvAgent peer answers `UNSUPPORTED_OPERATION`). Pass `nextPageToken` back as
+   * `pageToken` until it is `""`.
+   */
+  listTasks(query: ListTasksQuery = {}, options: CallOptions = {}): Promise<TaskPage> {
+    return this.#transport.list(query, options.signal);
   }
 
   /** Asks the peer to cancel the task and returns it as the peer then reports it. */
@@ -164,9 +201,11 @@ export class A2aClient {
   }
 
   /**
-   * Streams a task's updates until it completes, fails, is canceled or needs input. Given an
-   * id, subscribes to that task; given a request, sends it (after the same checks as
-   * {@link sendTask}) and streams it. Dropped connections are resumed without losing or
+   * Streams a task's updates until it completes, fails, is canceled or needs input or
+   * authorization (the last status then carries the agent's question; answer it with a
+   * request naming the `taskId`, which streams the next turn). Given an id, subscribes to
+   * that task; given a request, sends it (after the same checks as {@link sendTask}) and
+   * streams it. Dropped connections are resumed without losing or
    * repeating updates. Breaking out of the loop, or aborting `signal`, closes the stream
    * but leaves the task running; `policy.maxDurationMs` cancels it.
    */
@@ -176,7 +215,7 @@ export class A2aClient {
       const limit = this.#started.get(target) ?? this.#defaultLimit();
       using deadline = new TaskDeadline(limit?.maxDurationMs, limit && limit.maxDurationMs - (Date.now() - limit.at), options.signal);
       yield* trackTask({
-        transport, deadline, signal: options.signal, taskId: target, maxReconnects: this.#maxReconnects,
+        transport, deadline, signal: options.signal, taskId: target, maxReconnects: this.#maxReconnects, timeoutMs: this.#streamTimeoutMs,
         open: (signal) => subscribeOrFetch(transport, target, undefined, signal),
       });
       return;
@@ -184,8 +223,8 @@ export class A2aClient {
     const params = this.#admit(target);
     using deadline = new TaskDeadline(params.policy.maxDurationMs, params.policy.maxDurationMs, options.signal);
     yield* trackTask({
-      transport, deadline, signal: options.signal, maxReconnects: this.#maxReconnects,
-      taskId: this.dialect === "rvagent" ? params.id : undefined,
+      transport, deadline, signal: options.signal, maxReconnects: this.#maxReconnects, timeoutMs: this.#streamTimeoutMs,
+      taskId: this.dialect === "rvagent" ? params.id : target.taskId,
       open: (signal) => transport.sendStreaming(params, signal),
     });
   }
@@ -198,10 +237,16 @@ export class A2aClient {
     if (typeof request.input !== "string" && !Array.isArray(request.input)) {
       throw new A2aError("INVALID_REQUEST", "request.input must be a string or an array of parts");
     }
+    if (request.taskId !== undefined && (typeof request.taskId !== "string" || request.taskId === "")) {
+      throw new A2aError("INVALID_REQUEST", "request.taskId must be a non-empty string");
+    }
+    if (request.taskId !== undefined && this.dialect === "rvagent") {
+      throw new A2aError("UNSUPPORTED_OPERATION", `rvAgent peers cannot continue a task (${this.url})`);
+    }
     validatePolicy(request.policy ?? {});
     const policy = mergePolicies(this.#policy, request.policy);
     const costUsd = checkPolicy(request.skill, this.card.skills, policy, this.card.name);
-    this.#budget?.charge(costUsd);
+    if (request.taskId === undefined) this.#budget?.charge(costUsd);
     return { request, id: request.id ?? crypto.randomUUID(), policy };
   }
 

@@ -3,7 +3,7 @@
  * caller's abort or at the deadline, and the cancel-then-fail that follows a deadline.
  * @module
  */
-import { PolicyViolation } from "../errors.ts";
+import { PolicyViolation } from "./errors.ts";
 
 /** A task's time limit, started at construction. Dispose it to clear its timer. */
 export class TaskDeadline implements Disposable {

@@ -3,7 +3,7 @@
  * becomes a `TransportError` naming the URL.
  * @module
  */
-import { A2aError, TransportError } from "../errors.ts";
+import { A2aError, TransportError } from "./errors.ts";
 
 /** The part of `fetch` the client uses; pass any function of this shape to intercept requests. */
 export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
@@ -15,6 +15,8 @@ export interface HttpSettings {
   timeoutMs: number;
   /** Largest non-streaming response body accepted. */
   maxResponseBytes: number;
+  /** Deepest nesting accepted in any JSON the peer sends (cards, responses, events). */
+  maxJsonDepth: number;
   /** Extra headers sent with every request. */
   headers: Readonly<Record<string, string>>;
 }

@@ -10,8 +10,8 @@ export {
   TransportError,
   type A2aErrorOptions,
   type TransportErrorOptions,
-} from "../errors.ts";
-export { A2aClient, type ConnectOptions, type CallOptions } from "./client.ts";
+} from "./errors.ts";
+export { A2aClient, type ConnectOptions, type CallOptions, type GetTaskOptions } from "./client.ts";
 export {
   A2aServer,
   type A2aServerOptions,
@@ -19,7 +19,14 @@ export {
   type ServerStats,
 } from "./server.ts";
 export type { SkillDefinition } from "./server-http.ts";
-export type { SkillHandler, SkillContext, TaskEmitter } from "./server-tasks.ts";
+export type {
+  HandlerState,
+  SkillContext,
+  SkillHandler,
+  SkillOutcome,
+  SkillResult,
+  TaskEmitter,
+} from "./server-handler.ts";
 export { GlobalBudget, type BudgetLimits } from "./policy.ts";
 export { CardCache } from "./card.ts";
 export type { FetchLike } from "./http.ts";
@@ -39,6 +46,8 @@ export {
 export { signA2aCard, signRvAgentCard } from "./sign.ts";
 export { jcs } from "./jcs.ts";
 export {
+  endsTurn,
+  isInterrupted,
   isTerminal,
   SKILL_COST_EXTENSION,
   type AgentCardView,
@@ -47,12 +56,14 @@ export {
   type DataPart,
   type Dialect,
   type FilePart,
+  type ListTasksQuery,
   type Message,
   type Metadata,
   type Part,
   type SkillCost,
   type SkillInfo,
   type Task,
+  type TaskPage,
   type TaskPolicy,
   type TaskRequest,
   type TaskState,

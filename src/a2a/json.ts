@@ -49,9 +49,39 @@ export function optNumber(value: unknown, path: string): number | undefined {
   return value;
 }
 
+/** `value` as a safe integer when present (undefined or null ⇒ undefined). */
+export function optInteger(value: unknown, path: string): number | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (!Number.isSafeInteger(value)) throw new TypeError(`${path} must be an integer`);
+  return value as number;
+}
+
+/** `value` as a boolean when present (undefined or null ⇒ undefined). */
+export function optBoolean(value: unknown, path: string): boolean | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== "boolean") throw new TypeError(`${path} must be a boolean`);
+  return value;
+}
+
 /** `value` as an object when present (undefined or null ⇒ undefined). */
 export function optObject(value: unknown, path: string): JsonObject | undefined {
   return value === undefined || value === null ? undefined : asObject(value, path);
+}
+
+const FREE_FORM_KEYS: ReadonlySet<string> = new Set(["metadata", "data"]);
+
+/**
+ * Proto3 JSON parsers accept a field's proto name (`history_length`) as well as its JSON
+ * name (`historyLength`): this renames the first to the second, recursively, leaving the
+ * free-form `metadata` and `data` values as they are.
+ */
+export function protoJsonNames(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(protoJsonNames);
+  if (!isObject(value)) return value;
+  return Object.fromEntries(Object.entries(value).map(([key, item]) => {
+    const name = key.includes("_") ? key.replace(/_([a-z0-9])/g, (_, char: string) => char.toUpperCase()) : key;
+    return [name, FREE_FORM_KEYS.has(name) ? item : protoJsonNames(item)];
+  }));
 }
 
 /** `value` without its undefined members, so optional fields stay absent on the wire. */
@@ -59,11 +89,51 @@ export function compact<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, item]) => item !== undefined)) as T;
 }
 
-/** `JSON.parse` that reports failure as a `TypeError` naming `what`. */
-export function parseJson(text: string, what: string): unknown {
+/** Default deepest nesting of arrays and objects accepted in JSON from a peer. */
+export const MAX_JSON_DEPTH = 64;
+
+/** JSON nested deeper than the limit: refused before parsing, so no recursion over it can overflow the stack. */
+export class JsonTooDeep extends TypeError {}
+
+/**
+ * `JSON.parse` that first refuses nesting deeper than `maxDepth` (as {@link JsonTooDeep})
+ * and reports invalid JSON as a `TypeError` naming `what`.
+ */
+export function parseJson(text: string, what: string, maxDepth = MAX_JSON_DEPTH): unknown {
+  const depth = nestingDepth(text, maxDepth);
+  if (depth > maxDepth) throw new JsonTooDeep(`${what} nests deeper than ${maxDepth} levels`);
   try {
     return JSON.parse(text);
   } catch {
     throw new TypeError(`${what} is not valid JSON`);
   }
+}
+
+const OPEN_BRACE = 0x7b;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACE = 0x7d;
+const CLOSE_BRACKET = 0x5d;
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+
+/** The deepest nesting of `text` (outside strings), counting stops once past `limit`. */
+function nestingDepth(text: string, limit: number): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (inString) {
+      if (code === BACKSLASH) i++;
+      else if (code === QUOTE) inString = false;
+    } else if (code === QUOTE) {
+      inString = true;
+    } else if (code === OPEN_BRACE || code === OPEN_BRACKET) {
+      deepest = Math.max(deepest, ++depth);
+      if (deepest > limit) return deepest;
+    } else if (code === CLOSE_BRACE || code === CLOSE_BRACKET) {
+      depth--;
+    }
+  }
+  return deepest;
 }

@@ -4,7 +4,7 @@
  * server applies the same policy check to what clients forward.
  * @module
  */
-import { A2aError, BudgetExceeded, PolicyViolation } from "../errors.ts";
+import { A2aError, BudgetExceeded, PolicyViolation } from "./errors.ts";
 import { asArray, asString, optNumber, optObject, type JsonObject } from "./json.ts";
 import type { SkillInfo, TaskPolicy } from "./types.ts";
 

@@ -5,7 +5,7 @@
  * puts policy, budget and card errors under the domain {@link RUVECTOR_ERROR_DOMAIN}.
  * @module
  */
-import { A2aError, BudgetExceeded, CardSignatureInvalid, PolicyViolation } from "../errors.ts";
+import { A2aError, BudgetExceeded, CardSignatureInvalid, PolicyViolation } from "./errors.ts";
 import { isObject, type JsonObject } from "./json.ts";
 import type { Dialect } from "./types.ts";
 
@@ -24,7 +24,12 @@ const CODES: ReadonlyArray<readonly [reason: string, a2a: number, rvagent: numbe
   ["INTERNAL", -32603, -32603],
   ["TASK_NOT_FOUND", -32001, -32010],
   ["TASK_NOT_CANCELABLE", -32002, -32600],
+  ["PUSH_NOTIFICATION_NOT_SUPPORTED", -32003, -32601],
   ["UNSUPPORTED_OPERATION", -32004, -32600],
+  ["CONTENT_TYPE_NOT_SUPPORTED", -32005, -32602],
+  ["INVALID_AGENT_RESPONSE", -32006, -32603],
+  ["EXTENDED_AGENT_CARD_NOT_CONFIGURED", -32007, -32601],
+  ["EXTENSION_SUPPORT_REQUIRED", -32008, -32600],
   ["VERSION_NOT_SUPPORTED", -32009, -32600],
   ["POLICY_VIOLATION", -32050, -32002],
   ["BUDGET_EXCEEDED", -32051, -32003],

@@ -3,7 +3,7 @@
  * JSON-RPC envelopes (A2A 1.0) or bare payloads (rvAgent).
  * @module
  */
-import { TransportError } from "../errors.ts";
+import { TransportError } from "./errors.ts";
 import { fetchChecked, readBoundedText, withDeadline, type HttpSettings } from "./http.ts";
 import { asObject, parseJson } from "./json.ts";
 import { errorFromRpc } from "./rpc-errors.ts";
@@ -55,14 +55,21 @@ export function resultOf(channel: RpcChannel, envelope: unknown, id: string): un
 }
 
 /** Calls `method` and returns its result. */
-export function callRpc(channel: RpcChannel, method: string, params: unknown, signal?: AbortSignal): Promise<unknown> {
+export function callRpc(
+  channel: RpcChannel,
+  method: string,
+  params: unknown,
+  signal?: AbortSignal,
+  extraHeaders: Record<string, string> = {},
+): Promise<unknown> {
   const url = channel.endpoint;
   const id = crypto.randomUUID();
   return withDeadline(url, channel.http, signal, async (deadline) => {
-    const init = { method: "POST", headers: headersFor(channel, "application/json"), body: requestBody(id, method, params) };
+    const headers = { ...headersFor(channel, "application/json"), ...extraHeaders };
+    const init = { method: "POST", headers, body: requestBody(id, method, params) };
     const response = await fetchChecked(url, init, channel.http, deadline);
     const text = await readBoundedText(response, url, channel.http.maxResponseBytes);
-    return resultOf(channel, decodePeerData(url, () => parseJson(text, "JSON-RPC response")), id);
+    return resultOf(channel, decodePeerData(url, () => parseJson(text, "JSON-RPC response", channel.http.maxJsonDepth)), id);
   });
 }
 
@@ -81,7 +88,7 @@ export async function streamRpc(
   const requestId = crypto.randomUUID();
   const headers = { ...headersFor(channel, "text/event-stream"), ...extraHeaders };
   const init = { method: "POST", headers, body: requestBody(requestId, method, params) };
-  const onJson = (text: string) => resultOf(channel, parseJson(text, "JSON-RPC response"), requestId);
+  const onJson = (text: string) => resultOf(channel, parseJson(text, "JSON-RPC response", channel.http.maxJsonDepth), requestId);
   const frames = await openSse(channel, channel.endpoint, init, signal, onJson);
   return { frames, requestId };
 }

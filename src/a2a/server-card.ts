@@ -18,6 +18,13 @@ export interface CardFacts {
   organization: string | undefined;
   url: string;
   skills: ReadonlyMap<string, SkillDefinition>;
+  defaultInputModes: readonly string[];
+  defaultOutputModes: readonly string[];
+}
+
+/** A skill's tags; the card requires some, so the id stands in when none are given. */
+export function skillTags(id: string, skill: SkillDefinition): string[] {
+  return skill.tags && skill.tags.length > 0 ? skill.tags : [id];
 }
 
 /** The A2A 1.0 card, signed by every key in `keys` (unsigned when there are none). */
@@ -37,14 +44,16 @@ export function a2aCard(facts: CardFacts, keys: readonly SigningKey[]): JsonObje
     supportedInterfaces: [{ url: facts.url, protocolBinding: "JSONRPC", protocolVersion: A2A_VERSION }],
     provider: facts.organization === undefined ? undefined : { organization: facts.organization, url: facts.url },
     capabilities: { streaming: true, pushNotifications: false, extensions },
-    defaultInputModes: ["text/plain"],
-    defaultOutputModes: ["text/plain"],
+    defaultInputModes: facts.defaultInputModes,
+    defaultOutputModes: facts.defaultOutputModes,
     skills: [...facts.skills].map(([id, skill]) => compact({
       id,
       name: skill.name ?? id,
-      description: skill.description ?? "",
-      tags: skill.tags ?? [],
+      description: skill.description,
+      tags: skillTags(id, skill),
       examples: skill.examples,
+      inputModes: skill.inputModes,
+      outputModes: skill.outputModes,
     })),
   });
   return keys.length === 0 ? card : signA2aCard(card, keys);
@@ -66,8 +75,8 @@ export function rvAgentCard(facts: CardFacts, key: SigningKey | undefined): Json
     skills: [...facts.skills].map(([id, skill]) => ({
       id,
       name: skill.name ?? id,
-      description: skill.description ?? "",
-      tags: skill.tags ?? [],
+      description: skill.description,
+      tags: skillTags(id, skill),
       inputModes: ["text"],
       outputModes: ["text"],
     })),

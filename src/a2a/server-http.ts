@@ -4,19 +4,27 @@
  * @module
  */
 import type { Server } from "bun";
-import { A2aError } from "../errors.ts";
-import { asObject, asString } from "./json.ts";
+import { A2aError } from "./errors.ts";
+import { asObject, asString, optInteger, type JsonObject } from "./json.ts";
 import { checkPolicy, validatePolicy, type GlobalBudget } from "./policy.ts";
 import { errorToRpc } from "./rpc-errors.ts";
-import type { SkillHandler, TaskRegistry } from "./server-tasks.ts";
+import type { SkillHandler } from "./server-handler.ts";
+import type { TaskRegistry } from "./server-tasks.ts";
 import type { Dialect, SkillCost, SkillInfo, TaskPolicy } from "./types.ts";
 
 /** A skill an {@link A2aServer} offers. */
 export interface SkillDefinition {
+  /** Default: the skill id. */
   name?: string;
-  description?: string;
+  /** What the skill does; must not be empty. */
+  description: string;
+  /** Keywords; default: the skill id. */
   tags?: string[];
   examples?: string[];
+  /** Media types the skill accepts in message parts; a part of another type is refused. Default: the server's `defaultInputModes`. */
+  inputModes?: string[];
+  /** Media types the skill answers with. Default: the server's `defaultOutputModes`. */
+  outputModes?: string[];
   /** Declared in the card, and enforced against the policy clients forward. */
   cost?: SkillCost;
   handler: SkillHandler;
@@ -29,6 +37,8 @@ export interface ServerContext {
   skillInfos: readonly SkillInfo[];
   agentName: string;
   budget: GlobalBudget | undefined;
+  /** Media types a skill without its own `inputModes` accepts. */
+  defaultInputModes: readonly string[];
 }
 
 /** One JSON-RPC request as received. */
@@ -105,6 +115,13 @@ export function readParams<T>(read: () => T): T {
     if (error instanceof TypeError) throw new A2aError("INVALID_PARAMS", error.message);
     throw error;
   }
+}
+
+/** `historyLength` of a request: absent, or an integer ≥ 0. */
+export function historyLengthOf(json: JsonObject, path: string): number | undefined {
+  const value = optInteger(json.historyLength, path);
+  if (value !== undefined && value < 0) throw new TypeError(`${path} must be >= 0, got ${value}`);
+  return value;
 }
 
 /** The `id` member of a request's params. */

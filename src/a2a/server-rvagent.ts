@@ -6,9 +6,9 @@
  * `last_event_id`) resumes after one.
  * @module
  */
-import { A2aError } from "../errors.ts";
+import { A2aError } from "./errors.ts";
 import { admitTask, readParams, rpcFailure, rpcResult, sseFrame, sseResponse, taskIdOf, type RpcCall, type ServerContext } from "./server-http.ts";
-import type { LoggedUpdate, Subscription } from "./server-tasks.ts";
+import type { LoggedUpdate, Subscription } from "./server-subscription.ts";
 import { isTerminal, type Task } from "./types.ts";
 import { taskSpecFromWire, taskToWire, updateToWire } from "./wire-rvagent.ts";
 
@@ -18,6 +18,8 @@ export async function handleRvAgentCall(context: ServerContext, call: RpcCall): 
     switch (call.method) {
       case "tasks/send":
       case "tasks/sendSubscribe":
+        // Upstream answers when the task has finished: Bun's idle timeout must not cut the wait.
+        call.server.timeout(call.request, 0);
         return rpcResult(call.id, taskToWire(await runTask(context, call.params)));
       case "tasks/get":
         return rpcResult(call.id, taskToWire(context.registry.get(taskIdOf(call.params)).snapshot()));
@@ -42,7 +44,7 @@ async function runTask(context: ServerContext, params: unknown): Promise<Task> {
     policy: spec.policy,
     handler: admitTask(context, spec.skill, spec.policy).handler,
   });
-  await record.finished;
+  await record.turnEnded;
   return record.snapshot();
 }
 

@@ -1,74 +1,48 @@
 /**
- * The server's tasks: running skill handlers, recording every update under a sequence
- * number (the SSE id), and feeding subscribers — who may attach before the task exists
- * (rvAgent subscribes first, then sends) or resume after a sequence number.
+ * The server's tasks: running skill handlers turn by turn, recording every update under a
+ * sequence number (the SSE id), and feeding subscribers — who may attach before the task
+ * exists (rvAgent subscribes first, then sends) or resume after a sequence number.
  * @module
  */
-import { A2aError } from "../errors.ts";
-import {
-  isTerminal,
-  type Artifact,
-  type Message,
-  type Part,
-  type Task,
-  type TaskPolicy,
-  type TaskState,
-  type TaskStatus,
-  type TaskUpdate,
-} from "./types.ts";
-
-/** What a skill handler may report while it runs. */
-export interface TaskEmitter {
-  /** A `working` status, optionally with a progress message. */
-  status(text?: string): void;
-  /** An artifact, or with `append` another chunk of one (same `artifactId`). */
-  artifact(content: string | Part[], options?: { artifactId?: string; name?: string; append?: boolean; lastChunk?: boolean }): void;
-}
-
-/** What a skill handler is given. */
-export interface SkillContext {
-  taskId: string;
-  contextId: string;
-  skill: string;
-  /** The user's message. */
-  message: Message;
-  /** The text parts of the message, joined with newlines. */
-  text: string;
-  /** The policy the client forwarded (already checked against the skill's cost). */
-  policy: TaskPolicy;
-  /** Aborts when the task is canceled. */
-  signal: AbortSignal;
-  emit: TaskEmitter;
-}
-
-/** Runs one task of a skill. A returned value becomes the artifact `"result"`; a throw fails the task. */
-export type SkillHandler = (context: SkillContext) => Promise<string | Part[] | void> | string | Part[] | void;
-
-/** One recorded update and its sequence number. */
-export interface LoggedUpdate {
-  seq: number;
-  update: TaskUpdate;
-}
+import { A2aError } from "./errors.ts";
+import { agentMessage, toParts, type HandlerState, type SkillContext, type SkillHandler, type SkillOutcome, type SkillResult, type TaskEmitter } from "./server-handler.ts";
+import { Subscription, type LoggedUpdate } from "./server-subscription.ts";
+import { endsTurn, isTerminal, type Artifact, type Message, type Task, type TaskPolicy, type TaskState, type TaskStatus, type TaskUpdate } from "./types.ts";
 
 /** A task as the server keeps it. */
 export class TaskRecord {
   readonly task: Task;
   readonly skill: string;
-  readonly idempotencyKey: string | undefined;
+  readonly policy: TaskPolicy;
+  readonly handler: SkillHandler;
+  /** The message ids that started or resumed this task (idempotency keys). */
+  readonly keys: string[] = [];
   readonly log: LoggedUpdate[] = [];
   readonly controller = new AbortController();
   seq = 0;
-  readonly #finished = Promise.withResolvers<void>();
+  /** The bare message the handler answered with instead of a task. */
+  reply: Message | undefined;
+  /** The task as its current turn began (submitted, or resumed), where a stream of the turn starts. */
+  turnStart: LoggedUpdate;
+  readonly #decided = Promise.withResolvers<void>();
+  #turn = Promise.withResolvers<void>();
 
-  constructor(task: Task, skill: string, idempotencyKey: string | undefined) {
+  constructor(task: Task, start: TaskStart) {
     this.task = task;
-    this.skill = skill;
-    this.idempotencyKey = idempotencyKey;
+    this.skill = start.skill;
+    this.policy = start.policy;
+    this.handler = start.handler;
+    this.turnStart = { seq: 1, update: { kind: "task", task: structuredClone(task) } };
   }
 
-  /** Settles when the task reaches a terminal state. */
-  get finished(): Promise<void> {
-    return this.#finished.promise;
+  /** Settles once the first turn has shown whether it is a task or a bare reply (its first event). */
+  get decided(): Promise<void> {
+    return this.#decided.promise;
+  }
+
+  /** Settles when the current turn ends: a terminal state, or one waiting for input or authorization. */
+  get turnEnded(): Promise<void> {
+    return this.#turn.promise;
   }
 
   get state(): TaskState {
@@ -80,8 +54,17 @@ export class TaskRecord {
     return structuredClone(this.task);
   }
 
-  markFinished(): void {
-    this.#finished.resolve();
+  markDecided(): void {
+    this.#decided.resolve();
+  }
+
+  endTurn(): void {
+    this.#decided.resolve();
+    this.#turn.resolve();
+  }
+
+  beginTurn(): void {
+    this.#turn = Promise.withResolvers<void>();
   }
 }
 
@@ -97,59 +80,18 @@ export interface TaskStart {
   idempotencyKey?: string;
 }
 
-/**
- * Delivers updates in order to one subscriber, ending after the update `isLast` accepts or
- * at `close()` — which also ends a pending `next()` at once, so a dropped client releases
- * its subscription even when the task is silent.
- */
-export class Subscription implements AsyncIterableIterator<LoggedUpdate> {
-  readonly #queue: LoggedUpdate[] = [];
-  readonly #isLast: (update: TaskUpdate) => boolean;
-  readonly #onClose: () => void;
-  #wake: (() => void) | undefined;
-  #ending = false;
-  #closed = false;
-
-  constructor(isLast: (update: TaskUpdate) => boolean, onClose: () => void) {
-    this.#isLast = isLast;
-    this.#onClose = onClose;
-  }
-
-  push(entry: LoggedUpdate): void {
-    if (this.#ending || this.#closed) return;
-    this.#queue.push(entry);
-    if (this.#isLast(entry.update)) this.#ending = true;
-    this.#wake?.();
-  }
-
-  async next(): Promise<IteratorResult<LoggedUpdate>> {
-    while (this.#queue.length === 0 && !this.#ending && !this.#closed) {
-      await new Promise<void>((resolve) => (this.#wake = resolve));
-    }
-    const entry = this.#closed ? undefined : this.#queue.shift();
-    if (entry) return { done: false, value: entry };
-    this.close();
-    return { done: true, value: undefined };
-  }
-
-  async return(): Promise<IteratorResult<LoggedUpdate>> {
-    this.close();
-    return { done: true, value: undefined };
-  }
-
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#wake?.();
-    this.#onClose();
-  }
-
-  [Symbol.asyncIterator](): this {
-    return this;
-  }
+/** Which tasks {@link TaskRegistry.list} returns. */
+export interface TaskFilter {
+  contextId?: string;
+  state?: TaskState;
+  /** Only tasks whose status changed at or after this time (ms since the epoch). */
+  updatedSinceMs?: number;
 }
 
 const MAX_LOGGED_UPDATES = 10_000;
+/** A task's history keeps its most recent messages, however many turns it takes. */
+const MAX_HISTORY_MESSAGES = 1_000;
+const HANDLER_STATES: ReadonlySet<string> = new Set<HandlerState>(["completed", "failed", "rejected", "input-required", "auth-required"]);
 
 /** All tasks of one server, bounded to the most recent `maxTasks`. */
 export class TaskRegistry {
@@ -168,7 +110,7 @@ export class TaskRegistry {
     return this.#tasks.get(id);
   }
 
-  /** The task started with this idempotency key, if it is still kept. */
+  /** The task started or resumed with this idempotency key, if it is still kept. */
   findByKey(key: string): TaskRecord | undefined {
     return this.#byKey.get(key);
   }
@@ -180,19 +122,49 @@ export class TaskRegistry {
     return record;
   }
 
+  /** The tasks matching `filter` (bare replies excluded), most recently updated first, ties by id. */
+  list(filter: TaskFilter): TaskRecord[] {
+    const matches = [...this.#tasks.values()].filter((record) =>
+      record.reply === undefined &&
+      (filter.contextId === undefined || record.task.contextId === filter.contextId) &&
+      (filter.state === undefined || record.state === filter.state) &&
+      (filter.updatedSinceMs === undefined || updatedAt(record) >= filter.updatedSinceMs));
+    return matches.sort((a, b) => updatedAt(b) - updatedAt(a) || (a.task.id < b.task.id ? -1 : 1));
+  }
+
   /** Creates the task and starts its handler, unless its id or idempotency key is already known. */
   start(start: TaskStart): TaskRecord {
     const known = this.#tasks.get(start.id) ?? (start.idempotencyKey === undefined ? undefined : this.#byKey.get(start.idempotencyKey));
     if (known) return known;
     const status: TaskStatus = { state: "submitted", timestamp: now() };
     const task: Task = { id: start.id, contextId: start.contextId, status, artifacts: [], history: [start.message] };
-    const record = new TaskRecord(task, start.skill, start.idempotencyKey);
+    const record = new TaskRecord(task, start);
     this.#tasks.set(start.id, record);
-    if (start.idempotencyKey !== undefined) this.#byKey.set(start.idempotencyKey, record);
+    this.#remember(record, start.idempotencyKey);
     this.started++;
-    this.#evictFinished();
+    this.#evict();
     this.#record(record, { kind: "status", taskId: start.id, status: task.status, final: false });
-    void this.#run(record, start);
+    void this.#run(record, start.message, []);
+    return record;
+  }
+
+  /**
+   * Resumes a task waiting for input or authorization with the user's next message, which
+   * runs the handler again. `UNSUPPORTED_OPERATION` when the task has ended or is still
+   * working on its last message.
+   */
+  resume(record: TaskRecord, message: Message, idempotencyKey?: string): TaskRecord {
+    const id = record.task.id;
+    if (isTerminal(record.state)) throw new A2aError("UNSUPPORTED_OPERATION", `task ${id} is ${record.state} and takes no more messages`);
+    if (!endsTurn(record.state)) throw new A2aError("UNSUPPORTED_OPERATION", `task ${id} is ${record.state}; send its next message once it asks for input`);
+    const history = [...record.task.history];
+    if (record.task.status.message) history.push(record.task.status.message);
+    record.task.history = [...history, message].slice(-MAX_HISTORY_MESSAGES);
+    this.#remember(record, idempotencyKey);
+    record.beginTurn();
+    this.#setStatus(record, "working");
+    record.turnStart = { seq: record.seq, update: { kind: "task", task: record.snapshot() } };
+    void this.#run(record, message, history);
     return record;
   }
 
@@ -201,7 +173,7 @@ export class TaskRegistry {
     for (const record of this.#tasks.values()) record.controller.abort(new A2aError("CANCELED", "the server stopped"));
   }
 
-  /** Cancels a running task; `TASK_NOT_CANCELABLE` when it has already ended. */
+  /** Cancels a task that has not ended; `TASK_NOT_CANCELABLE` when it has. */
   cancel(id: string): TaskRecord {
     const record = this.get(id);
     if (isTerminal(record.state)) throw new A2aError("TASK_NOT_CANCELABLE", `task ${id} is already ${record.state}`);
@@ -226,47 +198,83 @@ export class TaskRegistry {
     return subscription;
   }
 
-  async #run(record: TaskRecord, start: TaskStart): Promise<void> {
+  async #run(record: TaskRecord, message: Message, history: Message[]): Promise<void> {
     // Let the request that started the task answer (with the task as submitted) first.
     await Promise.resolve();
-    this.#setStatus(record, "working");
     try {
-      const result = await start.handler(this.#context(record, start));
-      if (isTerminal(record.state)) return;
-      if (result !== undefined) {
-        const artifact = { artifactId: `result-${record.task.artifacts.length}`, name: "result", parts: toParts(result) };
-        this.#artifact(record, artifact, false, true);
-      }
-      this.#setStatus(record, "completed");
+      const result = await record.handler(this.#context(record, message, history));
+      if (!isTerminal(record.state)) this.#endTurn(record, result);
     } catch (error) {
       if (isTerminal(record.state)) return;
+      this.#markWorking(record);
       this.#setStatus(record, "failed", error instanceof Error ? error.message : String(error));
     }
   }
 
-  #context(record: TaskRecord, start: TaskStart): SkillContext {
-    const text = start.message.parts.flatMap((part) => (part.kind === "text" ? [part.text] : [])).join("\n");
+  #endTurn(record: TaskRecord, result: SkillResult): void {
+    const outcome = asOutcome(result);
+    if (outcome && "reply" in outcome) {
+      this.#reply(record, agentMessage(outcome.reply));
+      return;
+    }
+    if (outcome && !HANDLER_STATES.has(outcome.state)) throw new TypeError(`the handler ended its turn in the unknown state ${String(outcome.state)}`);
+    this.#markWorking(record);
+    if (outcome) {
+      this.#setStatus(record, outcome.state, outcome.message);
+      return;
+    }
+    if (result !== undefined) {
+      const artifact = { artifactId: `result-${record.task.artifacts.length}`, name: "result", parts: toParts(result as string) };
+      this.#artifact(record, artifact, false, true);
+    }
+    this.#setStatus(record, "completed");
+  }
+
+  /** A bare reply: the answer itself when nothing was shown of the task yet, else its final status message. */
+  #reply(record: TaskRecord, message: Message): void {
+    const undecided = record.state === "submitted" && record.task.history.length === 1;
+    if (undecided) {
+      record.reply = message;
+      this.#record(record, { kind: "message", message });
+    } else {
+      this.#markWorking(record);
+    }
+    this.#setStatus(record, "completed", message.parts);
+  }
+
+  /** The first sign of work on a new task: it is a task (not a bare reply) and is now working. */
+  #markWorking(record: TaskRecord): void {
+    if (record.state === "submitted") this.#setStatus(record, "working");
+    record.markDecided();
+  }
+
+  #context(record: TaskRecord, message: Message, history: Message[]): SkillContext {
+    const text = message.parts.flatMap((part) => (part.kind === "text" ? [part.text] : [])).join("\n");
     const emit: TaskEmitter = {
-      status: (message) => {
-        if (!isTerminal(record.state)) this.#setStatus(record, "working", message);
+      status: (progress) => {
+        if (isTerminal(record.state)) return;
+        if (record.state === "submitted") record.markDecided();
+        this.#setStatus(record, "working", progress);
       },
       artifact: (content, options = {}) => {
         if (isTerminal(record.state)) return;
+        this.#markWorking(record);
         const artifactId = options.artifactId ?? `artifact-${record.task.artifacts.length}`;
         const artifact: Artifact = { artifactId, parts: toParts(content), ...(options.name === undefined ? {} : { name: options.name }) };
         this.#artifact(record, artifact, options.append ?? false, options.lastChunk ?? false);
       },
     };
-    const { id: taskId, contextId, skill, message, policy } = start;
-    return { taskId, contextId, skill, message, text, policy, signal: record.controller.signal, emit };
+    const { id: taskId, contextId = "" } = record.task;
+    const { skill, policy } = record;
+    return { taskId, contextId, skill, message, text, history, policy, signal: record.controller.signal, emit };
   }
 
-  #setStatus(record: TaskRecord, state: TaskState, text?: string): void {
+  #setStatus(record: TaskRecord, state: TaskState, content?: string | Message["parts"]): void {
     const status: TaskStatus = { state, timestamp: now() };
-    if (text !== undefined) status.message = { role: "agent", parts: [{ kind: "text", text }], messageId: crypto.randomUUID() };
+    if (content !== undefined) status.message = agentMessage(content);
     record.task.status = status;
     this.#record(record, { kind: "status", taskId: record.task.id, status, final: isTerminal(state) });
-    if (isTerminal(state)) record.markFinished();
+    if (endsTurn(state)) record.endTurn();
   }
 
   #artifact(record: TaskRecord, artifact: Artifact, append: boolean, lastChunk: boolean): void {
@@ -286,18 +294,30 @@ export class TaskRegistry {
     for (const subscription of this.#subscribers.get(record.task.id) ?? []) subscription.push(entry);
   }
 
-  #evictFinished(): void {
+  #remember(record: TaskRecord, key: string | undefined): void {
+    if (key === undefined) return;
+    record.keys.push(key);
+    this.#byKey.set(key, record);
+  }
+
+  /** Drops the oldest tasks that no handler is working on (ended, or waiting for input) beyond `maxTasks`. */
+  #evict(): void {
     for (const [id, record] of this.#tasks) {
       if (this.#tasks.size <= this.#maxTasks) return;
-      if (!isTerminal(record.state)) continue;
+      if (!endsTurn(record.state)) continue;
       this.#tasks.delete(id);
-      if (record.idempotencyKey !== undefined) this.#byKey.delete(record.idempotencyKey);
+      for (const key of record.keys) this.#byKey.delete(key);
     }
   }
 }
 
-function toParts(content: string | Part[]): Part[] {
-  return typeof content === "string" ? [{ kind: "text", text: content }] : content;
+function asOutcome(result: SkillResult): SkillOutcome | undefined {
+  return typeof result === "object" && result !== null && !Array.isArray(result) ? result : undefined;
+}
+
+/** When the task's status last changed, in ms since the epoch. */
+export function updatedAt(record: TaskRecord): number {
+  return Date.parse(record.task.status.timestamp ?? "") || 0;
 }
 
 function now(): string {

@@ -5,15 +5,15 @@
  */
 import type { Server } from "bun";
 import { sha256 } from "@noble/hashes/sha2.js";
-import { A2aError, TransportError } from "../errors.ts";
+import { A2aError, TransportError } from "./errors.ts";
 import { toHex } from "./bytes.ts";
 import { CARD_PATHS } from "./card.ts";
 import { readBoundedText } from "./http.ts";
-import { isObject, type JsonObject } from "./json.ts";
+import { isObject, JsonTooDeep, parseJson, type JsonObject } from "./json.ts";
 import { publicJwk, signingKey, type JwsAlg, type SigningKey, type TrustedKey } from "./keys.ts";
 import type { GlobalBudget } from "./policy.ts";
 import { handleA2aCall } from "./server-a2a.ts";
-import { a2aCard, rvAgentCard, type CardFacts } from "./server-card.ts";
+import { a2aCard, rvAgentCard, skillTags, type CardFacts } from "./server-card.ts";
 import { rpcFailure, type RpcCall, type ServerContext, type SkillDefinition } from "./server-http.ts";
 import { handleRvAgentCall, handleRvAgentStream } from "./server-rvagent.ts";
 import { TaskRegistry } from "./server-tasks.ts";
@@ -33,12 +33,19 @@ export interface ServerSigning {
 
 /** Options of {@link A2aServer.start}. */
 export interface A2aServerOptions {
+  /** The agent's name; must not be empty. */
   name: string;
-  description?: string;
+  /** What the agent does; must not be empty (the card requires it). */
+  description: string;
+  /** Default `1.0.0`. */
   version?: string;
   organization?: string;
-  /** The skills, by id. */
+  /** The skills, by id; at least one. Each needs a non-empty `description`. */
   skills: Readonly<Record<string, SkillDefinition>>;
+  /** Media types skills accept unless they declare their own `inputModes`. Default `["text/plain"]`. */
+  defaultInputModes?: readonly string[];
+  /** Media types skills answer with unless they declare their own `outputModes`. Default `["text/plain"]`. */
+  defaultOutputModes?: readonly string[];
   /** Default `127.0.0.1`. */
   hostname?: string;
   /** Default 0: an ephemeral port (see {@link A2aServer.url}). */
@@ -68,17 +75,24 @@ export interface ServerStats {
   streamRequests: number;
   /** Tasks started. */
   tasksStarted: number;
-  /** JSON-RPC calls by method. */
+  /** JSON-RPC calls by method; calls of methods neither dialect defines count under `"(unknown)"`. */
   methods: Record<string, number>;
 }
 
 const DEFAULT_MAX_REQUEST_BYTES = 8 * 1024 * 1024;
 
-/** A served card: its body and ETag. */
+const KNOWN_METHODS: ReadonlySet<string> = new Set([
+  "SendMessage", "SendStreamingMessage", "GetTask", "ListTasks", "CancelTask", "SubscribeToTask", "GetExtendedAgentCard",
+  "CreateTaskPushNotificationConfig", "GetTaskPushNotificationConfig", "ListTaskPushNotificationConfigs", "DeleteTaskPushNotificationConfig",
+  "tasks/send", "tasks/sendSubscribe", "tasks/get", "tasks/cancel", "tasks/resubscribe",
+]);
+
+/** A served card: its body, ETag and Last-Modified. */
 interface ServedCard {
   json: JsonObject;
   body: string;
   etag: string;
+  lastModified: string;
 }
 
 /**
@@ -109,6 +123,7 @@ export class A2aServer implements AsyncDisposable {
   };
 
   private constructor(options: A2aServerOptions) {
+    validateOptions(options);
     this.#dialects = new Set(options.dialects ?? ["a2a", "rvagent"]);
     this.#maxRequestBytes = options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
     const skills = new Map(Object.entries(options.skills));
@@ -118,6 +133,7 @@ export class A2aServer implements AsyncDisposable {
       skillInfos: [...skills].map(([id, skill]) => skillInfo(id, skill)),
       agentName: options.name,
       budget: options.budget,
+      defaultInputModes: options.defaultInputModes ?? ["text/plain"],
     };
     this.#server = Bun.serve({
       hostname: options.hostname ?? "127.0.0.1",
@@ -163,11 +179,13 @@ export class A2aServer implements AsyncDisposable {
   #publishCards(options: A2aServerOptions, jwsKeys: readonly SigningKey[], rvAgentKey: SigningKey | undefined): void {
     const facts: CardFacts = {
       name: options.name,
-      description: options.description ?? "",
+      description: options.description,
       version: options.version ?? "1.0.0",
       organization: options.organization,
       url: this.url,
       skills: this.#context.skills,
+      defaultInputModes: this.#context.defaultInputModes,
+      defaultOutputModes: options.defaultOutputModes ?? ["text/plain"],
     };
     if (this.#dialects.has("a2a")) this.#serveCard(CARD_PATHS.a2a, a2aCard(facts, jwsKeys));
     if (this.#dialects.has("rvagent")) this.#serveCard(CARD_PATHS.rvagent, rvAgentCard(facts, rvAgentKey));
@@ -175,7 +193,8 @@ export class A2aServer implements AsyncDisposable {
 
   #serveCard(path: string, json: JsonObject): void {
     const body = JSON.stringify(json);
-    this.#cards.set(`/${path}`, { json, body, etag: `"${toHex(sha256(new TextEncoder().encode(body))).slice(0, 32)}"` });
+    const etag = `"${toHex(sha256(new TextEncoder().encode(body))).slice(0, 32)}"`;
+    this.#cards.set(`/${path}`, { json, body, etag, lastModified: new Date().toUTCString() });
   }
 
   async #handle(request: Request, server: Server<undefined>): Promise<Response> {
@@ -196,8 +215,8 @@ export class A2aServer implements AsyncDisposable {
 
   #cardResponse(card: ServedCard, request: Request): Response {
     this.#stats.cardRequests++;
-    const headers = { etag: card.etag, "cache-control": "public, max-age=300" };
-    if (request.headers.get("if-none-match") === card.etag) {
+    const headers = { etag: card.etag, "last-modified": card.lastModified, "cache-control": "public, max-age=300" };
+    if (isNotModified(request, card)) {
       this.#stats.notModified++;
       return new Response(null, { status: 304, headers });
     }
@@ -213,20 +232,69 @@ export class A2aServer implements AsyncDisposable {
       if (!(error instanceof TransportError)) throw error;
       return rpcFailure("a2a", null, new A2aError("INVALID_REQUEST", `request body over ${this.#maxRequestBytes} bytes`), 413);
     }
+    if (!isJsonContentType(request.headers.get("content-type"))) {
+      const type = request.headers.get("content-type") ?? "";
+      return rpcFailure("a2a", null, new A2aError("CONTENT_TYPE_NOT_SUPPORTED", `request Content-Type ${type.slice(0, 64)} is not application/json`));
+    }
     const call = parseCall(text, request, server);
     if (call instanceof A2aError) return rpcFailure("a2a", null, call);
-    this.#stats.methods[call.method] = (this.#stats.methods[call.method] ?? 0) + 1;
+    // Counted by name only for the methods a dialect defines, so callers cannot grow the table.
+    const counted = KNOWN_METHODS.has(call.method) ? call.method : "(unknown)";
+    this.#stats.methods[counted] = (this.#stats.methods[counted] ?? 0) + 1;
     const dialect: Dialect = call.method.startsWith("tasks/") ? "rvagent" : "a2a";
     if (!this.#dialects.has(dialect)) return rpcFailure(dialect, call.id, new A2aError("METHOD_NOT_FOUND", `unknown method ${call.method}`));
     return dialect === "a2a" ? handleA2aCall(this.#context, call) : handleRvAgentCall(this.#context, call);
   }
 }
 
+/** An absent Content-Type is tolerated; a present one must be JSON. */
+function isJsonContentType(header: string | null): boolean {
+  if (header === null) return true;
+  const type = header.split(";")[0]?.trim().toLowerCase() ?? "";
+  return type === "application/json" || type.endsWith("+json");
+}
+
+/** RFC 9110 §13.1: `If-None-Match` decides when present; otherwise `If-Modified-Since`. */
+function isNotModified(request: Request, card: ServedCard): boolean {
+  const ifNoneMatch = request.headers.get("if-none-match");
+  if (ifNoneMatch !== null) return ifNoneMatch.split(",").some((tag) => tag.trim() === card.etag || tag.trim() === "*");
+  const since = Date.parse(request.headers.get("if-modified-since") ?? "");
+  return !Number.isNaN(since) && Date.parse(card.lastModified) <= since;
+}
+
+/** The card's required fields must be there: refuse to publish a card that no client should accept. */
+function validateOptions(options: A2aServerOptions): void {
+  const problems: string[] = [];
+  const nonEmpty = (value: unknown, what: string) => {
+    if (typeof value !== "string" || value.trim() === "") problems.push(`${what} must be a non-empty string`);
+  };
+  nonEmpty(options.name, "name");
+  nonEmpty(options.description, "description");
+  if (options.version !== undefined) nonEmpty(options.version, "version");
+  const skills = Object.entries(options.skills ?? {});
+  if (skills.length === 0) problems.push("skills must name at least one skill");
+  for (const [id, skill] of skills) {
+    nonEmpty(id, "a skill id");
+    nonEmpty(skill.description, `skills.${id}.description`);
+    if (typeof skill.handler !== "function") problems.push(`skills.${id}.handler must be a function`);
+    for (const mode of [...(skill.inputModes ?? []), ...(skill.outputModes ?? [])]) {
+      if (!MEDIA_TYPE.test(mode)) problems.push(`skills.${id}: ${mode} is not a media type`);
+    }
+  }
+  for (const mode of [...(options.defaultInputModes ?? []), ...(options.defaultOutputModes ?? [])]) {
+    if (!MEDIA_TYPE.test(mode)) problems.push(`${mode} is not a media type`);
+  }
+  if (problems.length > 0) throw new A2aError("CARD_INVALID", `A2aServer options: ${problems.join("; ")}`);
+}
+
+const MEDIA_TYPE = /^[\w.+*-]+\/[\w.+*-]+$/;
+
 function parseCall(text: string, request: Request, server: Server<undefined>): RpcCall | A2aError {
   let json: unknown;
   try {
-    json = JSON.parse(text);
-  } catch {
+    json = parseJson(text, "request body");
+  } catch (error) {
+    if (error instanceof JsonTooDeep) return new A2aError("INVALID_REQUEST", error.message);
     return new A2aError("PARSE_ERROR", "request body is not valid JSON");
   }
   if (!isObject(json) || json.jsonrpc !== "2.0" || typeof json.method !== "string") {
@@ -243,6 +311,6 @@ function signingKeys(signing: ServerSigning = {}): { ed25519: SigningKey; jwsKey
 }
 
 function skillInfo(id: string, skill: SkillDefinition): SkillInfo {
-  const info: SkillInfo = { id, name: skill.name ?? id, description: skill.description ?? "", tags: skill.tags ?? [] };
+  const info: SkillInfo = { id, name: skill.name ?? id, description: skill.description, tags: skillTags(id, skill) };
   return skill.cost ? { ...info, cost: skill.cost } : info;
 }

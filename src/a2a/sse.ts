@@ -5,7 +5,7 @@
  * connection however iteration ends.
  * @module
  */
-import { TransportError } from "../errors.ts";
+import { TransportError } from "./errors.ts";
 import { transportFailure } from "./http.ts";
 
 /** One dispatched SSE event. */

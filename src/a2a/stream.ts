@@ -7,11 +7,10 @@
  * nothing already delivered is sent again.
  * @module
  */
-import { A2aError, TransportError } from "../errors.ts";
+import { A2aError, TransportError } from "./errors.ts";
 import type { TaskDeadline } from "./deadline.ts";
 import type { ResumePoint, StreamItem, Transport } from "./transport.ts";
-import type { Artifact, Task, TaskStatus, TaskUpdate } from "./types.ts";
-import { endsStream } from "./wire-a2a.ts";
+import { endsTurn, type Artifact, type Task, type TaskStatus, type TaskUpdate } from "./types.ts";
 
 /** How to follow one task. */
 export interface TrackOptions {
@@ -22,6 +21,8 @@ export interface TrackOptions {
   taskId: string | undefined;
   /** Consecutive reconnections without news before giving up. */
   maxReconnects: number;
+  /** The longest the whole stream may last, reconnections included (`Infinity`: no limit). */
+  timeoutMs: number;
   deadline: TaskDeadline;
   /** The caller's own abort signal (the deadline's signal also follows it). */
   signal: AbortSignal | undefined;
@@ -29,12 +30,17 @@ export interface TrackOptions {
 
 /** Yields the task's updates until it reaches a state that ends the stream. */
 export async function* trackTask(options: TrackOptions): AsyncGenerator<TaskUpdate> {
+  using streamTimeout = new StreamTimeout(options.timeoutMs, options.transport.endpoint);
+  yield* follow(options, AbortSignal.any([options.deadline.signal, streamTimeout.signal]), streamTimeout);
+}
+
+async function* follow(options: TrackOptions, streamSignal: AbortSignal, streamTimeout: StreamTimeout): AsyncGenerator<TaskUpdate> {
   const { transport, deadline, signal } = options;
   const view = new DeliveredView(options.taskId);
   let connect = options.open;
   for (let quietRetries = 0; ; ) {
     try {
-      for await (const item of await connect(deadline.signal)) {
+      for await (const item of await connect(streamSignal)) {
         const fresh = view.absorb(item);
         if (fresh.length > 0) quietRetries = 0;
         yield* fresh;
@@ -43,6 +49,7 @@ export async function* trackTask(options: TrackOptions): AsyncGenerator<TaskUpda
     } catch (error) {
       if (deadline.expired) await deadline.fail(view.taskId, (taskId) => transport.cancel(taskId));
       if (signal?.aborted) throw signal.reason;
+      streamTimeout.throwIfExpired(view.taskId);
       if (!(error instanceof TransportError && error.retryable) || view.taskId === undefined) throw error;
     }
     const taskId = view.taskId;
@@ -51,10 +58,39 @@ export async function* trackTask(options: TrackOptions): AsyncGenerator<TaskUpda
       const detail = `stream of task ${taskId} ended ${quietRetries} times without reaching a final state`;
       throw new TransportError(transport.endpoint, detail, { retryable: true });
     }
-    await pause(100 * 2 ** (quietRetries - 1), deadline.signal).catch(() => undefined);
+    await pause(100 * 2 ** (quietRetries - 1), streamSignal).catch(() => undefined);
+    streamTimeout.throwIfExpired(taskId);
     view.startResume();
     const resume = view.resumePoint();
     connect = (reconnectSignal) => subscribeOrFetch(transport, taskId, resume, reconnectSignal);
+  }
+}
+
+/** The overall limit of one stream, which no pacing of bytes by the peer can stretch. */
+class StreamTimeout implements Disposable {
+  readonly #controller = new AbortController();
+  readonly #timer: ReturnType<typeof setTimeout> | undefined;
+  readonly #timeoutMs: number;
+  readonly #url: string;
+
+  constructor(timeoutMs: number, url: string) {
+    this.#timeoutMs = timeoutMs;
+    this.#url = url;
+    if (Number.isFinite(timeoutMs)) this.#timer = setTimeout(() => this.#controller.abort(), Math.max(0, timeoutMs));
+  }
+
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  throwIfExpired(taskId: string | undefined): void {
+    if (!this.#controller.signal.aborted) return;
+    const what = taskId === undefined ? "the stream" : `the stream of task ${taskId}`;
+    throw new TransportError(this.#url, `${what} lasted longer than streamTimeoutMs=${this.#timeoutMs}; the task was left running`, { retryable: true });
+  }
+
+  [Symbol.dispose](): void {
+    clearTimeout(this.#timer);
   }
 }
 
@@ -151,14 +187,14 @@ class DeliveredView {
     for (const artifact of task.artifacts) {
       if (this.#artifact(artifact, false)) changed.push({ kind: "artifact", taskId: task.id, artifact, append: false, lastChunk: false });
     }
-    if (this.#status(task.status)) changed.push({ kind: "status", taskId: task.id, status: task.status, final: endsStream(task.status.state) });
+    if (this.#status(task.status)) changed.push({ kind: "status", taskId: task.id, status: task.status, final: endsTurn(task.status.state) });
     return changed;
   }
 
   /** Records a status; false when it is the one already delivered. */
   #status(status: TaskStatus): boolean {
     if (status.timestamp !== undefined) this.#lastTimestamp = status.timestamp;
-    if (endsStream(status.state)) this.done = true;
+    if (endsTurn(status.state)) this.done = true;
     const key = JSON.stringify([status.state, status.timestamp, status.message]);
     if (key === this.#statusKey) return false;
     this.#statusKey = key;

@@ -5,14 +5,14 @@
  * `final: true` marks its end.
  * @module
  */
-import { TransportError } from "../errors.ts";
+import { A2aError, TransportError } from "./errors.ts";
 import { resolveAgentUrl } from "./card.ts";
 import { isObject, parseJson } from "./json.ts";
 import { errorFromRpc } from "./rpc-errors.ts";
 import { callRpc, decodePeerData, openSse } from "./rpc.ts";
 import type { SseEvent } from "./sse.ts";
 import { ChannelTransport, userMessage, type ResumePoint, type SendParams, type StreamItem, type Transport } from "./transport.ts";
-import type { Task } from "./types.ts";
+import type { Task, TaskPage } from "./types.ts";
 import { taskFromWire, taskSpecToWire, updateFromWire } from "./wire-rvagent.ts";
 
 /** Talks rvAgent to the base URL `channel.endpoint`. */
@@ -27,6 +27,10 @@ export class RvAgentTransport extends ChannelTransport implements Transport {
   async get(taskId: string, signal?: AbortSignal): Promise<Task> {
     const result = await callRpc(this.channel, "tasks/get", { id: taskId }, signal);
     return decodePeerData(this.endpoint, () => taskFromWire(result, "result"));
+  }
+
+  list(): Promise<TaskPage> {
+    return Promise.reject(new A2aError("UNSUPPORTED_OPERATION", `rvAgent peers cannot list tasks (${this.endpoint})`));
   }
 
   /** `tasks/cancel` answers `{id, canceled}`; the task itself is read back. */
@@ -62,7 +66,7 @@ export class RvAgentTransport extends ChannelTransport implements Transport {
   #open(path: string, headers: Record<string, string>, signal?: AbortSignal): Promise<AsyncGenerator<SseEvent>> {
     const url = resolveAgentUrl(this.endpoint, path);
     return openSse(this.channel, url, { headers }, signal, (text) => {
-      const json = parseJson(text, "response");
+      const json = parseJson(text, "response", this.channel.http.maxJsonDepth);
       if (isObject(json) && isObject(json.error)) throw errorFromRpc("rvagent", json.error, url);
     });
   }
@@ -72,7 +76,7 @@ export class RvAgentTransport extends ChannelTransport implements Transport {
       if (frame.event === "warning") {
         throw new TransportError(this.endpoint, `peer dropped events from the stream: ${frame.data}`, { retryable: true });
       }
-      const update = decodePeerData(this.endpoint, () => updateFromWire(frame.event, parseJson(frame.data, "event data"), "event"));
+      const update = decodePeerData(this.endpoint, () => updateFromWire(frame.event, parseJson(frame.data, "event data", this.channel.http.maxJsonDepth), "event"));
       if (update) yield { update, eventId: frame.id };
     }
   }

@@ -4,7 +4,7 @@
  * @module
  */
 import type { RpcChannel } from "./rpc.ts";
-import type { Dialect, Message, Task, TaskPolicy, TaskRequest, TaskUpdate } from "./types.ts";
+import type { Dialect, ListTasksQuery, Message, Task, TaskPage, TaskPolicy, TaskRequest, TaskUpdate } from "./types.ts";
 
 /** One stream event and the SSE id it came with (our server sends ids; others may not). */
 export interface StreamItem {
@@ -34,7 +34,9 @@ export interface Transport {
   /** Where requests go, for error messages. */
   readonly endpoint: string;
   send(params: SendParams, signal?: AbortSignal): Promise<Task>;
-  get(taskId: string, signal?: AbortSignal): Promise<Task>;
+  get(taskId: string, signal?: AbortSignal, historyLength?: number): Promise<Task>;
+  /** A2A 1.0 only; rvAgent peers cannot list. */
+  list(query: ListTasksQuery, signal?: AbortSignal): Promise<TaskPage>;
   cancel(taskId: string, signal?: AbortSignal): Promise<Task>;
   /** Streams an existing task; A2A peers refuse a terminal task with `UNSUPPORTED_OPERATION`. */
   subscribe(taskId: string, resume: ResumePoint | undefined, signal?: AbortSignal): Promise<AsyncIterable<StreamItem>>;

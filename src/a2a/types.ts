@@ -26,6 +26,16 @@ export function isTerminal(state: TaskState): boolean {
   return TERMINAL.has(state);
 }
 
+/** True for the states that wait for the user's next message: `input-required`, `auth-required`. */
+export function isInterrupted(state: TaskState): boolean {
+  return state === "input-required" || state === "auth-required";
+}
+
+/** True where a turn of a task ends (and a stream of it closes): terminal or interrupted states. */
+export function endsTurn(state: TaskState): boolean {
+  return isTerminal(state) || isInterrupted(state);
+}
+
 /** Free-form metadata attached to messages, parts, artifacts and tasks. */
 export type Metadata = Record<string, unknown>;
 
@@ -64,6 +74,8 @@ export interface Message {
   role: "user" | "agent";
   parts: Part[];
   messageId?: string;
+  /** The conversation the message belongs to, when the peer said (A2A 1.0). */
+  contextId?: string;
   metadata?: Metadata;
 }
 
@@ -94,7 +106,10 @@ export interface Task {
   metadata?: Metadata;
 }
 
-/** One event of a task stream. */
+/**
+ * One event of a task stream. A status is `final` when the stream ends with it: a terminal
+ * state, or one waiting for the user's next message (see {@link endsTurn}).
+ */
 export type TaskUpdate =
   | { kind: "status"; taskId: string; status: TaskStatus; final: boolean }
   | { kind: "artifact"; taskId: string; artifact: Artifact; append: boolean; lastChunk: boolean }
@@ -140,13 +155,45 @@ export interface TaskRequest {
   input: string | Part[];
   /** Limits for this task, combined with the client's default policy (the stricter wins). */
   policy?: TaskPolicy;
+  /** The conversation to add this task to (A2A 1.0). */
   contextId?: string;
+  /**
+   * Continue this task (A2A 1.0): the answer to a task waiting in `input-required` or
+   * `auth-required`. The peer refuses an unknown or finished task.
+   */
+  taskId?: string;
   /**
    * Idempotency key: the A2A message id, or the rvAgent task id. Chosen at random when
    * omitted; a retried send always reuses it, so a deduplicating peer runs the task once.
    */
   id?: string;
   metadata?: Metadata;
+}
+
+/** Which tasks {@link A2aClient.listTasks} asks for (A2A 1.0 `ListTasks`). */
+export interface ListTasksQuery {
+  contextId?: string;
+  state?: TaskState;
+  /** 1..100; the peer's default (50 for ours) when absent. */
+  pageSize?: number;
+  /** `nextPageToken` of the previous page. */
+  pageToken?: string;
+  /** Most recent messages of each task's history to include; 0 for none. */
+  historyLength?: number;
+  /** Include artifacts (default false). */
+  includeArtifacts?: boolean;
+  /** Only tasks whose status changed at or after this time. */
+  statusTimestampAfter?: Date;
+}
+
+/** One page of {@link A2aClient.listTasks}. */
+export interface TaskPage {
+  tasks: Task[];
+  /** Pass as `pageToken` for the next page; `""` on the last one. */
+  nextPageToken: string;
+  pageSize: number;
+  /** Tasks matching the query, on all pages. */
+  totalSize: number;
 }
 
 /** A skill as a verified agent card declares it. */

@@ -4,7 +4,7 @@
  * @module
  */
 import { ed25519 } from "@noble/curves/ed25519.js";
-import { CardSignatureInvalid } from "../errors.ts";
+import { CardSignatureInvalid } from "./errors.ts";
 import { fromHex } from "./bytes.ts";
 import { a2aCardSigningInput, rvAgentCardSigningInput } from "./canonical.ts";
 import type { FetchedCard } from "./card.ts";
@@ -82,7 +82,7 @@ async function keyFromAllowedJku(kid: string, jku: string | undefined, options: 
     const response = await fetchChecked(jku, { redirect: "error", headers: { accept: "application/json" } }, options.http, signal);
     return readBoundedText(response, jku, MAX_JWKS_BYTES);
   });
-  const keys = asArray(asObject(parseJson(text, "JWKS"), "JWKS").keys, "JWKS keys");
+  const keys = asArray(asObject(parseJson(text, "JWKS", options.http.maxJsonDepth), "JWKS").keys, "JWKS keys");
   const match = keys.find((key) => isObject(key) && key.kid === kid);
   if (!match) return undefined;
   const key = match as unknown as TrustedKey;

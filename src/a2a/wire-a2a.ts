@@ -4,14 +4,15 @@
  * `TypeError` naming the path when the peer sent something else.
  * @module
  */
-import { asObject, asString, compact, optArrayOf, optObject, optString, type JsonObject } from "./json.ts";
+import { asObject, asString, compact, optArrayOf, optNumber, optObject, optString, type JsonObject } from "./json.ts";
 import {
-  isTerminal,
+  endsTurn,
   type Artifact,
   type Message,
   type Metadata,
   type Part,
   type Task,
+  type TaskPage,
   type TaskState,
   type TaskStatus,
   type TaskUpdate,
@@ -19,6 +20,17 @@ import {
 
 /** A2A 1.0 version string sent in the `A2A-Version` header. */
 export const A2A_VERSION = "1.0";
+
+const VERSION_FORMAT = /^(\d+)\.(\d+)(?:\.\d+)?$/;
+
+/**
+ * Whether a protocol version names the A2A version this library speaks: the same
+ * `Major.Minor`, a patch number (which the spec says never counts) ignored.
+ */
+export function speaksVersion(version: string): boolean {
+  const match = VERSION_FORMAT.exec(version.trim());
+  return match !== null && `${Number(match[1])}.${Number(match[2])}` === A2A_VERSION;
+}
 
 /** Where our extension fields live inside `message.metadata`. */
 export const RUVECTOR_METADATA_KEY = "ruvector";
@@ -36,13 +48,8 @@ const KNOWN_STATES: ReadonlySet<string> = new Set([
 ]);
 
 /** `"input-required"` ⇒ `TASK_STATE_INPUT_REQUIRED`. */
-function stateToWire(state: TaskState): string {
+export function stateToWire(state: TaskState): string {
   return STATE_PREFIX + (state === "unknown" ? "UNSPECIFIED" : state.toUpperCase().replaceAll("-", "_"));
-}
-
-/** Whether a stream ends at this state: terminal, or waiting for the user's next input. */
-export function endsStream(state: TaskState): boolean {
-  return isTerminal(state) || state === "input-required";
 }
 
 function metadataOf(json: JsonObject, path: string): Metadata | undefined {
@@ -84,6 +91,7 @@ export function messageFromWire(value: unknown, path: string): Message {
     role,
     parts: partsFromWire(json.parts, `${path}.parts`),
     messageId: optString(json.messageId, `${path}.messageId`),
+    contextId: optString(json.contextId, `${path}.contextId`) || undefined,
     metadata: metadataOf(json, path),
   });
 }
@@ -94,6 +102,7 @@ export function messageToWire(message: Message, ids: { taskId?: string; contextI
     messageId: message.messageId ?? crypto.randomUUID(),
     role: message.role === "user" ? "ROLE_USER" : "ROLE_AGENT",
     parts: message.parts.map(partToWire),
+    contextId: message.contextId,
     ...ids,
     metadata: message.metadata,
   });
@@ -148,17 +157,40 @@ export function taskFromWire(value: unknown, path: string): Task {
   });
 }
 
-/** Writes a 1.0 `Task`. */
-export function taskToWire(task: Task): JsonObject {
+/** How much of a task to write: `historyLength` most recent messages (0: none), artifacts or not. */
+export interface TaskView {
+  historyLength?: number;
+  includeArtifacts?: boolean;
+}
+
+/** Writes a 1.0 `Task`; empty lists are omitted, as protobuf JSON omits them. */
+export function taskToWire(task: Task, view: TaskView = {}): JsonObject {
   const ids = compact({ taskId: task.id, contextId: task.contextId });
+  const { historyLength, includeArtifacts = true } = view;
+  const history = historyLength === undefined ? task.history : historyLength === 0 ? [] : task.history.slice(-historyLength);
   return compact({
     id: task.id,
     contextId: task.contextId,
     status: statusToWire(task.status),
-    artifacts: task.artifacts.map(artifactToWire),
-    history: task.history.map((message) => messageToWire(message, ids)),
+    artifacts: includeArtifacts ? nonEmpty(task.artifacts.map(artifactToWire)) : undefined,
+    history: nonEmpty(history.map((message) => messageToWire(message, ids))),
     metadata: task.metadata,
   });
+}
+
+function nonEmpty<T>(items: T[]): T[] | undefined {
+  return items.length > 0 ? items : undefined;
+}
+
+/** Reads a `ListTasks` result. */
+export function taskPageFromWire(value: unknown, path: string): TaskPage {
+  const json = asObject(value, path);
+  return {
+    tasks: optArrayOf(json.tasks, `${path}.tasks`, taskFromWire),
+    nextPageToken: optString(json.nextPageToken, `${path}.nextPageToken`) ?? "",
+    pageSize: optNumber(json.pageSize, `${path}.pageSize`) ?? 0,
+    totalSize: optNumber(json.totalSize, `${path}.totalSize`) ?? 0,
+  };
 }
 
 /** Reads a `SendMessage` result (`{task}` or `{message}`). */
@@ -183,7 +215,7 @@ export function updateFromWire(value: unknown, path: string): TaskUpdate {
 
 function statusUpdateFromWire(json: JsonObject, path: string): TaskUpdate {
   const status = statusFromWire(json.status, `${path}.status`);
-  return { kind: "status", taskId: asString(json.taskId, `${path}.taskId`), status, final: endsStream(status.state) };
+  return { kind: "status", taskId: asString(json.taskId, `${path}.taskId`), status, final: endsTurn(status.state) };
 }
 
 function artifactUpdateFromWire(json: JsonObject, path: string): TaskUpdate {
@@ -197,10 +229,10 @@ function artifactUpdateFromWire(json: JsonObject, path: string): TaskUpdate {
 }
 
 /** Writes one streaming result. */
-export function updateToWire(update: TaskUpdate, contextId: string | undefined): JsonObject {
+export function updateToWire(update: TaskUpdate, contextId: string | undefined, view?: TaskView): JsonObject {
   switch (update.kind) {
     case "task":
-      return { task: taskToWire(update.task) };
+      return { task: taskToWire(update.task, view) };
     case "message":
       return { message: messageToWire(update.message) };
     case "status":

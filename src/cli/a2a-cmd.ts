@@ -1,5 +1,5 @@
 /** `ruvector a2a card|send|stream`: talk to an A2A 1.0 or rvAgent agent. */
-import { isTerminal, type A2aClient, type AgentCardView, type SkillCost, type Task } from "../a2a/index.ts";
+import { endsTurn, type A2aClient, type AgentCardView, type SkillCost, type Task } from "../a2a/index.ts";
 import { JSON_OPTION, type CommandSpec } from "./args.ts";
 import { cancelAfterInterrupt, checkOutcome, connect, CONNECT_OPTIONS, describeUpdate, interruptible, partsText, statusText, TASK_OPTIONS, taskRequest } from "./a2a-connect.ts";
 import { printFields, printJson, table } from "./output.ts";
@@ -62,20 +62,21 @@ const send: CommandSpec = {
   description:
     "Sends one task and waits for it to end (following it when the peer answers before it\n" +
     "is done), then prints its state, status message and artifacts. Exit 0 when it completed\n" +
-    "(or waits for input), 1 when it failed, was rejected or canceled. Ctrl-C cancels it.\n" +
+    "(or waits for input: answer with --task-id), 1 when it failed, was rejected or canceled.\n" +
+    "Ctrl-C cancels it.\n" +
     TRUST_HELP,
   positionals: ["url"],
   options: { ...TASK_OPTIONS, ...CONNECT_OPTIONS, json: JSON_OPTION },
   async run(args) {
     const request = taskRequest(args);
     let client: A2aClient | undefined;
-    let taskId: string | undefined;
+    let taskId = request.taskId;
     const task = await interruptible(
       async (signal) => {
         client = await connect(args, signal);
         const sent = await client.sendTask(request, { signal });
         taskId = sent.id;
-        if (isTerminal(sent.status.state)) return sent;
+        if (endsTurn(sent.status.state)) return sent;
         for await (const _ of client.streamTask(sent.id, { signal }));
         return client.getTask(sent.id, { signal });
       },
@@ -102,7 +103,7 @@ const stream: CommandSpec = {
     const request = taskRequest(args);
     const json = args.flag("json");
     let client: A2aClient | undefined;
-    let taskId: string | undefined;
+    let taskId = request.taskId;
     let last: { state: Task["status"]["state"]; reason: string | undefined } | undefined;
     await interruptible(
       async (signal) => {

@@ -1,5 +1,5 @@
 /** What every `ruvector a2a` command shares: trust options, discovery, task policies, Ctrl-C and printing tasks. */
-import { A2aClient, A2aError, type Part, type Task, type TaskPolicy, type TaskState, type TaskUpdate, type TrustedKeys } from "../a2a/index.ts";
+import { A2aClient, A2aError, type Part, type Task, type TaskPolicy, type TaskRequest, type TaskState, type TaskUpdate, type TrustedKeys } from "../a2a/index.ts";
 import { isObject } from "../a2a/json.ts";
 import type { Args, OptionSpec } from "./args.ts";
 import { InputError } from "./failures.ts";
@@ -22,6 +22,8 @@ export const TASK_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   input: { type: "string", value: "TEXT", help: "the task's input text (required)" },
   "max-cost-usd": { type: "string", value: "N", help: "refuse the skill when its declared cost exceeds N dollars (or is undeclared)" },
   "max-duration-ms": { type: "string", value: "N", help: "cancel the task and fail when it runs longer than N ms" },
+  "task-id": { type: "string", value: "ID", help: "answer this task, which waits for input (A2A 1.0), instead of starting one" },
+  "context-id": { type: "string", value: "ID", help: "start the task in this conversation (A2A 1.0)" },
 };
 
 /** A state that leaves the command's exit code at 0: done, or waiting on the caller. */
@@ -54,14 +56,22 @@ async function readTrustedKeys(path: string): Promise<TrustedKeys> {
   return parsed as TrustedKeys;
 }
 
-/** The `--skill`/`--input` request with the policy of `--max-cost-usd`/`--max-duration-ms`. */
-export function taskRequest(args: Args): { skill: string; input: string; policy: TaskPolicy } {
+/** The `--skill`/`--input` request with the policy of `--max-cost-usd`/`--max-duration-ms`, continuing `--task-id`. */
+export function taskRequest(args: Args): TaskRequest {
   const skill = args.required("skill");
   const input = args.required("input");
+  const ids = { ...optionalId(args, "task-id", "taskId"), ...optionalId(args, "context-id", "contextId") };
   const maxCostUsd = nonNegative(args, "max-cost-usd");
   const maxDurationMs = args.int("max-duration-ms", { min: 1, max: 2 ** 31 - 1 }, undefined);
   const policy: TaskPolicy = { ...(maxCostUsd !== undefined && { maxCostUsd }), ...(maxDurationMs !== undefined && { maxDurationMs }) };
-  return { skill, input, policy };
+  return { skill, input, policy, ...ids };
+}
+
+function optionalId<K extends string>(args: Args, name: string, key: K): Partial<Record<K, string>> {
+  const value = args.string(name);
+  if (value === undefined) return {};
+  if (value === "") throw args.usage(`--${name} must not be empty`);
+  return { [key]: value } as Partial<Record<K, string>>;
 }
 
 function nonNegative(args: Args, name: string): number | undefined {

@@ -2,7 +2,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { ed25519 } from "@noble/curves/ed25519.js";
 import { a2aCardSigningInput, rvAgentCardSigningInput } from "../../src/a2a/canonical.ts";
 import { A2aClient, A2aServer, agentIdOf, CardCache, ed25519Jwk, signRvAgentCard, signingKey } from "../../src/a2a/index.ts";
-import { A2aError, CardSignatureInvalid, TransportError } from "../../src/errors.ts";
+import { A2aError, CardSignatureInvalid, TransportError } from "../../src/a2a/errors.ts";
 import { plainCard, RawPeer, tamperingFetch, testSkills } from "./fixtures/peers.ts";
 
 const server = A2aServer.start({ name: "card-agent", description: "signs its cards", skills: testSkills() });
@@ -36,7 +36,7 @@ describe("discovery of our server's signed cards", () => {
   });
 
   test("falls back to /.well-known/agent.json when the A2A 1.0 card is absent", async () => {
-    await using rvOnly = A2aServer.start({ name: "rv-only", skills: testSkills(), dialects: ["rvagent"] });
+    await using rvOnly = A2aServer.start({ name: "rv-only", description: "A test agent", skills: testSkills(), dialects: ["rvagent"] });
     const client = await A2aClient.connect(rvOnly.url, { trustedKeys: rvOnly.trustedKeys });
     expect(client.dialect).toBe("rvagent");
     expect(rvOnly.stats.cardRequests).toBe(1);
@@ -44,7 +44,7 @@ describe("discovery of our server's signed cards", () => {
   });
 
   test("ES256 signatures verify, and one trusted key among several signatures is enough", async () => {
-    await using rotated = A2aServer.start({ name: "rotating", skills: testSkills(), signing: { jws: ["ES256", "EdDSA"] } });
+    await using rotated = A2aServer.start({ name: "rotating", description: "A test agent", skills: testSkills(), signing: { jws: ["ES256", "EdDSA"] } });
     const es256Kid = Object.keys(rotated.trustedKeys).find((kid) => kid !== rotated.agentId) ?? "";
     const es256Only = await A2aClient.connect(rotated.url, { trustedKeys: { [es256Kid]: rotated.trustedKeys[es256Kid]! } });
     expect(es256Only.card.signature).toEqual({ scheme: "jws", alg: "ES256", kid: es256Kid });
@@ -120,7 +120,7 @@ describe("tampering is caught (CardSignatureInvalid)", () => {
 });
 
 describe("unsigned cards", () => {
-  const unsigned = A2aServer.start({ name: "unsigned", skills: testSkills(), signing: { jws: [], rvagent: false } });
+  const unsigned = A2aServer.start({ name: "unsigned", description: "A test agent", skills: testSkills(), signing: { jws: [], rvagent: false } });
   afterAll(() => unsigned.stop());
 
   test("are rejected by default in both dialects", async () => {
@@ -180,6 +180,14 @@ describe("broken cards and missing agents", () => {
     "/notjson/.well-known/agent-card.json": "{ not json",
     "/shape/.well-known/agent-card.json": JSON.stringify({ name: 5, skills: [] }),
     "/norpc/.well-known/agent-card.json": JSON.stringify({ ...plainCard("http://x/"), supportedInterfaces: [{ url: "http://x/", protocolBinding: "GRPC", protocolVersion: "1.0" }] }),
+    "/minor/.well-known/agent-card.json": JSON.stringify({ ...plainCard("http://x/"), supportedInterfaces: [{ url: "http://x/", protocolBinding: "JSONRPC", protocolVersion: "1.7" }] }),
+    "/patch/.well-known/agent-card.json": JSON.stringify({
+      ...plainCard("http://x/"),
+      supportedInterfaces: [
+        { url: "http://127.0.0.1:1/later/", protocolBinding: "JSONRPC", protocolVersion: "1.1" },
+        { url: "http://127.0.0.1:1/patched/", protocolBinding: "JSONRPC", protocolVersion: "1.0.3" },
+      ],
+    }),
   };
   const peer = new RawPeer((request) => {
     const body = bodies[new URL(request.url).pathname];
@@ -187,7 +195,14 @@ describe("broken cards and missing agents", () => {
   });
   afterAll(() => peer.stop());
 
-  for (const [prefix, reason] of [["notjson", "not valid JSON"], ["shape", "name must be a string"], ["norpc", "no JSONRPC interface"]]) {
+  test("the JSON-RPC interface must speak 1.0 (Major.Minor; a patch number does not count)", async () => {
+    const client = await A2aClient.connect(`${peer.url}patch`, { verify: false, cardCache: null });
+    // Nothing listens there: the failing request names the interface the client chose.
+    const error = await client.getTask("t", { signal: AbortSignal.timeout(2_000) }).catch((e) => e);
+    expect(error.url).toBe("http://127.0.0.1:1/patched/");
+  });
+
+  for (const [prefix, reason] of [["notjson", "not valid JSON"], ["shape", "name must be a string"], ["norpc", "no JSONRPC interface"], ["minor", "no JSONRPC interface for A2A 1.0"]]) {
     test(`malformed card (${prefix}) ⇒ A2aError CARD_INVALID`, async () => {
       const error = await A2aClient.connect(`${peer.url}${prefix}`, { verify: false }).catch((e) => e);
       expect(error).toBeInstanceOf(A2aError);

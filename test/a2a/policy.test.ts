@@ -1,10 +1,10 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { mergePolicies } from "../../src/a2a/policy.ts";
 import { A2aClient, A2aServer, GlobalBudget, type Dialect, type TaskRequest } from "../../src/a2a/index.ts";
-import { A2aError, BudgetExceeded, PolicyViolation } from "../../src/errors.ts";
+import { A2aError, BudgetExceeded, PolicyViolation } from "../../src/a2a/errors.ts";
 import { collect, testSkills } from "./fixtures/peers.ts";
 
-const server = A2aServer.start({ name: "policy-agent", skills: testSkills() });
+const server = A2aServer.start({ name: "policy-agent", description: "A test agent", skills: testSkills() });
 afterAll(() => server.stop());
 
 const connect = (dialect: Dialect, options: Parameters<typeof A2aClient.connect>[1] = {}) =>

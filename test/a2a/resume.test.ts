@@ -1,9 +1,9 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { A2aClient, A2aServer, type Artifact, type Dialect, type FetchLike, type TaskUpdate } from "../../src/a2a/index.ts";
-import { TransportError } from "../../src/errors.ts";
+import { TransportError } from "../../src/a2a/errors.ts";
 import { collect, describe as summarize, droppingFetch, testSkills } from "./fixtures/peers.ts";
 
-const server = A2aServer.start({ name: "resume-agent", skills: testSkills() });
+const server = A2aServer.start({ name: "resume-agent", description: "A test agent", skills: testSkills() });
 afterAll(() => server.stop());
 
 const connect = (dialect: Dialect, fetch?: FetchLike, maxReconnects?: number) =>

@@ -8,13 +8,13 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Server as HttpServer } from "node:http";
 import express from "express";
 import * as jose from "jose";
-import { generateAgentCardSignature, Message, SendMessageRequest, Task, TaskArtifactUpdateEvent, TaskStatusUpdateEvent, verifyAgentCardSignature } from "@a2a-js/sdk";
+import { generateAgentCardSignature, GetTaskRequest, ListTasksRequest, ListTasksResponse, Message, SendMessageRequest, Task, TaskArtifactUpdateEvent, TaskStatusUpdateEvent, verifyAgentCardSignature } from "@a2a-js/sdk";
 import type { AgentCard } from "@a2a-js/sdk";
 import { ClientFactory } from "@a2a-js/sdk/client";
 import { AgentEvent, DefaultRequestHandler, InMemoryTaskStore, type AgentExecutor, type ExecutionEventBus } from "@a2a-js/sdk/server";
 import { agentCardHandler, jsonRpcHandler, UserBuilder } from "@a2a-js/sdk/server/express";
 import { A2aClient, A2aServer, SKILL_COST_EXTENSION, type TaskUpdate, type TrustedKey } from "../../src/a2a/index.ts";
-import { CardSignatureInvalid, PolicyViolation } from "../../src/errors.ts";
+import { CardSignatureInvalid, PolicyViolation } from "../../src/a2a/errors.ts";
 import { collect, droppingFetch, tamperingFetch } from "./fixtures/peers.ts";
 
 /** An SDK agent: text "slow" waits for cancellation, anything else streams three artifact chunks. */
@@ -158,7 +158,7 @@ describe("our client against an @a2a-js/sdk server", () => {
 });
 
 describe("our server against the @a2a-js/sdk", () => {
-  const ours = A2aServer.start({ name: "ours", skills: { echo: { handler: ({ text }) => `echo: ${text}` } }, signing: { jws: ["EdDSA", "ES256"] } });
+  const ours = A2aServer.start({ name: "ours", description: "A test agent", skills: { echo: { description: "Echoes its input", handler: ({ text }) => `echo: ${text}` } }, signing: { jws: ["EdDSA", "ES256"] } });
   afterAll(() => ours.stop());
 
   test("the SDK's verifyAgentCardSignature accepts each of our JWS signatures (EdDSA and ES256)", async () => {
@@ -179,6 +179,18 @@ describe("our server against the @a2a-js/sdk", () => {
     for await (const event of client.sendMessageStream({ ...request, message: { ...request.message!, messageId: crypto.randomUUID() } })) events.push(event.payload?.$case);
     expect(events[0]).toBe("task");
     expect(events.at(-1)).toBe("statusUpdate");
+  });
+
+  test("the SDK's client lists tasks by context and gets one with historyLength 0", async () => {
+    const client = await new ClientFactory().createFromUrl(ours.url);
+    const contextId = `sdk-${crypto.randomUUID()}`;
+    const message = { messageId: crypto.randomUUID(), role: "ROLE_USER", contextId, parts: [{ text: "listed" }] };
+    const sent = Task.toJSON((await client.sendMessage(SendMessageRequest.fromJSON({ message }))) as Task) as { id: string };
+    const page = ListTasksResponse.toJSON(await client.listTasks(ListTasksRequest.fromJSON({ contextId, includeArtifacts: true }))) as Record<string, any>;
+    expect(page.tasks.map((task: { id: string }) => task.id)).toEqual([sent.id]);
+    expect(page.tasks[0].artifacts[0].parts).toEqual([{ text: "echo: listed" }]);
+    const task = Task.toJSON(await client.getTask(GetTaskRequest.fromJSON({ id: sent.id, historyLength: 0 }))) as Record<string, unknown>;
+    expect(task.history ?? []).toEqual([]);
   });
 });
 

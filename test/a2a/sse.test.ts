@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { TransportError } from "../../src/errors.ts";
+import { TransportError } from "../../src/a2a/errors.ts";
 import { readSse, type SseEvent } from "../../src/a2a/sse.ts";
 import { collect } from "./fixtures/peers.ts";
 

@@ -1,10 +1,10 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { A2aClient, A2aServer, GlobalBudget, type Dialect, type FetchLike, type TaskUpdate } from "../../src/a2a/index.ts";
-import { A2aError, BudgetExceeded, PolicyViolation, TransportError } from "../../src/errors.ts";
+import { A2aError, BudgetExceeded, PolicyViolation, TransportError } from "../../src/a2a/errors.ts";
 import { collect, describe as summarize, tamperingFetch, testSkills } from "./fixtures/peers.ts";
 
 const counter = { runs: 0, aborts: 0 };
-const server = A2aServer.start({ name: "task-agent", skills: testSkills(counter) });
+const server = A2aServer.start({ name: "task-agent", description: "A test agent", skills: testSkills(counter) });
 afterAll(() => server.stop());
 
 const connect = (dialect: Dialect, options: Parameters<typeof A2aClient.connect>[1] = {}) =>
@@ -135,7 +135,7 @@ for (const dialect of ["a2a", "rvagent"] as const) {
 describe("JSON-RPC error codes differ by dialect", () => {
   test("a peer's budget error maps to BudgetExceeded in both dialects", async () => {
     for (const dialect of ["a2a", "rvagent"] as const) {
-      await using limited = A2aServer.start({ name: "limited", skills: testSkills(), budget: new GlobalBudget({ maxTasksPerMinute: 1 }) });
+      await using limited = A2aServer.start({ name: "limited", description: "A test agent", skills: testSkills(), budget: new GlobalBudget({ maxTasksPerMinute: 1 }) });
       const client = await A2aClient.connect(limited.url, { trustedKeys: limited.trustedKeys, dialect });
       await client.sendTask({ skill: "echo", input: "first" });
       const error = await client.sendTask({ skill: "echo", input: "second" }).catch((e) => e);
@@ -187,7 +187,7 @@ describe("our server answers malformed requests with JSON-RPC errors", () => {
   });
 
   test("a dialect the server does not speak ⇒ −32601; an rvAgent stream without id ⇒ −32602", async () => {
-    await using rvOnly = A2aServer.start({ name: "rv-only", skills: testSkills(), dialects: ["rvagent"] });
+    await using rvOnly = A2aServer.start({ name: "rv-only", description: "A test agent", skills: testSkills(), dialects: ["rvagent"] });
     const call = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "GetTask", params: { id: "x" } });
     const refused = (await (await fetch(rvOnly.url, { method: "POST", body: call, headers: { "A2A-Version": "1.0" } })).json()) as any;
     expect(refused.error.code).toBe(-32601);
@@ -197,7 +197,7 @@ describe("our server answers malformed requests with JSON-RPC errors", () => {
 
   test("invalid params ⇒ −32602; an oversized body ⇒ HTTP 413", async () => {
     expect(((await (await post(JSON.stringify({ jsonrpc: "2.0", id: 1, method: "GetTask", params: {} }))).json()) as any).error.code).toBe(-32602);
-    await using small = A2aServer.start({ name: "small", skills: testSkills(), maxRequestBytes: 100 });
+    await using small = A2aServer.start({ name: "small", description: "A test agent", skills: testSkills(), maxRequestBytes: 100 });
     const response = await fetch(small.url, { method: "POST", body: "x".repeat(1_000) });
     expect(response.status).toBe(413);
   });

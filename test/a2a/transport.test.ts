@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { A2aClient } from "../../src/a2a/index.ts";
-import { A2aError, PolicyViolation, TransportError } from "../../src/errors.ts";
-import { collect, deadUrl, plainCard, RawPeer, watchUnhandledRejections } from "./fixtures/peers.ts";
+import { A2aError, PolicyViolation, TransportError } from "../../src/a2a/errors.ts";
+import { collect, deadUrl, plainCard, RawPeer, failOnUnhandledRejections, failure } from "./fixtures/peers.ts";
 
 const MiB = 1024 * 1024;
 const sse = (body: ReadableStream<Uint8Array> | string) => new Response(body, { headers: { "content-type": "text/event-stream" } });
@@ -49,18 +49,7 @@ const peer: RawPeer = new RawPeer(async (request) => {
 const agent = (name: string, options: Parameters<typeof A2aClient.connect>[1] = {}) =>
   A2aClient.connect(`${peer.url}${name}/`, { verify: false, timeoutMs: 2_000, streamIdleTimeoutMs: 2_000, maxReconnects: 1, ...options });
 
-const rejections = watchUnhandledRejections();
-beforeAll(() => rejections.reasons.splice(0));
-afterAll(async () => {
-  await Bun.sleep(20);
-  rejections.stop();
-  await peer.stop();
-  expect(rejections.reasons).toEqual([]);
-});
-
-async function failure(promise: Promise<unknown>): Promise<any> {
-  return promise.then(() => undefined, (error) => error);
-}
+failOnUnhandledRejections(() => peer.stop());
 
 describe("malformed event streams", () => {
   test("garbage lines (no events) ⇒ TransportError, also after resubscribing by id", async () => {
