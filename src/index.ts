@@ -57,6 +57,19 @@ export {
   type OrtResolveOptions,
 } from "./embed/index.ts";
 export { recommend, type Recommendation, type RecommendOptions } from "./recommend.ts";
+export {
+  readFvecs,
+  readIvecs,
+  readNpy,
+  writeFvecs,
+  writeNpy,
+  parseFvecs,
+  parseIvecs,
+  parseNpy,
+  encodeFvecs,
+  encodeNpy,
+  type Matrix,
+} from "./formats.ts";
 export * from "./a2a/index.ts";
 export {
   RuLake,

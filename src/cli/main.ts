@@ -15,14 +15,15 @@ const HELP_FLAGS = ["-h", "--help"];
 
 /**
  * Runs the command line `argv` (the words after `ruvector`): prints results
- * on stdout, errors on stderr, and returns the exit code.
+ * on stdout, errors on stderr (as one JSON document when `--json` is given),
+ * and returns the exit code.
  */
 export async function main(argv: readonly string[]): Promise<ExitCode> {
   try {
     await dispatch(argv);
     return ExitCode.Ok;
   } catch (err) {
-    return reportFailure(err);
+    return reportFailure(err, argv.includes("--json") ? "json" : "text");
   }
 }
 
