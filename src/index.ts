@@ -45,6 +45,8 @@ export {
   modelInfo,
   modelDir,
   ensureModelFiles,
+  importModelFiles,
+  verifyModelFiles,
   resolveOrtLibrary,
   ORT_INSTALL_HINT,
   type ImageSize,
@@ -54,6 +56,7 @@ export {
   type ModelFileInfo,
   type CacheOptions,
   type DownloadProgress,
+  type ModelFileStatus,
   type OrtResolveOptions,
 } from "./embed/index.ts";
 export { recommend, type Recommendation, type RecommendOptions } from "./recommend.ts";

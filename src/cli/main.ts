@@ -7,10 +7,11 @@ import { EMBED_COMMAND } from "./embed-cmd.ts";
 import { ExitCode, reportFailure, UsageError, type UsageLine } from "./failures.ts";
 import { INDEX_COMMANDS } from "./index-cmd.ts";
 import { LAKE_COMMANDS } from "./lake-cmd.ts";
+import { MODELS_COMMANDS } from "./models-cmd.ts";
 import { table } from "./output.ts";
 import { VERSION_COMMAND } from "./version-cmd.ts";
 
-const COMMANDS: readonly CommandSpec[] = [...INDEX_COMMANDS, BENCH_COMMAND, EMBED_COMMAND, ...LAKE_COMMANDS, ...A2A_COMMANDS, VERSION_COMMAND];
+const COMMANDS: readonly CommandSpec[] = [...INDEX_COMMANDS, BENCH_COMMAND, EMBED_COMMAND, ...MODELS_COMMANDS, ...LAKE_COMMANDS, ...A2A_COMMANDS, VERSION_COMMAND];
 const HELP_FLAGS = ["-h", "--help"];
 
 /**
