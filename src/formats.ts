@@ -3,7 +3,7 @@
  * use: TEXMEX `.fvecs` / `.ivecs`, NumPy `.npy` (float32, C order), JSONL and
  * gzipped IDX; and readers for texts to embed (plain lines or JSONL).
  */
-import { open, rename, unlink } from "node:fs/promises";
+import { open, readFile, rename, unlink } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { InvalidArgument } from "./errors.ts";
@@ -297,4 +297,29 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array, temporary
   } finally {
     await dir.close();
   }
+}
+
+/** Reads a `.fvecs` file (TEXMEX: repeated `[int32 dim][dim × float32]`), e.g. an ANN benchmark's base or query set. */
+export async function readFvecs(path: string): Promise<Matrix<Float32Array>> {
+  return parseFvecs(await readFile(path), path);
+}
+
+/** Reads a `.ivecs` file (TEXMEX: repeated `[int32 dim][dim × int32]`), e.g. ground-truth neighbour ids. */
+export async function readIvecs(path: string): Promise<Matrix<Int32Array>> {
+  return parseIvecs(await readFile(path), path);
+}
+
+/** Reads a NumPy `.npy` file holding a 1-D or 2-D little-endian float32 array in C order. */
+export async function readNpy(path: string): Promise<Matrix<Float32Array>> {
+  return parseNpy(await readFile(path), path);
+}
+
+/** Writes rows as a `.fvecs` file, atomically. */
+export async function writeFvecs(path: string, m: Matrix<Float32Array>): Promise<void> {
+  await writeFileAtomic(path, encodeFvecs(m));
+}
+
+/** Writes rows as a `.npy` file of shape `(rows, dim)`, float32, atomically. */
+export async function writeNpy(path: string, m: Matrix<Float32Array>): Promise<void> {
+  await writeFileAtomic(path, encodeNpy(m));
 }

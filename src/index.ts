@@ -45,6 +45,8 @@ export {
   modelInfo,
   modelDir,
   ensureModelFiles,
+  importModelFiles,
+  verifyModelFiles,
   resolveOrtLibrary,
   ORT_INSTALL_HINT,
   type ImageSize,
@@ -54,9 +56,23 @@ export {
   type ModelFileInfo,
   type CacheOptions,
   type DownloadProgress,
+  type ModelFileStatus,
   type OrtResolveOptions,
 } from "./embed/index.ts";
 export { recommend, type Recommendation, type RecommendOptions } from "./recommend.ts";
+export {
+  readFvecs,
+  readIvecs,
+  readNpy,
+  writeFvecs,
+  writeNpy,
+  parseFvecs,
+  parseIvecs,
+  parseNpy,
+  encodeFvecs,
+  encodeNpy,
+  type Matrix,
+} from "./formats.ts";
 export * from "./a2a/index.ts";
 export {
   RuLake,

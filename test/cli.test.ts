@@ -45,7 +45,7 @@ function expectedInfo(index: VectorIndex, variant: string) {
     n: index.length,
     dim: index.dim,
     metric: index.metric,
-    seed: String(index.seed),
+    seed: Number(index.seed),
     rerankFactor: index.rerankFactor,
     memoryBytes: index.memoryBytes,
   };

@@ -78,12 +78,45 @@ test("packed tarballs: core + the built platform packages, each library ≤ 8 MB
     const lib = join(installed.project, "node_modules", "@ruvector", `bun-${key}`, "libruvector.so");
     expect(statSync(lib).size).toBeLessThanOrEqual(MAX_LIBRARY_BYTES);
   }
-  // The core package carries what src/ needs at run time, and nothing of the native build.
+  // The core package carries compiled JavaScript and declarations, no sources and nothing of the native build.
   const core = join(installed.project, "node_modules", "@ruvector", "bun");
-  expect(existsSync(join(core, "package.json"))).toBe(true);
-  expect(existsSync(join(core, "src", "index.ts"))).toBe(true);
-  expect(existsSync(join(core, "libruvector"))).toBe(false);
-  expect(existsSync(join(core, "npm"))).toBe(false);
+  const manifest = await Bun.file(join(core, "package.json")).json();
+  expect(manifest.exports["."]).toEqual({ types: "./dist/index.d.ts", default: "./dist/index.js" });
+  expect(Object.keys(manifest.optionalDependencies).sort()).toEqual(["@ruvector/bun-linux-arm64-gnu", "@ruvector/bun-linux-x64-gnu"]);
+  for (const file of ["index.js", "index.d.ts", "cli.js"]) expect(existsSync(join(core, "dist", file))).toBe(true);
+  expect(statSync(join(core, "dist", "cli.js")).mode & 0o111).toBe(0o111);
+  for (const absent of ["src", "libruvector", "npm"]) expect(existsSync(join(core, absent))).toBe(false);
+  const declarations = new Bun.Glob("**/*.d.ts").scanSync(join(core, "dist"));
+  for (const file of declarations) expect(await Bun.file(join(core, "dist", file)).text()).not.toMatch(/from "\.{1,2}\/[^"]*\.ts"/);
+});
+
+test("bun add of the tarballs prints no warning (no platform package is listed that was not packed)", () => {
+  expect(installed.output).not.toMatch(/warn|404|error/i);
+});
+
+const STRICT_FLAGS = {
+  strict: true,
+  exactOptionalPropertyTypes: true,
+  noUncheckedIndexedAccess: true,
+  noPropertyAccessFromIndexSignature: true,
+  noImplicitOverride: true,
+  noImplicitReturns: true,
+  noUnusedLocals: true,
+  noUnusedParameters: true,
+};
+
+test("a fresh app with every strict compiler flag type-checks a program using every capability with zero errors", () => {
+  const app = join(installed.project, "strict");
+  mkdirSync(join(app, "node_modules", "@types"), { recursive: true });
+  // The user's own dev dependencies: Bun's types (the core package's are its dist/*.d.ts).
+  for (const dep of ["@types/bun", "@types/node", "bun-types", "undici-types"]) symlinkSync(join(ROOT, "node_modules", dep), join(app, "node_modules", dep));
+  for (const dep of ["@ruvector", "@noble"]) symlinkSync(join(installed.project, "node_modules", dep), join(app, "node_modules", dep));
+  const compilerOptions = { target: "ESNext", module: "Preserve", moduleResolution: "bundler", lib: ["ESNext"], types: ["bun"], noEmit: true, ...STRICT_FLAGS };
+  writeFileSync(join(app, "tsconfig.json"), JSON.stringify({ compilerOptions, include: ["app.ts"] }));
+  copyFileSync(join(ROOT, "test", "fixtures", "strict-app.ts"), join(app, "app.ts"));
+  const tsc = Bun.spawnSync([process.execPath, join(ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.json"], { cwd: app, stdout: "pipe", stderr: "pipe" });
+  expect(tsc.stdout.toString() + tsc.stderr.toString()).toBe("");
+  expect(tsc.exitCode).toBe(0);
 });
 
 test("bun add of the tarballs gives a working search, loaded from the platform package", () => {

@@ -113,3 +113,18 @@ test("writeFileAtomic replaces a file whole and leaves no temporary file, even w
   await expect(writeFileAtomic(join(dir, "sub"), new Uint8Array(1))).rejects.toThrow();
   expect(readdirSync(dir).sort()).toEqual(["sub", "v.npy"]);
 });
+
+test("the package exports file readers and writers: .fvecs and .npy round-trip, .ivecs reads, errors name the file", async () => {
+  const api = await import("../src/index.ts");
+  const dir = tempDir("ruvector-formats-api-");
+  const m = { data: Float32Array.from([1, -2.5, 3, 0.125, 5, 6]), rows: 2, dim: 3 };
+  await api.writeFvecs(join(dir, "m.fvecs"), m);
+  expect(await api.readFvecs(join(dir, "m.fvecs"))).toEqual(m);
+  await api.writeNpy(join(dir, "m.npy"), m);
+  expect(await api.readNpy(join(dir, "m.npy"))).toEqual(m);
+  await Bun.write(join(dir, "t.ivecs"), new Uint8Array(Int32Array.from([2, 1, 2]).buffer));
+  expect(await api.readIvecs(join(dir, "t.ivecs"))).toEqual({ data: Int32Array.from([1, 2]), rows: 1, dim: 2 });
+  await Bun.write(join(dir, "bad.npy"), "not numpy");
+  await expect(api.readNpy(join(dir, "bad.npy"))).rejects.toThrow(`${join(dir, "bad.npy")}: not a .npy file`);
+  expect(readdirSync(dir).sort()).toEqual(["bad.npy", "m.fvecs", "m.npy", "t.ivecs"]);
+});

@@ -1,12 +1,11 @@
 /** `ruvector embed`: text embeddings with a local model, and `--list` of the model registry. */
-import { existsSync } from "node:fs";
-import { join } from "node:path";
 import { EmbedError } from "../errors.ts";
-import { Embedder, modelDir, modelInfo, models, type ModelInfo } from "../embed/index.ts";
+import { Embedder, modelInfo, models, type ModelInfo } from "../embed/index.ts";
 import type { Texts } from "../formats.ts";
 import { JSON_OPTION, type Args, type CommandSpec } from "./args.ts";
 import { readTexts, VECTOR_EXTENSIONS, vectorWriter, type VectorFile, type VectorWriter } from "./input.ts";
 import { formatMs, printFields, printJson, table } from "./output.ts";
+import { printModelList } from "./models-cmd.ts";
 import { withProgress } from "./progress.ts";
 
 const DEFAULT_MODEL = "all-MiniLM-L6-v2";
@@ -43,7 +42,7 @@ export const EMBED_COMMAND: CommandSpec = {
     list: { type: "boolean", help: "list the registry's models with their kind, dim and availability" },
     json: JSON_OPTION,
   },
-  run(args) {
+  async run(args) {
     return args.flag("list") ? listModels(args) : embedTexts(args);
   },
 };
@@ -132,33 +131,9 @@ function preview(text: string): string {
   return flat.length > PREVIEW_CHARS ? `${flat.slice(0, PREVIEW_CHARS - 1)}…` : flat;
 }
 
-/** Availability of a registry model: declared unavailable, files in the local cache, or downloaded on first use. */
-function availability(m: ModelInfo): { status: "unavailable" | "cached" | "not cached"; dir: string } {
-  const dir = modelDir(m.name);
-  if (m.unavailable) return { status: "unavailable", dir };
-  return { status: m.files.every((f) => existsSync(join(dir, f.name))) ? "cached" : "not cached", dir };
-}
-
-async function listModels(args: Args): Promise<void> {
+function listModels(args: Args): void {
   if (args.rest().length > 0 || ["input", "model", "out"].some((name) => args.string(name) !== undefined)) {
     throw args.usage("--list takes no texts, --input, --model or --out");
   }
-  const rows = models().map((m) => ({ model: m, ...availability(m) }));
-  if (args.flag("json")) {
-    printJson(
-      rows.map(({ model: m, status, dir }) => ({
-        name: m.name,
-        kind: m.kind,
-        dim: m.dim,
-        pooling: m.pooling,
-        maxLength: m.maxLength,
-        available: status !== "unavailable",
-        cached: status === "cached",
-        unavailable: m.unavailable,
-        dir,
-      })),
-    );
-  } else {
-    process.stdout.write(table([["model", "kind", "dim", "status"], ...rows.map(({ model: m, status }) => [m.name, m.kind, m.dim, status])]));
-  }
+  printModelList(args.flag("json"));
 }

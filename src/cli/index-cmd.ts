@@ -1,7 +1,8 @@
 /** `ruvector index build|search|info`. */
 import { loadIndex, type SearchHit, type VectorIndex } from "../indexes.ts";
 import { JSON_OPTION, type Args, type CommandSpec, type OptionSpec } from "./args.ts";
-import { parseVectorList, readVectors, rowsOf, VECTOR_EXTENSIONS } from "./input.ts";
+import { InputError } from "./failures.ts";
+import { parseVectorList, readTexts, readVectors, rowsOf, VECTOR_EXTENSIONS } from "./input.ts";
 import { formatMs, printFields, printJson, table } from "./output.ts";
 import { withProgress } from "./progress.ts";
 import { BUILD_OPTIONS, buildIndex, buildPlan, summarize, summaryFields } from "./variants.ts";
@@ -52,11 +53,15 @@ const search: CommandSpec = {
   name: "index search",
   usage: "<index> (--query <file> | --vector <list>) [options]",
   summary: "search an index with query vectors",
-  description: "Loads an index of any variant and prints the k nearest ids of each query, best first\n(scores are distances: lower is closer).",
+  description:
+    "Loads an index of any variant and prints the k nearest ids of each query, best first\n" +
+    "(scores are distances: lower is closer). With --docs, each hit also shows its document:\n" +
+    "the file the vectors were embedded from (one text per line, or JSONL {\"id\", \"text\"}).",
   positionals: ["index"],
   options: {
     query: { type: "string", value: "FILE", help: `query vectors (${FORMATS}), one search per row` },
     vector: { type: "string", value: "LIST", help: "one query as comma-separated numbers, e.g. -0.5,0.25,1" },
+    docs: { type: "string", value: "FILE", help: "texts by id (.txt lines or .jsonl {\"id\", \"text\"}): print each hit's document" },
     k: K_OPTION,
     rerank: { type: "string", value: "N", help: "rerank factor for these searches, 1..1024 (plus variant; default: the index's)" },
     json: JSON_OPTION,
@@ -65,6 +70,8 @@ const search: CommandSpec = {
     const k = args.int("k", { min: 1, max: MAX_K }, 10);
     const rerankFactor = args.int("rerank", { min: 1, max: 1024 }, undefined);
     const queries = await readQueries(args);
+    const docsPath = args.string("docs");
+    const docs = docsPath === undefined ? undefined : await readDocs(docsPath);
     const index = await openIndex(args.positional(0));
     try {
       const results = await withProgress(
@@ -77,8 +84,9 @@ const search: CommandSpec = {
           }),
         queries.length,
       );
-      if (args.flag("json")) printJson({ k, queries: results.length, results });
-      else process.stdout.write(table([["query", "rank", "id", "score"], ...hitRows(results)]));
+      const shown = docs ? withDocs(results, docs, docsPath!) : results;
+      if (args.flag("json")) printJson({ k, queries: shown.length, results: shown });
+      else process.stdout.write(table([["query", "rank", "id", "score", ...(docs ? ["document"] : [])], ...hitRows(shown)]));
     } finally {
       index.close();
     }
@@ -97,9 +105,36 @@ export async function readQueries(args: Args): Promise<Float32Array[]> {
   return rowsOf(await readVectors(file));
 }
 
+/** A hit with the text of its document (`index search --docs`). */
+type DocumentHit = SearchHit & { document?: string };
+
+/** Documents by id: the ids a JSONL file gives, else line numbers from 0. */
+async function readDocs(path: string): Promise<Map<number, string>> {
+  const { texts, ids } = await readTexts(path);
+  return new Map(texts.map((text, i) => [ids ? ids[i]! : i, text]));
+}
+
+function withDocs(results: SearchHit[][], docs: Map<number, string>, path: string): DocumentHit[][] {
+  return results.map((hits) =>
+    hits.map((hit) => {
+      const document = docs.get(hit.id);
+      if (document === undefined) throw new InputError(`${path} has no document for id ${hit.id} (it holds ${docs.size} documents)`);
+      return { ...hit, document };
+    }),
+  );
+}
+
 /** Table rows for people; scores cut to 6 significant digits (--json keeps them exact). */
-export function hitRows(results: SearchHit[][]): Array<Array<string | number>> {
-  return results.flatMap((hits, q) => hits.map((hit, rank) => [q, rank + 1, hit.id, Number(hit.score.toPrecision(6))]));
+export function hitRows(results: DocumentHit[][]): Array<Array<string | number>> {
+  return results.flatMap((hits, q) =>
+    hits.map((hit, rank) => [q, rank + 1, hit.id, Number(hit.score.toPrecision(6)), ...(hit.document === undefined ? [] : [oneLineText(hit.document)])]),
+  );
+}
+
+/** A document on one table line: line breaks folded, long texts cut with an ellipsis. */
+function oneLineText(text: string, max = 100): string {
+  const flat = text.replace(/\s+/g, " ").trim();
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }
 
 const info: CommandSpec = {

@@ -7,22 +7,24 @@ import { EMBED_COMMAND } from "./embed-cmd.ts";
 import { ExitCode, reportFailure, UsageError, type UsageLine } from "./failures.ts";
 import { INDEX_COMMANDS } from "./index-cmd.ts";
 import { LAKE_COMMANDS } from "./lake-cmd.ts";
+import { MODELS_COMMANDS } from "./models-cmd.ts";
 import { table } from "./output.ts";
 import { VERSION_COMMAND } from "./version-cmd.ts";
 
-const COMMANDS: readonly CommandSpec[] = [...INDEX_COMMANDS, BENCH_COMMAND, EMBED_COMMAND, ...LAKE_COMMANDS, ...A2A_COMMANDS, VERSION_COMMAND];
+const COMMANDS: readonly CommandSpec[] = [...INDEX_COMMANDS, BENCH_COMMAND, EMBED_COMMAND, ...MODELS_COMMANDS, ...LAKE_COMMANDS, ...A2A_COMMANDS, VERSION_COMMAND];
 const HELP_FLAGS = ["-h", "--help"];
 
 /**
  * Runs the command line `argv` (the words after `ruvector`): prints results
- * on stdout, errors on stderr, and returns the exit code.
+ * on stdout, errors on stderr (as one JSON document when `--json` is given),
+ * and returns the exit code.
  */
 export async function main(argv: readonly string[]): Promise<ExitCode> {
   try {
     await dispatch(argv);
     return ExitCode.Ok;
   } catch (err) {
-    return reportFailure(err);
+    return reportFailure(err, argv.includes("--json") ? "json" : "text");
   }
 }
 

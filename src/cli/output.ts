@@ -1,8 +1,14 @@
 /** Printing results: one JSON document, or aligned text for people. */
 
-/** Writes `value` as one line of JSON to stdout. */
+/** `JSON.rawJSON` (Bun has it; TypeScript's lib does not declare it yet). */
+const rawJSON = (JSON as unknown as { rawJSON(text: string): unknown }).rawJSON;
+
+/**
+ * Writes `value` as one line of JSON to stdout. Bigints (64-bit seeds) are
+ * written as exact integer literals: numbers stay numbers, digits are never lost.
+ */
 export function printJson(value: unknown): void {
-  process.stdout.write(JSON.stringify(value) + "\n");
+  process.stdout.write(JSON.stringify(value, (_, v: unknown) => (typeof v === "bigint" ? rawJSON(v.toString()) : v)) + "\n");
 }
 
 /** Rows of cells as text, every column but the last padded to its widest cell. */

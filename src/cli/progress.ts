@@ -27,8 +27,9 @@ function startProgress(label: string, total?: number): Progress {
   let drawnAt = 0;
   const draw = () => {
     drawnAt = performance.now();
-    const seconds = ((drawnAt - started) / 1000).toFixed(1);
-    process.stderr.write(`\r\x1b[K${label} ${total ? bar(done, total) : SPINNER[frame++ % SPINNER.length]} ${seconds}s`);
+    const elapsed = (drawnAt - started) / 1000;
+    const state = total ? `${bar(done, total)} ${elapsed.toFixed(1)}s${eta(elapsed, done, total)}` : `${SPINNER[frame++ % SPINNER.length]} ${elapsed.toFixed(1)}s`;
+    process.stderr.write(`\r\x1b[K${label} ${state}`);
   };
   // The timer animates while native work runs off the JS thread; unref'd so it never holds the process open.
   const timer = setInterval(draw, REDRAW_MS);
@@ -49,7 +50,21 @@ function startProgress(label: string, total?: number): Progress {
 
 function bar(done: number, total: number): string {
   const filled = Math.round((BAR_WIDTH * Math.min(done, total)) / total);
-  return `[${"#".repeat(filled)}${"-".repeat(BAR_WIDTH - filled)}] ${done}/${total}`;
+  const percent = Math.floor((100 * Math.min(done, total)) / total);
+  return `[${"#".repeat(filled)}${"-".repeat(BAR_WIDTH - filled)}] ${percent}% ${done}/${total}`;
+}
+
+/** Time left at the rate so far, once there is a rate to go by. */
+export function eta(elapsedSeconds: number, done: number, total: number): string {
+  if (done <= 0 || done >= total) return "";
+  return ` ETA ${formatSeconds((elapsedSeconds * (total - done)) / done)}`;
+}
+
+function formatSeconds(seconds: number): string {
+  const s = Math.ceil(seconds);
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  return m < 60 ? `${m}m${String(s % 60).padStart(2, "0")}s` : `${Math.floor(m / 60)}h${String(m % 60).padStart(2, "0")}m`;
 }
 
 /** Runs `work` under a progress line that is erased however the work ends. */

@@ -56,8 +56,8 @@ export interface IndexSummary {
   n: number;
   dim: number;
   metric: Metric;
-  /** Decimal string: seeds are 64-bit, beyond JSON's exact integers. */
-  seed: string;
+  /** 64-bit: `--json` prints it as an exact JSON integer (see {@link printJson}). */
+  seed: bigint;
   rerankFactor: number;
   memoryBytes: number;
 }
@@ -71,7 +71,7 @@ export function summarize(index: VectorIndex): IndexSummary {
     n: index.length,
     dim: index.dim,
     metric: index.metric,
-    seed: String(index.seed),
+    seed: index.seed,
     rerankFactor: index.rerankFactor,
     memoryBytes: index.memoryBytes,
   };
@@ -84,7 +84,7 @@ export function summaryFields(s: IndexSummary): Array<readonly [string, string |
     ["vectors", s.n],
     ["dim", s.dim],
     ["metric", s.metric],
-    ["seed", s.seed],
+    ["seed", String(s.seed)],
     ["rerank", s.rerankFactor],
     ["memory", formatBytes(s.memoryBytes)],
   ];

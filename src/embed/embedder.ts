@@ -7,7 +7,7 @@ import type { Pointer } from "bun:ffi";
 import { EmbedError } from "../errors.ts";
 import { check, lib, outPointer, utf8 } from "../ffi.ts";
 import { NativeHandle, runJob } from "../runtime.ts";
-import { ensureModelFiles, modelDir, type CacheOptions } from "./download.ts";
+import { ensureModelFiles, requireCachedFiles, type CacheOptions } from "./download.ts";
 import { ortLibraryFor } from "./ort.ts";
 import { modelInfo, type ModelInfo } from "./registry.ts";
 
@@ -87,8 +87,9 @@ export class Embedder implements Disposable {
   static async fromPretrained(name: string, options: PretrainedOptions = {}): Promise<Embedder> {
     const info = modelInfo(name);
     if (info.unavailable) throw new EmbedError(info.unavailable);
-    const dir = await ensureModelFiles(info, options);
+    // ONNX Runtime first: a missing runtime is reported before any download.
     const ort = ortLibraryFor(options);
+    const dir = await ensureModelFiles(info, options);
     const [n, d, o] = [utf8(name), utf8(dir), utf8(ort)];
     const symbols = lib();
     return runJob(
@@ -106,7 +107,7 @@ export class Embedder implements Disposable {
     const info = modelInfo(name);
     if (info.unavailable) throw new EmbedError(info.unavailable);
     const ort = ortLibraryFor(options);
-    const [n, d, o] = [utf8(name), utf8(modelDir(name, options)), utf8(ort)];
+    const [n, d, o] = [utf8(name), utf8(requireCachedFiles(info, options)), utf8(ort)];
     const cell = new BigUint64Array(1);
     check(lib().ruv_embedder_open(n, n.length, d, d.length, o, o.length, cell));
     return new Embedder(outPointer(cell), info);

@@ -2,5 +2,13 @@
 export { Embedder, rowViews, type ImageSize, type PretrainedOptions } from "./embedder.ts";
 export { Tokenizer, type TokenizerOptions } from "./tokenizer.ts";
 export { models, modelInfo, type ModelInfo, type ModelFileInfo } from "./registry.ts";
-export { modelDir, ensureModelFiles, type CacheOptions, type DownloadProgress } from "./download.ts";
+export {
+  modelDir,
+  ensureModelFiles,
+  importModelFiles,
+  verifyModelFiles,
+  type CacheOptions,
+  type DownloadProgress,
+  type ModelFileStatus,
+} from "./download.ts";
 export { resolveOrtLibrary, ORT_INSTALL_HINT, type OrtResolveOptions } from "./ort.ts";
