@@ -28,7 +28,7 @@ const TEXTS = [
 ];
 const KITTEN = 1;
 
-const embedder = await Embedder.fromPretrained(MODEL, { cacheDir: MODELS_CACHE });
+const embedder = await Embedder.openAsync(MODEL, { cacheDir: MODELS_CACHE });
 afterAll(() => embedder.close());
 const expected = TEXTS.map((t) => embedder.embed(t));
 

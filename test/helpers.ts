@@ -38,6 +38,32 @@ export function tempDir(prefix = "ruvector-test-"): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
+/**
+ * Runs `start()` (its synchronous part included) while a 1 ms timer keeps firing, and reports the
+ * longest gap between timer ticks from just before the call until its promise settles.
+ */
+export async function eventLoopGaps<T>(start: () => Promise<T>): Promise<{ result: T; worstGapMs: number; ticks: number }> {
+  let last = performance.now();
+  let worstGapMs = 0;
+  let ticks = 0;
+  const tick = () => {
+    const now = performance.now();
+    worstGapMs = Math.max(worstGapMs, now - last);
+    last = now;
+  };
+  const timer = setInterval(() => {
+    tick();
+    ticks++;
+  }, 1);
+  try {
+    const result = await start();
+    tick();
+    return { result, worstGapMs, ticks };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
 /** Runs a TypeScript snippet in a fresh Bun process from the repo root. */
 export async function runBun(code: string, env: Record<string, string> = {}): Promise<ProcessResult> {
   const dir = tempDir("ruvector-child-");
