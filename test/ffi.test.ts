@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { cpuFeatures, nativeVersion, NativeLibraryError, version } from "../src/index.ts";
 import { ABI_CONSTANTS, ABI_VERSION, resolveLibraryPath, SUPPORTED_PLATFORMS, symbols } from "../src/ffi.ts";
 import { STRUCT_LAYOUTS } from "../src/structs.ts";
-import { ROOT, runBun, tempDir } from "./helpers.ts";
+import { ROOT, runBun, tempDir } from "./support/helpers.ts";
 
 const ZIG_LIB = join(ROOT, "npm", "bun-linux-x64-gnu", "libruvector.so");
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { BackendError, PostgresBackend, RuLake } from "../../src/index.ts";
-import { randomVectors, row } from "../helpers.ts";
-import { startPostgres, type TestPostgres } from "../pg.ts";
+import { randomVectors, row } from "../support/helpers.ts";
+import { startPostgres, type TestPostgres } from "../support/postgres.ts";
 
 const dim = 64;
 let servers: TestPostgres[] = [];

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, truncateSyn
 import { join } from "node:path";
 import { BackendError } from "../../src/errors.ts";
 import { FsBackend } from "../../src/lake/fs.ts";
-import { randomVectors, tempDir } from "../helpers.ts";
+import { randomVectors, tempDir } from "../support/helpers.ts";
 
 /** Awaits `promise` and returns the BackendError it rejects with, after checking it names `backend`. */
 async function backendError(promise: Promise<unknown> | (() => unknown), backend = "cold"): Promise<BackendError> {

@@ -17,7 +17,7 @@ import {
   type BundleInfo,
   type PulledBatch,
 } from "../../src/index.ts";
-import { randomVectors, row, runBun, tempDir } from "../helpers.ts";
+import { randomVectors, row, runBun, tempDir } from "../support/helpers.ts";
 
 const dim = 32;
 

@@ -11,8 +11,8 @@ import {
   RuVectorError,
   IndexError,
   type VectorIndex,
-} from "../src/index.ts";
-import { randomVectors, row } from "./helpers.ts";
+} from "../../src/index.ts";
+import { randomVectors, row } from "../support/helpers.ts";
 
 const VARIANTS = [FlatF32Index, RabitqIndex, RabitqPlusIndex, RabitqAsymIndex] as const;
 const KEEPS_VECTORS = [FlatF32Index, RabitqPlusIndex, RabitqAsymIndex] as const;

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 
-export const ROOT = join(import.meta.dir, "..");
+export const ROOT = join(import.meta.dir, "..", "..");
 /** The `ruvector` CLI's entry point (package.json's bin). */
 export const CLI = join(ROOT, "src", "cli.ts");
 

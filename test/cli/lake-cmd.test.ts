@@ -2,9 +2,9 @@
 import { describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { FsBackend } from "../src/lake/fs.ts";
-import { RuLake } from "../src/lake/lake.ts";
-import { expectCommandHelp, expectOneLineError, expectUsageError, randomVectors, row, ruvector, ruvectorJson, tempDir } from "./helpers.ts";
+import { FsBackend } from "../../src/lake/fs.ts";
+import { RuLake } from "../../src/lake/lake.ts";
+import { expectCommandHelp, expectOneLineError, expectUsageError, randomVectors, row, ruvector, ruvectorJson, tempDir } from "../support/helpers.ts";
 
 const DIM = 16;
 const N = 400;

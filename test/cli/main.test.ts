@@ -2,9 +2,9 @@
 import { describe, expect, test } from "bun:test";
 import { chmodSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { FlatF32Index, loadIndexAsync, RabitqAsymIndex, RabitqPlusIndex, type VectorIndex } from "../src/index/index.ts";
-import { SHARED } from "./datasets.ts";
-import { CLI, expectCommandHelp, expectOneLineError, expectUsageError, randomVectors, ROOT, row, ruvector, ruvectorJson, tempDir } from "./helpers.ts";
+import { FlatF32Index, loadIndexAsync, RabitqAsymIndex, RabitqPlusIndex, type VectorIndex } from "../../src/index/index.ts";
+import { SHARED } from "../support/datasets.ts";
+import { CLI, expectCommandHelp, expectOneLineError, expectUsageError, randomVectors, ROOT, row, ruvector, ruvectorJson, tempDir } from "../support/helpers.ts";
 
 const GLOVE = join(SHARED, "datasets", "glove-100-angular-100k");
 

@@ -9,8 +9,8 @@ import {
   RabitqPlusIndex,
   loadIndex,
   loadIndexAsync,
-} from "../src/index.ts";
-import { randomVectors, row, runBun, tempDir } from "./helpers.ts";
+} from "../../src/index.ts";
+import { randomVectors, row, runBun, tempDir } from "../support/helpers.ts";
 
 const VARIANTS = [FlatF32Index, RabitqIndex, RabitqPlusIndex, RabitqAsymIndex] as const;
 const dim = 20;
@@ -172,7 +172,7 @@ test("a crash in the middle of a save leaves the previous file intact", async ()
     [
       process.execPath,
       "-e",
-      `const { FlatF32Index } = await import(${JSON.stringify(join(import.meta.dir, "..", "src", "index.ts"))});
+      `const { FlatF32Index } = await import(${JSON.stringify(join(import.meta.dir, "..", "..", "src", "index.ts"))});
        const v = new Float32Array(4_000_000 * 32).fill(0.5);
        const idx = FlatF32Index.build(v, { dim: 32 });
        console.log("saving");

@@ -1,6 +1,6 @@
 import { expect, test } from "bun:test";
 import { FlatF32Index, RabitqPlusIndex } from "../src/index.ts";
-import { eventLoopGaps, randomVectors, row, runBun } from "./helpers.ts";
+import { eventLoopGaps, randomVectors, row, runBun } from "./support/helpers.ts";
 
 test("a 1M × 128 async build never stalls the event loop for more than 50 ms", async () => {
   const dim = 128;

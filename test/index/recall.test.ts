@@ -1,6 +1,6 @@
 import { expect, test } from "bun:test";
-import { FlatF32Index, RabitqPlusIndex, recommend } from "../src/index.ts";
-import { fashion, glove, recallAtK } from "./datasets.ts";
+import { FlatF32Index, RabitqPlusIndex, recommend } from "../../src/index.ts";
+import { fashion, glove, recallAtK } from "../support/datasets.ts";
 
 const QUERIES = 300;
 

