@@ -7,7 +7,10 @@ import {
   CacheMissError,
   Consistency,
   InvalidArgument,
+  DimensionMismatch,
   LakeError,
+  LakeIoError,
+  PersistError,
   LocalBackend,
   RabitqPlusIndex,
   RefreshResult,
@@ -216,6 +219,29 @@ test("searchBatch with k larger than the collection returns every vector once pe
     expect(batch[q]).toEqual(lake.searchOne(["small", "docs"], row(vectors, dim, q), 8));
     expect(new Set(batch[q]!.map((h) => h.id))).toEqual(new Set([100, 103, 106, 109, 112]));
   }
+});
+
+test("a native dimension mismatch carries both numbers; lake I/O failures are LakeIoError, not PersistError", async () => {
+  const { backend, vectors } = local("hot", "docs", 50, 78);
+  using lake = RuLake.builder().build();
+  lake.registerBackend(backend);
+  const err = (() => {
+    try {
+      lake.searchOne(["hot", "docs"], new Float32Array(dim - 1), 1);
+    } catch (e) {
+      return e as DimensionMismatch;
+    }
+  })();
+  expect(err).toBeInstanceOf(DimensionMismatch);
+  expect([err!.expected, err!.actual]).toEqual([dim, dim - 1]);
+  lake.searchOne(["hot", "docs"], row(vectors, dim, 0), 1);
+  const file = join(tempDir(), "not-a-dir");
+  writeFileSync(file, "x");
+  const io = await lake.saveCacheToDirAsync(["hot", "docs"], join(file, "cache")).catch((e) => e);
+  expect(io).toBeInstanceOf(LakeIoError);
+  expect(io).toBeInstanceOf(LakeError);
+  expect(io).not.toBeInstanceOf(PersistError);
+  expect(io.code).toBe("LAKE_IO");
 });
 
 test("the cache bound holds while many collections are queried; evictions are counted", () => {
