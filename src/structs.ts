@@ -20,7 +20,7 @@ export interface StructLayout<F extends string = string> {
 
 const WIDTH: Record<FieldType, number> = { u32: 4, i32: 4, u64: 8, ptr: 8 };
 
-function layout<F extends string>(name: string, fields: ReadonlyArray<readonly [F, FieldType]>): StructLayout<F> {
+function layout<F extends string>(name: string, fields: Fields<F>): StructLayout<F> {
   const out = {} as Record<F, { offset: number; type: FieldType }>;
   let offset = 0;
   let align = 1;
@@ -34,14 +34,26 @@ function layout<F extends string>(name: string, fields: ReadonlyArray<readonly [
   return { name, size: Math.ceil(offset / align) * align, fields: out };
 }
 
-/** `RuvIndexParams`: what an index is built with. */
-export const IndexParams = layout("RuvIndexParams", [
+type Fields<F extends string> = ReadonlyArray<readonly [F, FieldType]>;
+
+/** A nested struct's fields, named `prefix.field` as C's `offsetof` designates them. */
+function nested<P extends string, F extends string>(prefix: P, fields: Fields<F>): Fields<`${P}.${F}`> {
+  return fields.map(([f, t]) => [`${prefix}.${f}` as const, t] as const);
+}
+
+const INDEX_PARAMS = [
   ["struct_size", "u32"], ["kind", "u32"], ["dim", "u32"], ["metric", "u32"], ["rerank_factor", "u32"], ["pad_to_word", "u32"], ["seed", "u64"],
-]);
+] as const;
+const CACHE_COUNTERS = [
+  ["hits", "u64"], ["misses", "u64"], ["primes", "u64"], ["invalidations", "u64"], ["shared_hits", "u64"], ["evictions", "u64"],
+  ["warm_installs", "u64"], ["total_prime_us", "u64"], ["last_prime_us", "u64"],
+] as const;
+
+/** `RuvIndexParams`: what an index is built with. */
+export const IndexParams = layout("RuvIndexParams", INDEX_PARAMS);
 /** `RuvIndexInfo`: parameters, size and memory of an index. */
 export const IndexInfo = layout("RuvIndexInfo", [
-  ["struct_size", "u32"], ["kind", "u32"], ["dim", "u32"], ["metric", "u32"], ["rerank_factor", "u32"], ["pad_to_word", "u32"],
-  ["seed", "u64"], ["len", "u64"], ["memory_bytes", "u64"],
+  ["struct_size", "u32"], ["reserved", "u32"], ...nested("params", INDEX_PARAMS), ["len", "u64"], ["memory_bytes", "u64"],
 ]);
 /** `RuvSearchOptions`: k, rerank override and threads of one search call. */
 export const SearchOptionsStruct = layout("RuvSearchOptions", [["struct_size", "u32"], ["k", "u32"], ["rerank_factor", "u32"], ["threads", "u32"]]);
@@ -55,17 +67,17 @@ export const Collection = layout("RuvCollection", [
   ["struct_size", "u32"], ["dim", "u32"], ["data_ref", "ptr"], ["data_ref_len", "u64"], ["generation_kind", "u32"], ["reserved", "u32"],
   ["generation_num", "u64"], ["generation_str", "ptr"], ["generation_str_len", "u64"],
 ]);
-/** `RuvCacheStats`: lake cache counters. */
+/** `RuvCacheCounters`: the counters of one cache scope. */
+export const CacheCounters = layout("RuvCacheCounters", CACHE_COUNTERS);
+/** `RuvCacheStats`: a scope's counters and the lake's cached entries and bytes. */
 export const CacheStatsStruct = layout("RuvCacheStats", [
-  ["struct_size", "u32"], ["reserved", "u32"], ["hits", "u64"], ["misses", "u64"], ["primes", "u64"], ["invalidations", "u64"],
-  ["shared_hits", "u64"], ["evictions", "u64"], ["warm_installs", "u64"], ["total_prime_us", "u64"], ["last_prime_us", "u64"],
-  ["entries", "u64"], ["bytes", "u64"],
+  ["struct_size", "u32"], ["reserved", "u32"], ...nested("counters", CACHE_COUNTERS), ["entries", "u64"], ["bytes", "u64"],
 ]);
 /** `RuvErrorInfo`: status, message length and dimensions of the last error. */
 export const ErrorInfo = layout("RuvErrorInfo", [["struct_size", "u32"], ["status", "i32"], ["message_len", "u64"], ["expected_dim", "u64"], ["actual_dim", "u64"]]);
 
 /** Every struct of the ABI, for the test that checks them against the header. */
-export const STRUCT_LAYOUTS: readonly StructLayout[] = [IndexParams, IndexInfo, SearchOptionsStruct, LakeConfig, Collection, CacheStatsStruct, ErrorInfo];
+export const STRUCT_LAYOUTS: readonly StructLayout[] = [IndexParams, IndexInfo, SearchOptionsStruct, LakeConfig, Collection, CacheCounters, CacheStatsStruct, ErrorInfo];
 
 /** One instance of a struct in memory the native side reads or fills, with its `struct_size` set. */
 export class NativeStruct<F extends string> {

@@ -347,20 +347,13 @@ typedef struct {
    */
   uint32_t struct_size;
   /**
-   * One of `RUV_INDEX_KIND_*`.
+   * Reserved, 0.
    */
-  uint32_t kind;
-  uint32_t dim;
+  uint32_t reserved;
   /**
-   * One of `RUV_METRIC_*`.
+   * The parameters the index was built with (`params.struct_size` is `sizeof(RuvIndexParams)`).
    */
-  uint32_t metric;
-  uint32_t rerank_factor;
-  /**
-   * 1 when quantized rows are zero-padded to a multiple of 64 dimensions.
-   */
-  uint32_t pad_to_word;
-  uint64_t seed;
+  RuvIndexParams params;
   /**
    * Number of vectors.
    */
@@ -446,14 +439,9 @@ typedef struct {
 } RuvCollection;
 
 /**
- * Cache counters of a scope, and the lake's cached entries and bytes.
+ * Cache counters; `#[repr(C)]` because `RuvCacheStats` hands them to C as they are.
  */
 typedef struct {
-  /**
-   * Set by the caller: `sizeof(RuvCacheStats)`.
-   */
-  uint32_t struct_size;
-  uint32_t reserved;
   uint64_t hits;
   uint64_t misses;
   uint64_t primes;
@@ -463,6 +451,24 @@ typedef struct {
   uint64_t warm_installs;
   uint64_t total_prime_us;
   uint64_t last_prime_us;
+} RuvCacheCounters;
+
+/**
+ * Cache counters of a scope, and the lake's cached entries and bytes.
+ */
+typedef struct {
+  /**
+   * Set by the caller: `sizeof(RuvCacheStats)`.
+   */
+  uint32_t struct_size;
+  /**
+   * Reserved, 0.
+   */
+  uint32_t reserved;
+  /**
+   * The scope's counters.
+   */
+  RuvCacheCounters counters;
   /**
    * Cached indexes, lake-wide.
    */

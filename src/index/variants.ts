@@ -37,7 +37,7 @@ function wrapLoaded(handle: Pointer): VectorIndex {
     sym.ruv_index_free(handle);
     throw err;
   }
-  const cls = [FlatF32Index, RabitqIndex, RabitqPlusIndex, RabitqAsymIndex][info.u32("kind")]!;
+  const cls = [FlatF32Index, RabitqIndex, RabitqPlusIndex, RabitqAsymIndex][info.u32("params.kind")]!;
   return new cls(new NativeIndex(handle));
 }
 

@@ -51,12 +51,12 @@ export abstract class VectorIndex implements Disposable {
     this.#handle = new NativeHandle(native.handle, lib().ruv_index_free, `${this.constructor.name}`);
     const info = this.#info();
     this.#params = {
-      kind: info.u32("kind") as KindValue,
-      dim: info.u32("dim"),
-      seed: info.u64("seed"),
-      rerankFactor: info.u32("rerank_factor"),
-      metric: info.u32("metric"),
-      padToWord: info.u32("pad_to_word"),
+      kind: info.u32("params.kind") as KindValue,
+      dim: info.u32("params.dim"),
+      seed: info.u64("params.seed"),
+      rerankFactor: info.u32("params.rerank_factor"),
+      metric: info.u32("params.metric"),
+      padToWord: info.u32("params.pad_to_word"),
     };
     this.#length = Number(info.u64("len"));
   }

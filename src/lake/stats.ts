@@ -32,17 +32,17 @@ export interface CacheStats {
 /** Converts a native `RuvCacheStats`. */
 export function toCacheStats(s: NativeStruct<keyof typeof CacheStatsStruct.fields>): CacheStats {
   const n = (field: keyof typeof CacheStatsStruct.fields) => Number(s.u64(field));
-  const [hits, misses] = [n("hits"), n("misses")];
+  const [hits, misses] = [n("counters.hits"), n("counters.misses")];
   return {
     hits,
     misses,
-    primes: n("primes"),
-    invalidations: n("invalidations"),
-    sharedHits: n("shared_hits"),
-    evictions: n("evictions"),
-    warmInstalls: n("warm_installs"),
-    totalPrimeMs: n("total_prime_us") / 1000,
-    lastPrimeMs: n("last_prime_us") / 1000,
+    primes: n("counters.primes"),
+    invalidations: n("counters.invalidations"),
+    sharedHits: n("counters.shared_hits"),
+    evictions: n("counters.evictions"),
+    warmInstalls: n("counters.warm_installs"),
+    totalPrimeMs: n("counters.total_prime_us") / 1000,
+    lastPrimeMs: n("counters.last_prime_us") / 1000,
     hitRate: hits + misses === 0 ? 0 : hits / (hits + misses),
     entries: n("entries"),
     bytes: n("bytes"),

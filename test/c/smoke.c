@@ -30,7 +30,7 @@ int main(int argc, char **argv) {
 
   RuvIndexInfo info = { .struct_size = sizeof info };
   CHECK(ruv_index_info(index, &info));
-  if (info.len != N || info.dim != DIM || info.kind != RUV_INDEX_KIND_PLUS) { fprintf(stderr, "wrong info\n"); return 1; }
+  if (info.len != N || info.params.dim != DIM || info.params.kind != RUV_INDEX_KIND_PLUS) { fprintf(stderr, "wrong info\n"); return 1; }
 
   RuvSearchOptions search = { .struct_size = sizeof search, .k = K };
   uint64_t ids[K]; float scores[K]; uint64_t count = 0;
@@ -58,9 +58,9 @@ int main(int argc, char **argv) {
   RuvLakeConfig config = { .struct_size = sizeof config, .rerank_factor = 20, .consistency = RUV_CONSISTENCY_FRESH, .rotation_seed = 42 };
   RuvLake *lake = NULL;
   CHECK(ruv_lake_new(&config, &lake));
-  RuvCacheStats stats = { .struct_size = sizeof stats, .hits = 99 };
+  RuvCacheStats stats = { .struct_size = sizeof stats, .counters = { .hits = 99 } };
   CHECK(ruv_lake_stats(lake, RUV_STATS_SCOPE_GLOBAL, 0, &stats));
-  if (stats.struct_size != sizeof stats || stats.hits != 0 || stats.entries != 0) { fprintf(stderr, "wrong lake stats\n"); return 1; }
+  if (stats.struct_size != sizeof stats || stats.counters.hits != 0 || stats.entries != 0) { fprintf(stderr, "wrong lake stats\n"); return 1; }
 
   CHECK(ruv_lake_free(lake));
   CHECK(ruv_index_free(loaded));

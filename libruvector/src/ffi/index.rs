@@ -5,7 +5,7 @@
 use std::sync::{Arc, RwLock, RwLockReadGuard};
 
 use super::runtime::{job_out, Hits};
-use super::{copy_into, free_handle, guard, handle, handle_out, path, read_struct, slice, slice_mut, write_out, write_struct, AbiStruct};
+use super::{copy_into, first_version, free_handle, guard, handle, handle_out, path, read_struct, slice, slice_mut, write_out, write_struct};
 use crate::error::Result;
 use crate::index::{persist, Kind, Metric, Params, VectorIndex};
 use crate::runtime::{spawn, Job};
@@ -46,12 +46,8 @@ pub struct RuvIndexParams {
     pub seed: u64,
 }
 
-impl AbiStruct for RuvIndexParams {
-    const MIN_SIZE: usize = std::mem::size_of::<Self>();
-    fn defaults() -> Self {
-        Self::default()
-    }
-}
+
+first_version!(RuvIndexParams, RuvIndexInfo, RuvSearchOptions);
 
 impl RuvIndexParams {
     fn to_params(self) -> Result<Params> {
@@ -73,26 +69,14 @@ impl RuvIndexParams {
 pub struct RuvIndexInfo {
     /// Set by the caller: `sizeof(RuvIndexInfo)`.
     pub struct_size: u32,
-    /// One of `RUV_INDEX_KIND_*`.
-    pub kind: u32,
-    pub dim: u32,
-    /// One of `RUV_METRIC_*`.
-    pub metric: u32,
-    pub rerank_factor: u32,
-    /// 1 when quantized rows are zero-padded to a multiple of 64 dimensions.
-    pub pad_to_word: u32,
-    pub seed: u64,
+    /// Reserved, 0.
+    pub reserved: u32,
+    /// The parameters the index was built with (`params.struct_size` is `sizeof(RuvIndexParams)`).
+    pub params: RuvIndexParams,
     /// Number of vectors.
     pub len: u64,
     /// Bytes held by the index (codes, rotation, vectors and ids).
     pub memory_bytes: u64,
-}
-
-impl AbiStruct for RuvIndexInfo {
-    const MIN_SIZE: usize = std::mem::size_of::<Self>();
-    fn defaults() -> Self {
-        Self::default()
-    }
 }
 
 /// Options of one search call.
@@ -109,12 +93,6 @@ pub struct RuvSearchOptions {
     pub threads: u32,
 }
 
-impl AbiStruct for RuvSearchOptions {
-    const MIN_SIZE: usize = std::mem::size_of::<Self>();
-    fn defaults() -> Self {
-        Self::default()
-    }
-}
 
 impl RuvSearchOptions {
     fn rerank(&self) -> Option<usize> {
@@ -269,17 +247,16 @@ pub unsafe extern "C" fn ruv_index_info(idx: *const RuvIndex, out: *mut RuvIndex
     guard(|| {
         let r = handle(idx, "index")?.read();
         let p = r.params();
-        let info = RuvIndexInfo {
-            struct_size: 0,
+        let params = RuvIndexParams {
+            struct_size: std::mem::size_of::<RuvIndexParams>() as u32,
             kind: p.kind as u32,
             dim: p.dim as u32,
             metric: p.metric as u32,
             rerank_factor: p.rerank_factor as u32,
             pad_to_word: p.pad_to_word as u32,
             seed: p.seed,
-            len: r.len() as u64,
-            memory_bytes: r.memory_bytes() as u64,
         };
+        let info = RuvIndexInfo { struct_size: 0, reserved: 0, params, len: r.len() as u64, memory_bytes: r.memory_bytes() as u64 };
         write_struct(out, info, "out")
     })
 }

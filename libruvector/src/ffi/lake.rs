@@ -7,10 +7,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::runtime::{job_out, Hits, ShardHits};
-use super::{copy_string_out, free_handle, guard, handle, handle_out, path, read_struct, slice, slice_mut, utf8, write_out, write_struct, AbiStruct};
+use super::{copy_string_out, first_version, free_handle, guard, handle, handle_out, path, read_struct, slice, slice_mut, utf8, write_out, write_struct};
 use crate::error::{Error, Result, Status};
 use crate::lake::witness::{Descriptor, Generation};
-use crate::lake::{Config, Consistency, Lake, Scope};
+use crate::lake::{Config, Consistency, Lake, Scope, Stats};
 use crate::runtime::{spawn, Job};
 
 /// Opaque handle to a lake. Thread-safe: every call may come from any thread.
@@ -72,12 +72,6 @@ pub struct RuvLakeConfig {
     pub max_bytes: u64,
 }
 
-impl AbiStruct for RuvLakeConfig {
-    const MIN_SIZE: usize = std::mem::size_of::<Self>();
-    fn defaults() -> Self {
-        Self::default()
-    }
-}
 
 impl RuvLakeConfig {
     fn to_config(self) -> Result<Config> {
@@ -119,12 +113,13 @@ pub struct RuvCollection {
     pub generation_str_len: u64,
 }
 
-impl AbiStruct for RuvCollection {
-    const MIN_SIZE: usize = std::mem::size_of::<Self>();
-    fn defaults() -> Self {
+impl Default for RuvCollection {
+    fn default() -> Self {
         Self { struct_size: 0, dim: 0, data_ref: std::ptr::null(), data_ref_len: 0, generation_kind: 0, reserved: 0, generation_num: 0, generation_str: std::ptr::null(), generation_str_len: 0 }
     }
 }
+
+first_version!(RuvLakeConfig, RuvCollection, RuvCacheStats);
 
 /// Cache counters of a scope, and the lake's cached entries and bytes.
 #[repr(C)]
@@ -132,27 +127,14 @@ impl AbiStruct for RuvCollection {
 pub struct RuvCacheStats {
     /// Set by the caller: `sizeof(RuvCacheStats)`.
     pub struct_size: u32,
+    /// Reserved, 0.
     pub reserved: u32,
-    pub hits: u64,
-    pub misses: u64,
-    pub primes: u64,
-    pub invalidations: u64,
-    pub shared_hits: u64,
-    pub evictions: u64,
-    pub warm_installs: u64,
-    pub total_prime_us: u64,
-    pub last_prime_us: u64,
+    /// The scope's counters.
+    pub counters: Stats,
     /// Cached indexes, lake-wide.
     pub entries: u64,
     /// Bytes of cached indexes, lake-wide.
     pub bytes: u64,
-}
-
-impl AbiStruct for RuvCacheStats {
-    const MIN_SIZE: usize = std::mem::size_of::<Self>();
-    fn defaults() -> Self {
-        Self::default()
-    }
 }
 
 /// The descriptor a `RuvCollection` names under this lake's seed and rerank factor.
@@ -398,22 +380,8 @@ pub unsafe extern "C" fn ruv_lake_stats(lake: *const RuvLake, scope: u32, key: u
             s if s == RuvStatsScope::Collection as u32 => Scope::Key(key),
             s => return Err(Error::invalid(format!("unknown stats scope {s} (0 global, 1 backend, 2 collection)"))),
         };
-        let (s, entries, bytes) = handle(lake, "lake")?.0.stats(scope)?;
-        let stats = RuvCacheStats {
-            struct_size: 0,
-            reserved: 0,
-            hits: s.hits,
-            misses: s.misses,
-            primes: s.primes,
-            invalidations: s.invalidations,
-            shared_hits: s.shared_hits,
-            evictions: s.evictions,
-            warm_installs: s.warm_installs,
-            total_prime_us: s.total_prime_us,
-            last_prime_us: s.last_prime_us,
-            entries: entries as u64,
-            bytes: bytes as u64,
-        };
+        let (counters, entries, bytes) = handle(lake, "lake")?.0.stats(scope)?;
+        let stats = RuvCacheStats { struct_size: 0, reserved: 0, counters, entries: entries as u64, bytes: bytes as u64 };
         write_struct(out, stats, "out")
     })
 }

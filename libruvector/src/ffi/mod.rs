@@ -182,6 +182,20 @@ pub trait AbiStruct: Copy {
     fn defaults() -> Self;
 }
 
+/// Implements [`AbiStruct`] for structs still at their first version, whose
+/// fields all have their `Default` value when a caller's struct lacks them.
+macro_rules! first_version {
+    ($($t:ty),+) => {$(
+        impl $crate::ffi::AbiStruct for $t {
+            const MIN_SIZE: usize = std::mem::size_of::<Self>();
+            fn defaults() -> Self {
+                Self::default()
+            }
+        }
+    )+};
+}
+pub(crate) use first_version;
+
 fn declared_size<T: AbiStruct>(declared: u32, what: &str) -> Result<usize> {
     let declared = declared as usize;
     if declared < T::MIN_SIZE {
@@ -235,12 +249,7 @@ pub struct RuvErrorInfo {
     pub actual_dim: u64,
 }
 
-impl AbiStruct for RuvErrorInfo {
-    const MIN_SIZE: usize = std::mem::size_of::<Self>();
-    fn defaults() -> Self {
-        Self::default()
-    }
-}
+first_version!(RuvErrorInfo);
 
 /// The last error of the calling thread: its message as a NUL-terminated UTF-8
 /// string in `buf` (truncated to `cap - 1` bytes; `char msg[256];

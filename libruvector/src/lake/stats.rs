@@ -1,5 +1,7 @@
 //! Cache counters, kept globally and per collection.
 
+/// Cache counters; `#[repr(C)]` because `RuvCacheStats` hands them to C as they are.
+#[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Stats {
     pub hits: u64,
