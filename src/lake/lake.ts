@@ -1,18 +1,17 @@
 /**
  * RuLake: a cache-first vector layer over any number of backends. Searches
  * run on native indexes cached per collection state (keyed by a SHAKE-256
- * witness); freshness checks and pulls are orchestrated here, on the JS side,
+ * witness); freshness checks and pulls run on the JS side (./freshness.ts),
  * so backends written in TypeScript work and native threads never call into JS.
  */
-import { ptr } from "bun:ffi";
 import { BackendError, CacheMissError, InvalidArgument } from "../errors.ts";
-import { check as checkStatus, CheckResult, ConsistencyCode, lib, outPointer, readString, StatsScope, utf8 } from "../ffi.ts";
+import { check as checkStatus, ConsistencyCode, lib, outPointer, readString, StatsScope, utf8 } from "../ffi.ts";
 import { CacheStatsStruct, LakeConfig, NativeStruct } from "../structs.ts";
 import { NativeHandle, runJob } from "../runtime.ts";
 import type { BackendAdapter } from "./backend.ts";
 import { Consistency, REFRESH_RESULTS, type RefreshResult } from "./consistency.ts";
 import { LakeSession } from "./session.ts";
-import { ask, askSync, checkPulled, collectionState, type CollectionState } from "./freshness.ts";
+import { ask, collectionState, FreshnessProtocol } from "./freshness.ts";
 import { toCacheStats, type CacheStats } from "./stats.ts";
 import { collectionScope, type CollectionScope } from "./validate.ts";
 
@@ -99,7 +98,7 @@ export class RuLake implements Disposable {
   readonly #options: LakeOptions;
   readonly #backends = new Map<string, BackendAdapter>();
   readonly #keys = new Map<string, number>();
-  readonly #inflight = new Map<number, Promise<void>>();
+  readonly #freshness: FreshnessProtocol;
   readonly #scratch = { ids: new BigUint64Array(64), scores: new Float32Array(64), shards: new Uint32Array(64), count: new BigUint64Array(1) };
 
   /** Use {@link RuLake.builder}. */
@@ -125,6 +124,7 @@ export class RuLake implements Disposable {
     check(lib().ruv_lake_new(config.bytes, cell));
     this.#handle = new NativeHandle(outPointer(cell), lib().ruv_lake_free, "RuLake");
     this.#options = { ...o };
+    this.#freshness = new FreshnessProtocol({ handle: () => this.#handle.ptr, source: (scope) => this.#source(scope), timeoutMs: o.backendTimeoutMs });
   }
 
   /** A builder with the defaults: rerank 20, seed 42, unbounded cache, fresh consistency. */
@@ -176,64 +176,16 @@ export class RuLake implements Disposable {
     throw new CacheMissError(`${scope.backend}/${scope.collection} is not cached and backend ${scope.backend} is not registered (registered: ${this.backendIds().join(", ") || "none"})`);
   }
 
-  #needsCheck(key: number): boolean {
-    const out = new Int32Array(1);
-    check(lib().ruv_lake_needs_check(this.#handle.ptr, key, out));
-    return out[0] === 1;
-  }
-
-  #check(key: number, state: CollectionState): number {
-    const out = new Uint32Array(1);
-    check(lib().ruv_lake_check(this.#handle.ptr, key, state.bytes, out));
-    return out[0]!;
-  }
-
   #ensureFreshSync(backend: string, collection: string): number {
     const key = this.#key(backend, collection);
-    if (!this.#needsCheck(key)) return key;
-    const scope = collectionScope(backend, collection);
-    const adapter = this.#source(scope);
-    const info = askSync(scope, "currentBundle", () => adapter.currentBundle(collection));
-    const state = collectionState(scope, info);
-    if (this.#check(key, state) !== CheckResult.Miss) return key;
-    const batch = askSync(scope, "pullVectors", () => adapter.pullVectors(collection));
-    const ids = checkPulled(scope, batch, info);
-    check(lib().ruv_lake_prime(this.#handle.ptr, key, state.bytes, batch.vectors, batch.vectors.length, ids, ids.length));
+    this.#freshness.ensureSync(key, backend, collection);
     return key;
   }
 
   async #ensureFresh(backend: string, collection: string): Promise<number> {
     const key = this.#key(backend, collection);
-    if (!this.#needsCheck(key)) return key;
-    // Concurrent searches of one stale collection share one check and pull.
-    let pending = this.#inflight.get(key);
-    if (!pending) {
-      pending = this.#refresh(key, collectionScope(backend, collection)).finally(() => this.#inflight.delete(key));
-      this.#inflight.set(key, pending);
-    }
-    await pending;
+    await this.#freshness.ensure(key, backend, collection);
     return key;
-  }
-
-  async #refresh(key: number, scope: CollectionScope): Promise<void> {
-    const adapter = this.#source(scope);
-    const timeout = this.#options.backendTimeoutMs;
-    const info = await ask(scope, "currentBundle", () => adapter.currentBundle(scope.collection), timeout);
-    const state = collectionState(scope, info);
-    if (this.#check(key, state) !== CheckResult.Miss) return;
-    const batch = await ask(scope, "pullVectors", () => adapter.pullVectors(scope.collection), timeout);
-    const ids = checkPulled(scope, batch, info);
-    const sym = lib();
-    const handle = this.#handle.ptr;
-    const vectors = batch.vectors;
-    void vectors.buffer;
-    void ids.buffer;
-    await runJob(
-      (job) => sym.ruv_lake_prime_async(handle, key, state.bytes, vectors.length ? ptr(vectors) : null, vectors.length, ids.length ? ptr(ids) : null, ids.length, job),
-      () => undefined,
-      [vectors, ids],
-      "lake",
-    );
   }
 
   #hits(backend: string, collection: string, n: number): LakeHit[] {
@@ -368,7 +320,7 @@ export class RuLake implements Disposable {
   async primeAsync(key: CollectionKey): Promise<void> {
     const [backend, collection] = checkTarget(key);
     const id = this.#key(backend, collection);
-    await this.#refresh(id, collectionScope(backend, collection));
+    await this.#freshness.refresh(id, collectionScope(backend, collection));
   }
 
   /** Queues writes and primes to apply together: `await using s = lake.session(); s.upsert(…); s.prime(…)`. */
