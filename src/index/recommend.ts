@@ -12,13 +12,13 @@ export interface Recommendation {
   rerankFactor: number;
   /** Recall@k the measurement behind this choice reached (1 for exact). */
   expectedRecall: number;
-  /** Candidates reranked per query in the measurement behind this choice (0 for exact). */
+  /** Candidates reranked per query in the measurement behind this choice (0 when no measurement reached the target). */
   measuredCandidates: number;
   /** Candidates this choice reranks per query: k × rerankFactor (0 for exact). */
   candidates: number;
   /**
-   * True when the workload differs from the measured one (100k × 100, k = 10), so `candidates` and
-   * `expectedRecall` are an extrapolation, not a measurement.
+   * True when the workload differs from the measured one (100k × 100, k = 10), so the candidate pool
+   * this choice rests on (and, for RabitqPlusIndex, `expectedRecall`) is an extrapolation, not a measurement.
    */
   extrapolated: boolean;
   /** Why this choice: what was measured, and what was extrapolated from it. */
@@ -70,12 +70,6 @@ export function recommend(options: RecommendOptions): Recommendation {
   const measuredCandidates = row[0] * MEASURED_K;
   const candidates = Math.ceil(measuredCandidates * Math.max(1, n / MEASURED_N));
   const rerankFactor = Math.ceil(candidates / k);
-  if (rerankFactor > 1024) {
-    return { ...exact, reason: `recall ${recall} at n=${n} needs a rerank factor of ${rerankFactor}, above the maximum of 1024` };
-  }
-  if (candidates * 4 >= n) {
-    return { ...exact, reason: `${candidates} reranked candidates would cover ${((100 * candidates) / n).toFixed(0)}% of ${n} vectors; exact search costs about the same` };
-  }
   const measured = `measured: reranking ${measuredCandidates} candidates reached recall@10 ${row[1]} on GloVe-100 (100k × 100, angular)`;
   const differences = [
     n > MEASURED_N ? `n=${n}: pool scaled linearly to ${candidates} candidates` : "",
@@ -83,6 +77,14 @@ export function recommend(options: RecommendOptions): Recommendation {
     k !== MEASURED_K ? `k=${k} instead of 10` : "",
   ].filter(Boolean);
   const extrapolated = differences.length > 0;
+  const basis = { measuredCandidates, candidates: 0, extrapolated };
+  const because = extrapolated ? ` (${measured}; extrapolated, not measured: ${differences.join(", ")})` : ` (${measured})`;
+  if (rerankFactor > 1024) {
+    return { ...exact, ...basis, reason: `recall ${recall} at n=${n} needs a rerank factor of ${rerankFactor}, above the maximum of 1024${because}` };
+  }
+  if (candidates * 4 >= n) {
+    return { ...exact, ...basis, reason: `${candidates} reranked candidates would cover ${((100 * candidates) / n).toFixed(0)}% of ${n} vectors; exact search costs about the same${because}` };
+  }
   return {
     variant: "RabitqPlusIndex",
     rerankFactor,

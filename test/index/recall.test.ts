@@ -54,4 +54,8 @@ test("recommend says what was measured and what it extrapolated, naming n and di
       "extrapolated, not measured: n=341500: pool scaled linearly to 6830 candidates, dim 384 instead of 100",
   );
   expect(recommend({ n: 100_000, dim: 128, recall: 0.93 }).extrapolated).toBe(true);
+  const fallback = recommend({ n: 1_000_000, dim: 768, recall: 0.95 });
+  expect(fallback).toMatchObject({ variant: "FlatF32Index", measuredCandidates: 3000, candidates: 0, extrapolated: true });
+  expect(fallback.reason).toContain("needs a rerank factor of 3000, above the maximum of 1024 (measured: reranking 3000 candidates");
+  expect(fallback.reason).toContain("extrapolated, not measured: n=1000000: pool scaled linearly to 30000 candidates, dim 768 instead of 100)");
 });
