@@ -24,17 +24,17 @@ const Target = struct {
     zig: []const u8, // zig cc target
     lib: []const u8, // artifact file name
     ci: bool, // built (and tested) by the project's CI on its Debian 12 x86_64 machines
+    package: bool, // has an npm platform package (npm/bun-<name>/) the library is copied into
     needs: []const u8, // what building it takes, and its state
 };
 
 const targets = [_]Target{
-    .{ .name = "linux-x64-gnu", .rust = "x86_64-unknown-linux-gnu", .zig = "x86_64-linux-gnu.2.17", .lib = "libruvector.so", .ci = true, .needs = "rustup x86_64 toolchain + zig; built and tested by CI" },
-    .{ .name = "linux-arm64-gnu", .rust = "aarch64-unknown-linux-gnu", .zig = "aarch64-linux-gnu.2.17", .lib = "libruvector.so", .ci = true, .needs = "Debian rustc-web aarch64 std (scripts/cross-toolchain) or rustup target + zig; built by CI, tested under qemu-aarch64" },
-    .{ .name = "linux-x64-musl", .rust = "x86_64-unknown-linux-musl", .zig = "x86_64-linux-musl", .lib = "libruvector.so", .ci = false, .needs = "rustup target add x86_64-unknown-linux-musl (Debian ships no musl std) + zig; RUSTFLAGS -crt-static makes a cdylib possible; builds here (zig build musl), not run: no musl Bun/libc in the test set-up" },
-    .{ .name = "linux-arm64-musl", .rust = "aarch64-unknown-linux-musl", .zig = "aarch64-linux-musl", .lib = "libruvector.so", .ci = false, .needs = "rustup target add aarch64-unknown-linux-musl + zig; builds here (zig build musl), not run" },
-    .{ .name = "darwin-x64", .rust = "x86_64-apple-darwin", .zig = "x86_64-macos.11.0", .lib = "libruvector.dylib", .ci = false, .needs = "rustup target add x86_64-apple-darwin + zig (macOS libSystem stubs); BLOCKED by libruvector/src/runtime.rs, which uses Linux-only pipe2 (macOS needs pipe + fcntl FD_CLOEXEC)" },
-    .{ .name = "darwin-arm64", .rust = "aarch64-apple-darwin", .zig = "aarch64-macos.11.0", .lib = "libruvector.dylib", .ci = false, .needs = "rustup target add aarch64-apple-darwin + zig; BLOCKED like darwin-x64 (pipe2 in runtime.rs)" },
-    .{ .name = "win32-x64", .rust = "x86_64-pc-windows-gnu", .zig = "x86_64-windows-gnu", .lib = "ruvector.dll", .ci = false, .needs = "rustup target add x86_64-pc-windows-gnu + zig (mingw-w64); BLOCKED: libruvector uses Unix-only APIs (pipe2/fcntl wake-up pipe in runtime.rs, std::os::unix, OsStr::from_bytes); Windows needs another wake-up mechanism" },
+    .{ .name = "linux-x64-gnu", .rust = "x86_64-unknown-linux-gnu", .zig = "x86_64-linux-gnu.2.17", .lib = "libruvector.so", .ci = true, .package = true, .needs = "rustup x86_64 toolchain + zig; built and tested by CI" },
+    .{ .name = "linux-arm64-gnu", .rust = "aarch64-unknown-linux-gnu", .zig = "aarch64-linux-gnu.2.17", .lib = "libruvector.so", .ci = true, .package = true, .needs = "Debian rustc-web aarch64 std (scripts/cross-toolchain) or rustup target + zig; built by CI, tested under qemu-aarch64" },
+    .{ .name = "linux-x64-musl", .rust = "x86_64-unknown-linux-musl", .zig = "x86_64-linux-musl", .lib = "libruvector.so", .ci = false, .package = true, .needs = "rustup target add x86_64-unknown-linux-musl (Debian ships no musl std) + zig; RUSTFLAGS -crt-static makes a cdylib possible; builds here (zig build musl), not run: no musl Bun/libc in the test set-up" },
+    .{ .name = "linux-arm64-musl", .rust = "aarch64-unknown-linux-musl", .zig = "aarch64-linux-musl", .lib = "libruvector.so", .ci = false, .package = true, .needs = "rustup target add aarch64-unknown-linux-musl + zig; builds here (zig build musl), not run" },
+    .{ .name = "darwin-x64", .rust = "x86_64-apple-darwin", .zig = "x86_64-macos.11.0", .lib = "libruvector.dylib", .ci = false, .package = false, .needs = "rustup target add x86_64-apple-darwin + zig (macOS libSystem stubs); the code is portable (cfg(unix), pipe + fcntl where pipe2 is missing) and the release workflow builds it; not packaged or supported until a macOS run passes the tests (the loader, compiled-binary embedding and onnxruntime-node paths still assume .so)" },
+    .{ .name = "darwin-arm64", .rust = "aarch64-apple-darwin", .zig = "aarch64-macos.11.0", .lib = "libruvector.dylib", .ci = false, .package = false, .needs = "rustup target add aarch64-apple-darwin + zig; as darwin-x64: built by the release workflow, not packaged or tested" },
 };
 
 const Rust = enum { auto, rustup, debian };
@@ -82,6 +82,7 @@ fn addTarget(b: *std.Build, root: []const u8, t: Target, rust: Rust) *std.Build.
     cargo.setEnvironmentVariable("RUV_ZIG", b.graph.zig_exe);
     cargo.has_side_effects = true;
 
+    if (!t.package) return &cargo.step;
     // The release profile has `strip = "symbols"`, so the artifact is already stripped.
     const artifact = b.fmt("libruvector/target/{s}/release/{s}", .{ t.rust, t.lib });
     const copy = b.addSystemCommand(&.{ "cp", artifact, b.fmt("npm/bun-{s}/{s}", .{ t.name, t.lib }) });

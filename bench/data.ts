@@ -1,8 +1,8 @@
 /** Benchmark data: the real sets in ../shared/datasets and upstream's synthetic recipe. */
 import { FlatF32Index } from "../src/index.ts";
 import type { Matrix } from "../src/formats.ts";
-import { fashion, glove, type Dataset } from "../test/datasets.ts";
-import { rng } from "../test/helpers.ts";
+import { fashion, glove, type Dataset } from "../test/support/datasets.ts";
+import { rng } from "../test/support/helpers.ts";
 
 export { fashion, glove, type Dataset };
 

@@ -38,12 +38,12 @@ say();
 
 let rss = rssMb();
 let t0 = performance.now();
-const ours = await Embedder.fromPretrained("all-MiniLM-L6-v2", { cacheDir: MODELS_CACHE });
+const ours = await Embedder.openAsync("all-MiniLM-L6-v2", { cacheDir: MODELS_CACHE });
 const firstLoad = performance.now() - t0;
 ours.embed("warm");
 const ourMem = rssMb() - rss;
 t0 = performance.now();
-(await Embedder.fromPretrained("all-MiniLM-L6-v2", { cacheDir: MODELS_CACHE })).close();
+(await Embedder.openAsync("all-MiniLM-L6-v2", { cacheDir: MODELS_CACHE })).close();
 const reload = performance.now() - t0;
 
 // transformers.js on the same model file: a model folder of symlinks (tokenizer/config files + onnx/model.onnx)
@@ -95,7 +95,7 @@ say(`| @ruvector/bun all-MiniLM-L6-v2, second open (session cached, hash re-veri
 say(`| transformers.js pipeline | ${hfLoad.toFixed(0)} ms | ${hfMem.toFixed(0)} MB |`);
 rss = rssMb();
 t0 = performance.now();
-const img = await Embedder.fromPretrained("mobilenetv2", { cacheDir: mkdtempSync(join(tmpdir(), "ruv-img-")), baseUrl: `file://${MOBILENET_DIR}/` }).catch(() => undefined);
+const img = await Embedder.openAsync("mobilenetv2", { cacheDir: mkdtempSync(join(tmpdir(), "ruv-img-")), baseUrl: `file://${MOBILENET_DIR}/` }).catch(() => undefined);
 if (img) {
   img.embedImage(new Uint8Array(224 * 224 * 3), { width: 224, height: 224 });
   say(`| @ruvector/bun mobilenetv2 (int8) | ${(performance.now() - t0).toFixed(0)} ms | ${(rssMb() - rss).toFixed(0)} MB |`);

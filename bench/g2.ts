@@ -32,7 +32,7 @@ export async function measureG2(updates = 1000, n = 100_000): Promise<G2Result> 
     backend.putCollection("docs", { ids: Array.from({ length: n }, (_, i) => i), vectors: data.base.data });
     using lake = RuLake.builder().build();
     lake.registerBackend(backend);
-    await lake.prime(["lake", "docs"]);
+    await lake.primeAsync(["lake", "docs"]);
     const q = (i: number) => data.queries.data.subarray(i * 128, (i + 1) * 128);
 
     let statusUpdates = 0;
@@ -40,7 +40,7 @@ export async function measureG2(updates = 1000, n = 100_000): Promise<G2Result> 
       statusUpdates = 0;
       for await (const u of client.streamTask({ skill: "ticks", input: String(updates) })) if (u.kind === "status") statusUpdates++;
     };
-    const search = (i: number) => () => lake.searchOneAsync("lake", "docs", q(i), 100);
+    const search = (i: number) => () => lake.searchOneAsync(["lake", "docs"], q(i), 100);
     // Every run is timed with the stall monitor on, best of three, so alone and together compare alike.
     let worstStallMs = 0;
     const time = async (f: () => Promise<unknown>) => {

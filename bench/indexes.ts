@@ -13,7 +13,7 @@ import { cpus, tmpdir } from "node:os";
 import { mkdtempSync, mkdirSync } from "node:fs";
 import { FlatF32Index, RabitqAsymIndex, RabitqIndex, RabitqPlusIndex, recommend, type VectorIndex, type IndexOptions } from "../src/index.ts";
 import { lib } from "../src/ffi.ts";
-import { recallAtK } from "../test/datasets.ts";
+import { recallAtK } from "../test/support/datasets.ts";
 import { fashion, glove, synthetic, type Dataset } from "./data.ts";
 import { encodeFvecs } from "../src/formats.ts";
 

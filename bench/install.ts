@@ -1,11 +1,11 @@
 // G3 — instant install: packs @ruvector/bun and its platform packages, installs
 // them with `bun add` into a fresh project (offline, empty cache, no Rust/zig on
-// PATH; see test/dist-install.ts), and prints the install time against the 10 s
+// PATH; see test/support/install.ts), and prints the install time against the 10 s
 // target and each native library's size against the 8 MB limit.
 //   bun bench/install.ts [runs]      (default 3 runs; exits 1 if a target is missed)
 import { rmSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { packAndInstall } from "../test/dist-install.ts";
+import { packAndInstall } from "../test/support/install.ts";
 
 const TARGET_MS = 10_000;
 const MAX_LIBRARY_BYTES = 8 * 1024 * 1024;

@@ -14,14 +14,14 @@ if (!dir || !(dim > 0)) throw new Error("usage: bun bench/lake-restart.ts <dir> 
 const K = 10;
 const queries = new Float32Array(await Bun.file(join(dir, "queries.f32")).arrayBuffer());
 using lake = RuLake.builder().consistency(Consistency.frozen()).build();
-await lake.warmFromDir(["shard0", "docs"], dir);
+await lake.warmFromDirAsync(["shard0", "docs"], dir);
 const rows = queries.length / dim;
 const query = (i: number) => queries.subarray((i % rows) * dim, ((i % rows) + 1) * dim);
 
 let t = Bun.nanoseconds();
-lake.searchOne("shard0", "docs", query(0), K);
+lake.searchOne(["shard0", "docs"], query(0), K);
 const firstUs = (Bun.nanoseconds() - t) / 1000;
-for (let i = 1; i < 50; i++) lake.searchOne("shard0", "docs", query(i), K);
+for (let i = 1; i < 50; i++) lake.searchOne(["shard0", "docs"], query(i), K);
 t = Bun.nanoseconds();
-for (let i = 0; i < 1000; i++) lake.searchOne("shard0", "docs", query(i), K);
+for (let i = 0; i < 1000; i++) lake.searchOne(["shard0", "docs"], query(i), K);
 console.log(JSON.stringify({ firstUs, steadyUs: (Bun.nanoseconds() - t) / 1000 / 1000 }));

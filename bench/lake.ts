@@ -51,30 +51,30 @@ say("|---|---:|");
   using fresh = lakeOver(1);
   using eventual = lakeOver(1, Consistency.eventual({ ttlMs: 60_000 }));
   const t = performance.now();
-  fresh.searchOne("shard0", "docs", query(0), K);
+  fresh.searchOne(["shard0", "docs"], query(0), K);
   say(`| prime 100k × 128 (pull + parallel RaBitQ build) | ${(performance.now() - t).toFixed(0)} ms |`);
-  eventual.searchOne("shard0", "docs", query(0), K);
+  eventual.searchOne(["shard0", "docs"], query(0), K);
   // Interleaved rounds: machine noise hits the three alike; the best round of each counts.
   let [b, f, e] = [Infinity, Infinity, Infinity];
   for (let round = 0; round < 5; round++) {
     b = Math.min(b, perQueryUs((i) => bare.search(query(i), K), 400));
-    f = Math.min(f, perQueryUs((i) => fresh.searchOne("shard0", "docs", query(i), K), 400));
-    e = Math.min(e, perQueryUs((i) => eventual.searchOne("shard0", "docs", query(i), K), 400));
+    f = Math.min(f, perQueryUs((i) => fresh.searchOne(["shard0", "docs"], query(i), K), 400));
+    e = Math.min(e, perQueryUs((i) => eventual.searchOne(["shard0", "docs"], query(i), K), 400));
   }
   say(`| bare RabitqPlusIndex.search | ${b.toFixed(1)} µs/query |`);
   say(`| lake.searchOne, fresh (checks the backend every search) | ${f.toFixed(1)} µs/query (**${(f / b).toFixed(3)}×** bare) |`);
   say(`| lake.searchOne, eventual (ttl 60 s) | ${e.toFixed(1)} µs/query (**${(e / b).toFixed(3)}×** bare) |`);
 
   const seq = performance.now();
-  for (let i = 0; i < 100; i++) fresh.searchOne("shard0", "docs", query(i), K);
+  for (let i = 0; i < 100; i++) fresh.searchOne(["shard0", "docs"], query(i), K);
   const seqMs = performance.now() - seq;
   const conc = performance.now();
-  await Promise.all(Array.from({ length: 100 }, (_, i) => fresh.searchOneAsync("shard0", "docs", query(i), K)));
+  await Promise.all(Array.from({ length: 100 }, (_, i) => fresh.searchOneAsync(["shard0", "docs"], query(i), K)));
   const concMs = performance.now() - conc;
   say(`| 100 searches: sequential sync / concurrent searchOneAsync | ${seqMs.toFixed(1)} / ${concMs.toFixed(1)} ms (**${(seqMs / concMs).toFixed(2)}×** faster concurrent) |`);
 
   const dir = mkdtempSync(join(tmpdir(), "ruvector-lake-bench-"));
-  await fresh.saveCacheToDir(["shard0", "docs"], dir);
+  await fresh.saveCacheToDirAsync(["shard0", "docs"], dir);
   // A real restart: each run is a fresh process that warms from the saved cache.
   await Bun.write(join(dir, "queries.f32"), ds.queries.data);
   const restarts = Array.from({ length: 5 }, () => {

@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { LocalBackend, RabitqPlusIndex, RuLake, loadIndex, nativeVersion, version } from "@ruvector/bun";
+import { LocalBackend, RabitqPlusIndex, RuLake, loadIndexAsync, nativeVersion, version } from "@ruvector/bun";
 
 const dim = 32;
 const n = 2_000;
@@ -18,15 +18,15 @@ const dir = mkdtempSync(join(tmpdir(), "ruvector-app-"));
 try {
   using index = RabitqPlusIndex.build(vectors, { dim, seed: 7, rerankFactor: 20 });
   const hits = index.search(query, 3);
-  await index.save(join(dir, "app.rbpx"));
-  using loaded = await loadIndex(join(dir, "app.rbpx"));
+  await index.saveAsync(join(dir, "app.rbpx"));
+  using loaded = await loadIndexAsync(join(dir, "app.rbpx"));
   const again = loaded.search(query, 3);
 
   const shard = new LocalBackend("app-shard");
   shard.putCollection("docs", { ids: Array.from({ length: n }, (_, i) => 10_000 + i), vectors });
   using lake = RuLake.builder().rerankFactor(20).build();
   lake.registerBackend(shard);
-  const lakeHits = lake.searchOne("app-shard", "docs", query, 3);
+  const lakeHits = lake.searchOne(["app-shard", "docs"], query, 3);
 
   if (hits[0]?.id !== 42 || again[0]?.id !== 42 || lakeHits[0]?.id !== 10_042) {
     throw new Error(`vector 42 should be its own nearest neighbour: ${JSON.stringify({ hits, again, lakeHits })}`);

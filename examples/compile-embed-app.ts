@@ -17,7 +17,7 @@ const facts = [
 ];
 const questions = process.argv.length > 2 ? process.argv.slice(2) : ["which star gives us daylight?", "what do workers get paid?"];
 
-using embedder = await Embedder.fromPretrained("all-MiniLM-L6-v2", { ortLibrary });
+using embedder = await Embedder.openAsync("all-MiniLM-L6-v2", { ortLibrary });
 using index = RabitqPlusIndex.build(await embedder.embedBatchAsync(facts), { dim: embedder.dim, metric: "cosine" });
 const answers = questions.map((q) => facts[index.search(embedder.embed(q), 1)[0]!.id]);
 console.log(JSON.stringify({ dim: embedder.dim, answers }));

@@ -16,7 +16,7 @@ publisherBackend.putCollection("memories", {
 });
 using publisher = RuLake.builder().build();
 publisher.registerBackend(publisherBackend);
-await publisher.publishBundle(["publisher", "memories"], dir);
+await publisher.publishBundleAsync(["publisher", "memories"], dir);
 
 using reader = RuLake.builder().consistency(Consistency.eventual({ ttlMs: 60_000 })).build();
 reader.registerBackend(publisherBackend);
@@ -24,16 +24,16 @@ const key = ["publisher", "memories"] as const;
 const query = new Float32Array(dim).fill(20);
 
 const sidecar = setInterval(async () => {
-  const result = await reader.refreshFromBundleDir(key, dir);
+  const result = reader.refreshFromBundleDir(key, dir);
   if (result === RefreshResult.Invalidated) console.log("sidecar: bundle moved, cached copy dropped");
 }, 20);
 
-const search = () => reader.searchOne(...key, query, 1)[0]!;
+const search = () => reader.searchOne(key, query, 1)[0]!;
 for (let i = 0; i < 10; i++) search();
 console.log("before the write, nearest:", search().id, "primes:", reader.cacheStats().primes);
 
 publisherBackend.append("memories", 500, new Float32Array(dim).fill(20));
-await publisher.publishBundle(["publisher", "memories"], dir);
+await publisher.publishBundleAsync(["publisher", "memories"], dir);
 await Bun.sleep(100);
 
 for (let i = 0; i < 10; i++) search();

@@ -18,16 +18,16 @@ warehouse.putCollection("memories", { ids, vectors });
 using publisher = RuLake.builder().rerankFactor(20).rotationSeed(42).build();
 publisher.registerBackend(warehouse);
 const query = vectors.subarray(5 * dim, 6 * dim);
-const before = publisher.searchOne("prod-warehouse", "memories", query, 5);
-await publisher.saveCacheToDir(["prod-warehouse", "memories"], dir);
+const before = publisher.searchOne(["prod-warehouse", "memories"], query, 5);
+await publisher.saveCacheToDirAsync(["prod-warehouse", "memories"], dir);
 console.log(`published ${publisher.cacheWitnessOf(["prod-warehouse", "memories"])} to ${dir}`);
 
 using reader = RuLake.builder().consistency(Consistency.frozen()).build();
 let t = performance.now();
-const installed = await reader.warmFromDir(["prod-warehouse", "memories"], dir);
+const installed = await reader.warmFromDirAsync(["prod-warehouse", "memories"], dir);
 console.log(`warm install of ${installed} vectors: ${(performance.now() - t).toFixed(1)} ms, primed: ${reader.isPrimed(["prod-warehouse", "memories"])}`);
 t = performance.now();
-const after = reader.searchOne("prod-warehouse", "memories", query, 5);
+const after = reader.searchOne(["prod-warehouse", "memories"], query, 5);
 console.log(`first query after restart: ${(performance.now() - t).toFixed(2)} ms →`, after.map((h) => h.id));
 if (JSON.stringify(after) !== JSON.stringify(before)) throw new Error("warm restart changed the results");
 console.log("stats:", reader.cacheStats());
@@ -36,7 +36,7 @@ const sidecar = join(dir, "table.rulake.json");
 await Bun.write(sidecar, (await Bun.file(sidecar).text()).replace('"dim": 128', '"dim": 256'));
 try {
   using third = RuLake.builder().build();
-  await third.warmFromDir(["prod-warehouse", "memories"], dir);
+  await third.warmFromDirAsync(["prod-warehouse", "memories"], dir);
   throw new Error("a tampered bundle was accepted");
 } catch (e) {
   if (!(e instanceof WitnessMismatch)) throw e;

@@ -88,6 +88,13 @@ export class BackendError extends LakeError {
   }
 }
 
+/** The lake could not read or write a directory or file (bundle sidecar, saved cache). */
+export class LakeIoError extends LakeError {
+  constructor(message: string, options?: ErrorOptions) {
+    super("LAKE_IO", message, options);
+  }
+}
+
 /** A search needed a cached collection that is not primed and could not be primed (e.g. `frozen` with no backend). */
 export class CacheMissError extends LakeError {
   constructor(message: string, options?: ErrorOptions) {

@@ -6,6 +6,7 @@ import { dlopen, FFIType, suffix, type Pointer } from "bun:ffi";
 import { existsSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { version } from "./version.ts";
+import { ErrorInfo, NativeStruct } from "./structs.ts";
 import {
   CacheMissError,
   LakeError,
@@ -14,15 +15,18 @@ import {
   EmbedError,
   EmptyIndex,
   InvalidArgument,
+  LakeIoError,
   NativeLibraryError,
   PersistError,
   RuVectorError,
 } from "./errors.ts";
 
-const { i32, u32, u64, ptr } = FFIType;
+const { i32, u32, u64, ptr, cstring } = FFIType;
 
-const symbols = {
+/** Every native function with its C signature, as `ruvector.h` declares it (a test compares them). */
+export const symbols = {
   ruv_last_error: { args: [ptr, u64, ptr], returns: i32 },
+  ruv_status_str: { args: [i32], returns: cstring },
   ruv_version: { args: [ptr, u64, ptr], returns: i32 },
   ruv_abi_version: { args: [ptr], returns: i32 },
   ruv_cpu_features: { args: [ptr], returns: i32 },
@@ -34,14 +38,14 @@ const symbols = {
   ruv_job_take_shard_hits: { args: [ptr, ptr, ptr, ptr, u64, ptr], returns: i32 },
   ruv_job_take_count: { args: [ptr, ptr], returns: i32 },
   ruv_job_free: { args: [ptr], returns: i32 },
-  ruv_index_new: { args: [u32, u32, u64, u32, u32, u32, ptr], returns: i32 },
-  ruv_index_build: { args: [u32, u32, u64, u32, u32, u32, ptr, u64, ptr, u64, ptr], returns: i32 },
-  ruv_index_build_async: { args: [u32, u32, u64, u32, u32, u32, ptr, u64, ptr, u64, ptr], returns: i32 },
+  ruv_index_new: { args: [ptr, ptr], returns: i32 },
+  ruv_index_build: { args: [ptr, ptr, u64, ptr, u64, ptr], returns: i32 },
+  ruv_index_build_async: { args: [ptr, ptr, u64, ptr, u64, ptr], returns: i32 },
   ruv_index_add: { args: [ptr, ptr, u64, ptr, u64], returns: i32 },
-  ruv_index_search: { args: [ptr, ptr, u64, u32, u32, ptr, ptr, u64, ptr], returns: i32 },
-  ruv_index_search_async: { args: [ptr, ptr, u64, u32, u32, ptr], returns: i32 },
-  ruv_index_search_batch: { args: [ptr, ptr, u64, u32, u32, u32, ptr, ptr, u64, ptr], returns: i32 },
-  ruv_index_search_batch_async: { args: [ptr, ptr, u64, u32, u32, u32, ptr], returns: i32 },
+  ruv_index_search: { args: [ptr, ptr, u64, ptr, ptr, ptr, u64, ptr], returns: i32 },
+  ruv_index_search_async: { args: [ptr, ptr, u64, ptr, ptr], returns: i32 },
+  ruv_index_search_batch: { args: [ptr, ptr, u64, ptr, ptr, ptr, u64, ptr], returns: i32 },
+  ruv_index_search_batch_async: { args: [ptr, ptr, u64, ptr, ptr], returns: i32 },
   ruv_index_info: { args: [ptr, ptr], returns: i32 },
   ruv_index_get: { args: [ptr, u64, ptr, u64], returns: i32 },
   ruv_index_ids: { args: [ptr, ptr, u64], returns: i32 },
@@ -52,13 +56,13 @@ const symbols = {
   ruv_index_load: { args: [ptr, u64, u32, ptr], returns: i32 },
   ruv_index_load_async: { args: [ptr, u64, u32, ptr], returns: i32 },
   ruv_index_free: { args: [ptr], returns: i32 },
-  ruv_lake_new: { args: [u32, u64, u32, u64, u64, u64, ptr], returns: i32 },
+  ruv_lake_new: { args: [ptr, ptr], returns: i32 },
   ruv_lake_free: { args: [ptr], returns: i32 },
   ruv_lake_key: { args: [ptr, ptr, u64, ptr, u64, ptr], returns: i32 },
   ruv_lake_needs_check: { args: [ptr, u32, ptr], returns: i32 },
-  ruv_lake_check: { args: [ptr, u32, ptr, u64, u32, u32, u64, ptr, u64, ptr], returns: i32 },
-  ruv_lake_prime: { args: [ptr, u32, ptr, u64, u32, u32, u64, ptr, u64, ptr, u64, ptr, u64], returns: i32 },
-  ruv_lake_prime_async: { args: [ptr, u32, ptr, u64, u32, u32, u64, ptr, u64, ptr, u64, ptr, u64, ptr], returns: i32 },
+  ruv_lake_check: { args: [ptr, u32, ptr, ptr], returns: i32 },
+  ruv_lake_prime: { args: [ptr, u32, ptr, ptr, u64, ptr, u64], returns: i32 },
+  ruv_lake_prime_async: { args: [ptr, u32, ptr, ptr, u64, ptr, u64, ptr], returns: i32 },
   ruv_lake_search: { args: [ptr, u32, ptr, u64, u32, ptr, ptr, u64, ptr], returns: i32 },
   ruv_lake_search_async: { args: [ptr, u32, ptr, u64, u32, ptr], returns: i32 },
   ruv_lake_search_batch: { args: [ptr, u32, ptr, u64, u32, u32, ptr, ptr, u64, ptr], returns: i32 },
@@ -69,11 +73,11 @@ const symbols = {
   ruv_lake_is_primed: { args: [ptr, u32, ptr], returns: i32 },
   ruv_lake_dim: { args: [ptr, u32, ptr], returns: i32 },
   ruv_lake_stats: { args: [ptr, u32, u32, ptr], returns: i32 },
-  ruv_lake_publish: { args: [ptr, ptr, u64, ptr, u64, u32, u32, u64, ptr, u64, ptr, u64, ptr], returns: i32 },
+  ruv_lake_publish: { args: [ptr, ptr, u64, ptr, ptr, u64, ptr], returns: i32 },
   ruv_lake_refresh_from_dir: { args: [ptr, u32, ptr, u64, ptr], returns: i32 },
   ruv_lake_save_to_dir_async: { args: [ptr, u32, ptr, u64, ptr], returns: i32 },
   ruv_lake_warm_from_dir_async: { args: [ptr, u32, ptr, u64, ptr], returns: i32 },
-  ruv_witness: { args: [ptr, u64, u32, u64, u32, u32, u64, ptr, u64, ptr, u64, ptr], returns: i32 },
+  ruv_witness: { args: [ptr, u64, u32, ptr, u64, ptr], returns: i32 },
   ruv_job_take_floats: { args: [ptr, ptr, u64, ptr], returns: i32 },
   ruv_embed_registry: { args: [ptr, u64, ptr], returns: i32 },
   ruv_embedder_open: { args: [ptr, u64, ptr, u64, ptr, u64, ptr], returns: i32 },
@@ -110,25 +114,47 @@ export const Status = {
   Embed: 14,
 } as const;
 
-const ABI_VERSION = 1;
+/** `RUV_INDEX_KIND_*`: index variants. */
+export const IndexKind = { Flat: 0, Rabitq: 1, Plus: 2, Asym: 3, Any: 0xffff_ffff } as const;
+/** `RUV_METRIC_*`: distance metrics. */
+export const MetricCode = { L2: 0, Cosine: 1 } as const;
+/** `RUV_CONSISTENCY_*`: lake consistency modes. */
+export const ConsistencyCode = { Fresh: 0, Eventual: 1, Frozen: 2 } as const;
+/** `RUV_CHECK_RESULT_*`: what a lake freshness check found. */
+export const CheckResult = { Hit: 0, Shared: 1, Miss: 2 } as const;
+/** `RUV_REFRESH_RESULT_*`: what comparing a bundle directory with the cache did. */
+export const RefreshCode = { UpToDate: 0, Invalidated: 1, BundleMissing: 2 } as const;
+/** `RUV_STATS_SCOPE_*`: whose lake counters to read. */
+export const StatsScope = { Global: 0, Backend: 1, Collection: 2 } as const;
+/** `RUV_GENERATION_KIND_*`: how a collection's generation is encoded. */
+export const GenerationKind = { Number: 0, String: 1 } as const;
+/** `RUV_CPU_*`: SIMD feature bits of `ruv_cpu_features`. */
+export const CpuBit = { Avx2: 1, Popcnt: 2, Avx512f: 4, Avx512vpopcntdq: 8, Fma: 16, Neon: 32 } as const;
+
+/** Every enumerated value of the ABI by its header prefix (a test compares them with `ruvector.h`). */
+export const ABI_CONSTANTS = {
+  RUV_STATUS_: Status,
+  RUV_INDEX_KIND_: IndexKind,
+  RUV_METRIC_: MetricCode,
+  RUV_CONSISTENCY_: ConsistencyCode,
+  RUV_CHECK_RESULT_: CheckResult,
+  RUV_REFRESH_RESULT_: RefreshCode,
+  RUV_STATS_SCOPE_: StatsScope,
+  RUV_GENERATION_KIND_: GenerationKind,
+  RUV_CPU_: CpuBit,
+} as const;
+
+/** `RUV_ABI_VERSION`: the C ABI this layer speaks. */
+export const ABI_VERSION = 2;
 
 /** `linux-x64-gnu`-style key of the running platform. */
 export function platformKey(platform: string = process.platform, arch: string = process.arch): string {
-  const os = platform === "win32" ? "win32" : platform;
   const libc = platform === "linux" ? (isMusl() ? "-musl" : "-gnu") : "";
-  return `${os}-${arch}${libc}`;
+  return `${platform}-${arch}${libc}`;
 }
 
-/** Platforms with a published native package. */
-export const SUPPORTED_PLATFORMS = [
-  "linux-x64-gnu",
-  "linux-arm64-gnu",
-  "linux-x64-musl",
-  "linux-arm64-musl",
-  "darwin-x64",
-  "darwin-arm64",
-  "win32-x64",
-] as const;
+/** Platforms whose native package is built (see `zig build targets`): Linux only, glibc and musl. */
+export const SUPPORTED_PLATFORMS = ["linux-x64-gnu", "linux-arm64-gnu", "linux-x64-musl", "linux-arm64-musl"] as const;
 
 function isMusl(): boolean {
   const report = process.report?.getReport?.() as { header?: { glibcVersionRuntime?: string } } | undefined;
@@ -152,12 +178,6 @@ function platformPackageLibrary(key: string): string | undefined {
         return require("@ruvector/bun-linux-x64-musl").default;
       case "linux-arm64-musl":
         return require("@ruvector/bun-linux-arm64-musl").default;
-      case "darwin-x64":
-        return require("@ruvector/bun-darwin-x64").default;
-      case "darwin-arm64":
-        return require("@ruvector/bun-darwin-arm64").default;
-      case "win32-x64":
-        return require("@ruvector/bun-win32-x64").default;
     }
   } catch {
     return undefined;
@@ -171,7 +191,7 @@ function isCompiled(): boolean {
 }
 
 function localBuildLibrary(key: string): string | undefined {
-  const name = key.startsWith("win32") ? "ruvector.dll" : `libruvector.${suffix}`;
+  const name = `libruvector.${suffix}`;
   // A compiled executable has no source tree: a library shipped beside it is its local build.
   if (isCompiled()) {
     const beside = join(dirname(process.execPath), name);
@@ -261,21 +281,35 @@ export function lib(): Lib {
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-/** Reads a string through a `(buf, cap, out_len)` getter. */
+/** Reads a NUL-terminated string through a `(buf, cap, out_len)` getter, growing the buffer until it fits. */
 export function readString(getter: (buf: Uint8Array, cap: number, outLen: BigUint64Array) => number): string {
   let buf = new Uint8Array(256);
   const len = new BigUint64Array(1);
   for (;;) {
     getter(buf, buf.length, len);
     const n = Number(len[0]);
-    if (n <= buf.length) return decoder.decode(buf.subarray(0, n));
-    buf = new Uint8Array(n);
+    if (n < buf.length) return decoder.decode(buf.subarray(0, n));
+    buf = new Uint8Array(n + 1);
   }
 }
 
-/** The message of the last failed native call on this thread. */
-export function lastError(): string {
-  return readString(lib().ruv_last_error);
+/** The last failed native call on this thread: its status, message and, for a dimension mismatch, the dimensions. */
+export interface NativeError {
+  status: number;
+  message: string;
+  expectedDim: number;
+  actualDim: number;
+}
+
+/** Details of the last failed native call on this thread. */
+export function lastError(): NativeError {
+  const info = new NativeStruct(ErrorInfo);
+  const message = readString((buf, cap, outLen) => {
+    const status = lib().ruv_last_error(buf, cap, info.bytes);
+    outLen[0] = info.u64("message_len");
+    return status;
+  });
+  return { status: info.u32("status"), message, expectedDim: Number(info.u64("expected_dim")), actualDim: Number(info.u64("actual_dim")) };
 }
 
 /** UTF-8 bytes of a string, for `(ptr, len)` path arguments. */
@@ -283,17 +317,19 @@ export function utf8(s: string): Uint8Array {
   return encoder.encode(s);
 }
 
+/** Which part of the library a failed call belongs to: I/O failures become its own error class. */
+export type ErrorArea = "index" | "lake";
+
 /** Converts a non-zero status into the typed error it stands for. */
-export function statusError(status: number, message: string = lastError()): RuVectorError {
+export function statusError(status: number, error: NativeError = lastError(), area: ErrorArea = "index"): RuVectorError {
+  const { message } = error;
   switch (status) {
     case Status.InvalidArgument:
     case Status.BufferTooSmall:
     case Status.NotFound:
       return new InvalidArgument(message);
-    case Status.DimensionMismatch: {
-      const m = /expected (\d+), got (\d+)/.exec(message);
-      return new DimensionMismatch(Number(m?.[1] ?? NaN), Number(m?.[2] ?? NaN), message);
-    }
+    case Status.DimensionMismatch:
+      return new DimensionMismatch(error.expectedDim, error.actualDim, message);
     case Status.EmptyIndex:
       return new EmptyIndex(message);
     case Status.CacheMiss:
@@ -306,15 +342,15 @@ export function statusError(status: number, message: string = lastError()): RuVe
       return new EmbedError(message);
     case Status.Persist:
     case Status.Io:
-      return new PersistError(message);
+      return area === "lake" ? new LakeIoError(message) : new PersistError(message);
     default:
       return new RuVectorError("INTERNAL", `native error (status ${status}): ${message}`);
   }
 }
 
 /** Throws the typed error for a non-zero status. */
-export function check(status: number): void {
-  if (status !== Status.Ok) throw statusError(status);
+export function check(status: number, area: ErrorArea = "index"): void {
+  if (status !== Status.Ok) throw statusError(status, lastError(), area);
 }
 
 /** Reads a handle written through a `T**` output. */
@@ -327,14 +363,14 @@ export function nativeVersion(): string {
   return readString(lib().ruv_version);
 }
 
-const CPU_FEATURES = ["avx2", "popcnt", "avx512f", "avx512vpopcntdq", "fma", "neon"] as const;
-
 /** A SIMD feature the native kernels can use. */
-export type CpuFeature = (typeof CPU_FEATURES)[number];
+export type CpuFeature = Lowercase<keyof typeof CpuBit>;
 
 /** SIMD features the native library detected on this CPU at run time. */
 export function cpuFeatures(): CpuFeature[] {
   const bits = new Uint32Array(1);
   check(lib().ruv_cpu_features(bits));
-  return CPU_FEATURES.filter((_, i) => (bits[0]! >> i) & 1);
+  return Object.entries(CpuBit)
+    .filter(([, bit]) => bits[0]! & bit)
+    .map(([name]) => name.toLowerCase() as CpuFeature);
 }

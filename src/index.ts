@@ -15,6 +15,7 @@ export {
   PersistError,
   InvalidArgument,
   LakeError,
+  LakeIoError,
   BackendError,
   CacheMissError,
   WitnessMismatch,
@@ -29,6 +30,10 @@ export {
   RabitqAsymIndex,
   BatchResult,
   loadIndex,
+  loadIndexAsync,
+  recommend,
+  type Recommendation,
+  type RecommendOptions,
   type Metric,
   type IdsInput,
   type IndexOptions,
@@ -36,7 +41,7 @@ export {
   type SearchHit,
   type SearchOptions,
   type BatchOptions,
-} from "./indexes.ts";
+} from "./index/index.ts";
 export {
   Embedder,
   Tokenizer,
@@ -59,7 +64,6 @@ export {
   type ModelFileStatus,
   type OrtResolveOptions,
 } from "./embed/index.ts";
-export { recommend, type Recommendation, type RecommendOptions } from "./recommend.ts";
 export {
   readFvecs,
   readIvecs,
@@ -74,18 +78,4 @@ export {
   type Matrix,
 } from "./formats.ts";
 export * from "./a2a/index.ts";
-export {
-  RuLake,
-  RuLakeBuilder,
-  type CollectionKey,
-  type LakeHit,
-  type LakeOptions,
-} from "./lake/lake.ts";
-export { Consistency, RefreshResult } from "./lake/consistency.ts";
-export { LakeSession, type WritableBackend } from "./lake/session.ts";
-export type { CacheStats } from "./lake/stats.ts";
-export type { BackendAdapter, BundleInfo, Generation, PulledBatch, MaybePromise } from "./lake/backend.ts";
-export { LocalBackend } from "./lake/local.ts";
-export { FsBackend } from "./lake/fs.ts";
-export { PostgresBackend, type PostgresConnection } from "./lake/postgres.ts";
-export type { VectorWrite } from "./lake/validate.ts";
+export * from "./lake/index.ts";

@@ -13,7 +13,7 @@
 import type { Pointer } from "bun:ffi";
 import { read } from "node:fs";
 import { ClosedError } from "./errors.ts";
-import { check, lib, outPointer, statusError } from "./ffi.ts";
+import { check, lib, outPointer, statusError, lastError, type ErrorArea } from "./ffi.ts";
 
 interface Owned {
   ptr: Pointer;
@@ -102,14 +102,16 @@ function pump(): void {
  * Starts a native job and resolves with `finish(job)` once it completes.
  * `start` writes the job handle through its argument. `retain` is kept
  * referenced until the job ends (inputs the native side reads in place).
+ * `area` picks the error class of I/O failures.
  */
 export function runJob<T>(
   start: (outJob: BigUint64Array) => number,
   finish: (job: Pointer) => T,
   retain?: unknown,
+  area: ErrorArea = "index",
 ): Promise<T> {
   const cell = new BigUint64Array(1);
-  check(start(cell));
+  check(start(cell), area);
   const job = outPointer(cell);
   const symbols = lib();
   return new Promise<T>((resolve, reject) => {
@@ -118,7 +120,7 @@ export function runJob<T>(
         void retain;
         try {
           const status = symbols.ruv_job_status(job);
-          if (status !== 0) throw statusError(status);
+          if (status !== 0) throw statusError(status, lastError(), area);
           resolve(finish(job));
         } catch (e) {
           reject(e);

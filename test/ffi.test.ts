@@ -1,9 +1,11 @@
 import { expect, test } from "bun:test";
+import { FFIType } from "bun:ffi";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { cpuFeatures, nativeVersion, NativeLibraryError, version } from "../src/index.ts";
-import { resolveLibraryPath, SUPPORTED_PLATFORMS } from "../src/ffi.ts";
-import { ROOT, runBun, tempDir } from "./helpers.ts";
+import { ABI_CONSTANTS, ABI_VERSION, resolveLibraryPath, SUPPORTED_PLATFORMS, symbols } from "../src/ffi.ts";
+import { STRUCT_LAYOUTS } from "../src/structs.ts";
+import { ROOT, runBun, tempDir } from "./support/helpers.ts";
 
 const ZIG_LIB = join(ROOT, "npm", "bun-linux-x64-gnu", "libruvector.so");
 
@@ -28,17 +30,86 @@ test("the committed C header is what cbindgen generates from the sources", async
   expect(readFileSync(fresh, "utf8")).toBe(readFileSync(join(ROOT, "libruvector", "include", "ruvector.h"), "utf8"));
 });
 
-test("a C program compiled against the header builds, searches, saves and loads", async () => {
+const HEADER = () => readFileSync(join(ROOT, "libruvector", "include", "ruvector.h"), "utf8");
+const LIB_DIR = join(ROOT, "npm", "bun-linux-x64-gnu");
+
+/** Compiles `source` (a file) with `compiler` against the header and the built library, runs it, and returns its output. */
+async function compileAndRun(compiler: string[], source: string, args: string[] = []): Promise<{ out: string; err: string; code: number }> {
   const dir = tempDir();
-  const exe = join(dir, "smoke");
-  const libDir = join(ROOT, "npm", "bun-linux-x64-gnu");
-  const cc = await run(["cc", "-std=c11", "-Wall", "-Werror", "-I", "libruvector/include", "test/c/smoke.c", "-L", libDir, "-lruvector", "-lm", "-o", exe]);
+  const exe = join(dir, "program");
+  const cc = await run([...compiler, "-Wall", "-Werror", "-I", "libruvector/include", source, "-L", LIB_DIR, "-lruvector", "-lm", "-o", exe]);
   expect(cc.out).toBe("");
-  const p = Bun.spawn([exe, join(dir, "smoke.rbpx")], { env: { LD_LIBRARY_PATH: libDir }, stdout: "pipe", stderr: "pipe" });
+  const p = Bun.spawn([exe, ...args.map((a) => a.replace("$DIR", dir))], { env: { LD_LIBRARY_PATH: LIB_DIR }, stdout: "pipe", stderr: "pipe" });
   const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+  return { out, err, code };
+}
+
+test("a C program compiled against the header builds, searches, saves, loads, reads errors and lake counters", async () => {
+  const { out, err, code } = await compileAndRun(["cc", "-std=c11"], "test/c/smoke.c", ["$DIR/smoke.rbpx"]);
   expect(err).toBe("");
   expect(out).toStartWith("ok: top hit 7");
   expect(code).toBe(0);
+});
+
+test("the same program compiles and links as C++ (the header has extern \"C\" guards)", async () => {
+  const { out, err, code } = await compileAndRun(["c++", "-std=c++20", "-x", "c++"], "test/c/smoke.c", ["$DIR/smoke.rbpx"]);
+  expect(err).toBe("");
+  expect(out).toStartWith("ok: top hit 7");
+  expect(code).toBe(0);
+});
+
+/** The FFIType of a C parameter or return type as the header spells it. */
+function ffiType(c: string): string {
+  const t = c.replace(/\b(const|struct)\b/g, "").trim();
+  if (t === "char *") return "cstring";
+  if (t.includes("*")) return "ptr";
+  return ({ uint32_t: "u32", int32_t: "i32", uint64_t: "u64" } as Record<string, string>)[t] ?? `unknown C type ${c}`;
+}
+
+test("src/ffi.ts declares exactly the header's functions, with the header's argument and return types", () => {
+  const header = HEADER().replace(/\/\*[\s\S]*?\*\//g, "");
+  const declared = new Map<string, { args: string[]; returns: string }>();
+  for (const m of header.matchAll(/^([a-z_0-9 ]+?\s*\**)\s*(ruv_\w+)\(([^)]*)\);/gm)) {
+    const params = m[3]!.trim() === "void" ? [] : m[3]!.split(",").map((p) => ffiType(p.trim().replace(/\w+$/, "")));
+    declared.set(m[2]!, { args: params, returns: ffiType(m[1]!) });
+  }
+  expect(declared.size).toBeGreaterThan(60);
+  const name: Record<number, string> = { [FFIType.u32]: "u32", [FFIType.i32]: "i32", [FFIType.u64]: "u64", [FFIType.ptr]: "ptr", [FFIType.cstring]: "cstring" };
+  const ours = Object.entries(symbols).map(([fn, sig]) => [fn, { args: sig.args.map((a) => name[a]), returns: name[sig.returns] }] as const);
+  expect(Object.fromEntries(ours)).toEqual(Object.fromEntries(declared));
+});
+
+test("every enumerated value and constant in the header is in src/ffi.ts with the same number, and nothing is unprefixed", () => {
+  const header = HEADER().replace(/\/\*[\s\S]*?\*\//g, "");
+  const values = new Map<string, number>();
+  for (const m of header.matchAll(/^\s*(RUV_\w+) = (\d+),/gm)) values.set(m[1]!, Number(m[2]));
+  for (const m of header.matchAll(/^#define (\w+) (\d+)$/gm)) values.set(m[1]!, Number(m[2]));
+  const defined = [...header.matchAll(/^#define (\w+)/gm)].map((m) => m[1]!);
+  expect(defined.filter((d) => d !== "RUVECTOR_H" && !d.startsWith("RUV_"))).toEqual([]);
+  const typeNames = [...header.matchAll(/^typedef .*?(\w+);$|^} (\w+);$|^enum (\w+)/gm)].map((m) => m[1] ?? m[2] ?? m[3]!);
+  expect(typeNames.filter((t) => !t.startsWith("Ruv"))).toEqual([]);
+  const snake = (key: string) => key.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase();
+  const ours = new Map<string, number>([["RUV_ABI_VERSION", ABI_VERSION]]);
+  for (const [prefix, group] of Object.entries(ABI_CONSTANTS)) {
+    for (const [key, value] of Object.entries(group)) ours.set(prefix + snake(key), value);
+  }
+  expect(Object.fromEntries([...values].sort())).toEqual(Object.fromEntries([...ours].sort()));
+});
+
+test("every struct layout in src/structs.ts has the header's sizeof and offsetof", async () => {
+  const dir = tempDir();
+  const lines = STRUCT_LAYOUTS.flatMap((l) => [
+    `printf("${l.name} size %zu\\n", sizeof(${l.name}));`,
+    ...Object.keys(l.fields).map((f) => `printf("${l.name}.${f} %zu\\n", offsetof(${l.name}, ${f}));`),
+  ]);
+  const source = join(dir, "layout.c");
+  await Bun.write(source, `#include <stddef.h>\n#include <stdio.h>\n#include "ruvector.h"\nint main(void) {\n${lines.join("\n")}\nreturn 0;\n}\n`);
+  const { out, code } = await compileAndRun(["cc", "-std=c11"], source);
+  expect(code).toBe(0);
+  const expected = STRUCT_LAYOUTS.flatMap((l) => [`${l.name} size ${l.size}`, ...Object.entries(l.fields).map(([f, { offset }]) => `${l.name}.${f} ${offset}`)]);
+  expect(out.trim().split("\n")).toEqual(expected);
+  const structs = [...HEADER().matchAll(/^} (Ruv\w+);$/gm)].map((m) => m[1]!).sort();
+  expect(structs).toEqual(STRUCT_LAYOUTS.map((l) => l.name).sort());
 });
 
 test("the zig-linked library needs nothing newer than glibc 2.17 and no libgcc_s", async () => {
@@ -86,8 +157,8 @@ test("an unsupported platform gets one message naming it and the supported list"
 
 test("a library of another version is refused with a clear error, not a crash", async () => {
   const dir = tempDir();
-  const header = readFileSync(join(ROOT, "libruvector", "include", "ruvector.h"), "utf8");
-  const names = [...header.matchAll(/int32_t (ruv_\w+)\(/g)].map((m) => m[1]!);
+  const declarations = HEADER().replace(/\/\*[\s\S]*?\*\//g, "");
+  const names = [...declarations.matchAll(/^[a-z_0-9 *]+\b(ruv_\w+)\(/gm)].map((m) => m[1]!);
   const stub = [
     "#include <stdint.h>",
     "#include <string.h>",

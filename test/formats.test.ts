@@ -16,7 +16,7 @@ import {
   parseTextLines,
   writeFileAtomic,
 } from "../src/formats.ts";
-import { tempDir } from "./helpers.ts";
+import { tempDir } from "./support/helpers.ts";
 
 function fvecs(rows: number[][]): Uint8Array {
   const out = new DataView(new ArrayBuffer(rows.reduce((s, r) => s + 4 + 4 * r.length, 0)));

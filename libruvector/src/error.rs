@@ -1,5 +1,6 @@
 //! The one error type of the native core and its stable status codes.
 
+use std::any::Any;
 use std::fmt;
 
 /// Stable status codes returned by every `ruv_*` function. Zero is success.
@@ -25,18 +26,75 @@ pub enum Status {
     Embed = 14,
 }
 
+impl Status {
+    /// Every status, in code order.
+    pub const ALL: [Status; 15] = [
+        Status::Ok,
+        Status::InvalidArgument,
+        Status::DimensionMismatch,
+        Status::EmptyIndex,
+        Status::Persist,
+        Status::Io,
+        Status::Panic,
+        Status::NullHandle,
+        Status::NotFound,
+        Status::Pending,
+        Status::BufferTooSmall,
+        Status::CacheMiss,
+        Status::WitnessMismatch,
+        Status::Bundle,
+        Status::Embed,
+    ];
+
+    /// The status with code `code`, if there is one.
+    pub fn from_code(code: i32) -> Option<Status> {
+        Self::ALL.into_iter().find(|s| *s as i32 == code)
+    }
+
+    /// A short description of the status, NUL-terminated for `ruv_status_str`.
+    pub fn description(self) -> &'static str {
+        match self {
+            Status::Ok => concat!("ok", "\0"),
+            Status::InvalidArgument => concat!("invalid argument", "\0"),
+            Status::DimensionMismatch => concat!("dimension mismatch", "\0"),
+            Status::EmptyIndex => concat!("empty index", "\0"),
+            Status::Persist => concat!("index file unreadable or invalid", "\0"),
+            Status::Io => concat!("I/O error", "\0"),
+            Status::Panic => concat!("internal panic", "\0"),
+            Status::NullHandle => concat!("null handle or output pointer", "\0"),
+            Status::NotFound => concat!("not found", "\0"),
+            Status::Pending => concat!("job still running", "\0"),
+            Status::BufferTooSmall => concat!("buffer too small", "\0"),
+            Status::CacheMiss => concat!("collection not cached", "\0"),
+            Status::WitnessMismatch => concat!("witness mismatch", "\0"),
+            Status::Bundle => concat!("bundle unreadable or invalid", "\0"),
+            Status::Embed => concat!("embedding model error", "\0"),
+        }
+    }
+}
+
+/// The message carried by a caught panic.
+pub fn panic_message(p: &Box<dyn Any + Send>) -> String {
+    p.downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| p.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into())
+}
+
 /// An error with its status and a message naming the values involved.
 #[derive(Debug, Clone)]
 pub struct Error {
     pub status: Status,
     pub message: String,
+    /// `(expected, actual)` for a `DimensionMismatch`, so callers need not parse the message.
+    pub dims: Option<(u64, u64)>,
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
 
 impl Error {
     pub fn new(status: Status, message: impl Into<String>) -> Self {
-        Self { status, message: message.into() }
+        Self { status, message: message.into(), dims: None }
     }
     pub fn invalid(message: impl Into<String>) -> Self {
         Self::new(Status::InvalidArgument, message)
@@ -45,10 +103,8 @@ impl Error {
         Self::new(Status::Persist, message)
     }
     pub fn dim_mismatch(expected: usize, actual: usize) -> Self {
-        Self::new(
-            Status::DimensionMismatch,
-            format!("dimension mismatch: expected {expected}, got {actual}"),
-        )
+        let message = format!("dimension mismatch: expected {expected}, got {actual}");
+        Self { dims: Some((expected as u64, actual as u64)), ..Self::new(Status::DimensionMismatch, message) }
     }
     pub fn io(context: &str, err: std::io::Error) -> Self {
         Self::new(Status::Io, format!("{context}: {err}"))
@@ -66,11 +122,10 @@ impl std::error::Error for Error {}
 impl From<ruvector_rabitq::RabitqError> for Error {
     fn from(e: ruvector_rabitq::RabitqError) -> Self {
         use ruvector_rabitq::RabitqError as R;
-        let status = match e {
-            R::DimensionMismatch { .. } => Status::DimensionMismatch,
-            R::EmptyIndex => Status::EmptyIndex,
-            _ => Status::InvalidArgument,
-        };
-        Self::new(status, e.to_string())
+        match e {
+            R::DimensionMismatch { expected, actual } => Self::dim_mismatch(expected, actual),
+            R::EmptyIndex => Self::new(Status::EmptyIndex, e.to_string()),
+            _ => Self::invalid(e.to_string()),
+        }
     }
 }

@@ -3,23 +3,16 @@
 //! The host awaits the pipe's read end and then drains the queue, so native
 //! threads never call into the host runtime.
 
+use std::any::{type_name, Any};
 use std::collections::VecDeque;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Mutex, OnceLock};
 
-use crate::error::{Error, Result, Status};
+use crate::error::{panic_message, Error, Result, Status};
 
-/// What a finished job hands back.
-pub enum Output {
-    Unit,
-    Index(crate::ffi::index::RuvIndex),
-    Hits { ids: Vec<u64>, scores: Vec<f32> },
-    ShardHits { shards: Vec<u32>, ids: Vec<u64>, scores: Vec<f32> },
-    Count(u64),
-    Floats(Vec<f32>),
-    Embedder(crate::ffi::embed::RuvEmbedder),
-}
+/// What a finished job hands back: any value, taken back by its type.
+type Output = Box<dyn Any + Send>;
 
 /// A unit of off-thread work and, once done, its result.
 pub struct Job {
@@ -36,12 +29,16 @@ impl Job {
         }
     }
 
-    /// Takes the output of a finished job.
-    pub fn take(&self) -> Result<Output> {
+    /// Takes the output of a finished job when it is a `T`; any other output stays.
+    pub fn take<T: Any>(&self) -> Result<T> {
         let mut slot = self.result.lock().unwrap();
         match slot.take() {
             None => Err(Error::new(Status::Pending, "job is still running or its result was taken")),
-            Some(r) => r,
+            Some(Err(e)) => Err(e),
+            Some(Ok(output)) => output.downcast::<T>().map(|v| *v).map_err(|other| {
+                *slot = Some(Ok(other));
+                Error::invalid(format!("job did not produce {}", type_name::<T>().rsplit("::").next().unwrap_or("that")))
+            }),
         }
     }
 }
@@ -52,18 +49,57 @@ struct Completions {
     write_end: OwnedFd,
 }
 
+/// A close-on-exec pipe in one call where the OS has `pipe2`, so no fork in
+/// another thread can inherit it.
+#[cfg(any(target_os = "linux", target_os = "android", target_os = "freebsd", target_os = "netbsd", target_os = "openbsd", target_os = "dragonfly"))]
+fn cloexec_pipe() -> std::io::Result<(OwnedFd, OwnedFd)> {
+    let mut fds = [0i32; 2];
+    // SAFETY: fds is a valid 2-element array for pipe2 to fill.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: pipe2 succeeded, so both descriptors are open and owned here.
+    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "android", target_os = "freebsd", target_os = "netbsd", target_os = "openbsd", target_os = "dragonfly")))]
+fn cloexec_pipe() -> std::io::Result<(OwnedFd, OwnedFd)> {
+    pipe_then_cloexec()
+}
+
+/// `pipe` + `fcntl(FD_CLOEXEC)`, for systems without `pipe2` (macOS).
+#[cfg_attr(any(target_os = "linux", target_os = "android", target_os = "freebsd", target_os = "netbsd", target_os = "openbsd", target_os = "dragonfly"), allow(dead_code))]
+fn pipe_then_cloexec() -> std::io::Result<(OwnedFd, OwnedFd)> {
+    let mut fds = [0i32; 2];
+    // SAFETY: fds is a valid 2-element array for pipe to fill.
+    if unsafe { libc::pipe(fds.as_mut_ptr()) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: pipe succeeded, so both descriptors are open and owned here.
+    let ends = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    for fd in [&ends.0, &ends.1] {
+        // SAFETY: plain fcntl on an fd we own.
+        if unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETFD, libc::FD_CLOEXEC) } != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+    }
+    Ok(ends)
+}
+
+/// The wake-up pipe: its write end never blocks a worker (a full pipe already wakes the reader).
+fn wake_pipe() -> std::io::Result<(OwnedFd, OwnedFd)> {
+    let (read_end, write_end) = cloexec_pipe()?;
+    // SAFETY: plain fcntl on an fd we own.
+    if unsafe { libc::fcntl(write_end.as_raw_fd(), libc::F_SETFL, libc::O_NONBLOCK) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok((read_end, write_end))
+}
+
 fn completions() -> Result<&'static Completions> {
     static C: OnceLock<std::result::Result<Completions, String>> = OnceLock::new();
     C.get_or_init(|| {
-        let mut fds = [0i32; 2];
-        // SAFETY: fds is a valid 2-element array for pipe2 to fill.
-        if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
-            return Err(format!("pipe2 failed: {}", std::io::Error::last_os_error()));
-        }
-        // SAFETY: pipe2 succeeded, so both descriptors are open and owned here.
-        let (read_end, write_end) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
-        // SAFETY: plain fcntl on an fd we own. A full pipe must never block a worker.
-        unsafe { libc::fcntl(write_end.as_raw_fd(), libc::F_SETFL, libc::O_NONBLOCK) };
+        let (read_end, write_end) = wake_pipe().map_err(|e| format!("cannot create the wake-up pipe: {e}"))?;
         Ok(Completions { queue: Mutex::new(VecDeque::new()), read_end, write_end })
     })
     .as_ref()
@@ -86,13 +122,14 @@ pub fn poll(out: &mut [u64]) -> Result<usize> {
 }
 
 /// Starts `work` off-thread. The returned job's address is its completion token.
-pub fn spawn(work: impl FnOnce() -> Result<Output> + Send + 'static) -> Result<Arc<Job>> {
+pub fn spawn<T: Any + Send>(work: impl FnOnce() -> Result<T> + Send + 'static) -> Result<Arc<Job>> {
     let done = completions()?;
     let job = Arc::new(Job { result: Mutex::new(None) });
     let running = Arc::clone(&job);
     rayon::spawn(move || {
         let result = catch_unwind(AssertUnwindSafe(work))
-            .unwrap_or_else(|p| Err(Error::new(Status::Panic, format!("panic in background job: {}", crate::ffi::panic_message(&p)))));
+            .unwrap_or_else(|p| Err(Error::new(Status::Panic, format!("panic in background job: {}", panic_message(&p)))))
+            .map(|v| Box::new(v) as Output);
         *running.result.lock().unwrap() = Some(result);
         done.queue.lock().unwrap().push_back(Arc::as_ptr(&running) as u64);
         // SAFETY: writing one byte from a valid buffer to an fd we own. A full
@@ -100,4 +137,32 @@ pub fn spawn(work: impl FnOnce() -> Result<Output> + Send + 'static) -> Result<A
         unsafe { libc::write(done.write_end.as_raw_fd(), [1u8].as_ptr().cast(), 1) };
     });
     Ok(job)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn flags(fd: &OwnedFd, get: i32) -> i32 {
+        // SAFETY: plain fcntl query on an fd we own.
+        unsafe { libc::fcntl(fd.as_raw_fd(), get) }
+    }
+
+    #[test]
+    fn both_pipe_constructions_give_close_on_exec_ends_and_a_non_blocking_write_end() {
+        for (read_end, write_end) in [cloexec_pipe().unwrap(), pipe_then_cloexec().unwrap()] {
+            assert_ne!(flags(&read_end, libc::F_GETFD) & libc::FD_CLOEXEC, 0);
+            assert_ne!(flags(&write_end, libc::F_GETFD) & libc::FD_CLOEXEC, 0);
+        }
+        let (_, write_end) = wake_pipe().unwrap();
+        assert_ne!(flags(&write_end, libc::F_GETFL) & libc::O_NONBLOCK, 0);
+    }
+
+    #[test]
+    fn a_job_output_is_taken_by_its_type_and_survives_a_wrong_guess() {
+        let job = Job { result: Mutex::new(Some(Ok(Box::new(7u64)))) };
+        assert_eq!(job.take::<Vec<f32>>().unwrap_err().message, "job did not produce Vec<f32>");
+        assert_eq!(job.take::<u64>().unwrap(), 7);
+        assert_eq!(job.take::<u64>().unwrap_err().status, Status::Pending);
+    }
 }

@@ -1,6 +1,6 @@
 /** `ruvector bench`: recall@k and throughput of one variant against exact ground truth. */
 import type { Matrix } from "../formats.ts";
-import type { BatchResult, VectorIndex } from "../indexes.ts";
+import type { BatchResult, VectorIndex } from "../index/index.ts";
 import { JSON_OPTION, type CommandSpec } from "./args.ts";
 import { InputError } from "./failures.ts";
 import { K_OPTION, MAX_K } from "./index-cmd.ts";

@@ -54,7 +54,7 @@ async function embedTexts(args: Args): Promise<void> {
   const { texts, ids } = await readInput(args);
   if (ids && writer && !writer.keepsIds) throw args.usage(`the input gives ids, which ${out} cannot hold: write .jsonl to keep them`);
 
-  using embedder = await withProgress(`loading ${info.name}`, () => Embedder.fromPretrained(info.name));
+  using embedder = await withProgress(`loading ${info.name}`, () => Embedder.openAsync(info.name));
   const started = performance.now();
   const data = await withProgress(`embedding ${texts.length} texts`, (progress) => embedAll(embedder, texts, progress.update), texts.length);
   const embedMs = performance.now() - started;

@@ -1,5 +1,5 @@
 /** `ruvector index build|search|info`. */
-import { loadIndex, type SearchHit, type VectorIndex } from "../indexes.ts";
+import { loadIndexAsync, type SearchHit, type VectorIndex } from "../index/index.ts";
 import { JSON_OPTION, type Args, type CommandSpec, type OptionSpec } from "./args.ts";
 import { InputError } from "./failures.ts";
 import { parseVectorList, readTexts, readVectors, rowsOf, VECTOR_EXTENSIONS } from "./input.ts";
@@ -16,7 +16,7 @@ const FORMATS = VECTOR_EXTENSIONS.join(", ");
 
 /** Loads an index file of any variant, with a progress line. */
 function openIndex(path: string): Promise<VectorIndex> {
-  return withProgress(`loading ${path}`, () => loadIndex(path));
+  return withProgress(`loading ${path}`, () => loadIndexAsync(path));
 }
 
 const build: CommandSpec = {
@@ -39,7 +39,7 @@ const build: CommandSpec = {
     const vectors = await readVectors(args.positional(0));
     const { index, buildMs } = await buildIndex(plan, vectors);
     try {
-      await withProgress(`saving ${out}`, () => index.save(out));
+      await withProgress(`saving ${out}`, () => index.saveAsync(out));
       const summary = summarize(index);
       if (args.flag("json")) printJson({ ...summary, buildMs, output: out });
       else printFields([...summaryFields(summary), ["build", formatMs(buildMs)], ["saved", out]]);

@@ -36,7 +36,7 @@ const publish: CommandSpec = {
   async run(args) {
     const dir = args.required("dir");
     await withFsLake(args, async (lake, key) => {
-      const witness = await lake.publishBundle(key, dir);
+      const witness = await lake.publishBundleAsync(key, dir);
       if (args.flag("json")) printJson({ backend: key[0], collection: key[1], dir, witness });
       else printFields([["collection", keyName(key)], ["witness", witness], ["published", dir]]);
     });
@@ -49,8 +49,8 @@ const refresh: CommandSpec = {
   summary: "compare a collection's current state with its published bundle",
   description:
     "Primes the collection from the FsBackend, then compares its witness with the one\n" +
-    "published in <bundle-dir>/table.rulake.json. Prints UpToDate (they match), Invalidated\n" +
-    "(the collection changed since it was published) or BundleMissing (nothing published);\n" +
+    "published in <bundle-dir>/table.rulake.json. Prints up-to-date (they match), invalidated\n" +
+    "(the collection changed since it was published) or bundle-missing (nothing published);\n" +
     "all three exit 0. A bundle whose recorded witness does not match its own fields\n" +
     "(tampered or corrupt) is an error: exit 1.",
   positionals: [],
@@ -60,7 +60,7 @@ const refresh: CommandSpec = {
     await withFsLake(args, async (lake, key) => {
       await primeCollection(lake, key);
       const witness = lake.cacheWitnessOf(key);
-      const result = await lake.refreshFromBundleDir(key, dir);
+      const result = lake.refreshFromBundleDir(key, dir);
       if (args.flag("json")) printJson({ backend: key[0], collection: key[1], dir, result, witness });
       else printFields([["result", result], ["collection", keyName(key)], ["witness", witness ?? "(none)"]]);
     });
@@ -81,7 +81,7 @@ const save: CommandSpec = {
     const dir = args.required("dir");
     await withFsLake(args, async (lake, key) => {
       await primeCollection(lake, key);
-      await withProgress(`saving ${dir}`, () => lake.saveCacheToDir(key, dir));
+      await withProgress(`saving ${dir}`, () => lake.saveCacheToDirAsync(key, dir));
       const witness = lake.cacheWitnessOf(key);
       const { bytes } = lake.cacheStats();
       if (args.flag("json")) printJson({ backend: key[0], collection: key[1], dir, witness, memoryBytes: bytes });
@@ -94,7 +94,7 @@ const save: CommandSpec = {
 async function warmLake(args: Args, dir: string): Promise<{ lake: RuLake; vectors: number }> {
   const lake = openLake(args, Consistency.frozen());
   try {
-    const vectors = await withProgress(`warming from ${dir}`, () => lake.warmFromDir(collectionKey(args), dir));
+    const vectors = await withProgress(`warming from ${dir}`, () => lake.warmFromDirAsync(collectionKey(args), dir));
     return { lake, vectors };
   } catch (err) {
     lake.close();
@@ -128,7 +128,7 @@ const search: CommandSpec = {
     const queries = await readQueries(args);
     const { lake } = await warmLake(args, dir);
     try {
-      const results = queries.map((query) => lake.searchOne(...key, query, k).map(({ id, score }) => ({ id, score })));
+      const results = queries.map((query) => lake.searchOne(key, query, k).map(({ id, score }) => ({ id, score })));
       if (args.flag("json")) printJson({ backend: key[0], collection: key[1], k, queries: results.length, results });
       else process.stdout.write(table([["query", "rank", "id", "score"], ...hitRows(results)]));
     } finally {

@@ -61,7 +61,7 @@ export function openFsLake(args: Args): { lake: RuLake; key: CollectionKey } {
 
 /** Pulls the collection from its backend and builds its cached index, with a progress line. */
 export function primeCollection(lake: RuLake, key: CollectionKey): Promise<void> {
-  return withProgress(`priming ${key.join("/")}`, () => lake.prime(key));
+  return withProgress(`priming ${key.join("/")}`, () => lake.primeAsync(key));
 }
 
 /** `backend/collection`, as the lake's per-collection stats name it. */

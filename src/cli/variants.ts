@@ -1,5 +1,5 @@
 /** Index variants by their CLI names, the build options shared by `index build` and `bench`, and index summaries. */
-import { FlatF32Index, RabitqAsymIndex, RabitqIndex, RabitqPlusIndex, type BuildOptions, type Metric, type VectorIndex } from "../indexes.ts";
+import { FlatF32Index, RabitqAsymIndex, RabitqIndex, RabitqPlusIndex, type BuildOptions, type Metric, type VectorIndex } from "../index/index.ts";
 import type { Args, OptionSpec } from "./args.ts";
 import type { VectorFile } from "./input.ts";
 import { formatBytes } from "../units.ts";

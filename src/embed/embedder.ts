@@ -11,7 +11,7 @@ import { ensureModelFiles, requireCachedFiles, type CacheOptions } from "./downl
 import { ortLibraryFor } from "./ort.ts";
 import { modelInfo, type ModelInfo } from "./registry.ts";
 
-/** Options of {@link Embedder.fromPretrained}. */
+/** Options of {@link Embedder.openAsync}. */
 export interface PretrainedOptions extends CacheOptions {
   /**
    * Path of ONNX Runtime's shared library. Default: see `resolveOrtLibrary`. A
@@ -84,7 +84,7 @@ export class Embedder implements Disposable {
    * Throws {@link EmbedError} on any failure, naming the file and both hashes
    * for a bad one. Verification and session creation run off the JS thread.
    */
-  static async fromPretrained(name: string, options: PretrainedOptions = {}): Promise<Embedder> {
+  static async openAsync(name: string, options: PretrainedOptions = {}): Promise<Embedder> {
     const info = modelInfo(name);
     if (info.unavailable) throw new EmbedError(info.unavailable);
     // ONNX Runtime first: a missing runtime is reported before any download.
@@ -102,8 +102,8 @@ export class Embedder implements Disposable {
     );
   }
 
-  /** {@link fromPretrained} on the calling thread, for scripts that need no event loop. */
-  static openSync(name: string, options: Omit<PretrainedOptions, "baseUrl" | "onProgress" | "revision"> = {}): Embedder {
+  /** {@link openAsync} on the calling thread (model files must already be cached), for scripts that need no event loop. */
+  static open(name: string, options: Omit<PretrainedOptions, "baseUrl" | "onProgress" | "revision"> = {}): Embedder {
     const info = modelInfo(name);
     if (info.unavailable) throw new EmbedError(info.unavailable);
     const ort = ortLibraryFor(options);

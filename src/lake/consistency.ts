@@ -23,15 +23,14 @@ export const Consistency = {
 /** Outcome of {@link RuLake.refreshFromBundleDir}. */
 export const RefreshResult = {
   /** The published witness equals the cached one (or nothing is cached). */
-  UpToDate: "UpToDate",
+  UpToDate: "up-to-date",
   /** The published witness differs: the cached copy was dropped. */
-  Invalidated: "Invalidated",
+  Invalidated: "invalidated",
   /** The directory holds no `table.rulake.json`. */
-  BundleMissing: "BundleMissing",
+  BundleMissing: "bundle-missing",
 } as const;
 /** See {@link RefreshResult}. */
 export type RefreshResult = (typeof RefreshResult)[keyof typeof RefreshResult];
 
-/** Native codes of consistency modes and refresh outcomes. */
-export const CONSISTENCY_CODE = { fresh: 0, eventual: 1, frozen: 2 } as const;
-export const REFRESH_RESULTS: readonly RefreshResult[] = ["UpToDate", "Invalidated", "BundleMissing"];
+/** Refresh outcomes by their native `RUV_REFRESH_RESULT_*` code. */
+export const REFRESH_RESULTS: readonly RefreshResult[] = [RefreshResult.UpToDate, RefreshResult.Invalidated, RefreshResult.BundleMissing];

@@ -83,7 +83,7 @@ export class FsBackend implements BackendAdapter {
    * Writes `collection` to `root/filename` (replacing the whole file
    * atomically: `.{filename}.tmp`, fsync, rename) and registers it.
    */
-  async write(collection: string, filename: string, write: VectorWrite): Promise<void> {
+  async writeAsync(collection: string, filename: string, write: VectorWrite): Promise<void> {
     const scope = this.scopeOf(collection, filename);
     const { ids, vectors, dim } = checkWrite(scope, write);
     const temporary = temporaryName(scope, filename);
@@ -96,7 +96,7 @@ export class FsBackend implements BackendAdapter {
   }
 
   /** Registers an existing `ruvec1` file in the root as `collection`, after checking its header. */
-  async register(collection: string, filename: string): Promise<void> {
+  async registerAsync(collection: string, filename: string): Promise<void> {
     const scope = this.scopeOf(collection, filename);
     const file = await openRuvec1(scope, scope.path);
     await file.handle.close();

@@ -1,18 +1,19 @@
 /**
  * RuLake: a cache-first vector layer over any number of backends. Searches
  * run on native indexes cached per collection state (keyed by a SHAKE-256
- * witness); freshness checks and pulls are orchestrated here, on the JS side,
+ * witness); freshness checks and pulls run on the JS side (./freshness.ts),
  * so backends written in TypeScript work and native threads never call into JS.
  */
-import { ptr } from "bun:ffi";
 import { BackendError, CacheMissError, InvalidArgument } from "../errors.ts";
-import { check, lib, outPointer, readString, utf8 } from "../ffi.ts";
+import { check as checkStatus, ConsistencyCode, lib, outPointer, readString, StatsScope, utf8 } from "../ffi.ts";
+import { CacheStatsStruct, LakeConfig, NativeStruct } from "../structs.ts";
 import { NativeHandle, runJob } from "../runtime.ts";
-import type { BackendAdapter, BundleInfo, MaybePromise, PulledBatch } from "./backend.ts";
-import { CONSISTENCY_CODE, Consistency, REFRESH_RESULTS, type RefreshResult } from "./consistency.ts";
+import type { BackendAdapter } from "./backend.ts";
+import { Consistency, REFRESH_RESULTS, type RefreshResult } from "./consistency.ts";
 import { LakeSession } from "./session.ts";
+import { ask, collectionState, FreshnessProtocol } from "./freshness.ts";
 import { toCacheStats, type CacheStats } from "./stats.ts";
-import { checkFinite, checkIds, collectionScope, fail, type CollectionScope } from "./validate.ts";
+import { collectionScope, type CollectionScope } from "./validate.ts";
 
 /** A collection within the lake: `[backendId, collection]`. */
 export type CollectionKey = readonly [backend: string, collection: string];
@@ -35,8 +36,12 @@ export interface LakeOptions {
   backendTimeoutMs: number;
 }
 
-const NEEDS = { hit: 0, shared: 1, miss: 2 } as const;
-const STATS_SCOPE = { global: 0, backend: 1, collection: 2 } as const;
+/** A failed lake call: I/O failures become {@link LakeIoError}. */
+function check(status: number): void {
+  checkStatus(status, "lake");
+}
+
+const CONSISTENCY_CODE = { fresh: ConsistencyCode.Fresh, eventual: ConsistencyCode.Eventual, frozen: ConsistencyCode.Frozen } as const;
 
 /** Fluent construction of a {@link RuLake}. */
 export class RuLakeBuilder {
@@ -87,75 +92,13 @@ function checkCount(name: string, n: number, max = Number.MAX_SAFE_INTEGER, min 
   if (!Number.isSafeInteger(n) || n < min || n > max) throw new InvalidArgument(`${name} must be an integer in ${min}..${max}, got ${n}`);
 }
 
-/** Native descriptor arguments: data_ref (ptr, len), dim, generation (kind, num, str ptr, str len). */
-type DescriptorArgs = [Uint8Array, number, number, number, bigint, Uint8Array, number];
-
-function descriptorArgs(scope: CollectionScope, info: BundleInfo): DescriptorArgs {
-  if (typeof info !== "object" || info === null) throw fail(scope, "currentBundle returned no bundle info");
-  const { dataRef, dim, generation } = info;
-  if (typeof dataRef !== "string" || dataRef.length === 0) throw fail(scope, `bundle dataRef must be a non-empty string, got ${JSON.stringify(dataRef)}`);
-  if (!Number.isInteger(dim) || dim < 1 || dim > 8192) throw fail(scope, `bundle dim must be an integer in 1..8192, got ${dim}`);
-  const ref = utf8(dataRef);
-  if (typeof generation === "string") {
-    const g = utf8(generation);
-    return [ref, ref.length, dim, 1, 0n, g, g.length];
-  }
-  const num = typeof generation === "bigint" ? generation : Number.isSafeInteger(generation) ? BigInt(generation) : -1n;
-  if (num < 0n || num >= 2n ** 64n) throw fail(scope, `generation must be an integer in 0..2^64-1 or a string, got ${String(generation)}`);
-  return [ref, ref.length, dim, 0, num, new Uint8Array(0), 0];
-}
-
-/** A backend's answer: awaited within the timeout; errors become BackendError. */
-async function ask<T>(scope: CollectionScope, what: string, call: () => MaybePromise<T>, timeoutMs: number): Promise<T> {
-  let timer: Timer | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(fail(scope, `${what} timed out after ${timeoutMs} ms`)), timeoutMs);
-  });
-  try {
-    return await Promise.race([Promise.resolve().then(call), timeout]);
-  } catch (e) {
-    throw e instanceof BackendError ? e : fail(scope, `${what} failed: ${(e as Error)?.message ?? e}`, e);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** A backend's answer on the sync path; a Promise means the caller needs the async API. */
-function askSync<T>(scope: CollectionScope, what: string, call: () => MaybePromise<T>): T {
-  let value: MaybePromise<T>;
-  try {
-    value = call();
-  } catch (e) {
-    throw e instanceof BackendError ? e : fail(scope, `${what} failed: ${(e as Error)?.message ?? e}`, e);
-  }
-  if (value instanceof Promise) {
-    value.catch(() => undefined);
-    throw fail(scope, `${what} answered asynchronously; use the lake's async methods (e.g. searchOneAsync) with this backend`);
-  }
-  return value;
-}
-
-/** Checks a pulled batch against what the backend announced; returns its ids as u64. */
-function checkPulled(scope: CollectionScope, batch: PulledBatch, info: BundleInfo): BigUint64Array {
-  if (typeof batch !== "object" || batch === null || !(batch.vectors instanceof Float32Array)) {
-    throw fail(scope, "pullVectors must return { ids, vectors: Float32Array, dim, generation }");
-  }
-  if (batch.dim !== info.dim) throw fail(scope, `pulled vectors have dim ${batch.dim}, but the backend announced ${info.dim}`);
-  const ids = checkIds(scope, batch.ids);
-  if (batch.vectors.length !== ids.length * batch.dim) {
-    throw fail(scope, `pulled ${ids.length} ids but ${batch.vectors.length} values (expected ${ids.length * batch.dim} for dim ${batch.dim})`);
-  }
-  checkFinite(scope, batch.vectors, batch.dim, ids);
-  return BigUint64Array.from(ids, BigInt);
-}
-
 /** The cache-first, federated vector lake. Create it with {@link RuLake.builder}. */
 export class RuLake implements Disposable {
   readonly #handle: NativeHandle;
   readonly #options: LakeOptions;
   readonly #backends = new Map<string, BackendAdapter>();
   readonly #keys = new Map<string, number>();
-  readonly #inflight = new Map<number, Promise<void>>();
+  readonly #freshness: FreshnessProtocol;
   readonly #scratch = { ids: new BigUint64Array(64), scores: new Float32Array(64), shards: new Uint32Array(64), count: new BigUint64Array(1) };
 
   /** Use {@link RuLake.builder}. */
@@ -169,10 +112,19 @@ export class RuLake implements Disposable {
     if (seed < 0n || seed >= 2n ** 64n) throw new InvalidArgument(`rotationSeed must be in 0..2^64-1, got ${o.rotationSeed}`);
     const c = o.consistency;
     const ttl = c.kind === "eventual" ? c.ttlMs : 0;
+    const config = new NativeStruct(LakeConfig, {
+      rerank_factor: o.rerankFactor,
+      rotation_seed: seed,
+      consistency: CONSISTENCY_CODE[c.kind],
+      ttl_ms: ttl,
+      max_entries: o.maxCacheEntries,
+      max_bytes: o.maxCacheBytes,
+    });
     const cell = new BigUint64Array(1);
-    check(lib().ruv_lake_new(o.rerankFactor, seed, CONSISTENCY_CODE[c.kind], ttl, o.maxCacheEntries, o.maxCacheBytes, cell));
+    check(lib().ruv_lake_new(config.bytes, cell));
     this.#handle = new NativeHandle(outPointer(cell), lib().ruv_lake_free, "RuLake");
     this.#options = { ...o };
+    this.#freshness = new FreshnessProtocol({ handle: () => this.#handle.ptr, source: (scope) => this.#source(scope), timeoutMs: o.backendTimeoutMs });
   }
 
   /** A builder with the defaults: rerank 20, seed 42, unbounded cache, fresh consistency. */
@@ -224,63 +176,16 @@ export class RuLake implements Disposable {
     throw new CacheMissError(`${scope.backend}/${scope.collection} is not cached and backend ${scope.backend} is not registered (registered: ${this.backendIds().join(", ") || "none"})`);
   }
 
-  #needsCheck(key: number): boolean {
-    const out = new Int32Array(1);
-    check(lib().ruv_lake_needs_check(this.#handle.ptr, key, out));
-    return out[0] === 1;
-  }
-
-  #check(key: number, d: DescriptorArgs): number {
-    const out = new Uint32Array(1);
-    check(lib().ruv_lake_check(this.#handle.ptr, key, ...d, out));
-    return out[0]!;
-  }
-
   #ensureFreshSync(backend: string, collection: string): number {
     const key = this.#key(backend, collection);
-    if (!this.#needsCheck(key)) return key;
-    const scope = collectionScope(backend, collection);
-    const adapter = this.#source(scope);
-    const info = askSync(scope, "currentBundle", () => adapter.currentBundle(collection));
-    const d = descriptorArgs(scope, info);
-    if (this.#check(key, d) !== NEEDS.miss) return key;
-    const batch = askSync(scope, "pullVectors", () => adapter.pullVectors(collection));
-    const ids = checkPulled(scope, batch, info);
-    check(lib().ruv_lake_prime(this.#handle.ptr, key, ...d, batch.vectors, batch.vectors.length, ids, ids.length));
+    this.#freshness.ensureSync(key, backend, collection);
     return key;
   }
 
   async #ensureFresh(backend: string, collection: string): Promise<number> {
     const key = this.#key(backend, collection);
-    if (!this.#needsCheck(key)) return key;
-    // Concurrent searches of one stale collection share one check and pull.
-    let pending = this.#inflight.get(key);
-    if (!pending) {
-      pending = this.#refresh(key, collectionScope(backend, collection)).finally(() => this.#inflight.delete(key));
-      this.#inflight.set(key, pending);
-    }
-    await pending;
+    await this.#freshness.ensure(key, backend, collection);
     return key;
-  }
-
-  async #refresh(key: number, scope: CollectionScope): Promise<void> {
-    const adapter = this.#source(scope);
-    const timeout = this.#options.backendTimeoutMs;
-    const info = await ask(scope, "currentBundle", () => adapter.currentBundle(scope.collection), timeout);
-    const d = descriptorArgs(scope, info);
-    if (this.#check(key, d) !== NEEDS.miss) return;
-    const batch = await ask(scope, "pullVectors", () => adapter.pullVectors(scope.collection), timeout);
-    const ids = checkPulled(scope, batch, info);
-    const sym = lib();
-    const handle = this.#handle.ptr;
-    const vectors = batch.vectors;
-    void vectors.buffer;
-    void ids.buffer;
-    await runJob(
-      (job) => sym.ruv_lake_prime_async(handle, key, ...d, vectors.length ? ptr(vectors) : null, vectors.length, ids.length ? ptr(ids) : null, ids.length, job),
-      () => undefined,
-      [vectors, ids],
-    );
   }
 
   #hits(backend: string, collection: string, n: number): LakeHit[] {
@@ -298,8 +203,9 @@ export class RuLake implements Disposable {
   }
 
   /** The k nearest vectors in one collection, best first (checks freshness per the consistency mode). */
-  searchOne(backend: string, collection: string, query: Float32Array, k: number): LakeHit[] {
+  searchOne(target: CollectionKey, query: Float32Array, k: number): LakeHit[] {
     checkQuery(query, k);
+    const [backend, collection] = checkTarget(target);
     const key = this.#ensureFreshSync(backend, collection);
     return this.#searchCached(key, backend, collection, query, k);
   }
@@ -312,8 +218,9 @@ export class RuLake implements Disposable {
   }
 
   /** `searchOne` with async backends and the search itself off the JS thread. */
-  async searchOneAsync(backend: string, collection: string, query: Float32Array, k: number): Promise<LakeHit[]> {
+  async searchOneAsync(target: CollectionKey, query: Float32Array, k: number): Promise<LakeHit[]> {
     checkQuery(query, k);
+    const [backend, collection] = checkTarget(target);
     const key = await this.#ensureFresh(backend, collection);
     const sym = lib();
     const handle = this.#handle.ptr;
@@ -376,8 +283,9 @@ export class RuLake implements Disposable {
   }
 
   /** m queries (m × dim) against one collection, one freshness check, searched in parallel. */
-  searchBatch(backend: string, collection: string, queries: Float32Array, k: number, options: { threads?: number } = {}): LakeHit[][] {
+  searchBatch(target: CollectionKey, queries: Float32Array, k: number, options: { threads?: number } = {}): LakeHit[][] {
     checkQuery(queries, k, true);
+    const [backend, collection] = checkTarget(target);
     const threads = options.threads ?? 0;
     checkCount("threads", threads, 1024);
     const key = this.#ensureFreshSync(backend, collection);
@@ -388,9 +296,10 @@ export class RuLake implements Disposable {
     const scores = new Float32Array(m * k);
     const kOut = new BigUint64Array(1);
     check(lib().ruv_lake_search_batch(this.#handle.ptr, key, queries, queries.length, k, threads, ids, scores, ids.length, kOut));
+    // The native side packs min(k, n) hits per query, so rows have that stride, not k.
     const kk = Number(kOut[0]);
     return Array.from({ length: m }, (_, q) =>
-      Array.from({ length: kk }, (_, j) => ({ backend, collection, id: Number(ids[q * k + j]), score: scores[q * k + j]! })),
+      Array.from({ length: kk }, (_, j) => ({ backend, collection, id: Number(ids[q * kk + j]), score: scores[q * kk + j]! })),
     );
   }
 
@@ -408,37 +317,37 @@ export class RuLake implements Disposable {
   }
 
   /** Asks the backend for the collection's state and pulls and builds its index if the cache is stale. */
-  async prime(key: CollectionKey): Promise<void> {
-    const [backend, collection] = checkTargets([key])[0]!;
+  async primeAsync(key: CollectionKey): Promise<void> {
+    const [backend, collection] = checkTarget(key);
     const id = this.#key(backend, collection);
-    await this.#refresh(id, collectionScope(backend, collection));
+    await this.#freshness.refresh(id, collectionScope(backend, collection));
   }
 
   /** Queues writes and primes to apply together: `await using s = lake.session(); s.upsert(…); s.prime(…)`. */
   session(): LakeSession {
     this.#handle.ptr;
-    return new LakeSession({ backend: (id) => this.#backends.get(id), prime: (key) => this.prime(key) });
+    return new LakeSession({ backend: (id) => this.#backends.get(id), prime: (key) => this.primeAsync(key) });
   }
 
   /** Writes `dir/table.rulake.json` for the collection's current state; returns its witness. */
-  async publishBundle(key: CollectionKey, dir: string): Promise<string> {
-    const [backend, collection] = checkTargets([key])[0]!;
+  async publishBundleAsync(key: CollectionKey, dir: string): Promise<string> {
+    const [backend, collection] = checkTarget(key);
     const scope = collectionScope(backend, collection);
     const adapter = this.#adapter(scope);
     const info = await ask(scope, "currentBundle", () => adapter.currentBundle(collection), this.#options.backendTimeoutMs);
-    const d = descriptorArgs(scope, info);
+    const state = collectionState(scope, info);
     const path = utf8(checkDir(dir));
     const sym = lib();
     const handle = this.#handle.ptr;
     return readString((buf, cap, len) => {
-      check(sym.ruv_lake_publish(handle, path, path.length, ...d, buf, cap, len));
+      check(sym.ruv_lake_publish(handle, path, path.length, state.bytes, buf, cap, len));
       return 0;
     });
   }
 
   /** Compares a published sidecar with the cache; drops the cached copy when they differ. */
-  async refreshFromBundleDir(key: CollectionKey, dir: string): Promise<RefreshResult> {
-    const id = this.#key(...checkTargets([key])[0]!);
+  refreshFromBundleDir(key: CollectionKey, dir: string): RefreshResult {
+    const id = this.#key(...checkTarget(key));
     const path = utf8(checkDir(dir));
     const out = new Uint32Array(1);
     check(lib().ruv_lake_refresh_from_dir(this.#handle.ptr, id, path, path.length, out));
@@ -446,21 +355,21 @@ export class RuLake implements Disposable {
   }
 
   /** Saves the cached collection (`index.rbpx` with its original ids, plus its sidecar) for a warm restart. */
-  async saveCacheToDir(key: CollectionKey, dir: string): Promise<void> {
-    const id = this.#key(...checkTargets([key])[0]!);
+  async saveCacheToDirAsync(key: CollectionKey, dir: string): Promise<void> {
+    const id = this.#key(...checkTarget(key));
     const path = utf8(checkDir(dir));
     const sym = lib();
     const handle = this.#handle.ptr;
-    await runJob((job) => sym.ruv_lake_save_to_dir_async(handle, id, path, path.length, job), () => undefined);
+    await runJob((job) => sym.ruv_lake_save_to_dir_async(handle, id, path, path.length, job), () => undefined, undefined, "lake");
   }
 
   /**
-   * Installs a collection saved by {@link saveCacheToDir}, verifying its witness; needs no backend. Returns its size.
+   * Installs a collection saved by {@link saveCacheToDirAsync}, verifying its witness; needs no backend. Returns its size.
    * It ends with one throwaway search (counted nowhere), so the first real search finds the search path
    * compiled and the index paged in.
    */
-  async warmFromDir(key: CollectionKey, dir: string): Promise<number> {
-    const [backend, collection] = checkTargets([key])[0]!;
+  async warmFromDirAsync(key: CollectionKey, dir: string): Promise<number> {
+    const [backend, collection] = checkTarget(key);
     const id = this.#key(backend, collection);
     const path = utf8(checkDir(dir));
     const sym = lib();
@@ -472,20 +381,22 @@ export class RuLake implements Disposable {
         check(sym.ruv_job_take_count(job, n));
         return Number(n[0]);
       },
+      undefined,
+      "lake",
     );
     if (installed > 0) this.#searchCached(id, backend, collection, new Float32Array(this.#dim(id)), 1);
     return installed;
   }
 
   #stats(scope: number, key: number): CacheStats {
-    const out = new BigUint64Array(11);
-    check(lib().ruv_lake_stats(this.#handle.ptr, scope, key, out));
+    const out = new NativeStruct(CacheStatsStruct);
+    check(lib().ruv_lake_stats(this.#handle.ptr, scope, key, out.bytes));
     return toCacheStats(out);
   }
 
   /** Lake-wide cache counters. */
   cacheStats(): CacheStats {
-    return this.#stats(STATS_SCOPE.global, 0);
+    return this.#stats(StatsScope.Global, 0);
   }
 
   /** Counters per backend that has been searched. */
@@ -493,7 +404,7 @@ export class RuLake implements Disposable {
     const out: Record<string, CacheStats> = {};
     for (const [name, key] of this.#keys) {
       const backend = name.slice(0, name.indexOf("\u0000"));
-      out[backend] ??= this.#stats(STATS_SCOPE.backend, key);
+      out[backend] ??= this.#stats(StatsScope.Backend, key);
     }
     return out;
   }
@@ -501,25 +412,25 @@ export class RuLake implements Disposable {
   /** Counters per collection that has been searched, keyed `backend/collection`. */
   cacheStatsByCollection(): Record<string, CacheStats> {
     const out: Record<string, CacheStats> = {};
-    for (const [name, key] of this.#keys) out[name.replace("\u0000", "/")] = this.#stats(STATS_SCOPE.collection, key);
+    for (const [name, key] of this.#keys) out[name.replace("\u0000", "/")] = this.#stats(StatsScope.Collection, key);
     return out;
   }
 
   /** Witness of the cached state of a collection, or undefined when nothing is cached. */
   cacheWitnessOf(key: CollectionKey): string | undefined {
-    return this.#witness(this.#key(...checkTargets([key])[0]!));
+    return this.#witness(this.#key(...checkTarget(key)));
   }
 
   /** Did a prime or warm start leave this collection searchable from the cache? */
   isPrimed(key: CollectionKey): boolean {
     const out = new Int32Array(1);
-    check(lib().ruv_lake_is_primed(this.#handle.ptr, this.#key(...checkTargets([key])[0]!), out));
+    check(lib().ruv_lake_is_primed(this.#handle.ptr, this.#key(...checkTarget(key)), out));
     return out[0] === 1;
   }
 
   /** Drops the cached copy; the next search primes again. */
   invalidateCache(key: CollectionKey): void {
-    check(lib().ruv_lake_invalidate(this.#handle.ptr, this.#key(...checkTargets([key])[0]!)));
+    check(lib().ruv_lake_invalidate(this.#handle.ptr, this.#key(...checkTarget(key))));
   }
 
   /** Frees the native cache; in-flight async searches finish first. */
@@ -535,6 +446,13 @@ export class RuLake implements Disposable {
 function checkQuery(query: unknown, k: number, batch = false): asserts query is Float32Array {
   if (!(query instanceof Float32Array)) throw new InvalidArgument(`${batch ? "queries" : "query"} must be a Float32Array`);
   checkCount("k", k, 0x7fff_ffff, 1);
+}
+
+function checkTarget(key: CollectionKey): [string, string] {
+  if (!Array.isArray(key) || key.length !== 2 || typeof key[0] !== "string" || typeof key[1] !== "string" || !key[0] || !key[1]) {
+    throw new InvalidArgument(`a collection key is [backend, collection] with two non-empty strings, got ${JSON.stringify(key)}`);
+  }
+  return [key[0], key[1]];
 }
 
 function checkTargets(targets: readonly CollectionKey[]): Array<[string, string]> {

@@ -68,7 +68,7 @@ export class LakeSession implements AsyncDisposable {
   }
 
   /** Applies the queued writes in order, then primes every touched collection once. */
-  async commit(): Promise<void> {
+  async commitAsync(): Promise<void> {
     if (this.#done) return;
     this.#done = true;
     for (const { key, ops } of this.#ops.values()) {
@@ -86,6 +86,6 @@ export class LakeSession implements AsyncDisposable {
 
   /** Commits unless discarded: `await using session = lake.session()`. */
   async [Symbol.asyncDispose](): Promise<void> {
-    await this.commit();
+    await this.commitAsync();
   }
 }

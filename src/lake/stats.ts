@@ -1,4 +1,5 @@
 /** Cache counters as the native lake reports them. */
+import type { CacheStatsStruct, NativeStruct } from "../structs.ts";
 
 /** Counters of the lake's cache (globally, for a backend, or for a collection). */
 export interface CacheStats {
@@ -28,22 +29,22 @@ export interface CacheStats {
   bytes: number;
 }
 
-/** Converts the native counter array. */
-export function toCacheStats(a: BigUint64Array): CacheStats {
-  const n = (i: number) => Number(a[i]!);
-  const [hits, misses] = [n(0), n(1)];
+/** Converts a native `RuvCacheStats`. */
+export function toCacheStats(s: NativeStruct<keyof typeof CacheStatsStruct.fields>): CacheStats {
+  const n = (field: keyof typeof CacheStatsStruct.fields) => Number(s.u64(field));
+  const [hits, misses] = [n("counters.hits"), n("counters.misses")];
   return {
     hits,
     misses,
-    primes: n(2),
-    invalidations: n(3),
-    sharedHits: n(4),
-    evictions: n(5),
-    warmInstalls: n(6),
-    totalPrimeMs: n(7) / 1000,
-    lastPrimeMs: n(8) / 1000,
+    primes: n("counters.primes"),
+    invalidations: n("counters.invalidations"),
+    sharedHits: n("counters.shared_hits"),
+    evictions: n("counters.evictions"),
+    warmInstalls: n("counters.warm_installs"),
+    totalPrimeMs: n("counters.total_prime_us") / 1000,
+    lastPrimeMs: n("counters.last_prime_us") / 1000,
     hitRate: hits + misses === 0 ? 0 : hits / (hits + misses),
-    entries: n(9),
-    bytes: n(10),
+    entries: n("entries"),
+    bytes: n("bytes"),
   };
 }

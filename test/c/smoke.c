@@ -1,5 +1,5 @@
-/* A C program using libruvector through its generated header only:
- * build an index, search it, save and load it, and read an error message. */
+/* A C program using libruvector through its generated header only: build an
+ * index, search it, save and load it, read an error, and read lake counters. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -9,10 +9,9 @@
   do {                                                                   \
     int32_t s = (call);                                                  \
     if (s != RUV_STATUS_OK) {                                            \
-      char msg[256]; uint64_t len = 0;                                   \
-      ruv_last_error((uint8_t *)msg, sizeof msg - 1, &len);              \
-      msg[len < sizeof msg - 1 ? len : sizeof msg - 1] = 0;              \
-      fprintf(stderr, "%s failed (%d): %s\n", #call, s, msg);            \
+      char msg[256];                                                     \
+      ruv_last_error((uint8_t *)msg, sizeof msg, NULL);                  \
+      fprintf(stderr, "%s failed (%s): %s\n", #call, ruv_status_str(s), msg); \
       return 1;                                                          \
     }                                                                    \
   } while (0)
@@ -22,28 +21,48 @@ enum { N = 1000, DIM = 32, K = 5 };
 int main(int argc, char **argv) {
   static float data[N * DIM];
   for (int i = 0; i < N * DIM; i++) data[i] = sinf((float)i * 0.37f) + cosf((float)(i % 97));
+  RuvIndexParams params = {
+    .struct_size = sizeof params, .kind = RUV_INDEX_KIND_PLUS, .dim = DIM, .metric = RUV_METRIC_L2,
+    .rerank_factor = 20, .pad_to_word = 1, .seed = 42,
+  };
   RuvIndex *index = NULL;
-  CHECK(ruv_index_build(2, DIM, 42, 20, 0, 1, data, N * DIM, NULL, 0, &index));
+  CHECK(ruv_index_build(&params, data, N * DIM, NULL, 0, &index));
 
+  RuvIndexInfo info = { .struct_size = sizeof info };
+  CHECK(ruv_index_info(index, &info));
+  if (info.len != N || info.params.dim != DIM || info.params.kind != RUV_INDEX_KIND_PLUS) { fprintf(stderr, "wrong info\n"); return 1; }
+
+  RuvSearchOptions search = { .struct_size = sizeof search, .k = K };
   uint64_t ids[K]; float scores[K]; uint64_t count = 0;
-  CHECK(ruv_index_search(index, data + 7 * DIM, DIM, K, 0, ids, scores, K, &count));
+  CHECK(ruv_index_search(index, data + 7 * DIM, DIM, &search, ids, scores, K, &count));
   if (count != K || ids[0] != 7) { fprintf(stderr, "expected vector 7 first, got %llu\n", (unsigned long long)ids[0]); return 1; }
 
   const char *path = argc > 1 ? argv[1] : "smoke.rbpx";
   CHECK(ruv_index_save(index, (const uint8_t *)path, strlen(path)));
   RuvIndex *loaded = NULL;
-  CHECK(ruv_index_load((const uint8_t *)path, strlen(path), 2, &loaded));
+  CHECK(ruv_index_load((const uint8_t *)path, strlen(path), RUV_INDEX_KIND_ANY, &loaded));
   int32_t same = 0;
   CHECK(ruv_index_equals(index, loaded, &same));
   if (!same) { fprintf(stderr, "loaded index differs\n"); return 1; }
 
-  int32_t s = ruv_index_search(index, data, DIM - 1, K, 0, ids, scores, K, &count);
-  char msg[128]; uint64_t len = 0;
-  ruv_last_error((uint8_t *)msg, sizeof msg - 1, &len);
-  msg[len] = 0;
-  if (s != RUV_STATUS_DIMENSION_MISMATCH || strcmp(msg, "dimension mismatch: expected 32, got 31") != 0) {
+  int32_t s = ruv_index_search(index, data, DIM - 1, &search, ids, scores, K, &count);
+  char msg[16];
+  RuvErrorInfo error = { .struct_size = sizeof error };
+  ruv_last_error((uint8_t *)msg, sizeof msg, &error);
+  if (s != RUV_STATUS_DIMENSION_MISMATCH || error.status != s || strcmp(msg, "dimension misma") != 0 ||
+      error.message_len != strlen("dimension mismatch: expected 32, got 31") || error.expected_dim != 32 || error.actual_dim != 31 ||
+      strcmp(ruv_status_str(s), "dimension mismatch") != 0) {
     fprintf(stderr, "unexpected error %d: %s\n", s, msg); return 1;
   }
+
+  RuvLakeConfig config = { .struct_size = sizeof config, .rerank_factor = 20, .consistency = RUV_CONSISTENCY_FRESH, .rotation_seed = 42 };
+  RuvLake *lake = NULL;
+  CHECK(ruv_lake_new(&config, &lake));
+  RuvCacheStats stats = { .struct_size = sizeof stats, .counters = { .hits = 99 } };
+  CHECK(ruv_lake_stats(lake, RUV_STATS_SCOPE_GLOBAL, 0, &stats));
+  if (stats.struct_size != sizeof stats || stats.counters.hits != 0 || stats.entries != 0) { fprintf(stderr, "wrong lake stats\n"); return 1; }
+
+  CHECK(ruv_lake_free(lake));
   CHECK(ruv_index_free(loaded));
   CHECK(ruv_index_free(index));
   printf("ok: top hit %llu, score %.3f\n", (unsigned long long)ids[0], scores[0]);

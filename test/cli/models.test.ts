@@ -4,7 +4,7 @@ import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Embedder, EmbedError, modelInfo } from "../../src/index.ts";
 import { MOBILENET_DIR, MOBILENET_FILE, serveDir, tempCache } from "../embed/fixtures.ts";
-import { ruvector, ruvectorJson } from "../helpers.ts";
+import { ruvector, ruvectorJson } from "../support/helpers.ts";
 
 const server = serveDir(MOBILENET_DIR);
 afterAll(() => server.stop());
@@ -62,7 +62,7 @@ describe("model resolution", () => {
     const cache = serveDir(process.env.RUVECTOR_MODELS_DIR!);
     try {
       const cacheDir = tempCache();
-      using emb = await Embedder.fromPretrained("all-MiniLM-L6-v2", { cacheDir, env: { RUVECTOR_MODELS_URL: cache.url } });
+      using emb = await Embedder.openAsync("all-MiniLM-L6-v2", { cacheDir, env: { RUVECTOR_MODELS_URL: cache.url } });
       expect(emb.dim).toBe(384);
       const public404 = minilm.files.filter((f) => f.urlPath !== f.name).map((f) => `all-MiniLM-L6-v2/${f.urlPath}`);
       for (const path of public404) expect(cache.hits).toContain(path);
@@ -73,16 +73,16 @@ describe("model resolution", () => {
 
   test("an offline download error names the cache folder, both variables and the command that fixes it", async () => {
     const cacheDir = tempCache();
-    const err = await Embedder.fromPretrained("mobilenetv2", { cacheDir, baseUrl: "http://127.0.0.1:9/" }).catch((e) => e);
+    const err = await Embedder.openAsync("mobilenetv2", { cacheDir, baseUrl: "http://127.0.0.1:9/" }).catch((e) => e);
     expect(err).toBeInstanceOf(EmbedError);
     for (const part of [join(cacheDir, "mobilenetv2"), "RUVECTOR_MODELS_DIR", "RUVECTOR_MODELS_URL", "`ruvector models fetch mobilenetv2 --from <dir>`"]) expect(err.message).toContain(part);
-    expect(() => Embedder.openSync("mobilenetv2", { cacheDir })).toThrow(/missing mobilenet_v2_int8_embedding\.onnx in .*RUVECTOR_MODELS_DIR.*ruvector models fetch mobilenetv2/);
+    expect(() => Embedder.open("mobilenetv2", { cacheDir })).toThrow(/missing mobilenet_v2_int8_embedding\.onnx in .*RUVECTOR_MODELS_DIR.*ruvector models fetch mobilenetv2/);
   });
 
   test("ONNX Runtime is checked before any download", async () => {
     const before = server.hits.length;
     const env = { RUVECTOR_ORT_LIB: "/nope/libonnxruntime.so.1" };
-    await expect(Embedder.fromPretrained("mobilenetv2", { cacheDir: tempCache(), baseUrl: server.url, env })).rejects.toThrow(/RUVECTOR_ORT_LIB points to \/nope/);
+    await expect(Embedder.openAsync("mobilenetv2", { cacheDir: tempCache(), baseUrl: server.url, env })).rejects.toThrow(/RUVECTOR_ORT_LIB points to \/nope/);
     expect(server.hits.length).toBe(before);
   });
 });

@@ -3,7 +3,7 @@ import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { writeFvecs } from "../../src/formats.ts";
 import { eta } from "../../src/cli/progress.ts";
-import { randomVectors, ruvector, ruvectorJson, tempDir } from "../helpers.ts";
+import { randomVectors, ruvector, ruvectorJson, tempDir } from "../support/helpers.ts";
 
 const DIM = 8;
 const N = 40;

@@ -13,13 +13,13 @@ describe("model cache: download once, verify by pinned SHA-256", () => {
     const cacheDir = tempCache();
     const progress: DownloadProgress[] = [];
     const before = server.hits.length;
-    const a = await Embedder.fromPretrained("mobilenetv2", { cacheDir, baseUrl: server.url, onProgress: (p) => progress.push(p) });
+    const a = await Embedder.openAsync("mobilenetv2", { cacheDir, baseUrl: server.url, onProgress: (p) => progress.push(p) });
     a.close();
     expect(server.hits.slice(before)).toEqual([MOBILENET_FILE]);
     const size = readFileSync(join(MOBILENET_DIR, MOBILENET_FILE)).length;
     expect(progress.at(-1)).toEqual({ model: "mobilenetv2", file: MOBILENET_FILE, received: size, total: size });
     expect(readdirSync(join(cacheDir, "mobilenetv2"))).toEqual([MOBILENET_FILE]);
-    const b = await Embedder.fromPretrained("mobilenetv2", { cacheDir, baseUrl: server.url });
+    const b = await Embedder.openAsync("mobilenetv2", { cacheDir, baseUrl: server.url });
     b.close();
     expect(server.hits.length).toBe(before + 1);
   });
@@ -31,7 +31,7 @@ describe("model cache: download once, verify by pinned SHA-256", () => {
       const env = { RUVECTOR_MODELS_DIR: root, RUVECTOR_MODELS_URL: mirror.url };
       expect(modelDir("mobilenetv2", { env })).toBe(join(root, "mobilenetv2"));
       // the mirror root serves <model>/<file>; this model's folder is named differently there
-      await expect(Embedder.fromPretrained("mobilenetv2", { env })).rejects.toThrow(/HTTP 404/);
+      await expect(Embedder.openAsync("mobilenetv2", { env })).rejects.toThrow(/HTTP 404/);
       expect(mirror.hits).toEqual([`mobilenetv2/${MOBILENET_FILE}`]);
     } finally {
       mirror.stop();
@@ -46,7 +46,7 @@ describe("model cache: download once, verify by pinned SHA-256", () => {
       const cacheDir = tempCache();
       server.override.set(MOBILENET_FILE, bytes(new Uint8Array(readFileSync(join(MOBILENET_DIR, MOBILENET_FILE)))));
       try {
-        const err = await Embedder.fromPretrained("mobilenetv2", { cacheDir, baseUrl: server.url }).catch((e) => e);
+        const err = await Embedder.openAsync("mobilenetv2", { cacheDir, baseUrl: server.url }).catch((e) => e);
         expect(err).toBeInstanceOf(EmbedError);
         expect(err.code).toBe("EMBED");
         expect(err.message).toContain(MOBILENET_FILE);
@@ -61,48 +61,48 @@ describe("model cache: download once, verify by pinned SHA-256", () => {
   test("HTTP error or unreachable server ⇒ EmbedError with the URL", async () => {
     server.override.set(MOBILENET_FILE, 500);
     try {
-      await expect(Embedder.fromPretrained("mobilenetv2", { cacheDir: tempCache(), baseUrl: server.url })).rejects.toThrow(/HTTP 500/);
+      await expect(Embedder.openAsync("mobilenetv2", { cacheDir: tempCache(), baseUrl: server.url })).rejects.toThrow(/HTTP 500/);
     } finally {
       server.override.clear();
     }
-    await expect(Embedder.fromPretrained("mobilenetv2", { cacheDir: tempCache(), baseUrl: "http://127.0.0.1:9/" })).rejects.toThrow(
+    await expect(Embedder.openAsync("mobilenetv2", { cacheDir: tempCache(), baseUrl: "http://127.0.0.1:9/" })).rejects.toThrow(
       /cannot download mobilenet_v2_int8_embedding.onnx for mobilenetv2 from http:\/\/127.0.0.1:9\//,
     );
   });
 
   test("a tampered or truncated cached file ⇒ EmbedError on load; it is not used", async () => {
     const cacheDir = tempCache();
-    (await Embedder.fromPretrained("mobilenetv2", { cacheDir, baseUrl: server.url })).close();
+    (await Embedder.openAsync("mobilenetv2", { cacheDir, baseUrl: server.url })).close();
     const path = join(cacheDir, "mobilenetv2", MOBILENET_FILE);
     const good = readFileSync(path);
     writeFileSync(path, good.subarray(0, 1000));
-    const err = await Embedder.fromPretrained("mobilenetv2", { cacheDir }).catch((e) => e);
+    const err = await Embedder.openAsync("mobilenetv2", { cacheDir }).catch((e) => e);
     expect(err).toBeInstanceOf(EmbedError);
     expect(err.message).toMatch(new RegExp(`model file .*${MOBILENET_FILE} failed SHA-256 verification: expected ${GOOD}, got [0-9a-f]{64}`));
     writeFileSync(path, good.map((x, i) => (i === 5 ? x ^ 0xff : x)));
-    await expect(Embedder.fromPretrained("mobilenetv2", { cacheDir })).rejects.toThrow(/failed SHA-256 verification/);
+    await expect(Embedder.openAsync("mobilenetv2", { cacheDir })).rejects.toThrow(/failed SHA-256 verification/);
   });
 
-  test("openSync opens a cached model on the calling thread and reports a missing one", async () => {
+  test("open opens a cached model on the calling thread and reports a missing one", async () => {
     const cacheDir = tempCache();
-    expect(() => Embedder.openSync("mobilenetv2", { cacheDir })).toThrow(/missing mobilenet_v2_int8_embedding.onnx in /);
-    (await Embedder.fromPretrained("mobilenetv2", { cacheDir, baseUrl: server.url })).close();
-    using e = Embedder.openSync("mobilenetv2", { cacheDir });
+    expect(() => Embedder.open("mobilenetv2", { cacheDir })).toThrow(/missing mobilenet_v2_int8_embedding.onnx in /);
+    (await Embedder.openAsync("mobilenetv2", { cacheDir, baseUrl: server.url })).close();
+    using e = Embedder.open("mobilenetv2", { cacheDir });
     expect(e.dim).toBe(1280);
   });
 
   test("a missing file with no download source ⇒ EmbedError naming it and its pinned hash", async () => {
     const cacheDir = tempCache();
-    await expect(Embedder.fromPretrained("mobilenetv2", { cacheDir, env: {} })).rejects.toThrow(
+    await expect(Embedder.openAsync("mobilenetv2", { cacheDir, env: {} })).rejects.toThrow(
       new RegExp(`missing ${MOBILENET_FILE} \\(sha256 ${GOOD}\\) in .*no public download source`),
     );
     expect(existsSync(join(cacheDir, "mobilenetv2"))).toBe(false);
   });
 
   test("unknown and unavailable models ⇒ EmbedError", async () => {
-    await expect(Embedder.fromPretrained("resnet9000")).rejects.toThrow(/unknown model "resnet9000"; known models: all-MiniLM-L6-v2, bge-small-en-v1.5, mobilenetv2, mobilenetv3-small/);
-    await expect(Embedder.fromPretrained("mobilenetv3-small")).rejects.toThrow(/unavailable: no real pretrained weights/);
-    await expect(Embedder.fromPretrained("bge-small-en-v1.5")).rejects.toThrow(/unavailable/);
+    await expect(Embedder.openAsync("resnet9000")).rejects.toThrow(/unknown model "resnet9000"; known models: all-MiniLM-L6-v2, bge-small-en-v1.5, mobilenetv2, mobilenetv3-small/);
+    await expect(Embedder.openAsync("mobilenetv3-small")).rejects.toThrow(/unavailable: no real pretrained weights/);
+    await expect(Embedder.openAsync("bge-small-en-v1.5")).rejects.toThrow(/unavailable/);
   });
 
   test("the registry declares every model with dims and pinned hashes", () => {
@@ -127,9 +127,9 @@ describe("ONNX Runtime resolution", () => {
     expect(() => resolveOrtLibrary({ env: { RUVECTOR_ORT_LIB: "/nope/libonnxruntime.so.1" } })).toThrow(/RUVECTOR_ORT_LIB points to \/nope/);
   });
 
-  test("fromPretrained reports a missing runtime as EmbedError", async () => {
+  test("openAsync reports a missing runtime as EmbedError", async () => {
     const cacheDir = tempCache();
     const env = { RUVECTOR_ORT_LIB: "/nope/libonnxruntime.so.1" };
-    await expect(Embedder.fromPretrained("mobilenetv2", { cacheDir, baseUrl: server.url, env })).rejects.toThrow(EmbedError);
+    await expect(Embedder.openAsync("mobilenetv2", { cacheDir, baseUrl: server.url, env })).rejects.toThrow(EmbedError);
   });
 });

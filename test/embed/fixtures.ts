@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import sharp from "sharp";
-import { SHARED } from "../datasets.ts";
+import { SHARED } from "../support/datasets.ts";
 
 export const MOBILENET_DIR = join(SHARED, "models", "mobilenet_v2-imagenet-int8");
 export const MINILM_DIR = join(SHARED, "models", "all-MiniLM-L6-v2");

@@ -9,7 +9,7 @@ let emb: Embedder;
 
 beforeAll(async () => {
   server = serveDir(MOBILENET_DIR);
-  emb = await Embedder.fromPretrained("mobilenetv2", { cacheDir: tempCache(), baseUrl: server.url });
+  emb = await Embedder.openAsync("mobilenetv2", { cacheDir: tempCache(), baseUrl: server.url });
 });
 afterAll(() => {
   emb.close();
@@ -94,7 +94,7 @@ describe("mobilenetv2 (real ImageNet weights)", () => {
   });
 
   test("closed embedder throws ClosedError", async () => {
-    const other = await Embedder.fromPretrained("mobilenetv2", { cacheDir: tempCache(), baseUrl: server.url });
+    const other = await Embedder.openAsync("mobilenetv2", { cacheDir: tempCache(), baseUrl: server.url });
     other.close();
     expect(() => other.embedPreprocessed(chelseaTensor())).toThrow(/closed/);
   });

@@ -6,7 +6,7 @@
 import { AutoTokenizer, env } from "@huggingface/transformers";
 import * as ort from "onnxruntime-node";
 import { join } from "node:path";
-import { SHARED } from "../datasets.ts";
+import { SHARED } from "../support/datasets.ts";
 
 export interface Independent {
   embed(texts: string[]): Promise<Float32Array[]>;

@@ -5,14 +5,14 @@ import { MODELS_CACHE } from "./fixtures.ts";
 
 const EXAMPLE = join(import.meta.dir, "..", "..", "examples", "rag-in-5-lines.ts");
 
-test("G1: the RAG example has ≤ 5 significant lines", () => {
+test("the RAG example has ≤ 5 significant lines", () => {
   const significant = readFileSync(EXAMPLE, "utf8")
     .split("\n")
     .filter((l) => l.trim() && !l.trim().startsWith("//") && !l.startsWith("import "));
   expect(significant.length).toBeLessThanOrEqual(5);
 });
 
-test("G1: the RAG example retrieves definitions that answer the questions", async () => {
+test("the RAG example retrieves definitions that answer the questions", async () => {
   const questions = ["the star that gives us daylight", "a feline pet that purrs", "money paid to a worker"];
   const proc = Bun.spawn(["bun", EXAMPLE, ...questions], {
     env: { ...process.env, RUVECTOR_MODELS_DIR: MODELS_CACHE },

@@ -5,7 +5,7 @@ import { independentMiniLM } from "./independent.ts";
 import { cosine, MODELS_CACHE } from "./fixtures.ts";
 import numpyReference from "./minilm-numpy-reference.json";
 
-const emb = await Embedder.fromPretrained("all-MiniLM-L6-v2", { cacheDir: MODELS_CACHE });
+const emb = await Embedder.openAsync("all-MiniLM-L6-v2", { cacheDir: MODELS_CACHE });
 afterAll(() => emb.close());
 
 const LONG = Array.from({ length: 400 }, (_, i) => `sentence ${i} talks about vectors, search and retrieval`).join(". ");
@@ -101,7 +101,7 @@ describe("all-MiniLM-L6-v2 (real weights)", () => {
   }, 120_000);
 
   test("two embedders used concurrently from async calls give the sequential vectors", async () => {
-    const other = await Embedder.fromPretrained("all-MiniLM-L6-v2", { cacheDir: MODELS_CACHE });
+    const other = await Embedder.openAsync("all-MiniLM-L6-v2", { cacheDir: MODELS_CACHE });
     const a = SENTENCES.slice(0, 12);
     const b = SENTENCES.slice(12);
     const seqA = emb.embedBatch(a);
@@ -114,7 +114,7 @@ describe("all-MiniLM-L6-v2 (real weights)", () => {
   }, 60_000);
 
   test("closing while an async batch runs is safe; calls after close throw", async () => {
-    const other = await Embedder.fromPretrained("all-MiniLM-L6-v2", { cacheDir: MODELS_CACHE });
+    const other = await Embedder.openAsync("all-MiniLM-L6-v2", { cacheDir: MODELS_CACHE });
     const pending = other.embedBatchAsync(SENTENCES);
     other.close();
     expect((await pending).length).toBe(SENTENCES.length * 384);
@@ -122,7 +122,7 @@ describe("all-MiniLM-L6-v2 (real weights)", () => {
     expect(() => other.embedBatchAsync(["x"])).toThrow(ClosedError);
   });
 
-  test("fromPretrained and embedBatchAsync leave the event loop free", async () => {
+  test("openAsync and embedBatchAsync leave the event loop free", async () => {
     let last = performance.now();
     let worst = 0;
     const timer = setInterval(() => {
@@ -130,7 +130,7 @@ describe("all-MiniLM-L6-v2 (real weights)", () => {
       worst = Math.max(worst, now - last);
       last = now;
     }, 2);
-    const other = await Embedder.fromPretrained("all-MiniLM-L6-v2", { cacheDir: MODELS_CACHE });
+    const other = await Embedder.openAsync("all-MiniLM-L6-v2", { cacheDir: MODELS_CACHE });
     await other.embedBatchAsync(Array.from({ length: 300 }, (_, i) => `sentence number ${i} about nothing much`));
     clearInterval(timer);
     other.close();

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { BackendError, PostgresBackend, RuLake } from "../../src/index.ts";
-import { randomVectors, row } from "../helpers.ts";
-import { startPostgres, type TestPostgres } from "../pg.ts";
+import { randomVectors, row } from "../support/helpers.ts";
+import { startPostgres, type TestPostgres } from "../support/postgres.ts";
 
 const dim = 64;
 let servers: TestPostgres[] = [];
@@ -38,7 +38,7 @@ test("a lake federates search over two PostgreSQL servers and follows their writ
   const after = await lake.searchFederatedAsync(targets, moved, 1);
   expect(after[0]).toMatchObject({ backend: "pg2", id: 5_000_000 });
   expect(lake.cacheStats()).toMatchObject({ primes: 3, invalidations: 1 });
-  expect(() => lake.searchOne("pg1", "docs", moved, 1)).toThrow("answered asynchronously");
+  expect(() => lake.searchOne(["pg1", "docs"], moved, 1)).toThrow("answered asynchronously");
 
   await servers[1]!.stop();
   stopped.add(servers[1]!);
@@ -47,5 +47,5 @@ test("a lake federates search over two PostgreSQL servers and follows their writ
   expect(err.backend).toBe("pg2");
   expect(err.message).toContain("shard 1");
   expect(lake.isPrimed(["pg1", "docs"])).toBe(true);
-  expect((await lake.searchOneAsync("pg1", "docs", row(a, dim, 1), 1))[0]!.id).toBe(1);
+  expect((await lake.searchOneAsync(["pg1", "docs"], row(a, dim, 1), 1))[0]!.id).toBe(1);
 }, 120_000);

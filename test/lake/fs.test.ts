@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, truncateSyn
 import { join } from "node:path";
 import { BackendError } from "../../src/errors.ts";
 import { FsBackend } from "../../src/lake/fs.ts";
-import { randomVectors, tempDir } from "../helpers.ts";
+import { randomVectors, tempDir } from "../support/helpers.ts";
 
 /** Awaits `promise` and returns the BackendError it rejects with, after checking it names `backend`. */
 async function backendError(promise: Promise<unknown> | (() => unknown), backend = "cold"): Promise<BackendError> {
@@ -39,7 +39,7 @@ describe("FsBackend", () => {
   test("write produces the exact ruvec1 bytes, atomically, and pulls back exactly", async () => {
     const root = tempDir();
     const fs = new FsBackend("cold", root);
-    await fs.write("docs", "docs.ruvec", { ids: [1, 2 ** 53 - 1], vectors: [[0.5, -2], [3.25, 1e-7]] });
+    await fs.writeAsync("docs", "docs.ruvec", { ids: [1, 2 ** 53 - 1], vectors: [[0.5, -2], [3.25, 1e-7]] });
     const bytes = readFileSync(join(root, "docs.ruvec"));
     expect(bytes.subarray(0, 8)).toEqual(Buffer.from("ruvec1\0\0", "latin1"));
     expect(bytes.readBigUInt64LE(8)).toBe(2n);
@@ -64,24 +64,24 @@ describe("FsBackend", () => {
     const records: [bigint, number[]][] = Array.from({ length: 1000 }, (_, i) => [BigInt(i * 7), Array.from(data.subarray(i * 64, (i + 1) * 64))]);
     writeFileSync(join(root, "ext.ruvec"), ruvec1(records, 64));
     const fs = new FsBackend("cold", root);
-    await fs.register("ext", "ext.ruvec");
+    await fs.registerAsync("ext", "ext.ruvec");
     const batch = await fs.pullVectors("ext");
     expect(batch.vectors).toEqual(data);
     expect(Array.from(batch.ids as ArrayLike<number>)).toEqual(records.map(([id]) => Number(id)));
-    await fs.write("copy", "copy.ruvec", { ids: batch.ids, vectors: batch.vectors });
+    await fs.writeAsync("copy", "copy.ruvec", { ids: batch.ids, vectors: batch.vectors });
     expect(readFileSync(join(root, "copy.ruvec"))).toEqual(readFileSync(join(root, "ext.ruvec")));
   });
 
   test("the registry survives a new instance on the same root, and one instance sees another's registrations", async () => {
     const root = tempDir();
     const first = new FsBackend("cold", root);
-    await first.write("a", "a.ruvec", { ids: [1], vectors: [[1, 2, 3]] });
-    await first.write("b", "b.ruvec", { ids: [2], vectors: [[4, 5]] });
+    await first.writeAsync("a", "a.ruvec", { ids: [1], vectors: [[1, 2, 3]] });
+    await first.writeAsync("b", "b.ruvec", { ids: [2], vectors: [[4, 5]] });
     const second = new FsBackend("cold", root);
     expect(second.listCollections().sort()).toEqual(["a", "b"]);
     expect((await second.pullVectors("b")).vectors).toEqual(new Float32Array([4, 5]));
     expect(await second.currentBundle("a")).toEqual(await first.currentBundle("a"));
-    await second.write("c", "c.ruvec", { ids: [3], vectors: [[6]] });
+    await second.writeAsync("c", "c.ruvec", { ids: [3], vectors: [[6]] });
     expect(first.listCollections().sort()).toEqual(["a", "b", "c"]);
     expect(JSON.parse(readFileSync(join(root, "rulake-registry.json"), "utf8"))).toEqual({
       format: 1,
@@ -93,7 +93,7 @@ describe("FsBackend", () => {
     const fs = new FsBackend("cold", tempDir());
     const seen = new Set<unknown>();
     for (let i = 0; i < 20; i++) {
-      await fs.write("docs", "docs.ruvec", { ids: [1, 2], vectors: [[i, i], [i, -i]] });
+      await fs.writeAsync("docs", "docs.ruvec", { ids: [1, 2], vectors: [[i, i], [i, -i]] });
       const { generation } = await fs.currentBundle("docs");
       expect(typeof generation).toBe("string");
       expect(seen.has(generation)).toBe(false);
@@ -103,15 +103,15 @@ describe("FsBackend", () => {
     }
     // Re-registering the same file is not a data change.
     const before = await fs.currentBundle("docs");
-    await fs.register("docs", "docs.ruvec");
+    await fs.registerAsync("docs", "docs.ruvec");
     expect(await fs.currentBundle("docs")).toEqual(before);
   });
 
   test("a write can point a collection at another file", async () => {
     const root = tempDir();
     const fs = new FsBackend("cold", root);
-    await fs.write("docs", "v1.ruvec", { ids: [1], vectors: [[1]] });
-    await fs.write("docs", "v2.ruvec", { ids: [2], vectors: [[2, 2]] });
+    await fs.writeAsync("docs", "v1.ruvec", { ids: [1], vectors: [[1]] });
+    await fs.writeAsync("docs", "v2.ruvec", { ids: [2], vectors: [[2, 2]] });
     expect((await fs.currentBundle("docs")).dataRef).toBe(`file://${join(root, "v2.ruvec")}`);
     expect((await fs.pullVectors("docs")).dim).toBe(2);
     expect(new FsBackend("cold", root).filenameOf("docs")).toBe("v2.ruvec");
@@ -123,10 +123,10 @@ describe("FsBackend", () => {
       test(JSON.stringify(name.length > 20 ? `${name.slice(0, 8)}… (${Buffer.byteLength(name)} bytes)` : name), async () => {
         const root = tempDir();
         const fs = new FsBackend("cold", root);
-        const error = await backendError(fs.write("docs", name, { ids: [1], vectors: [[1]] }));
+        const error = await backendError(fs.writeAsync("docs", name, { ids: [1], vectors: [[1]] }));
         expect(error.collection).toBe("docs");
         expect(error.message).toContain("file name");
-        await backendError(fs.register("docs", name));
+        await backendError(fs.registerAsync("docs", name));
         expect(readdirSync(root)).toEqual([]);
         expect(fs.listCollections()).toEqual([]);
       });
@@ -134,12 +134,12 @@ describe("FsBackend", () => {
     test("a 255-byte name registers; writing needs room for its 5 extra temporary bytes", async () => {
       const root = tempDir();
       const fs = new FsBackend("cold", root);
-      await fs.write("docs", "x".repeat(250), { ids: [1], vectors: [[1]] });
+      await fs.writeAsync("docs", "x".repeat(250), { ids: [1], vectors: [[1]] });
       expect(fs.filenameOf("docs")).toBe("x".repeat(250));
-      const error = await backendError(fs.write("docs", "y".repeat(251), { ids: [1], vectors: [[1]] }));
+      const error = await backendError(fs.writeAsync("docs", "y".repeat(251), { ids: [1], vectors: [[1]] }));
       expect(error.message).toContain("too long to write atomically");
       writeFileSync(join(root, "z".repeat(255)), readFileSync(join(root, "x".repeat(250))));
-      await fs.register("long", "z".repeat(255));
+      await fs.registerAsync("long", "z".repeat(255));
       expect((await fs.pullVectors("long")).vectors).toEqual(new Float32Array([1]));
     });
   });
@@ -169,11 +169,11 @@ describe("FsBackend", () => {
         const path = join(root, "bad.ruvec");
         writeFileSync(path, bytes);
         const fs = new FsBackend("cold", root);
-        if (part === "records") await fs.register("docs", "bad.ruvec");
+        if (part === "records") await fs.registerAsync("docs", "bad.ruvec");
         else {
-          expect((await backendError(fs.register("docs", "bad.ruvec"))).message).toMatch(detail);
+          expect((await backendError(fs.registerAsync("docs", "bad.ruvec"))).message).toMatch(detail);
           writeFileSync(path, good);
-          await fs.register("docs", "bad.ruvec");
+          await fs.registerAsync("docs", "bad.ruvec");
           writeFileSync(path, bytes);
           expect((await backendError(fs.currentBundle("docs"))).message).toMatch(detail);
         }
@@ -188,7 +188,7 @@ describe("FsBackend", () => {
   test("a file truncated after registering is caught by both reads", async () => {
     const root = tempDir();
     const fs = new FsBackend("cold", root);
-    await fs.write("docs", "docs.ruvec", { ids: [1, 2, 3], vectors: randomVectors(3, 8) });
+    await fs.writeAsync("docs", "docs.ruvec", { ids: [1, 2, 3], vectors: randomVectors(3, 8) });
     truncateSync(join(root, "docs.ruvec"), 50);
     expect((await backendError(fs.currentBundle("docs"))).message).toMatch(/truncated: 50 bytes/);
     expect((await backendError(fs.pullVectors("docs"))).message).toMatch(/truncated: 50 bytes/);
@@ -199,8 +199,8 @@ describe("FsBackend", () => {
     const fs = new FsBackend("cold", root);
     expect((await backendError(fs.pullVectors("nope"))).message).toMatch(/unknown collection/);
     expect((await backendError(fs.currentBundle("nope"))).collection).toBe("nope");
-    expect((await backendError(fs.register("docs", "missing.ruvec"))).message).toMatch(/cannot read.*missing\.ruvec/);
-    await fs.write("docs", "docs.ruvec", { ids: [1], vectors: [[1, 2]] });
+    expect((await backendError(fs.registerAsync("docs", "missing.ruvec"))).message).toMatch(/cannot read.*missing\.ruvec/);
+    await fs.writeAsync("docs", "docs.ruvec", { ids: [1], vectors: [[1, 2]] });
     const before = { bundle: await fs.currentBundle("docs"), bytes: readFileSync(join(root, "docs.ruvec")) };
     for (const write of [
       { ids: [1, 1], vectors: [[1, 2], [3, 4]] },
@@ -208,20 +208,20 @@ describe("FsBackend", () => {
       { ids: [1, 2], vectors: [[1, 2]] },
       { ids: [-1], vectors: [[1, 2]] },
     ]) {
-      await backendError(fs.write("docs", "docs.ruvec", write));
+      await backendError(fs.writeAsync("docs", "docs.ruvec", write));
     }
     expect(await fs.currentBundle("docs")).toEqual(before.bundle);
     expect(readFileSync(join(root, "docs.ruvec"))).toEqual(before.bytes);
     expect(readdirSync(root).sort()).toEqual(["docs.ruvec", "rulake-registry.json"]);
     mkdirSync(join(root, "dir.ruvec"));
-    expect((await backendError(fs.register("d", "dir.ruvec"))).message).toMatch(/not a regular file/);
+    expect((await backendError(fs.registerAsync("d", "dir.ruvec"))).message).toMatch(/not a regular file/);
   });
 
   test("a write that cannot land leaves no temporary file and no registration", async () => {
     const root = tempDir();
     const fs = new FsBackend("cold", root);
     mkdirSync(join(root, "taken.ruvec", "inside"), { recursive: true });
-    const error = await backendError(fs.write("docs", "taken.ruvec", { ids: [1], vectors: [[1]] }));
+    const error = await backendError(fs.writeAsync("docs", "taken.ruvec", { ids: [1], vectors: [[1]] }));
     expect(error.message).toMatch(/cannot write/);
     expect(readdirSync(root)).toEqual(["taken.ruvec"]);
     expect(fs.listCollections()).toEqual([]);

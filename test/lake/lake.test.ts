@@ -7,7 +7,10 @@ import {
   CacheMissError,
   Consistency,
   InvalidArgument,
+  DimensionMismatch,
   LakeError,
+  LakeIoError,
+  PersistError,
   LocalBackend,
   RabitqPlusIndex,
   RefreshResult,
@@ -17,7 +20,7 @@ import {
   type BundleInfo,
   type PulledBatch,
 } from "../../src/index.ts";
-import { randomVectors, row, runBun, tempDir } from "../helpers.ts";
+import { randomVectors, row, runBun, tempDir } from "../support/helpers.ts";
 
 const dim = 32;
 
@@ -65,11 +68,11 @@ test("searchOne on a LocalBackend (50k × 128) equals a direct RabitqPlusIndex s
   const queries = randomVectors(20, d, 2);
   for (let i = 0; i < 20; i++) {
     const q = row(queries, d, i);
-    const viaLake = lake.searchOne("hot-shard", "docs", q, 10);
+    const viaLake = lake.searchOne(["hot-shard", "docs"], q, 10);
     expect(viaLake.map((h) => [h.id, h.score])).toEqual(direct.search(q, 10).map((h) => [h.id, h.score]));
     expect(viaLake[0]!.backend).toBe("hot-shard");
   }
-  expect((await lake.searchOneAsync("hot-shard", "docs", row(queries, d, 0), 5)).map((h) => h.id)).toEqual(direct.search(row(queries, d, 0), 5).map((h) => h.id));
+  expect((await lake.searchOneAsync(["hot-shard", "docs"], row(queries, d, 0), 5)).map((h) => h.id)).toEqual(direct.search(row(queries, d, 0), 5).map((h) => h.id));
   expect(lake.cacheStats()).toMatchObject({ primes: 1, misses: 1, hits: 20, entries: 1 });
 });
 
@@ -79,10 +82,10 @@ describe("consistency", () => {
     const a = new CountingAdapter("a", vectors);
     using lake = RuLake.builder().consistency(Consistency.fresh()).build();
     lake.registerBackend(a);
-    for (let i = 0; i < 5; i++) lake.searchOne("a", "c", row(vectors, dim, i), 3);
+    for (let i = 0; i < 5; i++) lake.searchOne(["a", "c"], row(vectors, dim, i), 3);
     expect(a.calls).toEqual({ bundle: 5, pull: 1 });
     a.generation++;
-    lake.searchOne("a", "c", row(vectors, dim, 0), 3);
+    lake.searchOne(["a", "c"], row(vectors, dim, 0), 3);
     expect(a.calls).toEqual({ bundle: 6, pull: 2 });
     expect(lake.cacheStats()).toMatchObject({ primes: 2, invalidations: 1, misses: 2, hits: 4 });
   });
@@ -91,24 +94,24 @@ describe("consistency", () => {
     const e = new CountingAdapter("e", vectors);
     using eventual = RuLake.builder().consistency(Consistency.eventual({ ttlMs: 60_000 })).build();
     eventual.registerBackend(e);
-    for (let i = 0; i < 5; i++) eventual.searchOne("e", "c", row(vectors, dim, i), 3);
+    for (let i = 0; i < 5; i++) eventual.searchOne(["e", "c"], row(vectors, dim, i), 3);
     expect(e.calls).toEqual({ bundle: 1, pull: 1 });
     const f = new CountingAdapter("f", vectors);
     using frozen = RuLake.builder().consistency(Consistency.frozen()).build();
     frozen.registerBackend(f);
-    for (let i = 0; i < 5; i++) frozen.searchOne("f", "c", row(vectors, dim, i), 3);
+    for (let i = 0; i < 5; i++) frozen.searchOne(["f", "c"], row(vectors, dim, i), 3);
     f.generation++;
-    frozen.searchOne("f", "c", row(vectors, dim, 0), 3);
+    frozen.searchOne(["f", "c"], row(vectors, dim, 0), 3);
     expect(f.calls).toEqual({ bundle: 1, pull: 1 });
     frozen.invalidateCache(["f", "c"]);
-    frozen.searchOne("f", "c", row(vectors, dim, 0), 3);
+    frozen.searchOne(["f", "c"], row(vectors, dim, 0), 3);
     expect(f.calls).toEqual({ bundle: 2, pull: 2 });
     const short = new CountingAdapter("s", vectors);
     using brief = RuLake.builder().consistency(Consistency.eventual({ ttlMs: 1 })).build();
     brief.registerBackend(short);
-    brief.searchOne("s", "c", row(vectors, dim, 0), 3);
+    brief.searchOne(["s", "c"], row(vectors, dim, 0), 3);
     await Bun.sleep(5);
-    brief.searchOne("s", "c", row(vectors, dim, 0), 3);
+    brief.searchOne(["s", "c"], row(vectors, dim, 0), 3);
     expect(short.calls.bundle).toBe(2);
     expect(() => Consistency.eventual({ ttlMs: -1 })).toThrow(InvalidArgument);
   });
@@ -120,10 +123,10 @@ describe("TypeScript adapters", () => {
     const a = new CountingAdapter("pg-like", vectors, true);
     using lake = RuLake.builder().build();
     lake.registerBackend(a);
-    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => lake.searchOneAsync("pg-like", "c", row(vectors, dim, i), 1)));
+    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => lake.searchOneAsync(["pg-like", "c"], row(vectors, dim, i), 1)));
     expect(results.map((r) => r[0]!.id)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     expect(a.calls.pull).toBe(1);
-    expect(() => lake.searchOne("pg-like", "c", row(vectors, dim, 0), 1)).toThrow("answered asynchronously; use the lake's async methods");
+    expect(() => lake.searchOne(["pg-like", "c"], row(vectors, dim, 0), 1)).toThrow("answered asynchronously; use the lake's async methods");
   });
 
   test("backends that throw, time out or return malformed data raise BackendError naming the backend", async () => {
@@ -149,14 +152,14 @@ describe("TypeScript adapters", () => {
       ["bad-gen", "generation must be an integer in 0..2^64-1 or a string, got -4"],
     ];
     for (const [id, message] of cases) {
-      const err = await lake.searchOneAsync(id, "c", q, 1).catch((e) => e);
+      const err = await lake.searchOneAsync([id, "c"], q, 1).catch((e) => e);
       expect(err).toBeInstanceOf(BackendError);
       expect(err.backend).toBe(id);
       expect(err.message).toContain(message);
       expect(lake.isPrimed([id, "c"])).toBe(false);
     }
-    expect(() => lake.searchOne("nope", "c", q, 1)).toThrow(CacheMissError);
-    expect(lake.publishBundle(["nope", "c"], tempDir())).rejects.toThrow('backend "nope", collection "c": backend is not registered');
+    expect(() => lake.searchOne(["nope", "c"], q, 1)).toThrow(CacheMissError);
+    await expect(lake.publishBundleAsync(["nope", "c"], tempDir())).rejects.toThrow('backend "nope", collection "c": backend is not registered');
   });
 
   test("a federated call names the failing shard and keeps the other shards' cache", async () => {
@@ -170,7 +173,7 @@ describe("TypeScript adapters", () => {
     expect(err.message).toContain("shard 1");
     expect(err.message).toContain("disk on fire");
     expect(lake.isPrimed(["good", "c"])).toBe(true);
-    expect(lake.searchOne("good", "c", row(vectors, dim, 0), 1)[0]!.id).toBe(0);
+    expect(lake.searchOne(["good", "c"], row(vectors, dim, 0), 1)[0]!.id).toBe(0);
   });
 
   test("registration and arguments are validated", () => {
@@ -179,14 +182,14 @@ describe("TypeScript adapters", () => {
     lake.registerBackend(a);
     expect(() => lake.registerBackend(a)).toThrow("backend a is already registered");
     expect(() => lake.registerBackend({ id: "" } as BackendAdapter)).toThrow(InvalidArgument);
-    expect(() => lake.searchOne("a", "c", [1, 2] as unknown as Float32Array, 1)).toThrow("query must be a Float32Array");
-    expect(() => lake.searchOne("a", "c", row(vectors, dim, 0), 0)).toThrow("k must be an integer in 1..");
-    expect(() => lake.searchOne("a", "c", new Float32Array(dim - 1), 1)).toThrow(`expected ${dim}, got ${dim - 1}`);
+    expect(() => lake.searchOne(["a", "c"], [1, 2] as unknown as Float32Array, 1)).toThrow("query must be a Float32Array");
+    expect(() => lake.searchOne(["a", "c"], row(vectors, dim, 0), 0)).toThrow("k must be an integer in 1..");
+    expect(() => lake.searchOne(["a", "c"], new Float32Array(dim - 1), 1)).toThrow(`expected ${dim}, got ${dim - 1}`);
     expect(() => lake.searchFederated([], row(vectors, dim, 0), 1)).toThrow("targets must be a non-empty array");
     expect(() => RuLake.builder().rerankFactor(0).build()).toThrow("rerankFactor must be an integer in 1..1024, got 0");
     expect(lake.backendIds()).toEqual(["a"]);
     lake.close();
-    expect(() => lake.searchOne("a", "c", row(vectors, dim, 0), 1)).toThrow("RuLake is closed");
+    expect(() => lake.searchOne(["a", "c"], row(vectors, dim, 0), 1)).toThrow("RuLake is closed");
   });
 });
 
@@ -199,10 +202,46 @@ test("federated search over several backends merges by score; searchBatch answer
   const hits = lake.searchFederated(targets, q, 10);
   expect(hits[0]).toMatchObject({ backend: "shard1", collection: "docs", id: 1_000_000 + 17 * 3, score: 0 });
   expect(hits.map((h) => h.score)).toEqual([...hits.map((h) => h.score)].sort((a, b) => a - b));
-  const batch = lake.searchBatch("shard2", "docs", shards[2]!.vectors.subarray(0, 4 * dim), 3);
+  const batch = lake.searchBatch(["shard2", "docs"], shards[2]!.vectors.subarray(0, 4 * dim), 3);
   expect(batch.map((hs) => hs[0]!.id)).toEqual([2_000_000, 2_000_003, 2_000_006, 2_000_009]);
   expect(Object.keys(lake.cacheStatsByBackend()).sort()).toEqual(["shard0", "shard1", "shard2"]);
   expect(lake.cacheStatsByCollection()["shard1/docs"]!.primes).toBe(1);
+});
+
+test("searchBatch with k larger than the collection returns every vector once per query, as searchOne does", () => {
+  const { backend, vectors } = local("small", "docs", 5, 77, 100);
+  using lake = RuLake.builder().build();
+  lake.registerBackend(backend);
+  const queries = vectors.subarray(0, 3 * dim);
+  const batch = lake.searchBatch(["small", "docs"], queries, 8);
+  expect(batch.map((hits) => hits.length)).toEqual([5, 5, 5]);
+  for (let q = 0; q < 3; q++) {
+    expect(batch[q]).toEqual(lake.searchOne(["small", "docs"], row(vectors, dim, q), 8));
+    expect(new Set(batch[q]!.map((h) => h.id))).toEqual(new Set([100, 103, 106, 109, 112]));
+  }
+});
+
+test("a native dimension mismatch carries both numbers; lake I/O failures are LakeIoError, not PersistError", async () => {
+  const { backend, vectors } = local("hot", "docs", 50, 78);
+  using lake = RuLake.builder().build();
+  lake.registerBackend(backend);
+  const err = (() => {
+    try {
+      lake.searchOne(["hot", "docs"], new Float32Array(dim - 1), 1);
+    } catch (e) {
+      return e as DimensionMismatch;
+    }
+  })();
+  expect(err).toBeInstanceOf(DimensionMismatch);
+  expect([err!.expected, err!.actual]).toEqual([dim, dim - 1]);
+  lake.searchOne(["hot", "docs"], row(vectors, dim, 0), 1);
+  const file = join(tempDir(), "not-a-dir");
+  writeFileSync(file, "x");
+  const io = await lake.saveCacheToDirAsync(["hot", "docs"], join(file, "cache")).catch((e) => e);
+  expect(io).toBeInstanceOf(LakeIoError);
+  expect(io).toBeInstanceOf(LakeError);
+  expect(io).not.toBeInstanceOf(PersistError);
+  expect(io.code).toBe("LAKE_IO");
 });
 
 test("the cache bound holds while many collections are queried; evictions are counted", () => {
@@ -210,14 +249,14 @@ test("the cache bound holds while many collections are queried; evictions are co
   for (let c = 0; c < 12; c++) backend.putCollection(`c${c}`, { ids: Array.from({ length: 1000 }, (_, i) => i), vectors: randomVectors(1000, dim, 100 + c) });
   using probe = RuLake.builder().build();
   probe.registerBackend(backend);
-  probe.searchOne("many", "c0", new Float32Array(dim).fill(0.1), 1);
+  probe.searchOne(["many", "c0"], new Float32Array(dim).fill(0.1), 1);
   const one = probe.cacheStats().bytes;
   const bound = Math.floor(one * 3.5);
   using lake = RuLake.builder().maxCacheBytes(bound).build();
   lake.registerBackend(backend);
   for (let round = 0; round < 3; round++) {
     for (let c = 0; c < 12; c++) {
-      expect(lake.searchOne("many", `c${c}`, new Float32Array(dim).fill(0.1), 1)).toHaveLength(1);
+      expect(lake.searchOne(["many", `c${c}`], new Float32Array(dim).fill(0.1), 1)).toHaveLength(1);
       expect(lake.cacheStats().bytes).toBeLessThanOrEqual(bound);
     }
   }
@@ -226,25 +265,25 @@ test("the cache bound holds while many collections are queried; evictions are co
   expect(stats.evictions).toBe(36 - 3);
   using counted = RuLake.builder().maxCacheEntries(2).build();
   counted.registerBackend(backend);
-  for (let c = 0; c < 5; c++) counted.searchOne("many", `c${c}`, new Float32Array(dim).fill(0.1), 1);
+  for (let c = 0; c < 5; c++) counted.searchOne(["many", `c${c}`], new Float32Array(dim).fill(0.1), 1);
   expect(counted.cacheStats()).toMatchObject({ entries: 2, evictions: 3 });
 });
 
 describe("bundles", () => {
-  test("publish → change → republish → refresh: Invalidated; unchanged: UpToDate; missing: BundleMissing", async () => {
+  test("publish → change → republish → refresh: invalidated; unchanged: up-to-date; missing: bundle-missing", async () => {
     const dir = tempDir();
     const { backend, vectors } = local("hot", "docs", 500, 20);
     using lake = RuLake.builder().build();
     lake.registerBackend(backend);
-    expect(await lake.refreshFromBundleDir(["hot", "docs"], dir)).toBe(RefreshResult.BundleMissing);
-    lake.searchOne("hot", "docs", row(vectors, dim, 0), 1);
-    const witness = await lake.publishBundle(["hot", "docs"], dir);
+    expect(lake.refreshFromBundleDir(["hot", "docs"], dir)).toBe(RefreshResult.BundleMissing);
+    lake.searchOne(["hot", "docs"], row(vectors, dim, 0), 1);
+    const witness = await lake.publishBundleAsync(["hot", "docs"], dir);
     expect(witness).toBe(lake.cacheWitnessOf(["hot", "docs"])!);
-    expect(await lake.refreshFromBundleDir(["hot", "docs"], dir)).toBe(RefreshResult.UpToDate);
+    expect(lake.refreshFromBundleDir(["hot", "docs"], dir)).toBe(RefreshResult.UpToDate);
     backend.append("docs", 99_999, row(vectors, dim, 1));
-    const next = await lake.publishBundle(["hot", "docs"], dir);
+    const next = await lake.publishBundleAsync(["hot", "docs"], dir);
     expect(next).not.toBe(witness);
-    expect(await lake.refreshFromBundleDir(["hot", "docs"], dir)).toBe(RefreshResult.Invalidated);
+    expect(lake.refreshFromBundleDir(["hot", "docs"], dir)).toBe(RefreshResult.Invalidated);
     expect(lake.isPrimed(["hot", "docs"])).toBe(false);
     expect(lake.cacheWitnessOf(["hot", "docs"])).toBeUndefined();
   });
@@ -261,7 +300,7 @@ describe("bundles", () => {
       currentBundle: () => ({ dataRef: "local://hot-shard/docs", dim: 128, generation: 7 }),
     };
     lake.registerBackend(adapter);
-    const witness = await lake.publishBundle(["vector", "docs"], dir);
+    const witness = await lake.publishBundleAsync(["vector", "docs"], dir);
     // Test vector computed independently with Python's hashlib.shake_256 from upstream's byte layout.
     expect(witness).toBe("f736b2ffd629d52d086210743b9813e38384854a62a05288303273a3bed6fb16");
     expect(readFileSync(join(dir, "table.rulake.json"), "utf8")).toBe(
@@ -275,19 +314,18 @@ describe("bundles", () => {
     const { backend, vectors } = local("hot", "docs", 100, 21);
     using lake = RuLake.builder().build();
     lake.registerBackend(backend);
-    lake.searchOne("hot", "docs", row(vectors, dim, 0), 1);
-    await lake.publishBundle(["hot", "docs"], dir);
+    lake.searchOne(["hot", "docs"], row(vectors, dim, 0), 1);
+    await lake.publishBundleAsync(["hot", "docs"], dir);
     const sidecar = join(dir, "table.rulake.json");
     writeFileSync(sidecar, readFileSync(sidecar, "utf8").replace('"dim": 32', '"dim": 33'));
-    const err = await lake.refreshFromBundleDir(["hot", "docs"], dir).catch((e) => e);
-    expect(err).toBeInstanceOf(WitnessMismatch);
-    expect(err.message).toContain("witness mismatch");
+    expect(() => lake.refreshFromBundleDir(["hot", "docs"], dir)).toThrow(WitnessMismatch);
+    expect(() => lake.refreshFromBundleDir(["hot", "docs"], dir)).toThrow("witness mismatch");
     writeFileSync(sidecar, "{ not json");
-    expect(lake.refreshFromBundleDir(["hot", "docs"], dir)).rejects.toThrow(LakeError);
+    expect(() => lake.refreshFromBundleDir(["hot", "docs"], dir)).toThrow(LakeError);
     unlinkSync(sidecar);
     symlinkSync("/etc/hostname", sidecar);
-    expect(lake.refreshFromBundleDir(["hot", "docs"], dir)).rejects.toThrow("must not escape its directory");
-    expect(lake.warmFromDir(["hot", "docs"], dir)).rejects.toThrow("must not escape its directory");
+    expect(() => lake.refreshFromBundleDir(["hot", "docs"], dir)).toThrow("must not escape its directory");
+    await expect(lake.warmFromDirAsync(["hot", "docs"], dir)).rejects.toThrow("must not escape its directory");
   });
 });
 
@@ -301,15 +339,15 @@ test("a warm restart in a fresh process returns the original ids and the same re
   using lake = RuLake.builder().build();
   lake.registerBackend(backend);
   const queries = randomVectors(5, dim, 31);
-  const before = Array.from({ length: 5 }, (_, i) => lake.searchOne("prod-warehouse", "memories", row(queries, dim, i), 10));
-  await lake.saveCacheToDir(["prod-warehouse", "memories"], dir);
+  const before = Array.from({ length: 5 }, (_, i) => lake.searchOne(["prod-warehouse", "memories"], row(queries, dim, i), 10));
+  await lake.saveCacheToDirAsync(["prod-warehouse", "memories"], dir);
   const child = await runBun(`
     import { RuLake, Consistency } from "@ruvector/bun";
     const lake = RuLake.builder().consistency(Consistency.frozen()).build();
-    const n = await lake.warmFromDir(["prod-warehouse", "memories"], ${JSON.stringify(dir)});
+    const n = await lake.warmFromDirAsync(["prod-warehouse", "memories"], ${JSON.stringify(dir)});
     const q = new Float32Array(${JSON.stringify(Array.from(queries))});
     const out = [];
-    for (let i = 0; i < 5; i++) out.push(lake.searchOne("prod-warehouse", "memories", q.subarray(i * ${dim}, (i + 1) * ${dim}), 10));
+    for (let i = 0; i < 5; i++) out.push(lake.searchOne(["prod-warehouse", "memories"], q.subarray(i * ${dim}, (i + 1) * ${dim}), 10));
     console.log(JSON.stringify({ n, primed: lake.isPrimed(["prod-warehouse", "memories"]), stats: lake.cacheStats(), out }));
   `);
   expect(child.stderr).toBe("");
@@ -325,9 +363,9 @@ test("a warm restart in a fresh process returns the original ids and the same re
 test("warming from a missing or foreign directory is a typed error; searching an unprimed frozen lake is a cache miss", async () => {
   using lake = RuLake.builder().consistency(Consistency.frozen()).build();
   const dir = tempDir();
-  expect(lake.warmFromDir(["a", "b"], dir)).rejects.toThrow("has no table.rulake.json");
-  expect(() => lake.searchBatch("a", "b", new Float32Array(dim), 1)).toThrow(CacheMissError);
-  expect(lake.searchOneAsync("a", "b", new Float32Array(dim), 1)).rejects.toThrow("a/b is not cached and backend a is not registered");
+  await expect(lake.warmFromDirAsync(["a", "b"], dir)).rejects.toThrow("has no table.rulake.json");
+  expect(() => lake.searchBatch(["a", "b"], new Float32Array(dim), 1)).toThrow(CacheMissError);
+  await expect(lake.searchOneAsync(["a", "b"], new Float32Array(dim), 1)).rejects.toThrow("a/b is not cached and backend a is not registered");
   expect(new CacheMissError("x")).toBeInstanceOf(LakeError);
 });
 
@@ -364,12 +402,12 @@ test("a session applies queued writes together and primes each touched collectio
   }
   expect(lake.isPrimed(["hot", "docs"])).toBe(true);
   expect(lake.cacheStats().primes).toBe(1);
-  expect(lake.searchOne("hot", "docs", row(extra, dim, 1), 1)[0]!.id).toBe(10_001);
-  expect(lake.searchOne("hot", "docs", row(vectors, dim, 0), 1)[0]!.id).not.toBe(0);
+  expect(lake.searchOne(["hot", "docs"], row(extra, dim, 1), 1)[0]!.id).toBe(10_001);
+  expect(lake.searchOne(["hot", "docs"], row(vectors, dim, 0), 1)[0]!.id).not.toBe(0);
   expect(backend.size("docs")).toBe(201);
   const discarded = lake.session().upsert(["hot", "docs"], { ids: [20_000], vectors: row(extra, dim, 0) });
   discarded.discard();
-  await discarded.commit();
+  await discarded.commitAsync();
   expect(backend.size("docs")).toBe(201);
   expect(() => lake.session().upsert(["read-only", "c"], { ids: [1], vectors: row(extra, dim, 0) })).toThrow("does not accept writes");
   expect(() => lake.session().prime(["missing", "c"])).toThrow(BackendError);

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { BackendError, LakeError, RuVectorError } from "../../src/errors.ts";
 import { LocalBackend } from "../../src/lake/local.ts";
-import { randomVectors } from "../helpers.ts";
+import { randomVectors } from "../support/helpers.ts";
 
 /** The pulled vectors as a map id → array, order-independent. */
 async function contents(backend: LocalBackend, collection: string): Promise<Map<number, number[]>> {

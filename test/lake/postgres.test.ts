@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { SQL } from "bun";
 import { BackendError } from "../../src/errors.ts";
 import { PostgresBackend } from "../../src/lake/postgres.ts";
-import { randomVectors } from "../helpers.ts";
-import { startPostgres, type TestPostgres } from "../pg.ts";
+import { randomVectors } from "../support/helpers.ts";
+import { startPostgres, type TestPostgres } from "../support/postgres.ts";
 
 let servers: TestPostgres[] = [];
 let first: TestPostgres;

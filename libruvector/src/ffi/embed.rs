@@ -4,35 +4,21 @@
 //!
 //! Texts cross the boundary as one UTF-8 buffer plus `n + 1` byte offsets.
 
-use std::ffi::OsStr;
-use std::os::unix::ffi::OsStrExt;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::runtime::job_out;
-use super::{copy_bytes_out, free_handle, guard, handle, slice, slice_mut, write_out};
+use super::{copy_string_out, free_handle, guard, handle, handle_out, path, slice, slice_mut, utf8, write_out};
 use crate::embed::tokenize::TextTokenizer;
 use crate::embed::{registry, Embedder};
 use crate::error::{Error, Result};
-use crate::runtime::{spawn, Job, Output};
+use crate::runtime::{spawn, Job};
 
-/// Opaque handle to an embedding model.
+/// Opaque handle to an embedding model. Thread-safe: embeddings may run from
+/// several threads at once on one model.
 pub struct RuvEmbedder(Arc<Embedder>);
 
-/// Opaque handle to a text tokenizer.
+/// Opaque handle to a text tokenizer. Thread-safe.
 pub struct RuvTokenizer(TextTokenizer);
-
-unsafe fn utf8<'a>(ptr: *const u8, len: u64, what: &str) -> Result<&'a str> {
-    std::str::from_utf8(slice(ptr, len, what)?).map_err(|e| Error::invalid(format!("{what} is not valid UTF-8: {e}")))
-}
-
-unsafe fn path(ptr: *const u8, len: u64, what: &str) -> Result<PathBuf> {
-    let bytes = slice(ptr, len, what)?;
-    if bytes.is_empty() || bytes.contains(&0) {
-        return Err(Error::invalid(format!("{what} is empty or contains a NUL byte")));
-    }
-    Ok(PathBuf::from(OsStr::from_bytes(bytes)))
-}
 
 /// Splits `bytes` at `offsets` (`n + 1` ascending byte offsets) into `n` strings.
 fn split_texts<'a>(bytes: &'a [u8], offsets: &[u64]) -> Result<Vec<&'a str>> {
@@ -55,7 +41,7 @@ fn split_texts<'a>(bytes: &'a [u8], offsets: &[u64]) -> Result<Vec<&'a str>> {
 /// `buf` must be valid for `cap` bytes; `out_len` for one u64.
 #[no_mangle]
 pub unsafe extern "C" fn ruv_embed_registry(buf: *mut u8, cap: u64, out_len: *mut u64) -> i32 {
-    guard(|| copy_bytes_out(registry::to_json().as_bytes(), buf, cap, out_len))
+    guard(|| copy_string_out(registry::to_json().as_bytes(), buf, cap, out_len))
 }
 
 /// Opens registry model `name` from folder `dir`, verifying every file's
@@ -69,7 +55,7 @@ pub unsafe extern "C" fn ruv_embedder_open(
 ) -> i32 {
     guard(|| {
         let e = Embedder::open(utf8(name, name_len, "name")?, &path(dir, dir_len, "dir")?, &path(ort_lib, ort_lib_len, "ort_lib")?)?;
-        write_out(out, Box::into_raw(Box::new(RuvEmbedder(Arc::new(e)))), "out")
+        handle_out(out, RuvEmbedder(Arc::new(e)))
     })
 }
 
@@ -85,7 +71,7 @@ pub unsafe extern "C" fn ruv_embedder_open_async(
     guard(|| {
         let name = utf8(name, name_len, "name")?.to_string();
         let (dir, ort_lib) = (path(dir, dir_len, "dir")?, path(ort_lib, ort_lib_len, "ort_lib")?);
-        let job = spawn(move || Ok(Output::Embedder(RuvEmbedder(Arc::new(Embedder::open(&name, &dir, &ort_lib)?)))))?;
+        let job = spawn(move || Ok(RuvEmbedder(Arc::new(Embedder::open(&name, &dir, &ort_lib)?))))?;
         job_out(job, out_job)
     })
 }
@@ -96,10 +82,7 @@ pub unsafe extern "C" fn ruv_embedder_open_async(
 /// `job` must be a live job handle; `out` valid for one pointer write.
 #[no_mangle]
 pub unsafe extern "C" fn ruv_job_take_embedder(job: *const Job, out: *mut *mut RuvEmbedder) -> i32 {
-    guard(|| match handle(job, "job")?.take()? {
-        Output::Embedder(e) => write_out(out, Box::into_raw(Box::new(e)), "out"),
-        _ => Err(Error::invalid("job did not produce an embedder")),
-    })
+    guard(|| handle_out(out, handle(job, "job")?.take::<RuvEmbedder>()?))
 }
 
 /// Frees an embedder handle (null is a no-op).
@@ -151,7 +134,7 @@ pub unsafe extern "C" fn ruv_embedder_embed_texts_async(
             let texts = split_texts(&bytes, &offsets)?;
             let mut out = vec![0f32; texts.len() * model.spec().dim];
             model.embed_texts(&texts, &mut out)?;
-            Ok(Output::Floats(out))
+            Ok(out)
         })?;
         job_out(job, out_job)
     })
@@ -204,7 +187,7 @@ pub unsafe extern "C" fn ruv_embedder_embed_preprocessed(e: *const RuvEmbedder, 
 pub unsafe extern "C" fn ruv_tokenizer_open(path_ptr: *const u8, path_len: u64, max_len: u32, out: *mut *mut RuvTokenizer) -> i32 {
     guard(|| {
         let t = TextTokenizer::from_file(&path(path_ptr, path_len, "path")?, max_len as usize)?;
-        write_out(out, Box::into_raw(Box::new(RuvTokenizer(t))), "out")
+        handle_out(out, RuvTokenizer(t))
     })
 }
 

@@ -2,18 +2,16 @@
 //! A background job holds its own reference, so freeing a handle while a job
 //! runs never frees memory under it.
 
-use std::ffi::OsStr;
-use std::os::unix::ffi::OsStrExt;
-use std::path::PathBuf;
 use std::sync::{Arc, RwLock, RwLockReadGuard};
 
-use super::runtime::job_out;
-use super::{free_handle, guard, handle, slice, slice_mut, write_out};
-use crate::error::{Error, Result, Status};
+use super::runtime::{job_out, Hits};
+use super::{copy_into, first_version, free_handle, guard, handle, handle_out, path, read_struct, slice, slice_mut, write_out, write_struct};
+use crate::error::Result;
 use crate::index::{persist, Kind, Metric, Params, VectorIndex};
-use crate::runtime::{spawn, Job, Output};
+use crate::runtime::{spawn, Job};
 
-/// Opaque handle to a vector index.
+/// Opaque handle to a vector index. Thread-safe: searches, reads and saves
+/// from many threads share a read lock; `ruv_index_add` takes the write lock.
 pub struct RuvIndex(Arc<RwLock<VectorIndex>>);
 
 impl RuvIndex {
@@ -25,65 +23,113 @@ impl RuvIndex {
     }
 }
 
-fn params(kind: u32, dim: u32, seed: u64, rerank_factor: u32, metric: u32, pad_to_word: u32) -> Result<Params> {
-    let p = Params {
-        kind: Kind::from_u32(kind)?,
-        dim: dim as usize,
-        seed,
-        rerank_factor: rerank_factor as usize,
-        metric: Metric::from_u32(metric)?,
-        pad_to_word: pad_to_word != 0,
-    };
-    p.normalized()
+/// `kind` passed to `ruv_index_load` to accept a file of any variant.
+pub const RUV_INDEX_KIND_ANY: u32 = 0xFFFF_FFFF;
+
+/// Parameters fixed when an index is created.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RuvIndexParams {
+    /// Set by the caller: `sizeof(RuvIndexParams)`.
+    pub struct_size: u32,
+    /// One of `RUV_INDEX_KIND_*` (not `RUV_INDEX_KIND_ANY`).
+    pub kind: u32,
+    /// Dimensions of every vector (1..8192).
+    pub dim: u32,
+    /// One of `RUV_METRIC_*`.
+    pub metric: u32,
+    /// Candidates reranked exactly per query = k × rerank_factor (1..1024).
+    pub rerank_factor: u32,
+    /// Non-zero: zero-pad quantized variants to a multiple of 64 dimensions.
+    pub pad_to_word: u32,
+    /// Seed of the random rotation.
+    pub seed: u64,
 }
 
-unsafe fn path(ptr: *const u8, len: u64) -> Result<PathBuf> {
-    let bytes = slice(ptr, len, "path")?;
-    if bytes.is_empty() || bytes.contains(&0) {
-        return Err(Error::invalid("path is empty or contains a NUL byte"));
+
+first_version!(RuvIndexParams, RuvIndexInfo, RuvSearchOptions);
+
+impl RuvIndexParams {
+    fn to_params(self) -> Result<Params> {
+        let p = Params {
+            kind: Kind::from_u32(self.kind)?,
+            dim: self.dim as usize,
+            seed: self.seed,
+            rerank_factor: self.rerank_factor as usize,
+            metric: Metric::from_u32(self.metric)?,
+            pad_to_word: self.pad_to_word != 0,
+        };
+        p.normalized()
     }
-    Ok(PathBuf::from(OsStr::from_bytes(bytes)))
 }
 
-fn rerank(rerank_factor: u32) -> Option<usize> {
-    (rerank_factor != 0).then_some(rerank_factor as usize)
+/// What an index is: its parameters, size and memory.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RuvIndexInfo {
+    /// Set by the caller: `sizeof(RuvIndexInfo)`.
+    pub struct_size: u32,
+    /// Reserved, 0.
+    pub reserved: u32,
+    /// The parameters the index was built with (`params.struct_size` is `sizeof(RuvIndexParams)`).
+    pub params: RuvIndexParams,
+    /// Number of vectors.
+    pub len: u64,
+    /// Bytes held by the index (codes, rotation, vectors and ids).
+    pub memory_bytes: u64,
+}
+
+/// Options of one search call.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RuvSearchOptions {
+    /// Set by the caller: `sizeof(RuvSearchOptions)`.
+    pub struct_size: u32,
+    /// Hits wanted per query (at least 1); min(k, n) are written.
+    pub k: u32,
+    /// Overrides the index's rerank factor for this call (0 = keep; RabitqPlus only).
+    pub rerank_factor: u32,
+    /// Batch searches: worker threads (0 = all cores, 1 = the calling thread).
+    pub threads: u32,
+}
+
+
+impl RuvSearchOptions {
+    fn rerank(&self) -> Option<usize> {
+        (self.rerank_factor != 0).then_some(self.rerank_factor as usize)
+    }
 }
 
 fn kind_filter(kind: u32) -> Result<Option<Kind>> {
-    if kind == u32::MAX {
+    if kind == RUV_INDEX_KIND_ANY {
         Ok(None)
     } else {
         Kind::from_u32(kind).map(Some)
     }
 }
 
-/// Creates an empty index. `pad_to_word` != 0 zero-pads quantized variants to
-/// a multiple of 64 dimensions.
+/// Creates an empty index.
 ///
 /// # Safety
-/// `out` must be valid for one pointer write.
+/// `params` valid for its `struct_size`; `out` for one pointer write.
 #[no_mangle]
-pub unsafe extern "C" fn ruv_index_new(kind: u32, dim: u32, seed: u64, rerank_factor: u32, metric: u32, pad_to_word: u32, out: *mut *mut RuvIndex) -> i32 {
+pub unsafe extern "C" fn ruv_index_new(params: *const RuvIndexParams, out: *mut *mut RuvIndex) -> i32 {
     guard(|| {
-        let idx = VectorIndex::new(params(kind, dim, seed, rerank_factor, metric, pad_to_word)?)?;
-        write_out(out, Box::into_raw(Box::new(RuvIndex::new(idx))), "out")
+        let idx = VectorIndex::new(read_struct(params, "params")?.to_params()?)?;
+        handle_out(out, RuvIndex::new(idx))
     })
 }
 
 /// Builds an index over `len` floats (n × dim) with `ids_len` ids (0 ⇒ 0..n).
 ///
 /// # Safety
-/// Buffers valid for their lengths; `out` for one pointer write.
+/// `params` valid for its `struct_size`; buffers valid for their lengths; `out` for one pointer write.
 #[no_mangle]
-pub unsafe extern "C" fn ruv_index_build(
-    kind: u32, dim: u32, seed: u64, rerank_factor: u32, metric: u32, pad_to_word: u32,
-    vectors: *const f32, len: u64, ids: *const u64, ids_len: u64, out: *mut *mut RuvIndex,
-) -> i32 {
+pub unsafe extern "C" fn ruv_index_build(params: *const RuvIndexParams, vectors: *const f32, len: u64, ids: *const u64, ids_len: u64, out: *mut *mut RuvIndex) -> i32 {
     guard(|| {
-        let p = params(kind, dim, seed, rerank_factor, metric, pad_to_word)?;
+        let p = read_struct(params, "params")?.to_params()?;
         let ids = if ids_len == 0 { None } else { Some(slice(ids, ids_len, "ids")?) };
-        let idx = VectorIndex::build(p, slice(vectors, len, "vectors")?, ids)?;
-        write_out(out, Box::into_raw(Box::new(RuvIndex::new(idx))), "out")
+        handle_out(out, RuvIndex::new(VectorIndex::build(p, slice(vectors, len, "vectors")?, ids)?))
     })
 }
 
@@ -95,14 +141,13 @@ pub unsafe extern "C" fn ruv_index_build(
 /// Buffers valid until the job completes; `out_job` for one pointer write.
 #[no_mangle]
 pub unsafe extern "C" fn ruv_index_build_async(
-    kind: u32, dim: u32, seed: u64, rerank_factor: u32, metric: u32, pad_to_word: u32,
-    vectors: *const f32, len: u64, ids: *const u64, ids_len: u64, out_job: *mut *const Job,
+    params: *const RuvIndexParams, vectors: *const f32, len: u64, ids: *const u64, ids_len: u64, out_job: *mut *const Job,
 ) -> i32 {
     guard(|| {
-        let p = params(kind, dim, seed, rerank_factor, metric, pad_to_word)?;
+        let p = read_struct(params, "params")?.to_params()?;
         let vectors = slice(vectors, len, "vectors")?;
         let ids = if ids_len == 0 { None } else { Some(slice(ids, ids_len, "ids")?) };
-        let job = spawn(move || Ok(Output::Index(RuvIndex::new(VectorIndex::build(p, vectors, ids)?))))?;
+        let job = spawn(move || Ok(RuvIndex::new(VectorIndex::build(p, vectors, ids)?)))?;
         job_out(job, out_job)
     })
 }
@@ -120,19 +165,18 @@ pub unsafe extern "C" fn ruv_index_add(idx: *const RuvIndex, vectors: *const f32
     })
 }
 
-/// Searches one query; writes min(k, n) hits and their count. `rerank_factor`
-/// overrides the index's for this call (0 = keep; RabitqPlusIndex only).
+/// Searches one query; writes min(k, n) hits and their count.
 ///
 /// # Safety
-/// `idx` a live handle; `query` valid for `len`; outputs valid for `cap` entries.
+/// `idx` a live handle; `query` valid for `len`; `options` for its `struct_size`; outputs valid for `cap` entries.
 #[no_mangle]
 pub unsafe extern "C" fn ruv_index_search(
-    idx: *const RuvIndex, query: *const f32, len: u64, k: u32, rerank_factor: u32,
-    out_ids: *mut u64, out_scores: *mut f32, cap: u64, out_count: *mut u64,
+    idx: *const RuvIndex, query: *const f32, len: u64, options: *const RuvSearchOptions, out_ids: *mut u64, out_scores: *mut f32, cap: u64, out_count: *mut u64,
 ) -> i32 {
     guard(|| {
+        let o = read_struct(options, "options")?;
         let r = handle(idx, "index")?.read();
-        let n = r.search_into(slice(query, len, "query")?, k as usize, rerank(rerank_factor), slice_mut(out_ids, cap, "out_ids")?, slice_mut(out_scores, cap, "out_scores")?)?;
+        let n = r.search_into(slice(query, len, "query")?, o.k as usize, o.rerank(), slice_mut(out_ids, cap, "out_ids")?, slice_mut(out_scores, cap, "out_scores")?)?;
         write_out(out_count, n as u64, "out_count")
     })
 }
@@ -140,33 +184,34 @@ pub unsafe extern "C" fn ruv_index_search(
 /// Searches one query off-thread (the query is copied); take hits with `ruv_job_take_hits`.
 ///
 /// # Safety
-/// `idx` a live handle; `query` valid for `len`; `out_job` for one pointer write.
+/// `idx` a live handle; `query` valid for `len`; `options` for its `struct_size`; `out_job` for one pointer write.
 #[no_mangle]
-pub unsafe extern "C" fn ruv_index_search_async(idx: *const RuvIndex, query: *const f32, len: u64, k: u32, rerank_factor: u32, out_job: *mut *const Job) -> i32 {
+pub unsafe extern "C" fn ruv_index_search_async(idx: *const RuvIndex, query: *const f32, len: u64, options: *const RuvSearchOptions, out_job: *mut *const Job) -> i32 {
     guard(|| {
+        let o = read_struct(options, "options")?;
         let shared = Arc::clone(&handle(idx, "index")?.0);
         let query = slice(query, len, "query")?.to_vec();
         let job = spawn(move || {
-            let (ids, scores) = shared.read().unwrap_or_else(|p| p.into_inner()).search_owned(&query, k as usize, rerank(rerank_factor))?;
-            Ok(Output::Hits { ids, scores })
+            let (ids, scores) = shared.read().unwrap_or_else(|p| p.into_inner()).search_owned(&query, o.k as usize, o.rerank())?;
+            Ok(Hits { ids, scores })
         })?;
         job_out(job, out_job)
     })
 }
 
-/// Searches `len / dim` queries on `threads` threads (0 = all cores). Each
-/// query writes min(k, n) hits into its slot of the outputs; `out_k` gets that count.
+/// Searches `len / dim` queries on `options.threads` threads. Each query
+/// writes min(k, n) hits into its slot of the outputs; `out_k` gets that count.
 ///
 /// # Safety
-/// `idx` a live handle; buffers valid for their lengths.
+/// `idx` a live handle; `options` for its `struct_size`; buffers valid for their lengths.
 #[no_mangle]
 pub unsafe extern "C" fn ruv_index_search_batch(
-    idx: *const RuvIndex, queries: *const f32, len: u64, k: u32, rerank_factor: u32, threads: u32,
-    out_ids: *mut u64, out_scores: *mut f32, cap: u64, out_k: *mut u64,
+    idx: *const RuvIndex, queries: *const f32, len: u64, options: *const RuvSearchOptions, out_ids: *mut u64, out_scores: *mut f32, cap: u64, out_k: *mut u64,
 ) -> i32 {
     guard(|| {
+        let o = read_struct(options, "options")?;
         let r = handle(idx, "index")?.read();
-        let kk = r.search_batch(slice(queries, len, "queries")?, k as usize, rerank(rerank_factor), threads as usize, slice_mut(out_ids, cap, "out_ids")?, slice_mut(out_scores, cap, "out_scores")?)?;
+        let kk = r.search_batch(slice(queries, len, "queries")?, o.k as usize, o.rerank(), o.threads as usize, slice_mut(out_ids, cap, "out_ids")?, slice_mut(out_scores, cap, "out_scores")?)?;
         write_out(out_k, kk as u64, "out_k")
     })
 }
@@ -174,38 +219,45 @@ pub unsafe extern "C" fn ruv_index_search_batch(
 /// `ruv_index_search_batch` off-thread (queries are copied); take hits with `ruv_job_take_hits`.
 ///
 /// # Safety
-/// `idx` a live handle; `queries` valid for `len`; `out_job` for one pointer write.
+/// `idx` a live handle; `queries` valid for `len`; `options` for its `struct_size`; `out_job` for one pointer write.
 #[no_mangle]
-pub unsafe extern "C" fn ruv_index_search_batch_async(
-    idx: *const RuvIndex, queries: *const f32, len: u64, k: u32, rerank_factor: u32, threads: u32, out_job: *mut *const Job,
-) -> i32 {
+pub unsafe extern "C" fn ruv_index_search_batch_async(idx: *const RuvIndex, queries: *const f32, len: u64, options: *const RuvSearchOptions, out_job: *mut *const Job) -> i32 {
     guard(|| {
+        let o = read_struct(options, "options")?;
         let shared = Arc::clone(&handle(idx, "index")?.0);
         let queries = slice(queries, len, "queries")?.to_vec();
         let job = spawn(move || {
             let r = shared.read().unwrap_or_else(|p| p.into_inner());
-            let k = r.effective_k(k as usize)?;
+            let k = r.effective_k(o.k as usize)?;
             let m = queries.len() / r.params().dim.max(1);
             let (mut ids, mut scores) = (vec![0u64; m * k], vec![0f32; m * k]);
-            r.search_batch(&queries, k, rerank(rerank_factor), threads as usize, &mut ids, &mut scores)?;
-            Ok(Output::Hits { ids, scores })
+            r.search_batch(&queries, k, o.rerank(), o.threads as usize, &mut ids, &mut scores)?;
+            Ok(Hits { ids, scores })
         })?;
         job_out(job, out_job)
     })
 }
 
-/// Writes [kind, dim, seed, rerank_factor, metric, pad_to_word, len, memory_bytes].
+/// Describes an index: parameters, number of vectors and memory.
 ///
 /// # Safety
-/// `idx` a live handle; `out` valid for 8 u64.
+/// `idx` a live handle; `out` valid for its `struct_size` bytes.
 #[no_mangle]
-pub unsafe extern "C" fn ruv_index_info(idx: *const RuvIndex, out: *mut u64) -> i32 {
+pub unsafe extern "C" fn ruv_index_info(idx: *const RuvIndex, out: *mut RuvIndexInfo) -> i32 {
     guard(|| {
         let r = handle(idx, "index")?.read();
         let p = r.params();
-        let info = [p.kind as u64, p.dim as u64, p.seed, p.rerank_factor as u64, p.metric as u64, p.pad_to_word as u64, r.len() as u64, r.memory_bytes() as u64];
-        slice_mut(out, 8, "out")?.copy_from_slice(&info);
-        Ok(())
+        let params = RuvIndexParams {
+            struct_size: std::mem::size_of::<RuvIndexParams>() as u32,
+            kind: p.kind as u32,
+            dim: p.dim as u32,
+            metric: p.metric as u32,
+            rerank_factor: p.rerank_factor as u32,
+            pad_to_word: p.pad_to_word as u32,
+            seed: p.seed,
+        };
+        let info = RuvIndexInfo { struct_size: 0, reserved: 0, params, len: r.len() as u64, memory_bytes: r.memory_bytes() as u64 };
+        write_struct(out, info, "out")
     })
 }
 
@@ -217,7 +269,7 @@ pub unsafe extern "C" fn ruv_index_info(idx: *const RuvIndex, out: *mut u64) -> 
 pub unsafe extern "C" fn ruv_index_get(idx: *const RuvIndex, id: u64, out: *mut f32, cap: u64) -> i32 {
     guard(|| {
         let v = handle(idx, "index")?.read().get(id)?;
-        copy_exact(&v, out, cap)
+        copy_into(&v, out, cap, "out")
     })
 }
 
@@ -227,7 +279,7 @@ pub unsafe extern "C" fn ruv_index_get(idx: *const RuvIndex, id: u64, out: *mut 
 /// `idx` a live handle; `out` valid for `cap` entries.
 #[no_mangle]
 pub unsafe extern "C" fn ruv_index_ids(idx: *const RuvIndex, out: *mut u64, cap: u64) -> i32 {
-    guard(|| copy_exact(handle(idx, "index")?.read().ids(), out, cap))
+    guard(|| copy_into(handle(idx, "index")?.read().ids(), out, cap, "out"))
 }
 
 /// Copies all stored vectors in insertion order (n × dim floats).
@@ -238,16 +290,8 @@ pub unsafe extern "C" fn ruv_index_ids(idx: *const RuvIndex, out: *mut u64, cap:
 pub unsafe extern "C" fn ruv_index_vectors(idx: *const RuvIndex, out: *mut f32, cap: u64) -> i32 {
     guard(|| {
         let v = handle(idx, "index")?.read().vectors()?;
-        copy_exact(&v, out, cap)
+        copy_into(&v, out, cap, "out")
     })
-}
-
-unsafe fn copy_exact<T: Copy>(src: &[T], out: *mut T, cap: u64) -> Result<()> {
-    if cap != src.len() as u64 {
-        return Err(Error::new(Status::BufferTooSmall, format!("buffer holds {cap} elements, need exactly {}", src.len())));
-    }
-    slice_mut(out, cap, "out")?.copy_from_slice(src);
-    Ok(())
 }
 
 /// Sets `*out` to 1 when both indexes have the same parameters, ids and data.
@@ -263,13 +307,13 @@ pub unsafe extern "C" fn ruv_index_equals(a: *const RuvIndex, b: *const RuvIndex
     })
 }
 
-/// Saves atomically to the UTF-8/bytes path (`path_len` bytes).
+/// Saves atomically to the path of `path_len` bytes (any bytes but NUL on Unix).
 ///
 /// # Safety
 /// `idx` a live handle; `path` valid for `path_len` bytes.
 #[no_mangle]
 pub unsafe extern "C" fn ruv_index_save(idx: *const RuvIndex, path_ptr: *const u8, path_len: u64) -> i32 {
-    guard(|| persist::save(&handle(idx, "index")?.read(), &path(path_ptr, path_len)?))
+    guard(|| persist::save(&handle(idx, "index")?.read(), &path(path_ptr, path_len, "path")?))
 }
 
 /// `ruv_index_save` off-thread.
@@ -280,24 +324,23 @@ pub unsafe extern "C" fn ruv_index_save(idx: *const RuvIndex, path_ptr: *const u
 pub unsafe extern "C" fn ruv_index_save_async(idx: *const RuvIndex, path_ptr: *const u8, path_len: u64, out_job: *mut *const Job) -> i32 {
     guard(|| {
         let shared = Arc::clone(&handle(idx, "index")?.0);
-        let path = path(path_ptr, path_len)?;
+        let path = path(path_ptr, path_len, "path")?;
         let job = spawn(move || {
-            persist::save(&shared.read().unwrap_or_else(|p| p.into_inner()), &path)?;
-            Ok(Output::Unit)
+            persist::save(&shared.read().unwrap_or_else(|p| p.into_inner()), &path)
         })?;
         job_out(job, out_job)
     })
 }
 
-/// Loads an index file. `expected_kind` is a variant number, or u32::MAX for any.
+/// Loads an index file. `expected_kind` is a `RUV_INDEX_KIND_*`, or `RUV_INDEX_KIND_ANY`.
 ///
 /// # Safety
 /// `path` valid for `path_len` bytes; `out` for one pointer write.
 #[no_mangle]
 pub unsafe extern "C" fn ruv_index_load(path_ptr: *const u8, path_len: u64, expected_kind: u32, out: *mut *mut RuvIndex) -> i32 {
     guard(|| {
-        let idx = persist::load(&path(path_ptr, path_len)?, kind_filter(expected_kind)?)?;
-        write_out(out, Box::into_raw(Box::new(RuvIndex::new(idx))), "out")
+        let idx = persist::load(&path(path_ptr, path_len, "path")?, kind_filter(expected_kind)?)?;
+        handle_out(out, RuvIndex::new(idx))
     })
 }
 
@@ -308,8 +351,8 @@ pub unsafe extern "C" fn ruv_index_load(path_ptr: *const u8, path_len: u64, expe
 #[no_mangle]
 pub unsafe extern "C" fn ruv_index_load_async(path_ptr: *const u8, path_len: u64, expected_kind: u32, out_job: *mut *const Job) -> i32 {
     guard(|| {
-        let (path, kind) = (path(path_ptr, path_len)?, kind_filter(expected_kind)?);
-        let job = spawn(move || Ok(Output::Index(RuvIndex::new(persist::load(&path, kind)?))))?;
+        let (path, kind) = (path(path_ptr, path_len, "path")?, kind_filter(expected_kind)?);
+        let job = spawn(move || Ok(RuvIndex::new(persist::load(&path, kind)?)))?;
         job_out(job, out_job)
     })
 }

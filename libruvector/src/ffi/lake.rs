@@ -1,66 +1,166 @@
 //! `ruv_lake_*`: the ruLake cache behind an opaque, reference-counted handle.
 //! The host calls `ruv_lake_needs_check` / `ruv_lake_check` with its backend's
 //! current state, pulls and calls `ruv_lake_prime` on a miss, then searches.
-//! A collection's state is passed as a descriptor: (data_ref, data_ref_len,
-//! dim, generation_kind 0 = number | 1 = string, generation_num,
-//! generation_str, generation_str_len).
+//! A collection's state is passed as a `RuvCollection`.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::runtime::job_out;
-use super::{copy_bytes_out, free_handle, guard, handle, slice, slice_mut, write_out};
-use crate::error::{Error, Result};
+use super::runtime::{job_out, Hits, ShardHits};
+use super::{copy_string_out, first_version, free_handle, guard, handle, handle_out, path, read_struct, slice, slice_mut, utf8, write_out, write_struct};
+use crate::error::{Error, Result, Status};
 use crate::lake::witness::{Descriptor, Generation};
-use crate::lake::{Config, Consistency, Lake, Scope, STATS_LEN};
-use crate::runtime::{spawn, Job, Output};
+use crate::lake::{Config, Consistency, Lake, Scope, Stats};
+use crate::runtime::{spawn, Job};
 
-/// Opaque handle to a lake.
+/// Opaque handle to a lake. Thread-safe: every call may come from any thread.
 pub struct RuvLake(Arc<Lake>);
 
-unsafe fn text(ptr: *const u8, len: u64, what: &str) -> Result<String> {
-    String::from_utf8(slice(ptr, len, what)?.to_vec()).map_err(|_| Error::invalid(format!("{what} is not valid UTF-8")))
+/// When a search may use the cache without asking the backend (`RuvLakeConfig.consistency`).
+#[repr(u32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RuvConsistency {
+    /// Check on every search.
+    Fresh = 0,
+    /// Check at most once per `ttl_ms` per collection.
+    Eventual = 1,
+    /// Check only when nothing is cached.
+    Frozen = 2,
 }
 
-unsafe fn dir(ptr: *const u8, len: u64) -> Result<PathBuf> {
-    let d = text(ptr, len, "directory")?;
-    if d.is_empty() || d.contains('\0') {
-        return Err(Error::invalid("directory is empty or contains a NUL byte"));
-    }
-    Ok(PathBuf::from(d))
+/// Whose counters `ruv_lake_stats` reports.
+#[repr(u32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RuvStatsScope {
+    /// The whole lake.
+    Global = 0,
+    /// The backend of the given key.
+    Backend = 1,
+    /// The given key.
+    Collection = 2,
 }
 
-#[allow(clippy::too_many_arguments)]
-unsafe fn descriptor(lake: &Lake, data_ref: *const u8, data_ref_len: u64, dim: u32, kind: u32, num: u64, s: *const u8, s_len: u64) -> Result<Descriptor> {
-    let generation = match kind {
-        0 => Generation::Num(num),
-        1 => Generation::Opaque(text(s, s_len, "generation")?),
-        k => return Err(Error::invalid(format!("unknown generation kind {k} (0 = number, 1 = string)"))),
-    };
-    if dim == 0 {
-        return Err(Error::invalid("a collection's dim must be at least 1"));
-    }
-    Ok(lake.descriptor(text(data_ref, data_ref_len, "data_ref")?, dim as usize, generation))
+/// How `RuvCollection.generation_*` encodes a backend's generation.
+#[repr(u32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RuvGenerationKind {
+    /// `generation_num` holds a counter.
+    Number = 0,
+    /// `generation_str` holds an opaque UTF-8 string (e.g. an ETag).
+    String = 1,
 }
 
-/// Creates a lake. `consistency`: 0 fresh, 1 eventual (`ttl_ms`), 2 frozen.
-/// `max_entries` / `max_bytes` bound the cache (0 = unbounded).
-///
-/// # Safety
-/// `out` valid for one pointer write.
-#[no_mangle]
-pub unsafe extern "C" fn ruv_lake_new(rerank_factor: u32, seed: u64, consistency: u32, ttl_ms: u64, max_entries: u64, max_bytes: u64, out: *mut *mut RuvLake) -> i32 {
-    guard(|| {
-        let consistency = match consistency {
-            0 => Consistency::Fresh,
-            1 => Consistency::Eventual(Duration::from_millis(ttl_ms)),
-            2 => Consistency::Frozen,
+/// Settings of a new lake.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RuvLakeConfig {
+    /// Set by the caller: `sizeof(RuvLakeConfig)`.
+    pub struct_size: u32,
+    /// Candidates reranked per query = k × rerank_factor (1..1024).
+    pub rerank_factor: u32,
+    /// One of `RUV_CONSISTENCY_*`.
+    pub consistency: u32,
+    /// Reserved, must be 0.
+    pub reserved: u32,
+    /// Seed of the random rotation; part of every witness.
+    pub rotation_seed: u64,
+    /// For `RUV_CONSISTENCY_EVENTUAL`: how long a check stays valid.
+    pub ttl_ms: u64,
+    /// Most collection states cached at once (0 = unbounded).
+    pub max_entries: u64,
+    /// Most bytes of cached indexes (0 = unbounded).
+    pub max_bytes: u64,
+}
+
+
+impl RuvLakeConfig {
+    fn to_config(self) -> Result<Config> {
+        let consistency = match self.consistency {
+            c if c == RuvConsistency::Fresh as u32 => Consistency::Fresh,
+            c if c == RuvConsistency::Eventual as u32 => Consistency::Eventual(Duration::from_millis(self.ttl_ms)),
+            c if c == RuvConsistency::Frozen as u32 => Consistency::Frozen,
             c => return Err(Error::invalid(format!("unknown consistency {c} (0 fresh, 1 eventual, 2 frozen)"))),
         };
-        let config = Config { rerank_factor: rerank_factor as usize, rotation_seed: seed, consistency, max_entries: max_entries as usize, max_bytes: max_bytes as usize };
-        write_out(out, Box::into_raw(Box::new(RuvLake(Arc::new(Lake::new(config)?)))), "out")
-    })
+        Ok(Config {
+            rerank_factor: self.rerank_factor as usize,
+            rotation_seed: self.rotation_seed,
+            consistency,
+            max_entries: self.max_entries as usize,
+            max_bytes: self.max_bytes as usize,
+        })
+    }
+}
+
+/// A collection's current state as its backend reports it.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct RuvCollection {
+    /// Set by the caller: `sizeof(RuvCollection)`.
+    pub struct_size: u32,
+    /// Dimensions per vector (at least 1).
+    pub dim: u32,
+    /// Where the data lives (UTF-8, `data_ref_len` bytes), e.g. `file:///data/docs.ruvec`.
+    pub data_ref: *const u8,
+    pub data_ref_len: u64,
+    /// One of `RUV_GENERATION_KIND_*`.
+    pub generation_kind: u32,
+    /// Reserved, must be 0.
+    pub reserved: u32,
+    /// For `RUV_GENERATION_KIND_NUMBER`.
+    pub generation_num: u64,
+    /// For `RUV_GENERATION_KIND_STRING`: UTF-8, `generation_str_len` bytes.
+    pub generation_str: *const u8,
+    pub generation_str_len: u64,
+}
+
+impl Default for RuvCollection {
+    fn default() -> Self {
+        Self { struct_size: 0, dim: 0, data_ref: std::ptr::null(), data_ref_len: 0, generation_kind: 0, reserved: 0, generation_num: 0, generation_str: std::ptr::null(), generation_str_len: 0 }
+    }
+}
+
+first_version!(RuvLakeConfig, RuvCollection, RuvCacheStats);
+
+/// Cache counters of a scope, and the lake's cached entries and bytes.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RuvCacheStats {
+    /// Set by the caller: `sizeof(RuvCacheStats)`.
+    pub struct_size: u32,
+    /// Reserved, 0.
+    pub reserved: u32,
+    /// The scope's counters.
+    pub counters: Stats,
+    /// Cached indexes, lake-wide.
+    pub entries: u64,
+    /// Bytes of cached indexes, lake-wide.
+    pub bytes: u64,
+}
+
+/// The descriptor a `RuvCollection` names under this lake's seed and rerank factor.
+///
+/// # Safety
+/// `c` null or valid for its `struct_size`; its strings valid for their lengths.
+unsafe fn descriptor(lake: &Lake, c: *const RuvCollection) -> Result<Descriptor> {
+    let c = read_struct(c, "collection")?;
+    let generation = match c.generation_kind {
+        k if k == RuvGenerationKind::Number as u32 => Generation::Num(c.generation_num),
+        k if k == RuvGenerationKind::String as u32 => Generation::Opaque(utf8(c.generation_str, c.generation_str_len, "generation")?.to_string()),
+        k => return Err(Error::invalid(format!("unknown generation kind {k} (0 = number, 1 = string)"))),
+    };
+    if c.dim == 0 {
+        return Err(Error::invalid("a collection's dim must be at least 1"));
+    }
+    Ok(lake.descriptor(utf8(c.data_ref, c.data_ref_len, "data_ref")?.to_string(), c.dim as usize, generation))
+}
+
+/// Creates a lake.
+///
+/// # Safety
+/// `config` valid for its `struct_size`; `out` valid for one pointer write.
+#[no_mangle]
+pub unsafe extern "C" fn ruv_lake_new(config: *const RuvLakeConfig, out: *mut *mut RuvLake) -> i32 {
+    guard(|| handle_out(out, RuvLake(Arc::new(Lake::new(read_struct(config, "config")?.to_config()?)?))))
 }
 
 /// Releases a lake; running jobs keep their own reference.
@@ -80,7 +180,7 @@ pub unsafe extern "C" fn ruv_lake_free(lake: *mut RuvLake) -> i32 {
 pub unsafe extern "C" fn ruv_lake_key(lake: *const RuvLake, backend: *const u8, backend_len: u64, collection: *const u8, collection_len: u64, out: *mut u32) -> i32 {
     guard(|| {
         let lake = &handle(lake, "lake")?.0;
-        let id = lake.key(&text(backend, backend_len, "backend")?, &text(collection, collection_len, "collection")?);
+        let id = lake.key(utf8(backend, backend_len, "backend")?, utf8(collection, collection_len, "collection")?);
         write_out(out, id, "out")
     })
 }
@@ -95,18 +195,16 @@ pub unsafe extern "C" fn ruv_lake_needs_check(lake: *const RuvLake, key: u32, ou
     guard(|| write_out(out, handle(lake, "lake")?.0.needs_check(key)? as i32, "out"))
 }
 
-/// Compares the backend's state with the cache: 0 hit, 1 shared (pointer moved
-/// to an identical cached state), 2 miss (pull and prime).
+/// Compares the backend's state with the cache: a `RUV_CHECK_RESULT_*` (hit,
+/// shared: pointer moved to an identical cached state, miss: pull and prime).
 ///
 /// # Safety
-/// `lake` live; descriptor strings valid; `out` for one u32.
+/// `lake` live; `collection` valid; `out` for one u32.
 #[no_mangle]
-pub unsafe extern "C" fn ruv_lake_check(
-    lake: *const RuvLake, key: u32, data_ref: *const u8, data_ref_len: u64, dim: u32, gen_kind: u32, gen_num: u64, gen_str: *const u8, gen_str_len: u64, out: *mut u32,
-) -> i32 {
+pub unsafe extern "C" fn ruv_lake_check(lake: *const RuvLake, key: u32, collection: *const RuvCollection, out: *mut u32) -> i32 {
     guard(|| {
         let lake = &handle(lake, "lake")?.0;
-        let d = descriptor(lake, data_ref, data_ref_len, dim, gen_kind, gen_num, gen_str, gen_str_len)?;
+        let d = descriptor(lake, collection)?;
         write_out(out, lake.check(key, &d)? as u32, "out")
     })
 }
@@ -114,34 +212,30 @@ pub unsafe extern "C" fn ruv_lake_check(
 /// Builds and installs the index for pulled vectors (`ids_len` rows of `dim`).
 ///
 /// # Safety
-/// `lake` live; all buffers valid for their lengths.
+/// `lake` live; `collection` valid; all buffers valid for their lengths.
 #[no_mangle]
-pub unsafe extern "C" fn ruv_lake_prime(
-    lake: *const RuvLake, key: u32, data_ref: *const u8, data_ref_len: u64, dim: u32, gen_kind: u32, gen_num: u64, gen_str: *const u8, gen_str_len: u64,
-    vectors: *const f32, len: u64, ids: *const u64, ids_len: u64,
-) -> i32 {
+pub unsafe extern "C" fn ruv_lake_prime(lake: *const RuvLake, key: u32, collection: *const RuvCollection, vectors: *const f32, len: u64, ids: *const u64, ids_len: u64) -> i32 {
     guard(|| {
         let lake = &handle(lake, "lake")?.0;
-        let d = descriptor(lake, data_ref, data_ref_len, dim, gen_kind, gen_num, gen_str, gen_str_len)?;
+        let d = descriptor(lake, collection)?;
         lake.prime(key, d, slice(vectors, len, "vectors")?, slice(ids, ids_len, "ids")?)
     })
 }
 
-/// `ruv_lake_prime` off-thread; the caller keeps `vectors` and `ids` alive and
-/// unchanged until the job completes.
+/// `ruv_lake_prime` off-thread (`collection` is read during the call); the
+/// caller keeps `vectors` and `ids` alive and unchanged until the job completes.
 ///
 /// # Safety
 /// As `ruv_lake_prime`, buffers valid until completion; `out_job` for one pointer.
 #[no_mangle]
 pub unsafe extern "C" fn ruv_lake_prime_async(
-    lake: *const RuvLake, key: u32, data_ref: *const u8, data_ref_len: u64, dim: u32, gen_kind: u32, gen_num: u64, gen_str: *const u8, gen_str_len: u64,
-    vectors: *const f32, len: u64, ids: *const u64, ids_len: u64, out_job: *mut *const Job,
+    lake: *const RuvLake, key: u32, collection: *const RuvCollection, vectors: *const f32, len: u64, ids: *const u64, ids_len: u64, out_job: *mut *const Job,
 ) -> i32 {
     guard(|| {
         let lake = Arc::clone(&handle(lake, "lake")?.0);
-        let d = descriptor(&lake, data_ref, data_ref_len, dim, gen_kind, gen_num, gen_str, gen_str_len)?;
+        let d = descriptor(&lake, collection)?;
         let (vectors, ids) = (slice(vectors, len, "vectors")?, slice(ids, ids_len, "ids")?);
-        job_out(spawn(move || lake.prime(key, d, vectors, ids).map(|_| Output::Unit))?, out_job)
+        job_out(spawn(move || lake.prime(key, d, vectors, ids))?, out_job)
     })
 }
 
@@ -171,7 +265,7 @@ pub unsafe extern "C" fn ruv_lake_search_async(lake: *const RuvLake, key: u32, q
         let query = slice(query, len, "query")?.to_vec();
         let job = spawn(move || {
             let (ids, scores) = lake.index(key)?.search_owned(&query, k as usize, None)?;
-            Ok(Output::Hits { ids, scores })
+            Ok(Hits { ids, scores })
         })?;
         job_out(job, out_job)
     })
@@ -206,7 +300,7 @@ pub unsafe extern "C" fn ruv_lake_search_federated(
     guard(|| {
         let hits = handle(lake, "lake")?.0.search_federated(slice(keys, nkeys, "keys")?, slice(query, len, "query")?, k as usize)?;
         if hits.len() as u64 > cap {
-            return Err(Error::new(crate::error::Status::BufferTooSmall, format!("buffers hold {cap} hits, need {}", hits.len())));
+            return Err(Error::new(Status::BufferTooSmall, format!("buffers hold {cap} hits, need {}", hits.len())));
         }
         let (shards, ids, scores) = (slice_mut(out_shards, cap, "out_shards")?, slice_mut(out_ids, cap, "out_ids")?, slice_mut(out_scores, cap, "out_scores")?);
         for (i, (s, id, score)) in hits.iter().enumerate() {
@@ -227,7 +321,7 @@ pub unsafe extern "C" fn ruv_lake_search_federated_async(lake: *const RuvLake, k
         let (keys, query) = (slice(keys, nkeys, "keys")?.to_vec(), slice(query, len, "query")?.to_vec());
         let job = spawn(move || {
             let hits = lake.search_federated(&keys, &query, k as usize)?;
-            Ok(Output::ShardHits { shards: hits.iter().map(|h| h.0).collect(), ids: hits.iter().map(|h| h.1).collect(), scores: hits.iter().map(|h| h.2).collect() })
+            Ok(ShardHits { shards: hits.iter().map(|h| h.0).collect(), ids: hits.iter().map(|h| h.1).collect(), scores: hits.iter().map(|h| h.2).collect() })
         })?;
         job_out(job, out_job)
     })
@@ -250,7 +344,7 @@ pub unsafe extern "C" fn ruv_lake_invalidate(lake: *const RuvLake, key: u32) -> 
 pub unsafe extern "C" fn ruv_lake_witness_of(lake: *const RuvLake, key: u32, buf: *mut u8, cap: u64, out_len: *mut u64) -> i32 {
     guard(|| {
         let w = handle(lake, "lake")?.0.witness_of(key)?.unwrap_or_default();
-        copy_bytes_out(w.as_bytes(), buf, cap, out_len)
+        copy_string_out(w.as_bytes(), buf, cap, out_len)
     })
 }
 
@@ -272,54 +366,49 @@ pub unsafe extern "C" fn ruv_lake_dim(lake: *const RuvLake, key: u32, out: *mut 
     guard(|| write_out(out, handle(lake, "lake")?.0.dim(key)? as u32, "out"))
 }
 
-/// Counters of `scope` (0 global, 1 the key's backend, 2 the key): [hits,
-/// misses, primes, invalidations, shared_hits, evictions, warm_installs,
-/// total_prime_us, last_prime_us, cached entries, cached bytes] into `out` (11 u64).
+/// Counters of `scope` (a `RUV_STATS_SCOPE_*`; `key` names the backend or
+/// collection, ignored for global) and the lake's cached entries and bytes.
 ///
 /// # Safety
-/// `lake` live; `out` valid for 11 u64.
+/// `lake` live; `out` valid for its `struct_size` bytes.
 #[no_mangle]
-pub unsafe extern "C" fn ruv_lake_stats(lake: *const RuvLake, scope: u32, key: u32, out: *mut u64) -> i32 {
+pub unsafe extern "C" fn ruv_lake_stats(lake: *const RuvLake, scope: u32, key: u32, out: *mut RuvCacheStats) -> i32 {
     guard(|| {
         let scope = match scope {
-            0 => Scope::Global,
-            1 => Scope::Backend(key),
-            2 => Scope::Key(key),
-            s => return Err(Error::invalid(format!("unknown stats scope {s}"))),
+            s if s == RuvStatsScope::Global as u32 => Scope::Global,
+            s if s == RuvStatsScope::Backend as u32 => Scope::Backend(key),
+            s if s == RuvStatsScope::Collection as u32 => Scope::Key(key),
+            s => return Err(Error::invalid(format!("unknown stats scope {s} (0 global, 1 backend, 2 collection)"))),
         };
-        let (stats, entries, bytes) = handle(lake, "lake")?.0.stats(scope)?;
-        let out = slice_mut(out, STATS_LEN as u64 + 2, "out")?;
-        out[..STATS_LEN].copy_from_slice(&stats.to_array());
-        out[STATS_LEN] = entries as u64;
-        out[STATS_LEN + 1] = bytes as u64;
-        Ok(())
+        let (counters, entries, bytes) = handle(lake, "lake")?.0.stats(scope)?;
+        let stats = RuvCacheStats { struct_size: 0, reserved: 0, counters, entries: entries as u64, bytes: bytes as u64 };
+        write_struct(out, stats, "out")
     })
 }
 
-/// Writes `dir/table.rulake.json` for a descriptor; the witness goes to `buf`.
+/// Writes `dir/table.rulake.json` for a collection's state; the witness goes to `buf`.
 ///
 /// # Safety
-/// `lake` live; strings valid; `buf` for `cap` bytes; `out_len` for one u64.
+/// `lake` live; `dir` and `collection` valid; `buf` for `cap` bytes; `out_len` for one u64.
 #[no_mangle]
 pub unsafe extern "C" fn ruv_lake_publish(
-    lake: *const RuvLake, dir_ptr: *const u8, dir_len: u64, data_ref: *const u8, data_ref_len: u64, dim: u32, gen_kind: u32, gen_num: u64, gen_str: *const u8, gen_str_len: u64,
-    buf: *mut u8, cap: u64, out_len: *mut u64,
+    lake: *const RuvLake, dir_ptr: *const u8, dir_len: u64, collection: *const RuvCollection, buf: *mut u8, cap: u64, out_len: *mut u64,
 ) -> i32 {
     guard(|| {
         let lake = &handle(lake, "lake")?.0;
-        let d = descriptor(lake, data_ref, data_ref_len, dim, gen_kind, gen_num, gen_str, gen_str_len)?;
-        let w = lake.publish(&d, &dir(dir_ptr, dir_len)?)?;
-        copy_bytes_out(w.as_bytes(), buf, cap, out_len)
+        let d = descriptor(lake, collection)?;
+        let w = lake.publish(&d, &path(dir_ptr, dir_len, "directory")?)?;
+        copy_string_out(w.as_bytes(), buf, cap, out_len)
     })
 }
 
-/// Compares `dir`'s sidecar with the cache: 0 up to date, 1 invalidated, 2 bundle missing.
+/// Compares `dir`'s sidecar with the cache: a `RUV_REFRESH_RESULT_*`.
 ///
 /// # Safety
 /// `lake` live; `dir` valid; `out` for one u32.
 #[no_mangle]
 pub unsafe extern "C" fn ruv_lake_refresh_from_dir(lake: *const RuvLake, key: u32, dir_ptr: *const u8, dir_len: u64, out: *mut u32) -> i32 {
-    guard(|| write_out(out, handle(lake, "lake")?.0.refresh_from_dir(key, &dir(dir_ptr, dir_len)?)? as u32, "out"))
+    guard(|| write_out(out, handle(lake, "lake")?.0.refresh_from_dir(key, &path(dir_ptr, dir_len, "directory")?)? as u32, "out"))
 }
 
 /// Saves a cached collection (`index.rbpx` with original ids + sidecar) off-thread.
@@ -329,8 +418,8 @@ pub unsafe extern "C" fn ruv_lake_refresh_from_dir(lake: *const RuvLake, key: u3
 #[no_mangle]
 pub unsafe extern "C" fn ruv_lake_save_to_dir_async(lake: *const RuvLake, key: u32, dir_ptr: *const u8, dir_len: u64, out_job: *mut *const Job) -> i32 {
     guard(|| {
-        let (lake, dir) = (Arc::clone(&handle(lake, "lake")?.0), dir(dir_ptr, dir_len)?);
-        job_out(spawn(move || lake.save_to_dir(key, &dir).map(|_| Output::Unit))?, out_job)
+        let (lake, dir) = (Arc::clone(&handle(lake, "lake")?.0), path(dir_ptr, dir_len, "directory")?);
+        job_out(spawn(move || lake.save_to_dir(key, &dir))?, out_job)
     })
 }
 
@@ -342,24 +431,20 @@ pub unsafe extern "C" fn ruv_lake_save_to_dir_async(lake: *const RuvLake, key: u
 #[no_mangle]
 pub unsafe extern "C" fn ruv_lake_warm_from_dir_async(lake: *const RuvLake, key: u32, dir_ptr: *const u8, dir_len: u64, out_job: *mut *const Job) -> i32 {
     guard(|| {
-        let (lake, dir) = (Arc::clone(&handle(lake, "lake")?.0), dir(dir_ptr, dir_len)?);
-        job_out(spawn(move || lake.warm_from_dir(key, &dir).map(|n| Output::Count(n as u64)))?, out_job)
+        let (lake, dir) = (Arc::clone(&handle(lake, "lake")?.0), path(dir_ptr, dir_len, "directory")?);
+        job_out(spawn(move || lake.warm_from_dir(key, &dir).map(|n| n as u64))?, out_job)
     })
 }
 
-/// The witness of a descriptor under `seed` and `rerank_factor`, without a lake.
+/// The witness of a collection's state under `seed` and `rerank_factor`, without a lake.
 ///
 /// # Safety
-/// Strings valid; `buf` for `cap` bytes; `out_len` for one u64.
+/// `collection` valid; `buf` for `cap` bytes; `out_len` for one u64.
 #[no_mangle]
-pub unsafe extern "C" fn ruv_witness(
-    data_ref: *const u8, data_ref_len: u64, dim: u32, seed: u64, rerank_factor: u32, gen_kind: u32, gen_num: u64, gen_str: *const u8, gen_str_len: u64,
-    buf: *mut u8, cap: u64, out_len: *mut u64,
-) -> i32 {
+pub unsafe extern "C" fn ruv_witness(collection: *const RuvCollection, seed: u64, rerank_factor: u32, buf: *mut u8, cap: u64, out_len: *mut u64) -> i32 {
     guard(|| {
         let config = Config { rerank_factor: rerank_factor as usize, rotation_seed: seed, consistency: Consistency::Fresh, max_entries: 0, max_bytes: 0 };
-        let lake = Lake::new(config)?;
-        let d = descriptor(&lake, data_ref, data_ref_len, dim, gen_kind, gen_num, gen_str, gen_str_len)?;
-        copy_bytes_out(d.witness().as_bytes(), buf, cap, out_len)
+        let d = descriptor(&Lake::new(config)?, collection)?;
+        copy_string_out(d.witness().as_bytes(), buf, cap, out_len)
     })
 }

@@ -2,12 +2,25 @@
 
 use std::sync::Arc;
 
-use super::{copy_bytes_out, guard, handle, slice_mut, write_out};
-use crate::error::{Error, Status};
-use crate::runtime::{self, Job, Output};
+use super::{copy_into, copy_string_out, guard, handle, handle_out, slice_mut, write_out};
+use crate::error::Result;
+use crate::runtime::{self, Job};
 
 /// Version of the C ABI; bumped on any incompatible change.
-pub const RUV_ABI_VERSION: u32 = 1;
+pub const RUV_ABI_VERSION: u32 = 2;
+
+/// The hits a search job produced.
+pub struct Hits {
+    pub ids: Vec<u64>,
+    pub scores: Vec<f32>,
+}
+
+/// The hits a federated search job produced, each with the position of its target.
+pub struct ShardHits {
+    pub shards: Vec<u32>,
+    pub ids: Vec<u64>,
+    pub scores: Vec<f32>,
+}
 
 /// The library version string (semver, UTF-8).
 ///
@@ -15,7 +28,7 @@ pub const RUV_ABI_VERSION: u32 = 1;
 /// `buf` must be valid for `cap` bytes; `out_len` for one u64.
 #[no_mangle]
 pub unsafe extern "C" fn ruv_version(buf: *mut u8, cap: u64, out_len: *mut u64) -> i32 {
-    guard(|| copy_bytes_out(crate::VERSION.as_bytes(), buf, cap, out_len))
+    guard(|| copy_string_out(crate::VERSION.as_bytes(), buf, cap, out_len))
 }
 
 /// The C ABI version.
@@ -27,8 +40,7 @@ pub unsafe extern "C" fn ruv_abi_version(out: *mut u32) -> i32 {
     guard(|| write_out(out, RUV_ABI_VERSION, "out"))
 }
 
-/// SIMD features detected at run time: bit 0 AVX2, 1 POPCNT, 2 AVX-512F,
-/// 3 AVX-512 VPOPCNTDQ, 4 FMA, 5 NEON.
+/// SIMD features detected at run time, as `RUV_CPU_*` bits.
 ///
 /// # Safety
 /// `out` must be valid for one u32.
@@ -58,8 +70,8 @@ pub unsafe extern "C" fn ruv_runtime_poll(out: *mut u64, cap: u64, out_count: *m
     })
 }
 
-/// 0 when the job succeeded, `Pending` (9) while it runs, else its error status
-/// (message via `ruv_last_error`).
+/// `RUV_STATUS_OK` when the job succeeded, `RUV_STATUS_PENDING` while it runs,
+/// else its error status (details via `ruv_last_error`).
 ///
 /// # Safety
 /// `job` must be a live job handle.
@@ -74,16 +86,11 @@ pub unsafe extern "C" fn ruv_job_status(job: *const Job) -> i32 {
 /// `job` must be a live job handle; buffers valid for `cap` entries.
 #[no_mangle]
 pub unsafe extern "C" fn ruv_job_take_hits(job: *const Job, ids: *mut u64, scores: *mut f32, cap: u64, out_len: *mut u64) -> i32 {
-    guard(|| match handle(job, "job")?.take()? {
-        Output::Hits { ids: i, scores: s } => {
-            if (i.len() as u64) > cap {
-                return Err(Error::new(Status::BufferTooSmall, format!("buffers hold {cap} hits, job has {}", i.len())));
-            }
-            slice_mut(ids, i.len() as u64, "ids")?.copy_from_slice(&i);
-            slice_mut(scores, s.len() as u64, "scores")?.copy_from_slice(&s);
-            write_out(out_len, i.len() as u64, "out_len")
-        }
-        _ => Err(Error::invalid("job did not produce search hits")),
+    guard(|| {
+        let hits = handle(job, "job")?.take::<Hits>()?;
+        copy_into(&hits.ids, ids, cap, "ids")?;
+        copy_into(&hits.scores, scores, cap, "scores")?;
+        write_out(out_len, hits.ids.len() as u64, "out_len")
     })
 }
 
@@ -93,18 +100,12 @@ pub unsafe extern "C" fn ruv_job_take_hits(job: *const Job, ids: *mut u64, score
 /// `job` must be a live job handle; buffers valid for `cap` entries.
 #[no_mangle]
 pub unsafe extern "C" fn ruv_job_take_shard_hits(job: *const Job, shards: *mut u32, ids: *mut u64, scores: *mut f32, cap: u64, out_len: *mut u64) -> i32 {
-    guard(|| match handle(job, "job")?.take()? {
-        Output::ShardHits { shards: h, ids: i, scores: s } => {
-            let n = i.len() as u64;
-            if n > cap {
-                return Err(Error::new(Status::BufferTooSmall, format!("buffers hold {cap} hits, job has {n}")));
-            }
-            slice_mut(shards, n, "shards")?.copy_from_slice(&h);
-            slice_mut(ids, n, "ids")?.copy_from_slice(&i);
-            slice_mut(scores, n, "scores")?.copy_from_slice(&s);
-            write_out(out_len, n, "out_len")
-        }
-        _ => Err(Error::invalid("job did not produce federated hits")),
+    guard(|| {
+        let hits = handle(job, "job")?.take::<ShardHits>()?;
+        copy_into(&hits.shards, shards, cap, "shards")?;
+        copy_into(&hits.ids, ids, cap, "ids")?;
+        copy_into(&hits.scores, scores, cap, "scores")?;
+        write_out(out_len, hits.ids.len() as u64, "out_len")
     })
 }
 
@@ -114,10 +115,7 @@ pub unsafe extern "C" fn ruv_job_take_shard_hits(job: *const Job, shards: *mut u
 /// `job` must be a live job handle; `out` valid for one u64.
 #[no_mangle]
 pub unsafe extern "C" fn ruv_job_take_count(job: *const Job, out: *mut u64) -> i32 {
-    guard(|| match handle(job, "job")?.take()? {
-        Output::Count(n) => write_out(out, n, "out"),
-        _ => Err(Error::invalid("job did not produce a count")),
-    })
+    guard(|| write_out(out, handle(job, "job")?.take::<u64>()?, "out"))
 }
 
 /// Takes the floats of a finished embedding job into a caller buffer of `cap` floats.
@@ -126,15 +124,10 @@ pub unsafe extern "C" fn ruv_job_take_count(job: *const Job, out: *mut u64) -> i
 /// `job` must be a live job handle; `out` valid for `cap` floats; `out_len` for one u64.
 #[no_mangle]
 pub unsafe extern "C" fn ruv_job_take_floats(job: *const Job, out: *mut f32, cap: u64, out_len: *mut u64) -> i32 {
-    guard(|| match handle(job, "job")?.take()? {
-        Output::Floats(v) => {
-            if (v.len() as u64) > cap {
-                return Err(Error::new(Status::BufferTooSmall, format!("buffer holds {cap} floats, job has {}", v.len())));
-            }
-            slice_mut(out, v.len() as u64, "out")?.copy_from_slice(&v);
-            write_out(out_len, v.len() as u64, "out_len")
-        }
-        _ => Err(Error::invalid("job did not produce floats")),
+    guard(|| {
+        let floats = handle(job, "job")?.take::<Vec<f32>>()?;
+        copy_into(&floats, out, cap, "out")?;
+        write_out(out_len, floats.len() as u64, "out_len")
     })
 }
 
@@ -144,10 +137,7 @@ pub unsafe extern "C" fn ruv_job_take_floats(job: *const Job, out: *mut f32, cap
 /// `job` must be a live job handle; `out` valid for one pointer.
 #[no_mangle]
 pub unsafe extern "C" fn ruv_job_take_index(job: *const Job, out: *mut *mut super::index::RuvIndex) -> i32 {
-    guard(|| match handle(job, "job")?.take()? {
-        Output::Index(idx) => write_out(out, Box::into_raw(Box::new(idx)), "out"),
-        _ => Err(Error::invalid("job did not produce an index")),
-    })
+    guard(|| handle_out(out, handle(job, "job")?.take::<super::index::RuvIndex>()?))
 }
 
 /// Releases a job handle. A job still running keeps its own reference and
@@ -166,7 +156,7 @@ pub unsafe extern "C" fn ruv_job_free(job: *const Job) -> i32 {
 }
 
 /// Hands a spawned job to the caller as an owned raw handle.
-pub(crate) fn job_out(job: Arc<Job>, out: *mut *const Job) -> crate::error::Result<()> {
+pub(crate) fn job_out(job: Arc<Job>, out: *mut *const Job) -> Result<()> {
     // SAFETY: `out` is checked for null by write_out; the pointer carries one Arc count.
     unsafe { write_out(out, Arc::into_raw(job), "out_job") }
 }

@@ -18,7 +18,7 @@ use crate::error::{Error, Result, Status};
 use crate::index::{persist, Kind, Metric, Params, VectorIndex};
 pub use bundle::Bundle;
 use cache::{Bound, Cache};
-pub use stats::{Stats, STATS_LEN};
+pub use stats::Stats;
 use witness::Descriptor;
 
 const INDEX_FILE: &str = "index.rbpx";

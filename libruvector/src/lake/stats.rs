@@ -1,5 +1,7 @@
 //! Cache counters, kept globally and per collection.
 
+/// Cache counters; `#[repr(C)]` because `RuvCacheStats` hands them to C as they are.
+#[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Stats {
     pub hits: u64,
@@ -14,10 +16,10 @@ pub struct Stats {
 }
 
 /// Number of fields in [`Stats::to_array`].
-pub const STATS_LEN: usize = 9;
+const FIELDS: usize = 9;
 
 impl Stats {
-    pub fn to_array(self) -> [u64; STATS_LEN] {
+    fn to_array(self) -> [u64; FIELDS] {
         [
             self.hits,
             self.misses,
@@ -39,7 +41,7 @@ impl Stats {
         *self = Stats::from_array(a);
     }
 
-    fn from_array(a: [u64; STATS_LEN]) -> Self {
+    fn from_array(a: [u64; FIELDS]) -> Self {
         Stats {
             hits: a[0],
             misses: a[1],

@@ -11,8 +11,8 @@ import {
   RuVectorError,
   IndexError,
   type VectorIndex,
-} from "../src/index.ts";
-import { randomVectors, row } from "./helpers.ts";
+} from "../../src/index.ts";
+import { randomVectors, row } from "../support/helpers.ts";
 
 const VARIANTS = [FlatF32Index, RabitqIndex, RabitqPlusIndex, RabitqAsymIndex] as const;
 const KEEPS_VECTORS = [FlatF32Index, RabitqPlusIndex, RabitqAsymIndex] as const;
@@ -53,7 +53,7 @@ describe.each(VARIANTS)("%p", (Variant) => {
   test("search on an empty index raises EmptyIndex", async () => {
     using idx = Variant.create({ dim });
     expect(() => idx.search(new Float32Array(dim), 3)).toThrow(EmptyIndex);
-    expect(idx.searchAsync(new Float32Array(dim), 3)).rejects.toThrow(EmptyIndex);
+    await expect(idx.searchAsync(new Float32Array(dim), 3)).rejects.toThrow(EmptyIndex);
     expect(() => idx.searchBatch(new Float32Array(dim), 3)).toThrow(EmptyIndex);
   });
 

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 
-export const ROOT = join(import.meta.dir, "..");
+export const ROOT = join(import.meta.dir, "..", "..");
 /** The `ruvector` CLI's entry point (package.json's bin). */
 export const CLI = join(ROOT, "src", "cli.ts");
 
@@ -36,6 +36,32 @@ export function row(data: Float32Array, dim: number, i: number): Float32Array {
 /** A fresh temporary directory. */
 export function tempDir(prefix = "ruvector-test-"): string {
   return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/**
+ * Runs `start()` (its synchronous part included) while a 1 ms timer keeps firing, and reports the
+ * longest gap between timer ticks from just before the call until its promise settles.
+ */
+export async function eventLoopGaps<T>(start: () => Promise<T>): Promise<{ result: T; worstGapMs: number; ticks: number }> {
+  let last = performance.now();
+  let worstGapMs = 0;
+  let ticks = 0;
+  const tick = () => {
+    const now = performance.now();
+    worstGapMs = Math.max(worstGapMs, now - last);
+    last = now;
+  };
+  const timer = setInterval(() => {
+    tick();
+    ticks++;
+  }, 1);
+  try {
+    const result = await start();
+    tick();
+    return { result, worstGapMs, ticks };
+  } finally {
+    clearInterval(timer);
+  }
 }
 
 /** Runs a TypeScript snippet in a fresh Bun process from the repo root. */

@@ -4,13 +4,13 @@
  * would get them — but offline: the registry is an unreachable address, the
  * package cache is empty, the third-party dependencies come from tarballs packed
  * from this repo's node_modules, and PATH holds only `bun` and /usr/bin:/bin (no
- * cargo, rustc or zig). Used by test/dist.test.ts and bench/install.ts.
+ * cargo, rustc or zig). Used by test/package/install.test.ts and bench/install.ts.
  */
 import { mkdirSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 
-export const ROOT = join(import.meta.dir, "..");
+export const ROOT = join(import.meta.dir, "..", "..");
 
 /** Third-party runtime dependencies of the core package, packed from node_modules. */
 const THIRD_PARTY = ["@noble/curves", "@noble/hashes"];

@@ -6,10 +6,10 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { chmodSync, existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { Embedder, modelInfo, models } from "../src/embed/index.ts";
-import { parseFvecs, parseJsonl, parseNpy, type Matrix } from "../src/formats.ts";
-import { cosine, MODELS_CACHE, serveDir, tempCache } from "./embed/fixtures.ts";
-import { CLI, expectCommandHelp, expectOneLineError, expectUsageError, ruvector as spawnCli, ruvectorJson as spawnCliJson, tempDir, type CliOptions } from "./helpers.ts";
+import { Embedder, modelInfo, models } from "../../src/embed/index.ts";
+import { parseFvecs, parseJsonl, parseNpy, type Matrix } from "../../src/formats.ts";
+import { cosine, MODELS_CACHE, serveDir, tempCache } from "../embed/fixtures.ts";
+import { CLI, expectCommandHelp, expectOneLineError, expectUsageError, ruvector as spawnCli, ruvectorJson as spawnCliJson, tempDir, type CliOptions } from "../support/helpers.ts";
 
 const MODEL = "all-MiniLM-L6-v2";
 const DIM = 384;
@@ -28,7 +28,7 @@ const TEXTS = [
 ];
 const KITTEN = 1;
 
-const embedder = await Embedder.fromPretrained(MODEL, { cacheDir: MODELS_CACHE });
+const embedder = await Embedder.openAsync(MODEL, { cacheDir: MODELS_CACHE });
 afterAll(() => embedder.close());
 const expected = TEXTS.map((t) => embedder.embed(t));
 

@@ -2,7 +2,7 @@
  * Picks an index variant and rerank factor for a recall target from recall
  * curves measured on real data (see bench/indexes.ts), not from theory.
  */
-import { InvalidArgument } from "./errors.ts";
+import { InvalidArgument } from "../errors.ts";
 
 /** What to build for a workload. */
 export interface Recommendation {
@@ -12,7 +12,16 @@ export interface Recommendation {
   rerankFactor: number;
   /** Recall@k the measurement behind this choice reached (1 for exact). */
   expectedRecall: number;
-  /** Why this choice. */
+  /** Candidates reranked per query in the measurement behind this choice (0 when no measurement reached the target). */
+  measuredCandidates: number;
+  /** Candidates this choice reranks per query: k × rerankFactor (0 for exact). */
+  candidates: number;
+  /**
+   * True when the workload differs from the measured one (100k × 100, k = 10), so the candidate pool
+   * this choice rests on (and, for RabitqPlusIndex, `expectedRecall`) is an extrapolation, not a measurement.
+   */
+  extrapolated: boolean;
+  /** Why this choice: what was measured, and what was extrapolated from it. */
   reason: string;
 }
 
@@ -38,13 +47,15 @@ const GLOVE_100K_RECALL: ReadonlyArray<readonly [rerankFactor: number, recall: n
   [200, 0.932], [250, 0.946], [300, 0.958], [350, 0.965], [400, 0.971], [500, 0.98], [700, 0.989], [1000, 0.9945],
 ];
 const MEASURED_N = 100_000;
+const MEASURED_DIM = 100;
 const MEASURED_K = 10;
 
 /**
  * Recommends a variant and rerank factor reaching `recall` at `k`. The exact
  * index wins when the candidate pool would cover a quarter of the data, or the
  * target is beyond what 1-bit codes reached. Candidate pools are scaled
- * linearly with n beyond the measured 100k (estimator rank error grows with n).
+ * linearly with n beyond the measured 100k (estimator rank error grows with n);
+ * any workload other than the measured one is reported as `extrapolated`.
  */
 export function recommend(options: RecommendOptions): Recommendation {
   const { n, dim, recall } = options;
@@ -53,21 +64,34 @@ export function recommend(options: RecommendOptions): Recommendation {
   if (!Number.isInteger(dim) || dim < 1 || dim > 8192) throw new InvalidArgument(`dim must be an integer in 1..8192, got ${dim}`);
   if (!(recall > 0 && recall <= 1)) throw new InvalidArgument(`recall must be in (0, 1], got ${recall}`);
   if (!Number.isInteger(k) || k < 1) throw new InvalidArgument(`k must be a positive integer, got ${k}`);
-  const exact: Recommendation = { variant: "FlatF32Index", rerankFactor: 1, expectedRecall: 1, reason: "" };
+  const exact: Recommendation = { variant: "FlatF32Index", rerankFactor: 1, expectedRecall: 1, measuredCandidates: 0, candidates: 0, extrapolated: false, reason: "" };
   const row = GLOVE_100K_RECALL.find(([, r]) => r >= recall);
   if (!row) return { ...exact, reason: `recall ${recall} is beyond what 1-bit codes reached (0.9945 at rerank 1000); use exact search` };
-  const candidates = Math.ceil(row[0] * MEASURED_K * Math.max(1, n / MEASURED_N));
+  const measuredCandidates = row[0] * MEASURED_K;
+  const candidates = Math.ceil(measuredCandidates * Math.max(1, n / MEASURED_N));
   const rerankFactor = Math.ceil(candidates / k);
+  const measured = `measured: reranking ${measuredCandidates} candidates reached recall@10 ${row[1]} on GloVe-100 (100k × 100, angular)`;
+  const differences = [
+    n > MEASURED_N ? `n=${n}: pool scaled linearly to ${candidates} candidates` : "",
+    dim !== MEASURED_DIM ? `dim ${dim} instead of ${MEASURED_DIM}` : "",
+    k !== MEASURED_K ? `k=${k} instead of 10` : "",
+  ].filter(Boolean);
+  const extrapolated = differences.length > 0;
+  const basis = { measuredCandidates, candidates: 0, extrapolated };
+  const because = extrapolated ? ` (${measured}; extrapolated, not measured: ${differences.join(", ")})` : ` (${measured})`;
   if (rerankFactor > 1024) {
-    return { ...exact, reason: `recall ${recall} at n=${n} needs a rerank factor of ${rerankFactor}, above the maximum of 1024` };
+    return { ...exact, ...basis, reason: `recall ${recall} at n=${n} needs a rerank factor of ${rerankFactor}, above the maximum of 1024${because}` };
   }
   if (candidates * 4 >= n) {
-    return { ...exact, reason: `${candidates} reranked candidates would cover ${((100 * candidates) / n).toFixed(0)}% of ${n} vectors; exact search costs about the same` };
+    return { ...exact, ...basis, reason: `${candidates} reranked candidates would cover ${((100 * candidates) / n).toFixed(0)}% of ${n} vectors; exact search costs about the same${because}` };
   }
   return {
     variant: "RabitqPlusIndex",
     rerankFactor,
     expectedRecall: row[1],
-    reason: `reranking ${candidates} candidates reached recall@10 ${row[1]} on GloVe-100 (100k, angular)`,
+    measuredCandidates,
+    candidates: rerankFactor * k,
+    extrapolated,
+    reason: extrapolated ? `${measured}; extrapolated, not measured: ${differences.join(", ")}` : measured,
   };
 }

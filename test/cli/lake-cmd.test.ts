@@ -2,9 +2,9 @@
 import { describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { FsBackend } from "../src/lake/fs.ts";
-import { RuLake } from "../src/lake/lake.ts";
-import { expectCommandHelp, expectOneLineError, expectUsageError, randomVectors, row, ruvector, ruvectorJson, tempDir } from "./helpers.ts";
+import { FsBackend } from "../../src/lake/fs.ts";
+import { RuLake } from "../../src/lake/lake.ts";
+import { expectCommandHelp, expectOneLineError, expectUsageError, randomVectors, row, ruvector, ruvectorJson, tempDir } from "../support/helpers.ts";
 
 const DIM = 16;
 const N = 400;
@@ -15,12 +15,12 @@ const ids = Array.from({ length: N }, (_, i) => 9_000_000_000 + 13 * i);
 async function fsCollection(): Promise<{ root: string; flags: string[]; backend: FsBackend }> {
   const root = tempDir("ruvector-cli-lake-");
   const backend = new FsBackend("fs", root);
-  await backend.write("docs", "docs.ruvec", { ids, vectors, dim: DIM });
+  await backend.writeAsync("docs", "docs.ruvec", { ids, vectors, dim: DIM });
   return { root, flags: ["--fs-root", root, "--backend", "fs", "--collection", "docs"], backend };
 }
 
 describe("publish and refresh", () => {
-  test("publish → UpToDate → rewrite → Invalidated; missing dir → BundleMissing; tampered sidecar → exit 1", async () => {
+  test("publish → up-to-date → rewrite → invalidated; missing dir → bundle-missing; tampered sidecar → exit 1", async () => {
     const { root, flags, backend } = await fsCollection();
     const bundle = join(root, "..", `${root.split("/").pop()}-bundle`);
     const published = await ruvectorJson(["lake", "publish", ...flags, "--dir", bundle]);
@@ -29,21 +29,21 @@ describe("publish and refresh", () => {
     // The witness is the lake's own: the API publishing the same collection agrees.
     using lake = RuLake.builder().build();
     lake.registerBackend(new FsBackend("fs", root));
-    expect(await lake.publishBundle(["fs", "docs"], tempDir())).toBe(published.witness);
+    expect(await lake.publishBundleAsync(["fs", "docs"], tempDir())).toBe(published.witness);
 
     const upToDate = await ruvectorJson(["lake", "refresh", ...flags, "--dir", bundle]);
-    expect(upToDate).toEqual({ backend: "fs", collection: "docs", dir: bundle, result: "UpToDate", witness: published.witness });
+    expect(upToDate).toEqual({ backend: "fs", collection: "docs", dir: bundle, result: "up-to-date", witness: published.witness });
     const text = await ruvector(["lake", "refresh", ...flags, "--dir", bundle]);
     expect(text).toMatchObject({ code: 0, stderr: "" });
-    expect(text.stdout).toMatch(/^result +UpToDate\n/);
+    expect(text.stdout).toMatch(/^result +up-to-date\n/);
 
-    await backend.write("docs", "docs.ruvec", { ids: ids.slice(1), vectors: vectors.subarray(DIM), dim: DIM });
+    await backend.writeAsync("docs", "docs.ruvec", { ids: ids.slice(1), vectors: vectors.subarray(DIM), dim: DIM });
     const invalidated = await ruvectorJson(["lake", "refresh", ...flags, "--dir", bundle]);
-    expect(invalidated.result).toBe("Invalidated");
+    expect(invalidated.result).toBe("invalidated");
     expect(invalidated.witness).not.toBe(published.witness);
 
     const missing = await ruvectorJson(["lake", "refresh", ...flags, "--dir", tempDir()]);
-    expect(missing.result).toBe("BundleMissing");
+    expect(missing.result).toBe("bundle-missing");
 
     const sidecar = join(bundle, "table.rulake.json");
     writeFileSync(sidecar, readFileSync(sidecar, "utf8").replace(`"dim": ${DIM}`, `"dim": ${DIM + 1}`));
@@ -77,7 +77,7 @@ describe("save, then search and stats from the saved dir (warm restart)", () => 
     using lake = RuLake.builder().build();
     lake.registerBackend(new FsBackend("fs", root));
     const queries = [3, 150, 399].map((i) => row(vectors, DIM, i));
-    const expected = await Promise.all(queries.map(async (q) => (await lake.searchOneAsync("fs", "docs", q, 5)).map(({ id, score }) => ({ id, score }))));
+    const expected = await Promise.all(queries.map(async (q) => (await lake.searchOneAsync(["fs", "docs"], q, 5)).map(({ id, score }) => ({ id, score }))));
     expect(expected.map((hits) => hits[0]!.id)).toEqual([ids[3]!, ids[150]!, ids[399]!]);
 
     const queryFile = join(tempDir(), "q.jsonl");
@@ -137,7 +137,7 @@ describe("usage errors exit 2; --help everywhere", () => {
   const fsOptions = ["--fs-root DIR", "--backend ID", "--collection NAME", "--rerank N", "--seed N", "--dir DIR", "--json"];
   const commands: Array<[name: string, options: string[]]> = [
     ["lake publish", fsOptions],
-    ["lake refresh", [...fsOptions, "UpToDate", "Invalidated", "BundleMissing"]],
+    ["lake refresh", [...fsOptions, "up-to-date", "invalidated", "bundle-missing"]],
     ["lake save", fsOptions],
     ["lake search", ["--dir DIR", "--backend ID", "--collection NAME", "--query FILE", "--vector LIST", "-k N", "--json"]],
     ["lake stats", ["--warm DIR", "--fs-root DIR", "--backend ID", "--collection NAME", "--json"]],

@@ -1,8 +1,8 @@
 /** `ruvector a2a …`, spawned as a real process against an A2aServer running in this test process. */
 import { afterAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { A2aServer, publicJwk, signingKey } from "../src/a2a/index.ts";
-import { CLI, expectCommandHelp, expectOneLineError, expectUsageError, ruvector, tempDir } from "./helpers.ts";
+import { A2aServer, publicJwk, signingKey } from "../../src/a2a/index.ts";
+import { CLI, expectCommandHelp, expectOneLineError, expectUsageError, ruvector, tempDir } from "../support/helpers.ts";
 
 const STATUS_LINES = 4;
 let canceledSlowTasks = 0;

@@ -8,8 +8,9 @@ import {
   RabitqIndex,
   RabitqPlusIndex,
   loadIndex,
-} from "../src/index.ts";
-import { randomVectors, row, runBun, tempDir } from "./helpers.ts";
+  loadIndexAsync,
+} from "../../src/index.ts";
+import { randomVectors, row, runBun, tempDir } from "../support/helpers.ts";
 
 const VARIANTS = [FlatF32Index, RabitqIndex, RabitqPlusIndex, RabitqAsymIndex] as const;
 const dim = 20;
@@ -24,11 +25,11 @@ describe.each(VARIANTS)("%p persistence", (Variant) => {
       const dir = tempDir();
       using idx = Variant.build(data, { dim, metric, ids: bigIds, rerankFactor: 4 });
       idx.add(12345, row(data, dim, 0).map((x) => x / 2));
-      await idx.save(join(dir, "a.idx"));
-      idx.saveSync(join(dir, "b.idx"));
+      await idx.saveAsync(join(dir, "a.idx"));
+      idx.save(join(dir, "b.idx"));
       expect(readFileSync(join(dir, "a.idx"))).toEqual(readFileSync(join(dir, "b.idx")));
-      using back = await Variant.load(join(dir, "a.idx"));
-      using backSync = Variant.loadSync(join(dir, "b.idx"));
+      using back = await Variant.loadAsync(join(dir, "a.idx"));
+      using backSync = Variant.load(join(dir, "b.idx"));
       expect(back.equals(idx)).toBe(true);
       expect(backSync.equals(idx)).toBe(true);
       expect(back.metric).toBe(metric);
@@ -37,8 +38,11 @@ describe.each(VARIANTS)("%p persistence", (Variant) => {
       expect(Array.from(after!.ids)).toEqual(Array.from(before!.ids));
       expect(Array.from(after!.scores)).toEqual(Array.from(before!.scores));
       expect(Array.from(back.ids())).toEqual([...bigIds, 12345]);
-      using any = await loadIndex(join(dir, "a.idx"));
+      using any = await loadIndexAsync(join(dir, "a.idx"));
       expect(any).toBeInstanceOf(Variant);
+      using anySync = loadIndex(join(dir, "b.idx"));
+      expect(anySync).toBeInstanceOf(Variant);
+      expect(anySync.equals(idx)).toBe(true);
     });
   }
 
@@ -46,15 +50,15 @@ describe.each(VARIANTS)("%p persistence", (Variant) => {
     const dir = tempDir();
     const other = Variant === FlatF32Index ? RabitqPlusIndex : FlatF32Index;
     using idx = other.build(data, { dim });
-    idx.saveSync(join(dir, "x.idx"));
-    expect(Variant.load(join(dir, "x.idx"))).rejects.toThrow(`file holds a ${other.name}, not a ${Variant.name}`);
+    idx.save(join(dir, "x.idx"));
+    await expect(Variant.loadAsync(join(dir, "x.idx"))).rejects.toThrow(`file holds a ${other.name}, not a ${Variant.name}`);
   });
 });
 
 function plusFile(dir: string): { path: string; bytes: Uint8Array } {
   using idx = RabitqPlusIndex.build(data, { dim, seed: 9, rerankFactor: 7, padToWord: false, ids: Array.from({ length: n }, (_, i) => i * 5) });
   const path = join(dir, "index.rbpx");
-  idx.saveSync(path);
+  idx.save(path);
   return { path, bytes: new Uint8Array(readFileSync(path)) };
 }
 
@@ -77,12 +81,12 @@ test("a plain upstream rbpx0001 file (no trailer) loads as RabitqPlusIndex", asy
   const { bytes } = plusFile(dir);
   const body = bytes.subarray(0, 32 + n * (4 + 4 * dim));
   writeFileSync(join(dir, "upstream.rbpx"), body);
-  using idx = await RabitqPlusIndex.load(join(dir, "upstream.rbpx"));
+  using idx = await RabitqPlusIndex.loadAsync(join(dir, "upstream.rbpx"));
   expect(idx.length).toBe(n);
   expect(idx.rerankFactor).toBe(7);
   expect(idx.ids()[3]).toBe(15);
   expect(idx.search(row(data, dim, 3), 1)[0]!.id).toBe(15);
-  expect(FlatF32Index.load(join(dir, "upstream.rbpx"))).rejects.toThrow("file holds a RabitqPlusIndex, not a FlatF32Index");
+  await expect(FlatF32Index.loadAsync(join(dir, "upstream.rbpx"))).rejects.toThrow("file holds a RabitqPlusIndex, not a FlatF32Index");
 });
 
 describe("damaged and foreign files raise PersistError, never crash", () => {
@@ -122,8 +126,8 @@ describe("damaged and foreign files raise PersistError, never crash", () => {
     test(name, async () => {
       const path = join(dir, `${name.replaceAll(" ", "-")}.rbpx`);
       writeFileSync(path, content);
-      await expect(RabitqPlusIndex.load(path)).rejects.toThrow(PersistError);
-      expect(() => RabitqPlusIndex.loadSync(path)).toThrow(message);
+      await expect(RabitqPlusIndex.loadAsync(path)).rejects.toThrow(PersistError);
+      expect(() => RabitqPlusIndex.load(path)).toThrow(message);
     });
   }
 
@@ -132,7 +136,7 @@ describe("damaged and foreign files raise PersistError, never crash", () => {
     for (let i = 0; i < 300; i++) {
       const at = Math.floor((i * 7919) % bytes.length);
       writeFileSync(path, flip(at, 1 << (i % 8)));
-      expect(() => RabitqPlusIndex.loadSync(path)).toThrow(PersistError);
+      expect(() => RabitqPlusIndex.load(path)).toThrow(PersistError);
     }
   });
 
@@ -140,21 +144,21 @@ describe("damaged and foreign files raise PersistError, never crash", () => {
     const path = join(dir, "cut.rbpx");
     for (let len = 0; len < bytes.length; len += 97) {
       writeFileSync(path, bytes.subarray(0, len));
-      expect(() => RabitqPlusIndex.loadSync(path)).toThrow(PersistError);
+      expect(() => RabitqPlusIndex.load(path)).toThrow(PersistError);
     }
   });
 
   test("a missing file names the path", () => {
-    expect(() => FlatF32Index.loadSync(join(dir, "nope.idx"))).toThrow(`cannot read ${join(dir, "nope.idx")}`);
-    expect(() => FlatF32Index.loadSync("")).toThrow("path must be a non-empty string");
+    expect(() => FlatF32Index.load(join(dir, "nope.idx"))).toThrow(`cannot read ${join(dir, "nope.idx")}`);
+    expect(() => FlatF32Index.load("")).toThrow("path must be a non-empty string");
   });
 });
 
 test("a failed save raises PersistError and leaves no file", async () => {
   using idx = FlatF32Index.build(data, { dim });
   const dir = tempDir();
-  await expect(idx.save(join(dir, "missing-dir", "x.idx"))).rejects.toThrow(PersistError);
-  expect(() => idx.saveSync(join(dir, "missing-dir", "x.idx"))).toThrow("cannot create");
+  await expect(idx.saveAsync(join(dir, "missing-dir", "x.idx"))).rejects.toThrow(PersistError);
+  expect(() => idx.save(join(dir, "missing-dir", "x.idx"))).toThrow("cannot create");
   expect(readdirSync(dir)).toEqual([]);
 });
 
@@ -162,17 +166,17 @@ test("a crash in the middle of a save leaves the previous file intact", async ()
   const dir = tempDir();
   const path = join(dir, "index.idx");
   using small = FlatF32Index.build(data, { dim });
-  small.saveSync(path);
+  small.save(path);
   const before = readFileSync(path);
   const child = Bun.spawn(
     [
       process.execPath,
       "-e",
-      `const { FlatF32Index } = await import(${JSON.stringify(join(import.meta.dir, "..", "src", "index.ts"))});
+      `const { FlatF32Index } = await import(${JSON.stringify(join(import.meta.dir, "..", "..", "src", "index.ts"))});
        const v = new Float32Array(4_000_000 * 32).fill(0.5);
        const idx = FlatF32Index.build(v, { dim: 32 });
        console.log("saving");
-       idx.saveSync(${JSON.stringify(path)});`,
+       await idx.saveAsync(${JSON.stringify(path)});`,
     ],
     { stdout: "pipe" },
   );
@@ -185,7 +189,7 @@ test("a crash in the middle of a save leaves the previous file intact", async ()
   child.kill("SIGKILL");
   await child.exited;
   expect(readFileSync(path)).toEqual(before);
-  using back = FlatF32Index.loadSync(path);
+  using back = FlatF32Index.load(path);
   expect(back.equals(small)).toBe(true);
   expect(statSync(join(dir, tmp!)).size).toBeLessThan(4_000_000 * 32 * 4);
 });
@@ -193,11 +197,11 @@ test("a crash in the middle of a save leaves the previous file intact", async ()
 test("saved files load in a fresh process with identical results", async () => {
   const dir = tempDir();
   using idx = RabitqPlusIndex.build(data, { dim, ids: bigIds });
-  await idx.save(join(dir, "p.rbpx"));
+  await idx.saveAsync(join(dir, "p.rbpx"));
   const expected = JSON.stringify(idx.search(row(queries, dim, 0), 10));
   const child = await runBun(`
     import { RabitqPlusIndex } from "@ruvector/bun";
-    const idx = await RabitqPlusIndex.load(${JSON.stringify(join(dir, "p.rbpx"))});
+    const idx = await RabitqPlusIndex.loadAsync(${JSON.stringify(join(dir, "p.rbpx"))});
     console.log(JSON.stringify(idx.search(new Float32Array(${JSON.stringify(Array.from(row(queries, dim, 0)))}), 10)));
   `);
   expect(child.stderr).toBe("");

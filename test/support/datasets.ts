@@ -1,8 +1,8 @@
 /** Paths and loaders for the real data sets in ../shared/datasets (read-only, never copied). */
 import { join } from "node:path";
-import { parseFvecs, parseIdxImages, parseIvecs, type Matrix } from "../src/formats.ts";
+import { parseFvecs, parseIdxImages, parseIvecs, type Matrix } from "../../src/formats.ts";
 
-export const SHARED = process.env.RUVECTOR_SHARED ?? join(import.meta.dir, "..", "..", "shared");
+export const SHARED = process.env.RUVECTOR_SHARED ?? join(import.meta.dir, "..", "..", "..", "shared");
 const DATASETS = join(SHARED, "datasets");
 
 /** A data set with exact top-100 ground truth. */

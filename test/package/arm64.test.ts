@@ -9,7 +9,7 @@ import { afterAll, expect, test } from "bun:test";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { packAndInstall, ROOT } from "./dist-install.ts";
+import { packAndInstall, ROOT } from "../support/install.ts";
 
 const BUN_ARM64 = join(ROOT, ".tools", "bun-arm64", "node_modules", "@oven", "bun-linux-aarch64", "bin", "bun");
 const SYSROOT = join(ROOT, ".tools", "arm64-sysroot");

@@ -2,9 +2,9 @@
 import { describe, expect, test } from "bun:test";
 import { chmodSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { FlatF32Index, loadIndex, RabitqAsymIndex, RabitqPlusIndex, type VectorIndex } from "../src/indexes.ts";
-import { SHARED } from "./datasets.ts";
-import { CLI, expectCommandHelp, expectOneLineError, expectUsageError, randomVectors, ROOT, row, ruvector, ruvectorJson, tempDir } from "./helpers.ts";
+import { FlatF32Index, loadIndexAsync, RabitqAsymIndex, RabitqPlusIndex, type VectorIndex } from "../../src/index/index.ts";
+import { SHARED } from "../support/datasets.ts";
+import { CLI, expectCommandHelp, expectOneLineError, expectUsageError, randomVectors, ROOT, row, ruvector, ruvectorJson, tempDir } from "../support/helpers.ts";
 
 const GLOVE = join(SHARED, "datasets", "glove-100-angular-100k");
 
@@ -92,7 +92,7 @@ describe("index build, search and info round-trip through the API", () => {
       await c.write(input);
 
       const built = await ruvectorJson(["index", "build", input, "-o", out, ...c.flags]);
-      using index = await loadIndex(out);
+      using index = await loadIndexAsync(out);
       using reference = c.reference();
       expect(index.equals(reference)).toBe(true);
       expect(built).toEqual({ ...expectedInfo(index, c.variant), buildMs: expect.any(Number), output: out });
@@ -114,7 +114,7 @@ describe("index build, search and info round-trip through the API", () => {
     await Bun.write(input, "\n" + jsonlText(base, DIM) + "\n\n");
     await Bun.write(queryFile, fvecsBytes(queries, DIM));
     expect((await ruvectorJson(["index", "build", input, "-o", out])).n).toBe(N);
-    using index = await loadIndex(out);
+    using index = await loadIndexAsync(out);
     expect(Array.from(index.ids())).toEqual(Array.from({ length: N }, (_, i) => i));
     const searched = await ruvectorJson(["index", "search", out, "--query", queryFile, "-k", "4", "--rerank", "1"]);
     expect(searched.results).toEqual(Array.from({ length: 7 }, (_, i) => index.search(row(queries, DIM, i), 4, { rerankFactor: 1 })));

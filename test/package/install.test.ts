@@ -8,10 +8,10 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { SUPPORTED_PLATFORMS } from "../src/ffi.ts";
-import { packAndInstall, ROOT, type Installed } from "./dist-install.ts";
+import { SUPPORTED_PLATFORMS } from "../../src/ffi.ts";
+import { packAndInstall, ROOT, type Installed } from "../support/install.ts";
 
-const MAX_LIBRARY_BYTES = 8 * 1024 * 1024; // G3
+const MAX_LIBRARY_BYTES = 8 * 1024 * 1024; // the size budget of a platform library
 let installed: Installed;
 const cleanup: string[] = [];
 

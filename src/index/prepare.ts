@@ -1,0 +1,95 @@
+/** Checks of index options, vectors and queries before they cross the C ABI, and the native parameter struct. */
+import { DimensionMismatch, InvalidArgument } from "../errors.ts";
+import { IndexKind } from "../ffi.ts";
+import { IndexParams, NativeStruct } from "../structs.ts";
+import type { IndexOptions, Metric, SearchOptions } from "./types.ts";
+
+/** The variant numbers of the C ABI (`RUV_INDEX_KIND_*`). */
+export const Kind = IndexKind;
+/** A concrete variant number. */
+export type KindValue = (typeof Kind)["Flat" | "Rabitq" | "Plus" | "Asym"];
+/** Class names by variant number. */
+export const KIND_NAMES = ["FlatF32Index", "RabitqIndex", "RabitqPlusIndex", "RabitqAsymIndex"] as const;
+/** Metrics by their `RUV_METRIC_*` number. */
+export const METRICS: readonly Metric[] = ["l2", "cosine"];
+
+/** Index parameters as the C ABI takes them. */
+export interface NativeParams {
+  kind: KindValue;
+  dim: number;
+  seed: bigint;
+  rerankFactor: number;
+  metric: number;
+  padToWord: number;
+}
+
+/** A `RuvIndexParams` for `p`. */
+export function paramsStruct(p: NativeParams): Uint8Array {
+  return new NativeStruct(IndexParams, { kind: p.kind, dim: p.dim, seed: p.seed, rerank_factor: p.rerankFactor, metric: p.metric, pad_to_word: p.padToWord }).bytes;
+}
+
+export function isPositiveInt(x: unknown, max: number): x is number {
+  return typeof x === "number" && Number.isInteger(x) && x >= 1 && x <= max;
+}
+
+export function nativeParams(kind: KindValue, o: IndexOptions, defaultRerank: number): NativeParams {
+  if (typeof o !== "object" || o === null) throw new InvalidArgument("options object with a dim is required");
+  if (!isPositiveInt(o.dim, 8192)) throw new InvalidArgument(`dim must be an integer in 1..8192, got ${o.dim}`);
+  const rerankFactor = o.rerankFactor ?? defaultRerank;
+  if (!isPositiveInt(rerankFactor, 1024)) {
+    throw new InvalidArgument(`rerankFactor must be an integer in 1..1024, got ${o.rerankFactor}`);
+  }
+  const seed = o.seed ?? 42;
+  const validSeed = typeof seed === "bigint" ? seed >= 0n && seed < 2n ** 64n : Number.isSafeInteger(seed) && seed >= 0;
+  if (!validSeed) throw new InvalidArgument(`seed must be a non-negative integer below 2^64, got ${seed}`);
+  const metric = METRICS.indexOf(o.metric ?? "l2");
+  if (metric < 0) throw new InvalidArgument(`metric must be "l2" or "cosine", got ${JSON.stringify(o.metric)}`);
+  return { kind, dim: o.dim, seed: BigInt(seed), rerankFactor, metric, padToWord: o.padToWord === false ? 0 : 1 };
+}
+
+export function checkFloat32(vectors: unknown, what: string): asserts vectors is Float32Array {
+  if (!(vectors instanceof Float32Array)) {
+    const got = vectors === null ? "null" : ((vectors as object)?.constructor?.name ?? typeof vectors);
+    throw new InvalidArgument(`${what} must be a Float32Array, got ${got}`);
+  }
+}
+
+export function checkVectors(vectors: unknown, dim: number, what: string): asserts vectors is Float32Array {
+  checkFloat32(vectors, what);
+  if (vectors.length % dim !== 0) {
+    throw new InvalidArgument(`${what} length ${vectors.length} is not a multiple of dim ${dim}`);
+  }
+}
+
+export function checkQuery(query: unknown, dim: number): asserts query is Float32Array {
+  checkFloat32(query, "query");
+  if (query.length !== dim) throw new DimensionMismatch(dim, query.length);
+}
+
+export function checkK(k: unknown): asserts k is number {
+  if (typeof k !== "number" || !Number.isInteger(k) || k < 1 || k > 0x7fff_ffff) {
+    throw new InvalidArgument(`k must be a positive integer, got ${k}`);
+  }
+}
+
+export function checkThreads(threads: unknown): number {
+  const t = threads ?? 0;
+  if (typeof t !== "number" || !Number.isInteger(t) || t < 0 || t > 1024) {
+    throw new InvalidArgument(`threads must be an integer in 0..1024, got ${threads}`);
+  }
+  return t;
+}
+
+export function searchRerank(options: SearchOptions): number {
+  const rf = options.rerankFactor;
+  if (rf === undefined) return 0;
+  if (!isPositiveInt(rf, 1024)) throw new InvalidArgument(`rerankFactor must be an integer in 1..1024, got ${rf}`);
+  return rf;
+}
+
+export function checkPath(path: unknown): string {
+  if (typeof path !== "string" || path.length === 0 || path.includes("\0")) {
+    throw new InvalidArgument(`path must be a non-empty string without NUL bytes, got ${JSON.stringify(path)}`);
+  }
+  return path;
+}

@@ -1,0 +1,66 @@
+/** The public shapes of index options and results. */
+import { InvalidArgument } from "../errors.ts";
+
+/** Distance metric. `cosine` normalises vectors on the way in and reports cosine distance (1 − cos). */
+export type Metric = "l2" | "cosine";
+
+/** Ids for a batch of vectors: non-negative integers up to 2^53 − 1, unique within an index. */
+export type IdsInput = Uint32Array | BigUint64Array | readonly number[];
+
+/** Parameters fixed when an index is created. */
+export interface IndexOptions {
+  /** Dimensions of every vector (1..8192). */
+  dim: number;
+  /** Seed of the random rotation (quantized variants). Same seed + data ⇒ identical index. Default 42. */
+  seed?: number | bigint;
+  /** Candidates reranked exactly per query = k × rerankFactor (1..1024). Default: 20 for Plus, 1 otherwise. */
+  rerankFactor?: number;
+  /** `"l2"` (squared L2 scores, the default) or `"cosine"` (cosine-distance scores). */
+  metric?: Metric;
+  /** Zero-pad quantized variants to a multiple of 64 dimensions before the rotation (more code bits, better recall). Default true. */
+  padToWord?: boolean;
+}
+
+/** Options of `build`: index parameters plus optional ids (default 0..n−1). */
+export interface BuildOptions extends IndexOptions {
+  ids?: IdsInput;
+}
+
+/** One search result: the vector's id and its distance (ascending = better). */
+export interface SearchHit {
+  id: number;
+  score: number;
+}
+
+/** Per-search options. */
+export interface SearchOptions {
+  /** Override the index's rerank factor for this search (RabitqPlusIndex only; 1..1024). */
+  rerankFactor?: number;
+}
+
+/** Options of batch searches. */
+export interface BatchOptions extends SearchOptions {
+  /** Worker threads: 0 (default) = all cores, 1 = the calling thread only. */
+  threads?: number;
+}
+
+/** Results of a batch search: `k` hits per query in flat typed arrays. */
+export class BatchResult {
+  /** @param ids query-major ids, `count × k` @param scores matching scores */
+  constructor(
+    readonly count: number,
+    readonly k: number,
+    readonly ids: Float64Array,
+    readonly scores: Float32Array,
+  ) {}
+
+  /** Hits of query `i`, best first. */
+  hits(i: number): SearchHit[] {
+    if (!Number.isInteger(i) || i < 0 || i >= this.count) {
+      throw new InvalidArgument(`query index ${i} out of range (0..${this.count - 1})`);
+    }
+    const out: SearchHit[] = [];
+    for (let j = i * this.k; j < (i + 1) * this.k; j++) out.push({ id: this.ids[j]!, score: this.scores[j]! });
+    return out;
+  }
+}

@@ -1,0 +1,330 @@
+/**
+ * The base class of every index: a native RaBitQ or exact engine behind an
+ * owned handle. Plain names are synchronous; `…Async` methods return Promises
+ * and run on native worker threads.
+ */
+import { ptr, type Pointer } from "bun:ffi";
+import { InvalidArgument } from "../errors.ts";
+import { check, lib, outPointer, Status, utf8 } from "../ffi.ts";
+import { IndexInfo, NativeStruct, SearchOptionsStruct } from "../structs.ts";
+import { NativeHandle, runJob } from "../runtime.ts";
+import { formatBytes } from "../units.ts";
+import { checkId, toIds } from "./ids.ts";
+import { checkK, checkPath, checkQuery, checkThreads, checkVectors, Kind, KIND_NAMES, METRICS, nativeParams, paramsStruct, searchRerank, type KindValue, type NativeParams } from "./prepare.ts";
+import { BatchResult, type BatchOptions, type BuildOptions, type IdsInput, type IndexOptions, type Metric, type SearchHit, type SearchOptions } from "./types.ts";
+
+/** A stable address for memory the native side reads after the call returns. */
+function pinned(view: Float32Array | BigUint64Array): Pointer | null {
+  if (view.length === 0) return null;
+  void view.buffer; // materialise the backing store so the address cannot move
+  return ptr(view);
+}
+
+/** Hidden wrapper that lets only this package construct indexes. @internal */
+export class NativeIndex {
+  constructor(readonly handle: Pointer) {}
+}
+
+/** A concrete index class. @internal */
+export type IndexClass<T> = (new (native: NativeIndex) => T) & { readonly kind: KindValue; readonly defaultRerank: number };
+
+/** Fields shared by every index class. */
+export abstract class VectorIndex implements Disposable {
+  /** Variant number in the C ABI. @internal */
+  static readonly kind: KindValue;
+  /** Rerank factor used when the options give none. @internal */
+  static readonly defaultRerank: number = 1;
+
+  readonly #handle: NativeHandle;
+  readonly #params: NativeParams;
+  #length: number;
+  #ids = new BigUint64Array(16);
+  #scores = new Float32Array(16);
+  readonly #count = new BigUint64Array(1);
+  readonly #search = new NativeStruct(SearchOptionsStruct);
+
+  /** Not for direct use: create indexes with `create`, `build`, `buildAsync`, `load`, `loadAsync`. */
+  constructor(native: NativeIndex) {
+    if (!(native instanceof NativeIndex)) {
+      throw new InvalidArgument("use create(), build(), buildAsync(), load() or loadAsync() to make an index");
+    }
+    this.#handle = new NativeHandle(native.handle, lib().ruv_index_free, `${this.constructor.name}`);
+    const info = this.#info();
+    this.#params = {
+      kind: info.u32("params.kind") as KindValue,
+      dim: info.u32("params.dim"),
+      seed: info.u64("params.seed"),
+      rerankFactor: info.u32("params.rerank_factor"),
+      metric: info.u32("params.metric"),
+      padToWord: info.u32("params.pad_to_word"),
+    };
+    this.#length = Number(info.u64("len"));
+  }
+
+  /** An empty index. */
+  static create<T>(this: IndexClass<T>, options: IndexOptions): T {
+    const p = nativeParams(this.kind, options, this.defaultRerank);
+    const cell = new BigUint64Array(1);
+    check(lib().ruv_index_new(paramsStruct(p), cell));
+    return new this(new NativeIndex(outPointer(cell)));
+  }
+
+  /** Builds an index over `vectors` (n × dim, row-major) in parallel. */
+  static build<T>(this: IndexClass<T>, vectors: Float32Array, options: BuildOptions): T {
+    const p = nativeParams(this.kind, options, this.defaultRerank);
+    checkVectors(vectors, p.dim, "vectors");
+    const ids = options.ids ? toIds(options.ids, vectors.length / p.dim) : new BigUint64Array(0);
+    const cell = new BigUint64Array(1);
+    check(lib().ruv_index_build(paramsStruct(p), vectors, vectors.length, ids, ids.length, cell));
+    return new this(new NativeIndex(outPointer(cell)));
+  }
+
+  /** `build` off the JS thread. Do not modify `vectors` until the promise settles. */
+  static buildAsync<T>(this: IndexClass<T>, vectors: Float32Array, options: BuildOptions): Promise<T> {
+    const p = nativeParams(this.kind, options, this.defaultRerank);
+    checkVectors(vectors, p.dim, "vectors");
+    const ids = options.ids ? toIds(options.ids, vectors.length / p.dim) : new BigUint64Array(0);
+    const sym = lib();
+    const params = paramsStruct(p);
+    return runJob(
+      (job) => sym.ruv_index_build_async(params, pinned(vectors), vectors.length, pinned(ids), ids.length, job),
+      (job) => new this(new NativeIndex(takeIndex(job))),
+      [vectors, ids],
+    );
+  }
+
+  /** Loads an index saved by `save` (or an upstream `rbpx0001` file, for {@link RabitqPlusIndex}). */
+  static load<T>(this: IndexClass<T>, path: string): T {
+    const bytes = utf8(checkPath(path));
+    const cell = new BigUint64Array(1);
+    check(lib().ruv_index_load(bytes, bytes.length, this.kind, cell));
+    return new this(new NativeIndex(outPointer(cell)));
+  }
+
+  /** `load` off the JS thread. */
+  static loadAsync<T>(this: IndexClass<T>, path: string): Promise<T> {
+    const bytes = utf8(checkPath(path));
+    const sym = lib();
+    return runJob(
+      (job) => sym.ruv_index_load_async(bytes, bytes.length, this.kind, job),
+      (job) => new this(new NativeIndex(takeIndex(job))),
+    );
+  }
+
+  #info(): NativeStruct<keyof typeof IndexInfo.fields> {
+    const info = new NativeStruct(IndexInfo);
+    check(lib().ruv_index_info(this.#handle.ptr, info.bytes));
+    return info;
+  }
+
+  /** Number of vectors. */
+  get length(): number {
+    this.#handle.ptr;
+    return this.#length;
+  }
+  /** Dimensions of every vector. */
+  get dim(): number {
+    return this.#params.dim;
+  }
+  /** Distance metric. */
+  get metric(): Metric {
+    return METRICS[this.#params.metric]!;
+  }
+  /** Rotation seed. */
+  get seed(): bigint {
+    return this.#params.seed;
+  }
+  /** Candidates reranked per query = k × rerankFactor. */
+  get rerankFactor(): number {
+    return this.#params.rerankFactor;
+  }
+  /** Bytes held by the native index (codes, rotation, vectors and ids). */
+  get memoryBytes(): number {
+    return Number(this.#info().u64("memory_bytes"));
+  }
+  /** True after `close()`. */
+  get closed(): boolean {
+    return this.#handle.closed;
+  }
+
+  /** Appends one vector under `id`; the dimension must match. */
+  add(id: number, vector: Float32Array): void {
+    checkId(id);
+    checkQuery(vector, this.dim);
+    this.addBatch(vector, [id]);
+  }
+
+  /** Appends n vectors (n × dim) with their ids; either all are added or none. */
+  addBatch(vectors: Float32Array, ids: IdsInput): void {
+    const handle = this.#handle.ptr;
+    checkVectors(vectors, this.dim, "vectors");
+    const n = vectors.length / this.dim;
+    const u64 = toIds(ids, n);
+    check(lib().ruv_index_add(handle, vectors, vectors.length, u64, u64.length));
+    this.#length += n;
+  }
+
+  /** The k nearest vectors to `query`, best first. Returns min(k, length) hits. */
+  search(query: Float32Array, k: number, options: SearchOptions = {}): SearchHit[] {
+    const handle = this.#handle.ptr;
+    checkQuery(query, this.dim);
+    checkK(k);
+    const rf = searchRerank(options);
+    const cap = Math.min(k, this.#length);
+    if (this.#ids.length < cap) {
+      this.#ids = new BigUint64Array(cap);
+      this.#scores = new Float32Array(cap);
+    }
+    const ids = this.#ids;
+    const scores = this.#scores;
+    const search = this.#search.set("k", k).set("rerank_factor", rf).bytes;
+    check(lib().ruv_index_search(handle, query, query.length, search, ids, scores, cap, this.#count));
+    const n = Number(this.#count[0]);
+    const hits = new Array<SearchHit>(n);
+    for (let i = 0; i < n; i++) hits[i] = { id: Number(ids[i]), score: scores[i]! };
+    return hits;
+  }
+
+  /** `search` off the JS thread. */
+  searchAsync(query: Float32Array, k: number, options: SearchOptions = {}): Promise<SearchHit[]> {
+    const handle = this.#handle.ptr;
+    checkQuery(query, this.dim);
+    checkK(k);
+    const search = new NativeStruct(SearchOptionsStruct, { k, rerank_factor: searchRerank(options) }).bytes;
+    const sym = lib();
+    return runJob(
+      (job) => sym.ruv_index_search_async(handle, query, query.length, search, job),
+      (job) => {
+        const { ids, scores } = takeHits(job, Math.min(k, this.#length));
+        return Array.from(ids, (id, i) => ({ id, score: scores[i]! }));
+      },
+    );
+  }
+
+  /** Searches m queries (m × dim) in parallel; results come back in typed arrays. */
+  searchBatch(queries: Float32Array, k: number, options: BatchOptions = {}): BatchResult {
+    const b = this.#batch(queries, k, options);
+    const ids = new BigUint64Array(b.m * b.kEff);
+    const scores = new Float32Array(b.m * b.kEff);
+    check(lib().ruv_index_search_batch(b.handle, queries, queries.length, b.search, ids, scores, ids.length, this.#count));
+    return new BatchResult(b.m, b.kEff, Float64Array.from(ids, Number), scores);
+  }
+
+  #batch(queries: Float32Array, k: number, options: BatchOptions) {
+    const handle = this.#handle.ptr;
+    checkVectors(queries, this.dim, "queries");
+    checkK(k);
+    const search = new NativeStruct(SearchOptionsStruct, { k, rerank_factor: searchRerank(options), threads: checkThreads(options.threads) }).bytes;
+    return { handle, search, m: queries.length / this.dim, kEff: Math.min(k, this.#length) };
+  }
+
+  /** `searchBatch` off the JS thread. */
+  searchBatchAsync(queries: Float32Array, k: number, options: BatchOptions = {}): Promise<BatchResult> {
+    const b = this.#batch(queries, k, options);
+    const sym = lib();
+    return runJob(
+      (job) => sym.ruv_index_search_batch_async(b.handle, queries, queries.length, b.search, job),
+      (job) => {
+        const { ids, scores } = takeHits(job, b.m * b.kEff);
+        return new BatchResult(b.m, b.kEff, ids, scores);
+      },
+    );
+  }
+
+  /** The stored vector of `id` (unit length under cosine), or undefined if absent. */
+  get(id: number): Float32Array | undefined {
+    const handle = this.#handle.ptr;
+    checkId(id);
+    const out = new Float32Array(this.dim);
+    const status = lib().ruv_index_get(handle, id, out, out.length);
+    if (status === Status.NotFound) return undefined;
+    check(status);
+    return out;
+  }
+
+  /** All ids in insertion order. */
+  ids(): Float64Array {
+    const out = new BigUint64Array(this.length);
+    check(lib().ruv_index_ids(this.#handle.ptr, out, out.length));
+    return Float64Array.from(out, Number);
+  }
+
+  /** All stored vectors in insertion order (length × dim), as a copy: upstream keeps its rows private. */
+  toFloat32Array(): Float32Array {
+    const out = new Float32Array(this.length * this.dim);
+    check(lib().ruv_index_vectors(this.#handle.ptr, out, out.length));
+    return out;
+  }
+
+  /** `[id, vector]` pairs in insertion order; vectors are views into one snapshot. */
+  *entries(): IterableIterator<[number, Float32Array]> {
+    const ids = this.ids();
+    const all = this.toFloat32Array();
+    for (let i = 0; i < ids.length; i++) yield [ids[i]!, all.subarray(i * this.dim, (i + 1) * this.dim)];
+  }
+
+  [Symbol.iterator](): IterableIterator<[number, Float32Array]> {
+    return this.entries();
+  }
+
+  /** True when both indexes are the same variant with the same parameters, ids and data. */
+  equals(other: VectorIndex): boolean {
+    if (!(other instanceof VectorIndex)) return false;
+    const out = new Int32Array(1);
+    check(lib().ruv_index_equals(this.#handle.ptr, other.#handle.ptr, out));
+    return out[0] === 1;
+  }
+
+  /** Saves atomically: temp file, fsync, rename. */
+  save(path: string): void {
+    const bytes = utf8(checkPath(path));
+    check(lib().ruv_index_save(this.#handle.ptr, bytes, bytes.length));
+  }
+
+  /** `save` off the JS thread. */
+  saveAsync(path: string): Promise<void> {
+    const handle = this.#handle.ptr;
+    const bytes = utf8(checkPath(path));
+    const sym = lib();
+    return runJob(
+      (job) => sym.ruv_index_save_async(handle, bytes, bytes.length, job),
+      () => undefined,
+    );
+  }
+
+  /** Frees the native index. Safe to call twice; in-flight async work finishes first. */
+  close(): void {
+    this.#handle.close();
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  toString(): string {
+    if (this.closed) return `${KIND_NAMES[this.#params.kind]} { closed }`;
+    const rf = this.#params.kind === Kind.Flat ? "" : `, rerankFactor: ${this.rerankFactor}`;
+    return `${KIND_NAMES[this.#params.kind]} { n: ${this.length}, dim: ${this.dim}, metric: "${this.metric}"${rf}, memory: "${formatBytes(this.memoryBytes)}" }`;
+  }
+
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return this.toString();
+  }
+}
+
+/** The index handle a finished build or load job produced. @internal */
+export function takeIndex(job: Pointer): Pointer {
+  const cell = new BigUint64Array(1);
+  check(lib().ruv_job_take_index(job, cell));
+  return outPointer(cell);
+}
+
+function takeHits(job: Pointer, cap: number): { ids: Float64Array; scores: Float32Array } {
+  const ids = new BigUint64Array(cap);
+  const scores = new Float32Array(cap);
+  const len = new BigUint64Array(1);
+  check(lib().ruv_job_take_hits(job, ids, scores, cap, len));
+  const n = Number(len[0]);
+  return { ids: Float64Array.from(ids.subarray(0, n), Number), scores: scores.slice(0, n) };
+}
+

@@ -1,0 +1,161 @@
+/**
+ * The freshness protocol between a backend and the native cache, run on the JS
+ * side: ask the backend for its collection's current state (cheap), compare it
+ * with the cache (`ruv_lake_check`), and only on a miss pull the vectors, check
+ * them against what was announced and prime. Backend answers may be sync or
+ * async; they are awaited within a timeout and their failures become
+ * {@link BackendError} naming the backend and collection.
+ */
+import { ptr, type Pointer } from "bun:ffi";
+import { BackendError } from "../errors.ts";
+import { check, CheckResult, GenerationKind, lib, utf8 } from "../ffi.ts";
+import { runJob } from "../runtime.ts";
+import { Collection, NativeStruct } from "../structs.ts";
+import type { BackendAdapter, BundleInfo, MaybePromise, PulledBatch } from "./backend.ts";
+import { checkFinite, checkIds, collectionScope, fail, type CollectionScope } from "./validate.ts";
+
+/** A collection's state as a `RuvCollection`, with the strings it points to (kept alive with it). */
+export interface CollectionState {
+  readonly bytes: Uint8Array;
+  readonly strings: readonly Uint8Array[];
+}
+
+export function collectionState(scope: CollectionScope, info: BundleInfo): CollectionState {
+  if (typeof info !== "object" || info === null) throw fail(scope, "currentBundle returned no bundle info");
+  const { dataRef, dim, generation } = info;
+  if (typeof dataRef !== "string" || dataRef.length === 0) throw fail(scope, `bundle dataRef must be a non-empty string, got ${JSON.stringify(dataRef)}`);
+  if (!Number.isInteger(dim) || dim < 1 || dim > 8192) throw fail(scope, `bundle dim must be an integer in 1..8192, got ${dim}`);
+  const ref = utf8(dataRef);
+  const c = new NativeStruct(Collection, { dim }).setBytes("data_ref", "data_ref_len", ref);
+  if (typeof generation === "string") {
+    const g = utf8(generation);
+    c.set("generation_kind", GenerationKind.String).setBytes("generation_str", "generation_str_len", g);
+    return { bytes: c.bytes, strings: [ref, g] };
+  }
+  const num = typeof generation === "bigint" ? generation : Number.isSafeInteger(generation) ? BigInt(generation) : -1n;
+  if (num < 0n || num >= 2n ** 64n) throw fail(scope, `generation must be an integer in 0..2^64-1 or a string, got ${String(generation)}`);
+  c.set("generation_kind", GenerationKind.Number).set("generation_num", num);
+  return { bytes: c.bytes, strings: [ref] };
+}
+
+/** A backend's answer: awaited within the timeout; errors become BackendError. */
+export async function ask<T>(scope: CollectionScope, what: string, call: () => MaybePromise<T>, timeoutMs: number): Promise<T> {
+  let timer: Timer | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(fail(scope, `${what} timed out after ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    return await Promise.race([Promise.resolve().then(call), timeout]);
+  } catch (e) {
+    throw e instanceof BackendError ? e : fail(scope, `${what} failed: ${(e as Error)?.message ?? e}`, e);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** A backend's answer on the sync path; a Promise means the caller needs the async API. */
+function askSync<T>(scope: CollectionScope, what: string, call: () => MaybePromise<T>): T {
+  let value: MaybePromise<T>;
+  try {
+    value = call();
+  } catch (e) {
+    throw e instanceof BackendError ? e : fail(scope, `${what} failed: ${(e as Error)?.message ?? e}`, e);
+  }
+  if (value instanceof Promise) {
+    value.catch(() => undefined);
+    throw fail(scope, `${what} answered asynchronously; use the lake's async methods (e.g. searchOneAsync) with this backend`);
+  }
+  return value;
+}
+
+/** Checks a pulled batch against what the backend announced; returns its ids as u64. */
+function checkPulled(scope: CollectionScope, batch: PulledBatch, info: BundleInfo): BigUint64Array {
+  if (typeof batch !== "object" || batch === null || !(batch.vectors instanceof Float32Array)) {
+    throw fail(scope, "pullVectors must return { ids, vectors: Float32Array, dim, generation }");
+  }
+  if (batch.dim !== info.dim) throw fail(scope, `pulled vectors have dim ${batch.dim}, but the backend announced ${info.dim}`);
+  const ids = checkIds(scope, batch.ids);
+  if (batch.vectors.length !== ids.length * batch.dim) {
+    throw fail(scope, `pulled ${ids.length} ids but ${batch.vectors.length} values (expected ${ids.length * batch.dim} for dim ${batch.dim})`);
+  }
+  checkFinite(scope, batch.vectors, batch.dim, ids);
+  return BigUint64Array.from(ids, BigInt);
+}
+
+/** What the protocol needs from its lake. */
+export interface FreshnessHost {
+  /** The live native lake handle. */
+  handle(): Pointer;
+  /** The adapter to refresh a collection from; throws when none can serve it. */
+  source(scope: CollectionScope): BackendAdapter;
+  /** How long one backend call may take. */
+  readonly timeoutMs: number;
+}
+
+/** Keeps a lake's cached collections as fresh as its consistency mode asks. */
+export class FreshnessProtocol {
+  readonly #host: FreshnessHost;
+  readonly #inflight = new Map<number, Promise<void>>();
+
+  constructor(host: FreshnessHost) {
+    this.#host = host;
+  }
+
+  #needsCheck(key: number): boolean {
+    const out = new Int32Array(1);
+    check(lib().ruv_lake_needs_check(this.#host.handle(), key, out), "lake");
+    return out[0] === 1;
+  }
+
+  #isMiss(key: number, state: CollectionState): boolean {
+    const out = new Uint32Array(1);
+    check(lib().ruv_lake_check(this.#host.handle(), key, state.bytes, out), "lake");
+    return out[0] === CheckResult.Miss;
+  }
+
+  /** Makes `key` searchable on the calling thread; needs a synchronous backend. */
+  ensureSync(key: number, backend: string, collection: string): void {
+    if (!this.#needsCheck(key)) return;
+    const scope = collectionScope(backend, collection);
+    const adapter = this.#host.source(scope);
+    const info = askSync(scope, "currentBundle", () => adapter.currentBundle(collection));
+    const state = collectionState(scope, info);
+    if (!this.#isMiss(key, state)) return;
+    const batch = askSync(scope, "pullVectors", () => adapter.pullVectors(collection));
+    const ids = checkPulled(scope, batch, info);
+    check(lib().ruv_lake_prime(this.#host.handle(), key, state.bytes, batch.vectors, batch.vectors.length, ids, ids.length), "lake");
+  }
+
+  /** Makes `key` searchable with any backend; concurrent calls for one stale collection share one check and pull. */
+  async ensure(key: number, backend: string, collection: string): Promise<void> {
+    if (!this.#needsCheck(key)) return;
+    let pending = this.#inflight.get(key);
+    if (!pending) {
+      pending = this.refresh(key, collectionScope(backend, collection)).finally(() => this.#inflight.delete(key));
+      this.#inflight.set(key, pending);
+    }
+    await pending;
+  }
+
+  /** Asks the backend for the collection's state and, when the cache is stale, pulls and primes off the JS thread. */
+  async refresh(key: number, scope: CollectionScope): Promise<void> {
+    const adapter = this.#host.source(scope);
+    const timeout = this.#host.timeoutMs;
+    const info = await ask(scope, "currentBundle", () => adapter.currentBundle(scope.collection), timeout);
+    const state = collectionState(scope, info);
+    if (!this.#isMiss(key, state)) return;
+    const batch = await ask(scope, "pullVectors", () => adapter.pullVectors(scope.collection), timeout);
+    const ids = checkPulled(scope, batch, info);
+    const sym = lib();
+    const handle = this.#host.handle();
+    const vectors = batch.vectors;
+    void vectors.buffer;
+    void ids.buffer;
+    await runJob(
+      (job) => sym.ruv_lake_prime_async(handle, key, state.bytes, vectors.length ? ptr(vectors) : null, vectors.length, ids.length ? ptr(ids) : null, ids.length, job),
+      () => undefined,
+      [vectors, ids],
+      "lake",
+    );
+  }
+}

@@ -1,0 +1,15 @@
+/**
+ * ruLake, the cache-first federated vector lake, and its backends. The
+ * `@ruvector/bun/lake` entry point.
+ * @module
+ */
+export { RuLake, RuLakeBuilder, type CollectionKey, type LakeHit, type LakeOptions } from "./lake.ts";
+export { Consistency, RefreshResult } from "./consistency.ts";
+export { LakeSession, type WritableBackend } from "./session.ts";
+export type { CacheStats } from "./stats.ts";
+export type { BackendAdapter, BundleInfo, Generation, PulledBatch, MaybePromise } from "./backend.ts";
+export { LocalBackend } from "./local.ts";
+export { FsBackend } from "./fs.ts";
+export { PostgresBackend, type PostgresConnection } from "./postgres.ts";
+export type { VectorWrite } from "./validate.ts";
+export { LakeError, LakeIoError, BackendError, CacheMissError, WitnessMismatch, type BackendErrorOptions } from "../errors.ts";
