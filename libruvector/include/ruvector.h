@@ -279,12 +279,12 @@ int32_t ruv_index_build(uint32_t kind,
                         RuvIndex **out);
 
 /**
- * Like `ruv_index_build`, off-thread. The caller keeps `vectors` and `ids`
- * alive and unchanged until the job completes; take the result with
- * `ruv_job_take_index`.
+ * Like `ruv_index_build`, off-thread. `vectors` and `ids` are copied before
+ * this returns, so the caller may reuse or free them at once; take the result
+ * with `ruv_job_take_index`.
  *
  * # Safety
- * Buffers valid until the job completes; `out_job` for one pointer write.
+ * Buffers valid for their lengths; `out_job` for one pointer write.
  */
 int32_t ruv_index_build_async(uint32_t kind,
                               uint32_t dim,

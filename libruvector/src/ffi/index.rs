@@ -1,27 +1,29 @@
 //! `ruv_index_*`: vector indexes behind opaque, reference-counted handles.
-//! A background job holds its own reference, so freeing a handle while a job
-//! runs never frees memory under it.
+//! A background job holds its own snapshot, so freeing a handle while a job
+//! runs never frees memory under it; see [`SharedIndex`] for why readers and
+//! writers never wait on each other's locks.
 
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
-use std::sync::{Arc, RwLock, RwLockReadGuard};
+use std::sync::Arc;
 
 use super::runtime::job_out;
 use super::{free_handle, guard, handle, slice, slice_mut, write_out};
 use crate::error::{Error, Result, Status};
+use crate::index::shared::{SharedIndex, Snapshot};
 use crate::index::{persist, Kind, Metric, Params, VectorIndex};
 use crate::runtime::{spawn, Job, Output};
 
 /// Opaque handle to a vector index.
-pub struct RuvIndex(Arc<RwLock<VectorIndex>>);
+pub struct RuvIndex(Arc<SharedIndex>);
 
 impl RuvIndex {
     fn new(idx: VectorIndex) -> Self {
-        Self(Arc::new(RwLock::new(idx)))
+        Self(SharedIndex::new(idx))
     }
-    fn read(&self) -> RwLockReadGuard<'_, VectorIndex> {
-        self.0.read().unwrap_or_else(|p| p.into_inner())
+    fn read(&self) -> Result<Snapshot> {
+        self.0.read()
     }
 }
 
@@ -87,12 +89,12 @@ pub unsafe extern "C" fn ruv_index_build(
     })
 }
 
-/// Like `ruv_index_build`, off-thread. The caller keeps `vectors` and `ids`
-/// alive and unchanged until the job completes; take the result with
-/// `ruv_job_take_index`.
+/// Like `ruv_index_build`, off-thread. `vectors` and `ids` are copied before
+/// this returns, so the caller may reuse or free them at once; take the result
+/// with `ruv_job_take_index`.
 ///
 /// # Safety
-/// Buffers valid until the job completes; `out_job` for one pointer write.
+/// Buffers valid for their lengths; `out_job` for one pointer write.
 #[no_mangle]
 pub unsafe extern "C" fn ruv_index_build_async(
     kind: u32, dim: u32, seed: u64, rerank_factor: u32, metric: u32, pad_to_word: u32,
@@ -100,9 +102,9 @@ pub unsafe extern "C" fn ruv_index_build_async(
 ) -> i32 {
     guard(|| {
         let p = params(kind, dim, seed, rerank_factor, metric, pad_to_word)?;
-        let vectors = slice(vectors, len, "vectors")?;
-        let ids = if ids_len == 0 { None } else { Some(slice(ids, ids_len, "ids")?) };
-        let job = spawn(move || Ok(Output::Index(RuvIndex::new(VectorIndex::build(p, vectors, ids)?))))?;
+        let vectors = slice(vectors, len, "vectors")?.to_vec();
+        let ids = if ids_len == 0 { None } else { Some(slice(ids, ids_len, "ids")?.to_vec()) };
+        let job = spawn(move || Ok(Output::Index(RuvIndex::new(VectorIndex::build(p, &vectors, ids.as_deref())?))))?;
         job_out(job, out_job)
     })
 }
@@ -114,9 +116,7 @@ pub unsafe extern "C" fn ruv_index_build_async(
 #[no_mangle]
 pub unsafe extern "C" fn ruv_index_add(idx: *const RuvIndex, vectors: *const f32, len: u64, ids: *const u64, ids_len: u64) -> i32 {
     guard(|| {
-        let idx = handle(idx, "index")?;
-        let mut w = idx.0.write().unwrap_or_else(|p| p.into_inner());
-        w.add_batch(slice(vectors, len, "vectors")?, slice(ids, ids_len, "ids")?)
+        handle(idx, "index")?.0.add(slice(vectors, len, "vectors")?, slice(ids, ids_len, "ids")?)
     })
 }
 
@@ -131,7 +131,7 @@ pub unsafe extern "C" fn ruv_index_search(
     out_ids: *mut u64, out_scores: *mut f32, cap: u64, out_count: *mut u64,
 ) -> i32 {
     guard(|| {
-        let r = handle(idx, "index")?.read();
+        let r = handle(idx, "index")?.read()?;
         let n = r.search_into(slice(query, len, "query")?, k as usize, rerank(rerank_factor), slice_mut(out_ids, cap, "out_ids")?, slice_mut(out_scores, cap, "out_scores")?)?;
         write_out(out_count, n as u64, "out_count")
     })
@@ -144,10 +144,10 @@ pub unsafe extern "C" fn ruv_index_search(
 #[no_mangle]
 pub unsafe extern "C" fn ruv_index_search_async(idx: *const RuvIndex, query: *const f32, len: u64, k: u32, rerank_factor: u32, out_job: *mut *const Job) -> i32 {
     guard(|| {
-        let shared = Arc::clone(&handle(idx, "index")?.0);
+        let shared = &handle(idx, "index")?.0;
         let query = slice(query, len, "query")?.to_vec();
-        let job = spawn(move || {
-            let (ids, scores) = shared.read().unwrap_or_else(|p| p.into_inner()).search_owned(&query, k as usize, rerank(rerank_factor))?;
+        let job = shared.read_async(move |r| {
+            let (ids, scores) = r.search_owned(&query, k as usize, rerank(rerank_factor))?;
             Ok(Output::Hits { ids, scores })
         })?;
         job_out(job, out_job)
@@ -165,7 +165,7 @@ pub unsafe extern "C" fn ruv_index_search_batch(
     out_ids: *mut u64, out_scores: *mut f32, cap: u64, out_k: *mut u64,
 ) -> i32 {
     guard(|| {
-        let r = handle(idx, "index")?.read();
+        let r = handle(idx, "index")?.read()?;
         let kk = r.search_batch(slice(queries, len, "queries")?, k as usize, rerank(rerank_factor), threads as usize, slice_mut(out_ids, cap, "out_ids")?, slice_mut(out_scores, cap, "out_scores")?)?;
         write_out(out_k, kk as u64, "out_k")
     })
@@ -180,10 +180,9 @@ pub unsafe extern "C" fn ruv_index_search_batch_async(
     idx: *const RuvIndex, queries: *const f32, len: u64, k: u32, rerank_factor: u32, threads: u32, out_job: *mut *const Job,
 ) -> i32 {
     guard(|| {
-        let shared = Arc::clone(&handle(idx, "index")?.0);
+        let shared = &handle(idx, "index")?.0;
         let queries = slice(queries, len, "queries")?.to_vec();
-        let job = spawn(move || {
-            let r = shared.read().unwrap_or_else(|p| p.into_inner());
+        let job = shared.read_async(move |r| {
             let k = r.effective_k(k as usize)?;
             let m = queries.len() / r.params().dim.max(1);
             let (mut ids, mut scores) = (vec![0u64; m * k], vec![0f32; m * k]);
@@ -201,9 +200,9 @@ pub unsafe extern "C" fn ruv_index_search_batch_async(
 #[no_mangle]
 pub unsafe extern "C" fn ruv_index_info(idx: *const RuvIndex, out: *mut u64) -> i32 {
     guard(|| {
-        let r = handle(idx, "index")?.read();
-        let p = r.params();
-        let info = [p.kind as u64, p.dim as u64, p.seed, p.rerank_factor as u64, p.metric as u64, p.pad_to_word as u64, r.len() as u64, r.memory_bytes() as u64];
+        let shared = &handle(idx, "index")?.0;
+        let p = shared.params();
+        let info = [p.kind as u64, p.dim as u64, p.seed, p.rerank_factor as u64, p.metric as u64, p.pad_to_word as u64, shared.len() as u64, shared.memory_bytes() as u64];
         slice_mut(out, 8, "out")?.copy_from_slice(&info);
         Ok(())
     })
@@ -216,7 +215,7 @@ pub unsafe extern "C" fn ruv_index_info(idx: *const RuvIndex, out: *mut u64) -> 
 #[no_mangle]
 pub unsafe extern "C" fn ruv_index_get(idx: *const RuvIndex, id: u64, out: *mut f32, cap: u64) -> i32 {
     guard(|| {
-        let v = handle(idx, "index")?.read().get(id)?;
+        let v = handle(idx, "index")?.read()?.get(id)?;
         copy_exact(&v, out, cap)
     })
 }
@@ -227,7 +226,7 @@ pub unsafe extern "C" fn ruv_index_get(idx: *const RuvIndex, id: u64, out: *mut 
 /// `idx` a live handle; `out` valid for `cap` entries.
 #[no_mangle]
 pub unsafe extern "C" fn ruv_index_ids(idx: *const RuvIndex, out: *mut u64, cap: u64) -> i32 {
-    guard(|| copy_exact(handle(idx, "index")?.read().ids(), out, cap))
+    guard(|| copy_exact(handle(idx, "index")?.read()?.ids(), out, cap))
 }
 
 /// Copies all stored vectors in insertion order (n × dim floats).
@@ -237,7 +236,7 @@ pub unsafe extern "C" fn ruv_index_ids(idx: *const RuvIndex, out: *mut u64, cap:
 #[no_mangle]
 pub unsafe extern "C" fn ruv_index_vectors(idx: *const RuvIndex, out: *mut f32, cap: u64) -> i32 {
     guard(|| {
-        let v = handle(idx, "index")?.read().vectors()?;
+        let v = handle(idx, "index")?.read()?.vectors()?;
         copy_exact(&v, out, cap)
     })
 }
@@ -258,7 +257,7 @@ unsafe fn copy_exact<T: Copy>(src: &[T], out: *mut T, cap: u64) -> Result<()> {
 pub unsafe extern "C" fn ruv_index_equals(a: *const RuvIndex, b: *const RuvIndex, out: *mut i32) -> i32 {
     guard(|| {
         let (a, b) = (handle(a, "index")?, handle(b, "index")?);
-        let same = Arc::ptr_eq(&a.0, &b.0) || a.read().equals(&b.read());
+        let same = Arc::ptr_eq(&a.0, &b.0) || a.read()?.equals(&*b.read()?);
         write_out(out, same as i32, "out")
     })
 }
@@ -269,7 +268,7 @@ pub unsafe extern "C" fn ruv_index_equals(a: *const RuvIndex, b: *const RuvIndex
 /// `idx` a live handle; `path` valid for `path_len` bytes.
 #[no_mangle]
 pub unsafe extern "C" fn ruv_index_save(idx: *const RuvIndex, path_ptr: *const u8, path_len: u64) -> i32 {
-    guard(|| persist::save(&handle(idx, "index")?.read(), &path(path_ptr, path_len)?))
+    guard(|| persist::save(&*handle(idx, "index")?.read()?, &path(path_ptr, path_len)?))
 }
 
 /// `ruv_index_save` off-thread.
@@ -279,10 +278,10 @@ pub unsafe extern "C" fn ruv_index_save(idx: *const RuvIndex, path_ptr: *const u
 #[no_mangle]
 pub unsafe extern "C" fn ruv_index_save_async(idx: *const RuvIndex, path_ptr: *const u8, path_len: u64, out_job: *mut *const Job) -> i32 {
     guard(|| {
-        let shared = Arc::clone(&handle(idx, "index")?.0);
+        let shared = &handle(idx, "index")?.0;
         let path = path(path_ptr, path_len)?;
-        let job = spawn(move || {
-            persist::save(&shared.read().unwrap_or_else(|p| p.into_inner()), &path)?;
+        let job = shared.read_async(move |r| {
+            persist::save(r, &path)?;
             Ok(Output::Unit)
         })?;
         job_out(job, out_job)
