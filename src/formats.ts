@@ -4,9 +4,10 @@
  * gzipped IDX; and readers for texts to embed (plain lines or JSONL).
  */
 import { open, rename, unlink } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
+import { dirname } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { InvalidArgument } from "./errors.ts";
+import { temporaryPath } from "./fsio.ts";
 
 /** Rows of equal width in one flat typed array. */
 export interface Matrix<T extends Float32Array | Int32Array> {
@@ -271,20 +272,22 @@ export function encodeJsonl(m: Matrix<Float32Array>, ids?: readonly number[]): U
 /**
  * Writes `bytes` to `path` atomically: into a temporary file beside it, fsynced,
  * then renamed over `path`, and the directory fsynced. Readers see the old file or the new one, never a
- * part; the temporary file is removed if anything fails. `temporary` names that file when a format
- * fixes its name (a leftover from a crash is then overwritten); by default it is a fresh unique name.
+ * part; the temporary file is removed if anything fails. The temporary is named after this process
+ * (see {@link temporaryPath}), so one a crash leaves behind is reclaimed by the next write into that
+ * directory. `beforeRename` runs once the new bytes are durable, just before they replace `path`.
  */
-export async function writeFileAtomic(path: string, bytes: Uint8Array, temporary?: string): Promise<void> {
-  const scratch = temporary ?? join(dirname(path), `.${basename(path)}.${process.pid}.${crypto.randomUUID()}.tmp`);
+export async function writeFileAtomic(path: string, bytes: Uint8Array, beforeRename?: () => Promise<void>): Promise<void> {
+  const scratch = temporaryPath(path);
   let renamed = false;
   try {
-    const handle = await open(scratch, temporary === undefined ? "wx" : "w");
+    const handle = await open(scratch, "wx");
     try {
       await handle.writeFile(bytes);
       await handle.sync();
     } finally {
       await handle.close();
     }
+    await beforeRename?.();
     await rename(scratch, path);
     renamed = true;
   } finally {

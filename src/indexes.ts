@@ -114,6 +114,12 @@ function checkFloat32(vectors: unknown, what: string): asserts vectors is Float3
     const got = vectors === null ? "null" : ((vectors as object)?.constructor?.name ?? typeof vectors);
     throw new InvalidArgument(`${what} must be a Float32Array, got ${got}`);
   }
+  checkAttached(vectors, what);
+}
+
+/** A transferred (detached) buffer reads as empty: refuse it rather than silently use no data. */
+function checkAttached(view: ArrayBufferView, what: string): void {
+  if ((view.buffer as ArrayBuffer).detached) throw new InvalidArgument(`${what} is a detached ${view.constructor.name} (its buffer was transferred)`);
 }
 
 function checkVectors(vectors: unknown, dim: number, what: string): asserts vectors is Float32Array {
@@ -170,6 +176,23 @@ function toIds(ids: IdsInput, n: number): BigUint64Array {
       throw new InvalidArgument(`ids[${i}] = ${id} is not an integer in 0..2^53-1`);
     }
     out[i] = BigInt(id);
+  }
+  return out;
+}
+
+/** Floats copied per event-loop turn by {@link copyInSlices} (8 MiB, about a millisecond). */
+const COPY_SLICE = 2 << 20;
+
+/**
+ * A private copy of `source` that nothing else can transfer, made a slice per
+ * event-loop turn; a source transferred meanwhile is an `InvalidArgument`.
+ */
+async function copyInSlices(source: Float32Array, what: string): Promise<Float32Array> {
+  const out = new Float32Array(source.length);
+  for (let at = 0; at < source.length; at += COPY_SLICE) {
+    if (at > 0) await new Promise((resolve) => setImmediate(resolve));
+    checkAttached(source, what);
+    out.set(source.subarray(at, at + COPY_SLICE), at);
   }
   return out;
 }
@@ -240,17 +263,21 @@ export abstract class VectorIndex implements Disposable {
     return new this(new NativeIndex(outPointer(cell)));
   }
 
-  /** `build` off the JS thread. Do not modify `vectors` until the promise settles. */
-  static buildAsync<T>(this: IndexClass<T>, vectors: Float32Array, options: BuildOptions): Promise<T> {
+  /**
+   * `build` off the JS thread. The inputs are copied first (in slices, so the
+   * event loop keeps running), so the caller may modify or transfer them at
+   * once; transferring them during that copy fails the build with `InvalidArgument`.
+   */
+  static async buildAsync<T>(this: IndexClass<T>, vectors: Float32Array, options: BuildOptions): Promise<T> {
     const p = nativeParams(this.kind, options, this.defaultRerank);
     checkVectors(vectors, p.dim, "vectors");
-    const ids = options.ids ? toIds(options.ids, vectors.length / p.dim) : new BigUint64Array(0);
+    const ids = options.ids ? toIds(options.ids, vectors.length / p.dim).slice() : new BigUint64Array(0);
+    const own = await copyInSlices(vectors, "vectors");
     const sym = lib();
     return runJob(
-      (job) =>
-        sym.ruv_index_build_async(p.kind, p.dim, p.seed, p.rerankFactor, p.metric, p.padToWord, pinned(vectors), vectors.length, pinned(ids), ids.length, job),
+      (job) => sym.ruv_index_build_async(p.kind, p.dim, p.seed, p.rerankFactor, p.metric, p.padToWord, pinned(own), own.length, pinned(ids), ids.length, job),
       (job) => new this(new NativeIndex(takeIndex(job))),
-      [vectors, ids],
+      [own, ids],
     );
   }
 

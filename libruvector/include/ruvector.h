@@ -19,6 +19,12 @@
 #define RUV_ABI_VERSION 1
 
 /**
+ * Largest stored dimension whose dense random rotation (O(dim³) to create) a
+ * synchronous load builds on the calling thread; larger ones must load off-thread.
+ */
+#define SYNC_MAX_ROTATION_DIM 1024
+
+/**
  * Number of fields in [`Stats::to_array`].
  */
 #define STATS_LEN 9
@@ -246,6 +252,42 @@ int32_t ruv_tokenizer_encode(const RuvTokenizer *t,
 int32_t ruv_tokenizer_free(RuvTokenizer *t);
 
 /**
+ * Writes a fresh temporary path for an atomic write of `path` (a sibling named
+ * after this process) into `buf`, after removing the temporaries that dead
+ * processes left in that directory. `*out_len` gets the full length.
+ *
+ * # Safety
+ * `path_ptr` valid for `path_len` bytes; `buf` for `cap` bytes; `out_len` for one u64.
+ */
+int32_t ruv_file_temporary(const uint8_t *path_ptr,
+                           uint64_t path_len,
+                           uint8_t *buf,
+                           uint64_t cap,
+                           uint64_t *out_len);
+
+/**
+ * Takes an exclusive advisory lock on `path` (created if missing), waiting at
+ * most `timeout_ms` (0 = just try); release it with `ruv_file_unlock`.
+ * `*out_fd` is -1 when another holder still has it. The kernel releases a
+ * lock when its holder dies, so a crash never leaves it stale.
+ *
+ * # Safety
+ * `path_ptr` valid for `path_len` bytes; `out_fd` for one i32.
+ */
+int32_t ruv_file_lock(const uint8_t *path_ptr,
+                      uint64_t path_len,
+                      uint32_t timeout_ms,
+                      int32_t *out_fd);
+
+/**
+ * Releases a lock taken with `ruv_file_lock`.
+ *
+ * # Safety
+ * `fd` must come from `ruv_file_lock` and be released once.
+ */
+int32_t ruv_file_unlock(int32_t fd);
+
+/**
  * Creates an empty index. `pad_to_word` != 0 zero-pads quantized variants to
  * a multiple of 64 dimensions.
  *
@@ -279,12 +321,12 @@ int32_t ruv_index_build(uint32_t kind,
                         RuvIndex **out);
 
 /**
- * Like `ruv_index_build`, off-thread. `vectors` and `ids` are copied before
- * this returns, so the caller may reuse or free them at once; take the result
- * with `ruv_job_take_index`.
+ * Like `ruv_index_build`, off-thread. The caller keeps `vectors` and `ids`
+ * alive and unchanged until the job completes (copying them here would stall
+ * the calling thread on large builds); take the result with `ruv_job_take_index`.
  *
  * # Safety
- * Buffers valid for their lengths; `out_job` for one pointer write.
+ * Buffers valid until the job completes; `out_job` for one pointer write.
  */
 int32_t ruv_index_build_async(uint32_t kind,
                               uint32_t dim,
@@ -433,6 +475,8 @@ int32_t ruv_index_save_async(const RuvIndex *idx,
 
 /**
  * Loads an index file. `expected_kind` is a variant number, or u32::MAX for any.
+ * A quantized file of stored dim above 1024 is refused here (its rotation is too
+ * costly to create on the calling thread): use `ruv_index_load_async`.
  *
  * # Safety
  * `path` valid for `path_len` bytes; `out` for one pointer write.
@@ -681,6 +725,15 @@ int32_t ruv_lake_is_primed(const RuvLake *lake, uint32_t key, int32_t *out);
  * `lake` live; `out` for one u32.
  */
 int32_t ruv_lake_dim(const RuvLake *lake, uint32_t key, uint32_t *out);
+
+/**
+ * Vectors in the cached collection (`CacheMiss` when nothing is cached), so a
+ * caller can size result buffers by min(k, n) rather than by k.
+ *
+ * # Safety
+ * `lake` live; `out` for one u64.
+ */
+int32_t ruv_lake_len(const RuvLake *lake, uint32_t key, uint64_t *out);
 
 /**
  * Counters of `scope` (0 global, 1 the key's backend, 2 the key): [hits,

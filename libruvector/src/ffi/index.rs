@@ -39,7 +39,7 @@ fn params(kind: u32, dim: u32, seed: u64, rerank_factor: u32, metric: u32, pad_t
     p.normalized()
 }
 
-unsafe fn path(ptr: *const u8, len: u64) -> Result<PathBuf> {
+pub(crate) unsafe fn path(ptr: *const u8, len: u64) -> Result<PathBuf> {
     let bytes = slice(ptr, len, "path")?;
     if bytes.is_empty() || bytes.contains(&0) {
         return Err(Error::invalid("path is empty or contains a NUL byte"));
@@ -89,12 +89,12 @@ pub unsafe extern "C" fn ruv_index_build(
     })
 }
 
-/// Like `ruv_index_build`, off-thread. `vectors` and `ids` are copied before
-/// this returns, so the caller may reuse or free them at once; take the result
-/// with `ruv_job_take_index`.
+/// Like `ruv_index_build`, off-thread. The caller keeps `vectors` and `ids`
+/// alive and unchanged until the job completes (copying them here would stall
+/// the calling thread on large builds); take the result with `ruv_job_take_index`.
 ///
 /// # Safety
-/// Buffers valid for their lengths; `out_job` for one pointer write.
+/// Buffers valid until the job completes; `out_job` for one pointer write.
 #[no_mangle]
 pub unsafe extern "C" fn ruv_index_build_async(
     kind: u32, dim: u32, seed: u64, rerank_factor: u32, metric: u32, pad_to_word: u32,
@@ -102,9 +102,9 @@ pub unsafe extern "C" fn ruv_index_build_async(
 ) -> i32 {
     guard(|| {
         let p = params(kind, dim, seed, rerank_factor, metric, pad_to_word)?;
-        let vectors = slice(vectors, len, "vectors")?.to_vec();
-        let ids = if ids_len == 0 { None } else { Some(slice(ids, ids_len, "ids")?.to_vec()) };
-        let job = spawn(move || Ok(Output::Index(RuvIndex::new(VectorIndex::build(p, &vectors, ids.as_deref())?))))?;
+        let vectors = slice(vectors, len, "vectors")?;
+        let ids = if ids_len == 0 { None } else { Some(slice(ids, ids_len, "ids")?) };
+        let job = spawn(move || Ok(Output::Index(RuvIndex::new(VectorIndex::build(p, vectors, ids)?))))?;
         job_out(job, out_job)
     })
 }
@@ -289,13 +289,15 @@ pub unsafe extern "C" fn ruv_index_save_async(idx: *const RuvIndex, path_ptr: *c
 }
 
 /// Loads an index file. `expected_kind` is a variant number, or u32::MAX for any.
+/// A quantized file of stored dim above 1024 is refused here (its rotation is too
+/// costly to create on the calling thread): use `ruv_index_load_async`.
 ///
 /// # Safety
 /// `path` valid for `path_len` bytes; `out` for one pointer write.
 #[no_mangle]
 pub unsafe extern "C" fn ruv_index_load(path_ptr: *const u8, path_len: u64, expected_kind: u32, out: *mut *mut RuvIndex) -> i32 {
     guard(|| {
-        let idx = persist::load(&path(path_ptr, path_len)?, kind_filter(expected_kind)?)?;
+        let idx = persist::load_sync(&path(path_ptr, path_len)?, kind_filter(expected_kind)?)?;
         write_out(out, Box::into_raw(Box::new(RuvIndex::new(idx))), "out")
     })
 }

@@ -6,6 +6,7 @@
 //! `ruv_last_error`. Buffers are `(ptr, len)` with `len` in elements.
 
 pub mod embed;
+pub mod fs;
 pub mod index;
 pub mod lake;
 pub mod runtime;

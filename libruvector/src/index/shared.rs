@@ -90,6 +90,10 @@ impl SharedIndex {
         st.current.len() + st.pending_ids.len()
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     /// Bytes held, counting the rows and ids of pending writes.
     pub fn memory_bytes(&self) -> usize {
         let st = self.lock();
