@@ -75,6 +75,6 @@ fn a_tiny_header_declaring_a_huge_rotation_is_refused_on_the_calling_thread() {
     std::fs::write(&path, &head).unwrap();
     let e = persist::load_sync(&path, None).err().unwrap();
     assert!(e.message.contains("stored dim 2048 needs a 2048×2048 random rotation"), "{}", e.message);
-    assert!(e.message.contains("limit 1024"), "{}", e.message);
+    assert!(e.message.contains("above the limit 1024 of this load"), "{}", e.message);
     std::fs::remove_file(&path).unwrap();
 }

@@ -46,7 +46,7 @@ test("loadSync refuses a tiny header that would need a huge rotation; the messag
   view.setUint32(24, 20, true);
   const path = join(tempDir(), "huge-rotation.rbpx");
   writeFileSync(path, head);
-  expect(() => RabitqPlusIndex.loadSync(path)).toThrow("stored dim 2048 needs a 2048×2048 random rotation, too costly to create on the calling thread (limit 1024)");
+  expect(() => RabitqPlusIndex.loadSync(path)).toThrow("stored dim 2048 needs a 2048×2048 random rotation, above the limit 1024 of this load");
 });
 
 test("special files are refused by every index loader", async () => {

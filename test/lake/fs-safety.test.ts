@@ -4,17 +4,12 @@ import { existsSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, 
 import { join } from "node:path";
 import { BackendError } from "../../src/errors.ts";
 import { FsBackend } from "../../src/lake/fs.ts";
-import { ROOT, randomVectors, tempDir } from "../helpers.ts";
+import { ROOT, caught, randomVectors, tempDir } from "../helpers.ts";
 
 async function rejection(promise: Promise<unknown> | (() => unknown)): Promise<BackendError> {
-  let caught: unknown;
-  try {
-    await (typeof promise === "function" ? promise() : promise);
-  } catch (error) {
-    caught = error;
-  }
-  expect(caught).toBeInstanceOf(BackendError);
-  return caught as BackendError;
+  const error = await caught(promise);
+  expect(error).toBeInstanceOf(BackendError);
+  return error as BackendError;
 }
 
 function write(backend: FsBackend, collection: string, n = 20, dim = 4, seed = 1): Promise<void> {

@@ -3,18 +3,12 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, truncateSyn
 import { join } from "node:path";
 import { BackendError } from "../../src/errors.ts";
 import { FsBackend } from "../../src/lake/fs.ts";
-import { randomVectors, tempDir } from "../helpers.ts";
+import { caught, randomVectors, tempDir } from "../helpers.ts";
 
 /** Awaits `promise` and returns the BackendError it rejects with, after checking it names `backend`. */
 async function backendError(promise: Promise<unknown> | (() => unknown), backend = "cold"): Promise<BackendError> {
-  let caught: unknown;
-  try {
-    await (typeof promise === "function" ? promise() : promise);
-  } catch (error) {
-    caught = error;
-  }
-  expect(caught).toBeInstanceOf(BackendError);
-  const error = caught as BackendError;
+  const error = (await caught(promise)) as BackendError;
+  expect(error).toBeInstanceOf(BackendError);
   expect(error.backend).toBe(backend);
   expect(error.message).toContain(`backend "${backend}"`);
   return error;

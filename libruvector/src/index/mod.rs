@@ -153,7 +153,9 @@ impl VectorIndex {
 
     /// Appends rows; all are validated before any is added.
     pub fn add_batch(&mut self, vectors: &[f32], ids: &[u64]) -> Result<()> {
-        let rows = prepare_batch(&self.params, vectors, ids)?;
+        let n = prepare::row_count(vectors.len(), self.params.dim)?;
+        check_ids_len(ids.len(), n)?;
+        let rows = prepare::rows(&self.params, vectors)?;
         self.ids.check_new(ids)?;
         self.append_prepared(&rows, ids)
     }
@@ -298,11 +300,11 @@ impl VectorIndex {
 }
 
 /// Validates a batch of caller vectors against `params` and prepares the rows
-/// to store (in parallel); ids are checked only for their count.
+/// to store, on the calling thread; ids are checked only for their count.
 pub fn prepare_batch(params: &Params, vectors: &[f32], ids: &[u64]) -> Result<Vec<f32>> {
     let n = prepare::row_count(vectors.len(), params.dim)?;
     check_ids_len(ids.len(), n)?;
-    prepare::rows(params, vectors)
+    prepare::rows_here(params, vectors)
 }
 
 fn check_ids_len(ids: usize, n: usize) -> Result<()> {

@@ -48,7 +48,9 @@ pub fn load_sync(path: &Path, expected: Option<Kind>) -> Result<VectorIndex> {
     load_limited(path, expected, Some(SYNC_MAX_ROTATION_DIM))
 }
 
-fn load_limited(path: &Path, expected: Option<Kind>, max_rotation_dim: Option<usize>) -> Result<VectorIndex> {
+/// `load`, refusing a quantized file whose stored dim exceeds `max_rotation_dim`
+/// before its O(dim³) rotation is built.
+pub fn load_limited(path: &Path, expected: Option<Kind>, max_rotation_dim: Option<usize>) -> Result<VectorIndex> {
     let in_file = |e: Error| Error::new(e.status, format!("{}: {}", path.display(), e.message));
     let bytes = read_index_file(path).map_err(|e| Error::persist(e.message))?;
     decode_limited(&bytes, expected, max_rotation_dim).map_err(in_file)
@@ -258,7 +260,7 @@ fn decode_limited(bytes: &[u8], expected: Option<Kind>, max_rotation_dim: Option
     }
     if let Some(max) = max_rotation_dim.filter(|&max| kind != Kind::Flat && header.dim > max) {
         return Err(Error::invalid(format!(
-            "stored dim {} needs a {0}×{0} random rotation, too costly to create on the calling thread (limit {max}); load it asynchronously",
+            "stored dim {} needs a {0}×{0} random rotation, above the limit {max} of this load (synchronous loads build at most {SYNC_MAX_ROTATION_DIM}: load larger files asynchronously; a warm restart at most its bundle's dim)",
             header.dim
         )));
     }

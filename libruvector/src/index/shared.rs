@@ -100,7 +100,8 @@ impl SharedIndex {
         st.current.memory_bytes() + st.pending.iter().map(|b| b.rows.len() * 4 + b.ids.len() * 8).sum::<usize>()
     }
 
-    /// Appends `vectors` under `ids` (all or nothing) without waiting for readers.
+    /// Appends `vectors` under `ids` (all or nothing) without waiting for readers
+    /// or for the thread pool (rows are prepared on the calling thread).
     pub fn add(self: &Arc<Self>, vectors: &[f32], ids: &[u64]) -> Result<()> {
         let _writer = self.writing.lock().unwrap_or_else(|p| p.into_inner());
         let rows = prepare_batch(&self.params, vectors, ids)?;
