@@ -72,6 +72,7 @@ export const symbols = {
   ruv_lake_witness_of: { args: [ptr, u32, ptr, u64, ptr], returns: i32 },
   ruv_lake_is_primed: { args: [ptr, u32, ptr], returns: i32 },
   ruv_lake_dim: { args: [ptr, u32, ptr], returns: i32 },
+  ruv_lake_len: { args: [ptr, u32, ptr], returns: i32 },
   ruv_lake_stats: { args: [ptr, u32, u32, ptr], returns: i32 },
   ruv_lake_publish: { args: [ptr, ptr, u64, ptr, ptr, u64, ptr], returns: i32 },
   ruv_lake_refresh_from_dir: { args: [ptr, u32, ptr, u64, ptr], returns: i32 },
@@ -93,6 +94,9 @@ export const symbols = {
   ruv_tokenizer_open: { args: [ptr, u64, u32, ptr], returns: i32 },
   ruv_tokenizer_encode: { args: [ptr, ptr, u64, ptr, u64, ptr], returns: i32 },
   ruv_tokenizer_free: { args: [ptr], returns: i32 },
+  ruv_file_temporary: { args: [ptr, u64, ptr, u64, ptr], returns: i32 },
+  ruv_file_lock: { args: [ptr, u64, u32, ptr], returns: i32 },
+  ruv_file_unlock: { args: [i32], returns: i32 },
 } as const;
 
 /** Status codes of the C ABI (`RuvStatus` in `ruvector.h`). */

@@ -3,10 +3,12 @@
  * use: TEXMEX `.fvecs` / `.ivecs`, NumPy `.npy` (float32, C order), JSONL and
  * gzipped IDX; and readers for texts to embed (plain lines or JSONL).
  */
-import { open, readFile, rename, unlink } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
+import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
+import { open, rename, unlink } from "node:fs/promises";
+import { dirname } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { InvalidArgument } from "./errors.ts";
+import { FileRefused, readRegularFile, temporaryPath } from "./fsio.ts";
 
 /** Rows of equal width in one flat typed array. */
 export interface Matrix<T extends Float32Array | Int32Array> {
@@ -271,20 +273,22 @@ export function encodeJsonl(m: Matrix<Float32Array>, ids?: readonly number[]): U
 /**
  * Writes `bytes` to `path` atomically: into a temporary file beside it, fsynced,
  * then renamed over `path`, and the directory fsynced. Readers see the old file or the new one, never a
- * part; the temporary file is removed if anything fails. `temporary` names that file when a format
- * fixes its name (a leftover from a crash is then overwritten); by default it is a fresh unique name.
+ * part; the temporary file is removed if anything fails. The temporary is named after this process
+ * (see {@link temporaryPath}), so one a crash leaves behind is reclaimed by the next write into that
+ * directory. `beforeRename` runs once the new bytes are durable, just before they replace `path`.
  */
-export async function writeFileAtomic(path: string, bytes: Uint8Array, temporary?: string): Promise<void> {
-  const scratch = temporary ?? join(dirname(path), `.${basename(path)}.${process.pid}.${crypto.randomUUID()}.tmp`);
+export async function writeFileAtomic(path: string, bytes: Uint8Array, beforeRename?: () => Promise<void>): Promise<void> {
+  const scratch = temporaryPath(path);
   let renamed = false;
   try {
-    const handle = await open(scratch, temporary === undefined ? "wx" : "w");
+    const handle = await open(scratch, "wx");
     try {
       await handle.writeFile(bytes);
       await handle.sync();
     } finally {
       await handle.close();
     }
+    await beforeRename?.();
     await rename(scratch, path);
     renamed = true;
   } finally {
@@ -299,27 +303,65 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array, temporary
   }
 }
 
+/** A vector file's bytes: a regular file only (a FIFO or device is refused, never read), errors naming the path. */
+function readDataFile(path: string): Uint8Array {
+  try {
+    return readRegularFile(path, Number.MAX_SAFE_INTEGER, path);
+  } catch (err) {
+    if (err instanceof FileRefused) throw new InvalidArgument(err.message);
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new InvalidArgument(`cannot read ${path}: ${code === "ENOENT" ? "no such file or directory" : (err as Error).message}`);
+  }
+}
+
+/**
+ * Writes `bytes` to `path` atomically on the calling thread (temporary file
+ * beside it, fsync, rename, directory fsync), like {@link writeFileAtomic}.
+ */
+function writeFileAtomicSync(path: string, bytes: Uint8Array): void {
+  const scratch = temporaryPath(path);
+  try {
+    const fd = openSync(scratch, "wx");
+    try {
+      for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(scratch, path);
+  } catch (err) {
+    rmSync(scratch, { force: true });
+    throw err;
+  }
+  const dir = openSync(dirname(path), "r");
+  try {
+    fsyncSync(dir);
+  } finally {
+    closeSync(dir);
+  }
+}
+
 /** Reads a `.fvecs` file (TEXMEX: repeated `[int32 dim][dim × float32]`), e.g. an ANN benchmark's base or query set. */
-export async function readFvecs(path: string): Promise<Matrix<Float32Array>> {
-  return parseFvecs(await readFile(path), path);
+export function readFvecs(path: string): Matrix<Float32Array> {
+  return parseFvecs(readDataFile(path), path);
 }
 
 /** Reads a `.ivecs` file (TEXMEX: repeated `[int32 dim][dim × int32]`), e.g. ground-truth neighbour ids. */
-export async function readIvecs(path: string): Promise<Matrix<Int32Array>> {
-  return parseIvecs(await readFile(path), path);
+export function readIvecs(path: string): Matrix<Int32Array> {
+  return parseIvecs(readDataFile(path), path);
 }
 
 /** Reads a NumPy `.npy` file holding a 1-D or 2-D little-endian float32 array in C order. */
-export async function readNpy(path: string): Promise<Matrix<Float32Array>> {
-  return parseNpy(await readFile(path), path);
+export function readNpy(path: string): Matrix<Float32Array> {
+  return parseNpy(readDataFile(path), path);
 }
 
 /** Writes rows as a `.fvecs` file, atomically. */
-export async function writeFvecs(path: string, m: Matrix<Float32Array>): Promise<void> {
-  await writeFileAtomic(path, encodeFvecs(m));
+export function writeFvecs(path: string, m: Matrix<Float32Array>): void {
+  writeFileAtomicSync(path, encodeFvecs(m));
 }
 
 /** Writes rows as a `.npy` file of shape `(rows, dim)`, float32, atomically. */
-export async function writeNpy(path: string, m: Matrix<Float32Array>): Promise<void> {
-  await writeFileAtomic(path, encodeNpy(m));
+export function writeNpy(path: string, m: Matrix<Float32Array>): void {
+  writeFileAtomicSync(path, encodeNpy(m));
 }

@@ -60,6 +60,12 @@
 #define RUV_ABI_VERSION 2
 
 /**
+ * Largest stored dimension whose dense random rotation (O(dim³) to create) a
+ * synchronous load builds on the calling thread; larger ones must load off-thread.
+ */
+#define SYNC_MAX_ROTATION_DIM 1024
+
+/**
  * Outcome of a freshness check.
  */
 enum RuvCheckResult
@@ -241,8 +247,8 @@ typedef struct RuvJob RuvJob;
 typedef struct RuvEmbedder RuvEmbedder;
 
 /**
- * Opaque handle to a vector index. Thread-safe: searches, reads and saves
- * from many threads share a read lock; `ruv_index_add` takes the write lock.
+ * Opaque handle to a vector index. Thread-safe: readers (searches, gets,
+ * saves) work on snapshots and writers never wait for them.
  */
 typedef struct RuvIndex RuvIndex;
 
@@ -665,6 +671,42 @@ int32_t ruv_tokenizer_encode(const RuvTokenizer *t,
 int32_t ruv_tokenizer_free(RuvTokenizer *t);
 
 /**
+ * Writes a fresh temporary path for an atomic write of `path` (a sibling named
+ * after this process) into `buf`, after removing the temporaries that dead
+ * processes left in that directory, NUL-terminated. `*out_len` gets the full length.
+ *
+ * # Safety
+ * `path_ptr` valid for `path_len` bytes; `buf` for `cap` bytes; `out_len` for one u64.
+ */
+int32_t ruv_file_temporary(const uint8_t *path_ptr,
+                           uint64_t path_len,
+                           uint8_t *buf,
+                           uint64_t cap,
+                           uint64_t *out_len);
+
+/**
+ * Takes an exclusive advisory lock on `path` (created if missing), waiting at
+ * most `timeout_ms` (0 = just try); release it with `ruv_file_unlock`.
+ * `*out_fd` is -1 when another holder still has it. The kernel releases a
+ * lock when its holder dies, so a crash never leaves it stale.
+ *
+ * # Safety
+ * `path_ptr` valid for `path_len` bytes; `out_fd` for one i32.
+ */
+int32_t ruv_file_lock(const uint8_t *path_ptr,
+                      uint64_t path_len,
+                      uint32_t timeout_ms,
+                      int32_t *out_fd);
+
+/**
+ * Releases a lock taken with `ruv_file_lock`.
+ *
+ * # Safety
+ * `fd` must come from `ruv_file_lock` and be released once.
+ */
+int32_t ruv_file_unlock(int32_t fd);
+
+/**
  * Creates an empty index.
  *
  * # Safety
@@ -828,6 +870,8 @@ int32_t ruv_index_save_async(const RuvIndex *idx,
 
 /**
  * Loads an index file. `expected_kind` is a `RUV_INDEX_KIND_*`, or `RUV_INDEX_KIND_ANY`.
+ * A quantized file of stored dim above 1024 is refused here (its rotation is too
+ * costly to create on the calling thread): use `ruv_index_load_async`.
  *
  * # Safety
  * `path` valid for `path_len` bytes; `out` for one pointer write.
@@ -1051,6 +1095,15 @@ int32_t ruv_lake_is_primed(const RuvLake *lake, uint32_t key, int32_t *out);
  * `lake` live; `out` for one u32.
  */
 int32_t ruv_lake_dim(const RuvLake *lake, uint32_t key, uint32_t *out);
+
+/**
+ * Vectors in the cached collection (`CacheMiss` when nothing is cached), so a
+ * caller can size result buffers by min(k, n) rather than by k.
+ *
+ * # Safety
+ * `lake` live; `out` for one u64.
+ */
+int32_t ruv_lake_len(const RuvLake *lake, uint32_t key, uint64_t *out);
 
 /**
  * Counters of `scope` (a `RUV_STATS_SCOPE_*`; `key` names the backend or

@@ -5,6 +5,7 @@ pub mod cpu;
 pub mod embed;
 pub mod error;
 pub mod ffi;
+pub mod fsio;
 pub mod index;
 pub mod lake;
 pub mod runtime;

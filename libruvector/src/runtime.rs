@@ -123,10 +123,27 @@ pub fn poll(out: &mut [u64]) -> Result<usize> {
 
 /// Starts `work` off-thread. The returned job's address is its completion token.
 pub fn spawn<T: Any + Send>(work: impl FnOnce() -> Result<T> + Send + 'static) -> Result<Arc<Job>> {
+    let (job, start) = prepare(work)?;
+    start.start();
+    Ok(job)
+}
+
+/// A prepared job's work, not yet handed to the pool.
+pub struct Start(Box<dyn FnOnce() + Send>);
+
+impl Start {
+    pub fn start(self) {
+        rayon::spawn(self.0);
+    }
+}
+
+/// Makes a job whose work begins only when the returned [`Start`] is started,
+/// so a caller can hand out the job before its inputs are ready.
+pub fn prepare<T: Any + Send>(work: impl FnOnce() -> Result<T> + Send + 'static) -> Result<(Arc<Job>, Start)> {
     let done = completions()?;
     let job = Arc::new(Job { result: Mutex::new(None) });
     let running = Arc::clone(&job);
-    rayon::spawn(move || {
+    let start = Start(Box::new(move || {
         let result = catch_unwind(AssertUnwindSafe(work))
             .unwrap_or_else(|p| Err(Error::new(Status::Panic, format!("panic in background job: {}", panic_message(&p)))))
             .map(|v| Box::new(v) as Output);
@@ -135,8 +152,8 @@ pub fn spawn<T: Any + Send>(work: impl FnOnce() -> Result<T> + Send + 'static) -
         // SAFETY: writing one byte from a valid buffer to an fd we own. A full
         // pipe (EAGAIN) is fine: the reader is already due to wake.
         unsafe { libc::write(done.write_end.as_raw_fd(), [1u8].as_ptr().cast(), 1) };
-    });
-    Ok(job)
+    }));
+    Ok((job, start))
 }
 
 #[cfg(test)]

@@ -1,7 +1,11 @@
 /** A model's own tokenizer (`tokenizer.json`), configured like sentence-transformers. */
 import type { Pointer } from "bun:ffi";
+import { InvalidArgument } from "../errors.ts";
 import { check, lib, outPointer, utf8 } from "../ffi.ts";
 import { NativeHandle } from "../runtime.ts";
+
+/** Longest truncation length the native tokenizer accepts. */
+const MAX_TOKENS = 1 << 20;
 
 /** Options of {@link Tokenizer.fromFile}. */
 export interface TokenizerOptions {
@@ -19,9 +23,13 @@ export class Tokenizer implements Disposable {
 
   /** Loads `path` (a `tokenizer.json`); its own fixed padding/truncation is replaced by truncation at `maxLength`. */
   static fromFile(path: string, options: TokenizerOptions = {}): Tokenizer {
+    const maxLength = options.maxLength ?? 256;
+    if (!Number.isInteger(maxLength) || maxLength < 2 || maxLength > MAX_TOKENS) {
+      throw new InvalidArgument(`maxLength must be an integer of at least 2 (room for [CLS] and [SEP]) and at most ${MAX_TOKENS}, got ${maxLength}`);
+    }
     const cell = new BigUint64Array(1);
     const bytes = utf8(path);
-    check(lib().ruv_tokenizer_open(bytes, bytes.length, options.maxLength ?? 256, cell));
+    check(lib().ruv_tokenizer_open(bytes, bytes.length, maxLength, cell));
     return new Tokenizer(outPointer(cell));
   }
 

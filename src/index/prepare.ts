@@ -52,6 +52,29 @@ export function checkFloat32(vectors: unknown, what: string): asserts vectors is
     const got = vectors === null ? "null" : ((vectors as object)?.constructor?.name ?? typeof vectors);
     throw new InvalidArgument(`${what} must be a Float32Array, got ${got}`);
   }
+  checkAttached(vectors, what);
+}
+
+/** A transferred (detached) buffer reads as empty: refuse it rather than silently use no data. */
+export function checkAttached(view: ArrayBufferView, what: string): void {
+  if ((view.buffer as ArrayBuffer).detached) throw new InvalidArgument(`${what} is a detached ${view.constructor.name} (its buffer was transferred)`);
+}
+
+/** Floats copied per event-loop turn by {@link copyInSlices} (8 MiB, about a millisecond). */
+const COPY_SLICE = 2 << 20;
+
+/**
+ * A private copy of `source` that nothing else can transfer, made a slice per
+ * event-loop turn; a source transferred meanwhile is an `InvalidArgument`.
+ */
+export async function copyInSlices(source: Float32Array, what: string): Promise<Float32Array> {
+  const out = new Float32Array(source.length);
+  for (let at = 0; at < source.length; at += COPY_SLICE) {
+    if (at > 0) await new Promise((resolve) => setImmediate(resolve));
+    checkAttached(source, what);
+    out.set(source.subarray(at, at + COPY_SLICE), at);
+  }
+  return out;
 }
 
 export function checkVectors(vectors: unknown, dim: number, what: string): asserts vectors is Float32Array {

@@ -10,7 +10,7 @@ import { IndexInfo, NativeStruct, SearchOptionsStruct } from "../structs.ts";
 import { NativeHandle, runJob } from "../runtime.ts";
 import { formatBytes } from "../units.ts";
 import { checkId, toIds } from "./ids.ts";
-import { checkK, checkPath, checkQuery, checkThreads, checkVectors, Kind, KIND_NAMES, METRICS, nativeParams, paramsStruct, searchRerank, type KindValue, type NativeParams } from "./prepare.ts";
+import { checkK, checkPath, checkQuery, checkThreads, checkVectors, copyInSlices, Kind, KIND_NAMES, METRICS, nativeParams, paramsStruct, searchRerank, type KindValue, type NativeParams } from "./prepare.ts";
 import { BatchResult, type BatchOptions, type BuildOptions, type IdsInput, type IndexOptions, type Metric, type SearchHit, type SearchOptions } from "./types.ts";
 
 /** A stable address for memory the native side reads after the call returns. */
@@ -79,17 +79,22 @@ export abstract class VectorIndex implements Disposable {
     return new this(new NativeIndex(outPointer(cell)));
   }
 
-  /** `build` off the JS thread. Do not modify `vectors` until the promise settles. */
-  static buildAsync<T>(this: IndexClass<T>, vectors: Float32Array, options: BuildOptions): Promise<T> {
+  /**
+   * `build` off the JS thread. The inputs are copied first (in slices, so the
+   * event loop keeps running), so the caller may modify or transfer them at
+   * once; transferring them during that copy fails the build with `InvalidArgument`.
+   */
+  static async buildAsync<T>(this: IndexClass<T>, vectors: Float32Array, options: BuildOptions): Promise<T> {
     const p = nativeParams(this.kind, options, this.defaultRerank);
     checkVectors(vectors, p.dim, "vectors");
-    const ids = options.ids ? toIds(options.ids, vectors.length / p.dim) : new BigUint64Array(0);
+    const ids = options.ids ? toIds(options.ids, vectors.length / p.dim).slice() : new BigUint64Array(0);
+    const own = await copyInSlices(vectors, "vectors");
     const sym = lib();
     const params = paramsStruct(p);
     return runJob(
-      (job) => sym.ruv_index_build_async(params, pinned(vectors), vectors.length, pinned(ids), ids.length, job),
+      (job) => sym.ruv_index_build_async(params, pinned(own), own.length, pinned(ids), ids.length, job),
       (job) => new this(new NativeIndex(takeIndex(job))),
-      [vectors, ids],
+      [own, ids],
     );
   }
 

@@ -4,9 +4,11 @@
  * file name) is persisted in the root, so a new instance finds the same
  * collections; upstream kept it in memory only.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeFileSync, type BigIntStats } from "node:fs";
-import { open, type FileHandle } from "node:fs/promises";
+import { mkdirSync, statSync, type BigIntStats } from "node:fs";
+import { open, rm, type FileHandle } from "node:fs/promises";
+import { constants } from "node:fs";
 import { writeFileAtomic } from "../formats.ts";
+import { parseJsonBounded, readRegularFile, withFileLock } from "../fsio.ts";
 import { join, resolve } from "node:path";
 import { BackendError } from "../errors.ts";
 import type { BackendAdapter, BundleInfo, PulledBatch } from "./backend.ts";
@@ -18,6 +20,19 @@ const MAGIC = new TextEncoder().encode("ruvec1\0\0");
 const HEADER_BYTES = 24;
 /** The registry's file name in the root; no collection file may take it. */
 const REGISTRY_FILE = "rulake-registry.json";
+/** The advisory lock every writer of this root holds while it writes a collection and the registry. */
+const LOCK_FILE = ".rulake.lock";
+/** Largest registry read: about 60,000 entries of the longest names. */
+const MAX_REGISTRY_BYTES = 32 << 20;
+/** Checksum sidecars: `.{filename}.ruvsum` beside each file this backend writes. */
+const SIDECAR_SUFFIX = ".ruvsum";
+const MAX_SIDECAR_BYTES = 4096;
+
+/** One state of a collection file: its size and CRC-32. */
+interface Checksum {
+  size: number;
+  crc32: string;
+}
 /** Longest file name most file systems accept, in bytes. */
 const MAX_FILENAME_BYTES = 255;
 
@@ -81,38 +96,69 @@ export class FsBackend implements BackendAdapter {
 
   /**
    * Writes `collection` to `root/filename` (replacing the whole file
-   * atomically: `.{filename}.tmp`, fsync, rename) and registers it.
+   * atomically: a temporary named after this process, fsync, rename) with its
+   * checksum sidecar, and registers it. Writers of one root, in this process or
+   * others, take turns under an advisory lock.
    */
   async writeAsync(collection: string, filename: string, write: VectorWrite): Promise<void> {
     const scope = this.scopeOf(collection, filename);
     const { ids, vectors, dim } = checkWrite(scope, write);
-    const temporary = temporaryName(scope, filename);
-    try {
-      await writeFileAtomic(scope.path, encodeRuvec1(ids, vectors, dim), temporary);
-    } catch (error) {
-      throw fail(scope, `cannot write: ${describe(error)}`, error);
-    }
-    this.saveRegistryEntry(scope, collection, filename);
+    const bytes = encodeRuvec1(ids, vectors, dim);
+    await this.locked(scope, async () => {
+      const checksum = checksumOf(bytes);
+      const previous = readChecksums(scope, scope.path).filter((c) => c.size !== checksum.size || c.crc32 !== checksum.crc32);
+      let sidecarWritten = false;
+      try {
+        // Until the rename lands the file may be either state: the sidecar names both.
+        await writeFileAtomic(scope.path, bytes, async () => {
+          await writeChecksums(scope.path, [checksum, ...previous.slice(0, 1)]);
+          sidecarWritten = true;
+        });
+        await writeChecksums(scope.path, [checksum]);
+      } catch (error) {
+        if (sidecarWritten) await restoreChecksums(scope.path, previous);
+        throw fail(scope, `cannot write: ${describe(error)}`, error);
+      }
+      await this.saveRegistryEntry(scope, collection, filename);
+    });
   }
 
-  /** Registers an existing `ruvec1` file in the root as `collection`, after checking its header. */
+  /** Registers an existing `ruvec1` file in the root as `collection`, after checking its header, and records its checksum. */
   async registerAsync(collection: string, filename: string): Promise<void> {
     const scope = this.scopeOf(collection, filename);
-    const file = await openRuvec1(scope, scope.path);
-    await file.handle.close();
-    this.saveRegistryEntry(scope, collection, filename);
+    await this.locked(scope, async () => {
+      const { handle, stats } = await openRuvec1(scope, scope.path);
+      let bytes: Uint8Array;
+      try {
+        bytes = await readAll(scope, handle, Number(stats.size));
+      } finally {
+        await handle.close();
+      }
+      await writeChecksums(scope.path, [checksumOf(bytes)]).catch((error) => {
+        throw fail(scope, `cannot write the checksum sidecar: ${describe(error)}`, error);
+      });
+      await this.saveRegistryEntry(scope, collection, filename);
+    });
   }
 
-  /** All vectors of `collection`, read from its file. */
+  /** All vectors of `collection`, read from its file and checked against its checksum sidecar when it has one. */
   async pullVectors(collection: string): Promise<PulledBatch> {
     const scope = this.fileScope(collection);
     const { handle, header, stats } = await openRuvec1(scope, scope.path);
     try {
       const bytes = await readAll(scope, handle, Number(stats.size));
+      verifyChecksum(scope, scope.path, bytes);
       return { ...decodeRecords(scope, bytes, header), dim: header.dim, generation: generationOf(stats) };
     } finally {
       await handle.close();
     }
+  }
+
+  /** Runs `body` holding this root's writer lock. */
+  private locked<T>(scope: Scope, body: () => Promise<T>): Promise<T> {
+    return withFileLock(join(this.root, LOCK_FILE), body).catch((error) => {
+      throw wrap(scope, "cannot lock the root", error);
+    });
   }
 
   /** `file://{absolute path}`, dim and generation, from the file's 24-byte header and its metadata. */
@@ -154,7 +200,8 @@ export class FsBackend implements BackendAdapter {
     if (identity === "") return { files: new Map(), identity };
     let parsed: unknown;
     try {
-      parsed = JSON.parse(readFileSync(this.registryPath, "utf8"));
+      const text = new TextDecoder().decode(readRegularFile(this.registryPath, MAX_REGISTRY_BYTES, "the registry"));
+      parsed = parseJsonBounded(text, "the registry");
     } catch (error) {
       throw fail(scope, `cannot read the registry: ${describe(error)}`, error);
     }
@@ -170,14 +217,15 @@ export class FsBackend implements BackendAdapter {
     return { files, identity };
   }
 
-  /** Adds one entry to the registry on disk (merged with what is there now), written atomically. */
-  private saveRegistryEntry(scope: Scope, collection: string, filename: string): void {
-    const files = new Map(this.files()).set(collection, filename);
-    const temporary = join(this.root, `.${REGISTRY_FILE}.tmp`);
+  /**
+   * Adds one entry to the registry on disk, written atomically. Called under
+   * the root's lock, after re-reading the registry, so no writer's entry is lost.
+   */
+  private async saveRegistryEntry(scope: Scope, collection: string, filename: string): Promise<void> {
+    this.registry = this.loadRegistry();
+    const files = new Map(this.registry.files).set(collection, filename);
     try {
-      writeFileSync(temporary, `${JSON.stringify({ format: 1, collections: Object.fromEntries(files) }, null, 2)}\n`, { flush: true });
-      renameSync(temporary, this.registryPath);
-      syncDirectory(this.root);
+      await writeFileAtomic(this.registryPath, new TextEncoder().encode(`${JSON.stringify({ format: 1, collections: Object.fromEntries(files) }, null, 2)}\n`));
     } catch (error) {
       throw fail(scope, `cannot save the registry ${this.registryPath}: ${describe(error)}`, error);
     }
@@ -208,23 +256,74 @@ function checkFilename(scope: Scope, filename: unknown): void {
   if (Buffer.byteLength(filename) > MAX_FILENAME_BYTES) throw bad(`is longer than ${MAX_FILENAME_BYTES} bytes`);
   if (filename === "." || filename === "..") throw bad("would escape the root");
   if (/[\u0000-\u001f\u007f/\\:]/.test(filename)) throw bad('must not contain control bytes, "/", "\\" or ":"');
-  if (filename === REGISTRY_FILE || filename === `.${REGISTRY_FILE}.tmp`) throw bad("is the registry's own file");
+  if (filename === REGISTRY_FILE || filename === LOCK_FILE) throw bad("is the registry's own file");
+  if (filename.startsWith(".") && filename.endsWith(SIDECAR_SUFFIX)) throw bad(`is a checksum sidecar name (".*${SIDECAR_SUFFIX}")`);
 }
 
-/** `root/.{filename}.tmp`, upstream's temporary name, after checking that it fits the file-name limit too. */
-function temporaryName(scope: FileScope, filename: string): string {
-  const name = `.${filename}.tmp`;
+/** `.{filename}.ruvsum` beside the file; a name too long for that keeps a prefix and a hash of the rest. */
+function sidecarPath(path: string): string {
+  const filename = path.slice(path.lastIndexOf("/") + 1);
+  let name = `.${filename}${SIDECAR_SUFFIX}`;
   if (Buffer.byteLength(name) > MAX_FILENAME_BYTES) {
-    throw fail(scope, `file name is too long to write atomically: ".{name}.tmp" must fit in ${MAX_FILENAME_BYTES} bytes (register accepts it)`);
+    const prefix = Buffer.from(filename).subarray(0, 200).toString("utf8").replace(/\uFFFD$/, "");
+    name = `.${prefix}~${Bun.hash.crc32(filename).toString(16).padStart(8, "0")}${SIDECAR_SUFFIX}`;
   }
-  return join(scope.path, "..", name);
+  return join(path, "..", name);
+}
+
+/** Puts back the sidecar a failed write replaced: the previous checksums, or none. */
+async function restoreChecksums(path: string, previous: Checksum[]): Promise<void> {
+  if (previous.length > 0) await writeChecksums(path, previous).catch(() => undefined);
+  else await rm(sidecarPath(path), { force: true });
+}
+
+function checksumOf(bytes: Uint8Array): Checksum {
+  return { size: bytes.length, crc32: Bun.hash.crc32(bytes).toString(16).padStart(8, "0") };
+}
+
+/** The checksums a file's sidecar accepts; none when it has no sidecar (a file written by upstream). */
+function readChecksums(scope: Scope, path: string): Checksum[] {
+  let text: string;
+  try {
+    text = new TextDecoder().decode(readRegularFile(sidecarPath(path), MAX_SIDECAR_BYTES, "the checksum sidecar"));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
+    throw wrap(scope, "cannot read the checksum sidecar", error);
+  }
+  let parsed: unknown;
+  try {
+    parsed = parseJsonBounded(text, "the checksum sidecar");
+  } catch (error) {
+    throw wrap(scope, "corrupt checksum sidecar", error);
+  }
+  const checksums = (parsed as { checksums?: unknown } | null)?.checksums;
+  const valid = (c: any): c is Checksum => Number.isSafeInteger(c?.size) && typeof c?.crc32 === "string" && /^[0-9a-f]{8}$/.test(c.crc32);
+  if (!Array.isArray(checksums) || !checksums.every(valid)) {
+    throw fail(scope, `corrupt checksum sidecar ${sidecarPath(path)}: expected { "checksums": [{ size, crc32 }] }`);
+  }
+  return checksums;
+}
+
+function writeChecksums(path: string, checksums: Checksum[]): Promise<void> {
+  return writeFileAtomic(sidecarPath(path), new TextEncoder().encode(`${JSON.stringify({ format: 1, checksums })}\n`));
+}
+
+/** Throws unless `bytes` match a checksum the file's sidecar records (a file without a sidecar is not checked). */
+function verifyChecksum(scope: Scope, path: string, bytes: Uint8Array): void {
+  const accepted = readChecksums(scope, path);
+  if (accepted.length === 0) return;
+  const actual = checksumOf(bytes);
+  if (accepted.some((c) => c.size === actual.size && c.crc32 === actual.crc32)) return;
+  const recorded = accepted.map((c) => `${c.crc32} (${c.size} bytes)`).join(" or ");
+  throw fail(scope, `checksum mismatch: the file's CRC-32 is ${actual.crc32} (${actual.size} bytes), its sidecar ${sidecarPath(path)} records ${recorded} (file corrupted, or replaced by a writer that does not keep the sidecar)`);
 }
 
 /** Opens a `ruvec1` file and checks its header against its size. */
 async function openRuvec1(scope: Scope, path: string): Promise<OpenRuvec1> {
   let handle: FileHandle | undefined;
   try {
-    handle = await open(path, "r");
+    // Non-blocking: opening a FIFO for reading would otherwise wait forever for a writer.
+    handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
     const stats = await handle.stat({ bigint: true });
     if (!stats.isFile()) throw fail(scope, "not a regular file");
     const head = new Uint8Array(HEADER_BYTES);
@@ -301,16 +400,6 @@ function encodeRuvec1(ids: Float64Array, vectors: Float32Array, dim: number): Ui
     new Float32Array(bytes.buffer, offset + 8, dim).set(vectors.subarray(row * dim, (row + 1) * dim));
   });
   return bytes;
-}
-
-/** fsyncs a directory, so a rename into it survives a crash. */
-function syncDirectory(path: string): void {
-  const fd = openSync(path, "r");
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
 }
 
 /** `error` as a BackendError of `scope`: kept if it already is one, else wrapped with `what`. */

@@ -108,8 +108,10 @@ export class RuLake implements Disposable {
     checkCount("maxCacheEntries", o.maxCacheEntries);
     checkCount("maxCacheBytes", o.maxCacheBytes);
     checkCount("backendTimeoutMs", o.backendTimeoutMs, 2 ** 31 - 1, 1);
-    const seed = BigInt(o.rotationSeed);
-    if (seed < 0n || seed >= 2n ** 64n) throw new InvalidArgument(`rotationSeed must be in 0..2^64-1, got ${o.rotationSeed}`);
+    const s = o.rotationSeed;
+    const integral = typeof s === "bigint" || (typeof s === "number" && Number.isSafeInteger(s));
+    const seed = integral ? BigInt(s) : -1n;
+    if (seed < 0n || seed >= 2n ** 64n) throw new InvalidArgument(`rotationSeed must be an integer in 0..2^64-1, got ${String(s)}`);
     const c = o.consistency;
     const ttl = c.kind === "eventual" ? c.ttlMs : 0;
     const config = new NativeStruct(LakeConfig, {
@@ -211,9 +213,10 @@ export class RuLake implements Disposable {
   }
 
   #searchCached(key: number, backend: string, collection: string, query: Float32Array, k: number): LakeHit[] {
-    this.#reserve(k);
+    const cap = Math.min(k, this.#len(key));
+    this.#reserve(cap);
     const s = this.#scratch;
-    check(lib().ruv_lake_search(this.#handle.ptr, key, query, query.length, k, s.ids, s.scores, k, s.count));
+    check(lib().ruv_lake_search(this.#handle.ptr, key, query, query.length, k, s.ids, s.scores, cap, s.count));
     return this.#hits(backend, collection, Number(s.count[0]));
   }
 
@@ -224,13 +227,14 @@ export class RuLake implements Disposable {
     const key = await this.#ensureFresh(backend, collection);
     const sym = lib();
     const handle = this.#handle.ptr;
+    const cap = Math.min(k, this.#len(key));
     return runJob(
       (job) => sym.ruv_lake_search_async(handle, key, query, query.length, k, job),
       (job) => {
-        const ids = new BigUint64Array(k);
-        const scores = new Float32Array(k);
+        const ids = new BigUint64Array(cap);
+        const scores = new Float32Array(cap);
         const len = new BigUint64Array(1);
-        check(sym.ruv_job_take_hits(job, ids, scores, k, len));
+        check(sym.ruv_job_take_hits(job, ids, scores, cap, len));
         return Array.from({ length: Number(len[0]) }, (_, i) => ({ backend, collection, id: Number(ids[i]), score: scores[i]! }));
       },
     );
@@ -240,9 +244,10 @@ export class RuLake implements Disposable {
   searchFederated(targets: readonly CollectionKey[], query: Float32Array, k: number): LakeHit[] {
     checkQuery(query, k);
     const keys = Uint32Array.from(checkTargets(targets), ([b, c], shard) => this.#shardSync(shard, () => this.#ensureFreshSync(b, c)));
-    this.#reserve(k);
+    const cap = this.#federatedCap(keys, k);
+    this.#reserve(cap);
     const s = this.#scratch;
-    check(lib().ruv_lake_search_federated(this.#handle.ptr, keys, keys.length, query, query.length, k, s.shards, s.ids, s.scores, k, s.count));
+    check(lib().ruv_lake_search_federated(this.#handle.ptr, keys, keys.length, query, query.length, k, s.shards, s.ids, s.scores, cap, s.count));
     return Array.from({ length: Number(s.count[0]) }, (_, i) => {
       const [backend, collection] = targets[s.shards[i]!]!;
       return { backend, collection, id: Number(s.ids[i]), score: s.scores[i]! };
@@ -266,14 +271,15 @@ export class RuLake implements Disposable {
     const keys = Uint32Array.from(settled, (r) => (r as PromiseFulfilledResult<number>).value);
     const sym = lib();
     const handle = this.#handle.ptr;
+    const cap = this.#federatedCap(keys, k);
     return runJob(
       (job) => sym.ruv_lake_search_federated_async(handle, keys, keys.length, query, query.length, k, job),
       (job) => {
-        const shards = new Uint32Array(k);
-        const ids = new BigUint64Array(k);
-        const scores = new Float32Array(k);
+        const shards = new Uint32Array(cap);
+        const ids = new BigUint64Array(cap);
+        const scores = new Float32Array(cap);
         const len = new BigUint64Array(1);
-        check(sym.ruv_job_take_shard_hits(job, shards, ids, scores, k, len));
+        check(sym.ruv_job_take_shard_hits(job, shards, ids, scores, cap, len));
         return Array.from({ length: Number(len[0]) }, (_, i) => {
           const [backend, collection] = targets[shards[i]!]!;
           return { backend, collection, id: Number(ids[i]), score: scores[i]! };
@@ -292,8 +298,9 @@ export class RuLake implements Disposable {
     const dim = this.#dim(key);
     if (queries.length % dim !== 0) throw new InvalidArgument(`queries length ${queries.length} is not a multiple of dim ${dim}`);
     const m = queries.length / dim;
-    const ids = new BigUint64Array(m * k);
-    const scores = new Float32Array(m * k);
+    const perQuery = Math.min(k, this.#len(key));
+    const ids = new BigUint64Array(m * perQuery);
+    const scores = new Float32Array(m * perQuery);
     const kOut = new BigUint64Array(1);
     check(lib().ruv_lake_search_batch(this.#handle.ptr, key, queries, queries.length, k, threads, ids, scores, ids.length, kOut));
     // The native side packs min(k, n) hits per query, so rows have that stride, not k.
@@ -301,6 +308,20 @@ export class RuLake implements Disposable {
     return Array.from({ length: m }, (_, q) =>
       Array.from({ length: kk }, (_, j) => ({ backend, collection, id: Number(ids[q * kk + j]), score: scores[q * kk + j]! })),
     );
+  }
+
+  /** Vectors in a key's cached collection: result buffers hold min(k, this), never k itself. */
+  #len(key: number): number {
+    const out = new BigUint64Array(1);
+    check(lib().ruv_lake_len(this.#handle.ptr, key, out));
+    return Number(out[0]);
+  }
+
+  /** Most hits a federated search over `keys` can return. */
+  #federatedCap(keys: Uint32Array, k: number): number {
+    let total = 0;
+    for (const key of keys) total += this.#len(key);
+    return Math.min(k, total);
   }
 
   #dim(key: number): number {

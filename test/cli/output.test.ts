@@ -11,7 +11,7 @@ const base = randomVectors(N, DIM, 3);
 
 async function builtIndex(dir: string, flags: string[] = []): Promise<string> {
   const input = join(dir, "base.fvecs");
-  await writeFvecs(input, { data: base, rows: N, dim: DIM });
+  writeFvecs(input, { data: base, rows: N, dim: DIM });
   const out = join(dir, "base.rvx");
   const run = await ruvector(["index", "build", input, "-o", out, ...flags]);
   expect(run).toMatchObject({ code: 0, stderr: "" });

@@ -55,6 +55,13 @@ describe.each(VARIANTS)("%p persistence", (Variant) => {
   });
 });
 
+/** The body of one of our files as upstream writes it: version 1, no trailer. */
+function upstreamBody(bytes: Uint8Array): Uint8Array {
+  const body = bytes.slice(0, 32 + n * (4 + 4 * dim));
+  new DataView(body.buffer).setUint32(8, 1, true);
+  return body;
+}
+
 function plusFile(dir: string): { path: string; bytes: Uint8Array } {
   using idx = RabitqPlusIndex.build(data, { dim, seed: 9, rerankFactor: 7, padToWord: false, ids: Array.from({ length: n }, (_, i) => i * 5) });
   const path = join(dir, "index.rbpx");
@@ -66,7 +73,8 @@ test("RabitqPlusIndex files keep upstream's rbpx0001 layout", () => {
   const { bytes } = plusFile(tempDir());
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   expect(new TextDecoder().decode(bytes.subarray(0, 8))).toBe("rbpx0001");
-  expect(view.getUint32(8, true)).toBe(1);
+  // Version 0 marks "our trailer follows" (a file cut at the trailer is then noticed); upstream reads versions ≤ 1.
+  expect(view.getUint32(8, true)).toBe(0);
   expect(view.getUint32(12, true)).toBe(dim);
   expect(view.getBigUint64(16, true)).toBe(9n);
   expect(view.getUint32(24, true)).toBe(7);
@@ -79,8 +87,7 @@ test("RabitqPlusIndex files keep upstream's rbpx0001 layout", () => {
 test("a plain upstream rbpx0001 file (no trailer) loads as RabitqPlusIndex", async () => {
   const dir = tempDir();
   const { bytes } = plusFile(dir);
-  const body = bytes.subarray(0, 32 + n * (4 + 4 * dim));
-  writeFileSync(join(dir, "upstream.rbpx"), body);
+  writeFileSync(join(dir, "upstream.rbpx"), upstreamBody(bytes));
   using idx = await RabitqPlusIndex.loadAsync(join(dir, "upstream.rbpx"));
   expect(idx.length).toBe(n);
   expect(idx.rerankFactor).toBe(7);
@@ -118,9 +125,10 @@ describe("damaged and foreign files raise PersistError, never crash", () => {
   const version = bytes.slice(0, body);
   new DataView(version.buffer).setUint32(8, 7, true);
   cases.push(["future version", version, "unsupported version 7"]);
-  const nan = bytes.slice(0, body);
+  const nan = upstreamBody(bytes);
   new DataView(nan.buffer).setFloat32(32 + 4, Number.NaN, true);
   cases.push(["NaN in an upstream body", nan, "non-finite value"]);
+  cases.push(["cut exactly at the trailer", bytes.slice(0, body), "the header says a trailer follows"]);
 
   for (const [name, content, message] of cases) {
     test(name, async () => {
@@ -149,7 +157,7 @@ describe("damaged and foreign files raise PersistError, never crash", () => {
   });
 
   test("a missing file names the path", () => {
-    expect(() => FlatF32Index.load(join(dir, "nope.idx"))).toThrow(`cannot read ${join(dir, "nope.idx")}`);
+    expect(() => FlatF32Index.load(join(dir, "nope.idx"))).toThrow(`cannot read index file ${join(dir, "nope.idx")}`);
     expect(() => FlatF32Index.load("")).toThrow("path must be a non-empty string");
   });
 });
@@ -162,7 +170,7 @@ test("a failed save raises PersistError and leaves no file", async () => {
   expect(readdirSync(dir)).toEqual([]);
 });
 
-test("a crash in the middle of a save leaves the previous file intact", async () => {
+test("a crash in the middle of a save leaves the previous file intact, and the next save reclaims its temporary", async () => {
   const dir = tempDir();
   const path = join(dir, "index.idx");
   using small = FlatF32Index.build(data, { dim });
@@ -192,7 +200,9 @@ test("a crash in the middle of a save leaves the previous file intact", async ()
   using back = FlatF32Index.load(path);
   expect(back.equals(small)).toBe(true);
   expect(statSync(join(dir, tmp!)).size).toBeLessThan(4_000_000 * 32 * 4);
-});
+  small.save(path);
+  expect(readdirSync(dir).filter((f) => f.includes(".tmp-"))).toEqual([]);
+}, 60_000);
 
 test("saved files load in a fresh process with identical results", async () => {
   const dir = tempDir();

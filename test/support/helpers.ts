@@ -145,3 +145,13 @@ export async function expectCommandHelp(name: string, options: readonly string[]
   expect(await ruvector([...words, "-h"])).toEqual(run);
   return run;
 }
+
+/** What `promise` (or `f()`) rejects or throws with, or undefined when it succeeds. */
+export async function caught(promise: Promise<unknown> | (() => unknown)): Promise<unknown> {
+  try {
+    await (typeof promise === "function" ? promise() : promise);
+  } catch (error) {
+    return error;
+  }
+  return undefined;
+}

@@ -26,13 +26,19 @@ fn embed_err(message: String) -> Error {
     Error::new(Status::Embed, message)
 }
 
+/// Largest `tokenizer.json` read (the biggest multilingual ones are about 20 MB).
+const MAX_TOKENIZER_BYTES: u64 = 64 << 20;
+/// Longest truncation length accepted, far beyond any model's context.
+const MAX_TOKENS: usize = 1 << 20;
+
 impl TextTokenizer {
     /// Loads `tokenizer.json`; `max_len` counts the special tokens.
     pub fn from_file(path: &Path, max_len: usize) -> Result<Self> {
-        if max_len < 2 {
-            return Err(Error::invalid(format!("max length must be at least 2 (room for [CLS] and [SEP]), got {max_len}")));
+        if !(2..=MAX_TOKENS).contains(&max_len) {
+            return Err(Error::invalid(format!("max length must be in 2..={MAX_TOKENS} (room for [CLS] and [SEP]), got {max_len}")));
         }
-        let mut inner = Tokenizer::from_file(path).map_err(|e| embed_err(format!("cannot read tokenizer {}: {e}", path.display())))?;
+        let bytes = crate::fsio::read_capped(path, MAX_TOKENIZER_BYTES, "tokenizer").map_err(|e| embed_err(e.message))?;
+        let mut inner = Tokenizer::from_bytes(&bytes).map_err(|e| embed_err(format!("cannot read tokenizer {}: {e}", path.display())))?;
         let pad_id = inner.token_to_id("[PAD]").unwrap_or(0);
         inner
             .with_truncation(Some(TruncationParams {

@@ -8,13 +8,17 @@ use sha2::{Digest, Sha256};
 use super::registry::ModelFile;
 use crate::error::{Error, Result, Status};
 
-/// Lower-case hex SHA-256 of a file's bytes.
-pub fn sha256_file(path: &Path) -> std::io::Result<String> {
-    let mut file = std::fs::File::open(path)?;
+/// Largest model or tokenizer file read: ONNX protobuf files cannot exceed 2 GiB.
+const MAX_MODEL_FILE_BYTES: u64 = 2 << 30;
+
+/// Lower-case hex SHA-256 of a regular file's bytes (at most 2 GiB).
+pub fn sha256_file(path: &Path) -> Result<String> {
+    let (mut file, size) = crate::fsio::open_regular(path, "model file")?;
+    crate::fsio::check_size(path, size, MAX_MODEL_FILE_BYTES, "model file")?;
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
     loop {
-        let n = file.read(&mut buf)?;
+        let n = file.read(&mut buf).map_err(|e| Error::io(&format!("cannot read model file {}", path.display()), e))?;
         if n == 0 {
             break;
         }
@@ -27,7 +31,7 @@ pub fn sha256_file(path: &Path) -> std::io::Result<String> {
 /// A missing file or a hash mismatch is an `Embed` error naming the file and both hashes.
 pub fn verified_path(dir: &Path, file: &ModelFile) -> Result<PathBuf> {
     let path = dir.join(file.name);
-    if !path.is_file() {
+    if !path.exists() {
         return Err(Error::new(Status::Embed, format!("model file {} is missing", path.display())));
     }
     let actual = sha256_file(&path).map_err(|e| Error::new(Status::Embed, format!("cannot read model file {}: {e}", path.display())))?;

@@ -1,25 +1,27 @@
 //! `ruv_index_*`: vector indexes behind opaque, reference-counted handles.
-//! A background job holds its own reference, so freeing a handle while a job
-//! runs never frees memory under it.
+//! A background job holds its own snapshot, so freeing a handle while a job
+//! runs never frees memory under it; see [`SharedIndex`] for why readers and
+//! writers never wait on each other's locks.
 
-use std::sync::{Arc, RwLock, RwLockReadGuard};
+use std::sync::Arc;
 
 use super::runtime::{job_out, Hits};
 use super::{copy_into, first_version, free_handle, guard, handle, handle_out, path, read_struct, slice, slice_mut, write_out, write_struct};
 use crate::error::Result;
+use crate::index::shared::{SharedIndex, Snapshot};
 use crate::index::{persist, Kind, Metric, Params, VectorIndex};
 use crate::runtime::{spawn, Job};
 
-/// Opaque handle to a vector index. Thread-safe: searches, reads and saves
-/// from many threads share a read lock; `ruv_index_add` takes the write lock.
-pub struct RuvIndex(Arc<RwLock<VectorIndex>>);
+/// Opaque handle to a vector index. Thread-safe: readers (searches, gets,
+/// saves) work on snapshots and writers never wait for them.
+pub struct RuvIndex(Arc<SharedIndex>);
 
 impl RuvIndex {
     fn new(idx: VectorIndex) -> Self {
-        Self(Arc::new(RwLock::new(idx)))
+        Self(SharedIndex::new(idx))
     }
-    fn read(&self) -> RwLockReadGuard<'_, VectorIndex> {
-        self.0.read().unwrap_or_else(|p| p.into_inner())
+    fn read(&self) -> Result<Snapshot> {
+        self.0.read()
     }
 }
 
@@ -159,9 +161,7 @@ pub unsafe extern "C" fn ruv_index_build_async(
 #[no_mangle]
 pub unsafe extern "C" fn ruv_index_add(idx: *const RuvIndex, vectors: *const f32, len: u64, ids: *const u64, ids_len: u64) -> i32 {
     guard(|| {
-        let idx = handle(idx, "index")?;
-        let mut w = idx.0.write().unwrap_or_else(|p| p.into_inner());
-        w.add_batch(slice(vectors, len, "vectors")?, slice(ids, ids_len, "ids")?)
+        handle(idx, "index")?.0.add(slice(vectors, len, "vectors")?, slice(ids, ids_len, "ids")?)
     })
 }
 
@@ -175,7 +175,7 @@ pub unsafe extern "C" fn ruv_index_search(
 ) -> i32 {
     guard(|| {
         let o = read_struct(options, "options")?;
-        let r = handle(idx, "index")?.read();
+        let r = handle(idx, "index")?.read()?;
         let n = r.search_into(slice(query, len, "query")?, o.k as usize, o.rerank(), slice_mut(out_ids, cap, "out_ids")?, slice_mut(out_scores, cap, "out_scores")?)?;
         write_out(out_count, n as u64, "out_count")
     })
@@ -189,10 +189,10 @@ pub unsafe extern "C" fn ruv_index_search(
 pub unsafe extern "C" fn ruv_index_search_async(idx: *const RuvIndex, query: *const f32, len: u64, options: *const RuvSearchOptions, out_job: *mut *const Job) -> i32 {
     guard(|| {
         let o = read_struct(options, "options")?;
-        let shared = Arc::clone(&handle(idx, "index")?.0);
+        let shared = &handle(idx, "index")?.0;
         let query = slice(query, len, "query")?.to_vec();
-        let job = spawn(move || {
-            let (ids, scores) = shared.read().unwrap_or_else(|p| p.into_inner()).search_owned(&query, o.k as usize, o.rerank())?;
+        let job = shared.read_async(move |r| {
+            let (ids, scores) = r.search_owned(&query, o.k as usize, o.rerank())?;
             Ok(Hits { ids, scores })
         })?;
         job_out(job, out_job)
@@ -210,7 +210,7 @@ pub unsafe extern "C" fn ruv_index_search_batch(
 ) -> i32 {
     guard(|| {
         let o = read_struct(options, "options")?;
-        let r = handle(idx, "index")?.read();
+        let r = handle(idx, "index")?.read()?;
         let kk = r.search_batch(slice(queries, len, "queries")?, o.k as usize, o.rerank(), o.threads as usize, slice_mut(out_ids, cap, "out_ids")?, slice_mut(out_scores, cap, "out_scores")?)?;
         write_out(out_k, kk as u64, "out_k")
     })
@@ -224,10 +224,9 @@ pub unsafe extern "C" fn ruv_index_search_batch(
 pub unsafe extern "C" fn ruv_index_search_batch_async(idx: *const RuvIndex, queries: *const f32, len: u64, options: *const RuvSearchOptions, out_job: *mut *const Job) -> i32 {
     guard(|| {
         let o = read_struct(options, "options")?;
-        let shared = Arc::clone(&handle(idx, "index")?.0);
+        let shared = &handle(idx, "index")?.0;
         let queries = slice(queries, len, "queries")?.to_vec();
-        let job = spawn(move || {
-            let r = shared.read().unwrap_or_else(|p| p.into_inner());
+        let job = shared.read_async(move |r| {
             let k = r.effective_k(o.k as usize)?;
             let m = queries.len() / r.params().dim.max(1);
             let (mut ids, mut scores) = (vec![0u64; m * k], vec![0f32; m * k]);
@@ -245,8 +244,9 @@ pub unsafe extern "C" fn ruv_index_search_batch_async(idx: *const RuvIndex, quer
 #[no_mangle]
 pub unsafe extern "C" fn ruv_index_info(idx: *const RuvIndex, out: *mut RuvIndexInfo) -> i32 {
     guard(|| {
-        let r = handle(idx, "index")?.read();
-        let p = r.params();
+        // Counts pending writes too, without waiting for them to land.
+        let shared = &handle(idx, "index")?.0;
+        let p = shared.params();
         let params = RuvIndexParams {
             struct_size: std::mem::size_of::<RuvIndexParams>() as u32,
             kind: p.kind as u32,
@@ -256,7 +256,7 @@ pub unsafe extern "C" fn ruv_index_info(idx: *const RuvIndex, out: *mut RuvIndex
             pad_to_word: p.pad_to_word as u32,
             seed: p.seed,
         };
-        let info = RuvIndexInfo { struct_size: 0, reserved: 0, params, len: r.len() as u64, memory_bytes: r.memory_bytes() as u64 };
+        let info = RuvIndexInfo { struct_size: 0, reserved: 0, params, len: shared.len() as u64, memory_bytes: shared.memory_bytes() as u64 };
         write_struct(out, info, "out")
     })
 }
@@ -268,7 +268,7 @@ pub unsafe extern "C" fn ruv_index_info(idx: *const RuvIndex, out: *mut RuvIndex
 #[no_mangle]
 pub unsafe extern "C" fn ruv_index_get(idx: *const RuvIndex, id: u64, out: *mut f32, cap: u64) -> i32 {
     guard(|| {
-        let v = handle(idx, "index")?.read().get(id)?;
+        let v = handle(idx, "index")?.read()?.get(id)?;
         copy_into(&v, out, cap, "out")
     })
 }
@@ -279,7 +279,7 @@ pub unsafe extern "C" fn ruv_index_get(idx: *const RuvIndex, id: u64, out: *mut 
 /// `idx` a live handle; `out` valid for `cap` entries.
 #[no_mangle]
 pub unsafe extern "C" fn ruv_index_ids(idx: *const RuvIndex, out: *mut u64, cap: u64) -> i32 {
-    guard(|| copy_into(handle(idx, "index")?.read().ids(), out, cap, "out"))
+    guard(|| copy_into(handle(idx, "index")?.read()?.ids(), out, cap, "out"))
 }
 
 /// Copies all stored vectors in insertion order (n × dim floats).
@@ -289,7 +289,7 @@ pub unsafe extern "C" fn ruv_index_ids(idx: *const RuvIndex, out: *mut u64, cap:
 #[no_mangle]
 pub unsafe extern "C" fn ruv_index_vectors(idx: *const RuvIndex, out: *mut f32, cap: u64) -> i32 {
     guard(|| {
-        let v = handle(idx, "index")?.read().vectors()?;
+        let v = handle(idx, "index")?.read()?.vectors()?;
         copy_into(&v, out, cap, "out")
     })
 }
@@ -302,7 +302,7 @@ pub unsafe extern "C" fn ruv_index_vectors(idx: *const RuvIndex, out: *mut f32, 
 pub unsafe extern "C" fn ruv_index_equals(a: *const RuvIndex, b: *const RuvIndex, out: *mut i32) -> i32 {
     guard(|| {
         let (a, b) = (handle(a, "index")?, handle(b, "index")?);
-        let same = Arc::ptr_eq(&a.0, &b.0) || a.read().equals(&b.read());
+        let same = Arc::ptr_eq(&a.0, &b.0) || a.read()?.equals(&*b.read()?);
         write_out(out, same as i32, "out")
     })
 }
@@ -313,7 +313,7 @@ pub unsafe extern "C" fn ruv_index_equals(a: *const RuvIndex, b: *const RuvIndex
 /// `idx` a live handle; `path` valid for `path_len` bytes.
 #[no_mangle]
 pub unsafe extern "C" fn ruv_index_save(idx: *const RuvIndex, path_ptr: *const u8, path_len: u64) -> i32 {
-    guard(|| persist::save(&handle(idx, "index")?.read(), &path(path_ptr, path_len, "path")?))
+    guard(|| persist::save(&*handle(idx, "index")?.read()?, &path(path_ptr, path_len, "path")?))
 }
 
 /// `ruv_index_save` off-thread.
@@ -323,23 +323,25 @@ pub unsafe extern "C" fn ruv_index_save(idx: *const RuvIndex, path_ptr: *const u
 #[no_mangle]
 pub unsafe extern "C" fn ruv_index_save_async(idx: *const RuvIndex, path_ptr: *const u8, path_len: u64, out_job: *mut *const Job) -> i32 {
     guard(|| {
-        let shared = Arc::clone(&handle(idx, "index")?.0);
+        let shared = &handle(idx, "index")?.0;
         let path = path(path_ptr, path_len, "path")?;
-        let job = spawn(move || {
-            persist::save(&shared.read().unwrap_or_else(|p| p.into_inner()), &path)
+        let job = shared.read_async(move |r| {
+            persist::save(r, &path)
         })?;
         job_out(job, out_job)
     })
 }
 
 /// Loads an index file. `expected_kind` is a `RUV_INDEX_KIND_*`, or `RUV_INDEX_KIND_ANY`.
+/// A quantized file of stored dim above 1024 is refused here (its rotation is too
+/// costly to create on the calling thread): use `ruv_index_load_async`.
 ///
 /// # Safety
 /// `path` valid for `path_len` bytes; `out` for one pointer write.
 #[no_mangle]
 pub unsafe extern "C" fn ruv_index_load(path_ptr: *const u8, path_len: u64, expected_kind: u32, out: *mut *mut RuvIndex) -> i32 {
     guard(|| {
-        let idx = persist::load(&path(path_ptr, path_len, "path")?, kind_filter(expected_kind)?)?;
+        let idx = persist::load_sync(&path(path_ptr, path_len, "path")?, kind_filter(expected_kind)?)?;
         handle_out(out, RuvIndex::new(idx))
     })
 }

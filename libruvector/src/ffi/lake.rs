@@ -366,6 +366,16 @@ pub unsafe extern "C" fn ruv_lake_dim(lake: *const RuvLake, key: u32, out: *mut 
     guard(|| write_out(out, handle(lake, "lake")?.0.dim(key)? as u32, "out"))
 }
 
+/// Vectors in the cached collection (`CacheMiss` when nothing is cached), so a
+/// caller can size result buffers by min(k, n) rather than by k.
+///
+/// # Safety
+/// `lake` live; `out` for one u64.
+#[no_mangle]
+pub unsafe extern "C" fn ruv_lake_len(lake: *const RuvLake, key: u32, out: *mut u64) -> i32 {
+    guard(|| write_out(out, handle(lake, "lake")?.0.index(key)?.len() as u64, "out"))
+}
+
 /// Counters of `scope` (a `RUV_STATS_SCOPE_*`; `key` names the backend or
 /// collection, ignored for global) and the lake's cached entries and bytes.
 ///

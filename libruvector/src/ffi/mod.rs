@@ -10,6 +10,7 @@
 //! caller passes.
 
 pub mod embed;
+pub mod fs;
 pub mod index;
 pub mod lake;
 pub mod runtime;

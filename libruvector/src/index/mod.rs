@@ -6,6 +6,7 @@ mod engine;
 mod ids;
 pub mod persist;
 mod prepare;
+pub mod shared;
 mod rows;
 mod topk;
 
@@ -154,9 +155,20 @@ impl VectorIndex {
     pub fn add_batch(&mut self, vectors: &[f32], ids: &[u64]) -> Result<()> {
         let n = prepare::row_count(vectors.len(), self.params.dim)?;
         check_ids_len(ids.len(), n)?;
-        self.ids.check_new(ids)?;
         let rows = prepare::rows(&self.params, vectors)?;
-        self.engine.append(self.ids.len(), &rows)?;
+        self.ids.check_new(ids)?;
+        self.append_prepared(&rows, ids)
+    }
+
+    /// Checks that `ids` can be appended (see [`IdMap::check_new`]).
+    pub fn check_new_ids(&self, ids: &[u64]) -> Result<()> {
+        self.ids.check_new(ids)
+    }
+
+    /// Appends rows from [`prepare_batch`] under ids that passed
+    /// [`VectorIndex::check_new_ids`]. Runs on the calling thread only.
+    pub fn append_prepared(&mut self, rows: &[f32], ids: &[u64]) -> Result<()> {
+        self.engine.append(self.ids.len(), rows)?;
         self.ids.extend(ids);
         Ok(())
     }
@@ -285,6 +297,14 @@ impl VectorIndex {
     pub fn equals(&self, other: &VectorIndex) -> bool {
         self.params == other.params && self.ids.as_slice() == other.ids.as_slice() && self.engine.same_content(&other.engine)
     }
+}
+
+/// Validates a batch of caller vectors against `params` and prepares the rows
+/// to store, on the calling thread; ids are checked only for their count.
+pub fn prepare_batch(params: &Params, vectors: &[f32], ids: &[u64]) -> Result<Vec<f32>> {
+    let n = prepare::row_count(vectors.len(), params.dim)?;
+    check_ids_len(ids.len(), n)?;
+    prepare::rows_here(params, vectors)
 }
 
 fn check_ids_len(ids: usize, n: usize) -> Result<()> {

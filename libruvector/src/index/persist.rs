@@ -10,11 +10,12 @@
 //! allocated, and writes go to a temporary file that is fsynced and renamed.
 
 use std::fs::{self, File};
-use std::io::{BufWriter, Write};
+use std::io::{BufWriter, Read, Write};
 use std::path::Path;
 
 use super::{codes, engine::Engine, ids::IdMap, Kind, Metric, Params, VectorIndex, MAX_DIM, MAX_RERANK_FACTOR};
 use crate::error::{Error, Result};
+use crate::fsio;
 
 const VECTORS_MAGIC: &[u8; 8] = b"rbpx0001";
 const CODES_MAGIC: &[u8; 8] = b"rbcx0001";
@@ -24,14 +25,66 @@ const HEADER_LEN: usize = 32;
 const TAIL_FIXED_LEN: usize = 40;
 const TAIL_END_LEN: usize = 24;
 const MAX_N: u64 = 100_000_000;
+/// Header version of files that carry our trailer. Upstream's reader accepts
+/// any version up to 1 and ignores trailing bytes, so it still reads them; a
+/// version-0 body without its trailer is a file cut at the trailer boundary.
+const TRAILER_VERSION: u32 = 0;
+/// Largest stored dimension whose dense random rotation (O(dim³) to create) a
+/// synchronous load builds on the calling thread; larger ones must load off-thread.
+pub const SYNC_MAX_ROTATION_DIM: usize = 1024;
 
 pub fn save(idx: &VectorIndex, path: &Path) -> Result<()> {
     write_atomic(path, |w| encode(idx, w))
 }
 
+/// Loads an index file, of the `expected` variant when given.
 pub fn load(path: &Path, expected: Option<Kind>) -> Result<VectorIndex> {
-    let bytes = fs::read(path).map_err(|e| Error::persist(format!("cannot read {}: {e}", path.display())))?;
-    decode(&bytes, expected).map_err(|e| Error::new(e.status, format!("{}: {}", path.display(), e.message)))
+    load_limited(path, expected, None)
+}
+
+/// `load` for the calling thread: a quantized file whose rotation is too costly
+/// to create there (stored dim above [`SYNC_MAX_ROTATION_DIM`]) is refused.
+pub fn load_sync(path: &Path, expected: Option<Kind>) -> Result<VectorIndex> {
+    load_limited(path, expected, Some(SYNC_MAX_ROTATION_DIM))
+}
+
+/// `load`, refusing a quantized file whose stored dim exceeds `max_rotation_dim`
+/// before its O(dim³) rotation is built.
+pub fn load_limited(path: &Path, expected: Option<Kind>, max_rotation_dim: Option<usize>) -> Result<VectorIndex> {
+    let in_file = |e: Error| Error::new(e.status, format!("{}: {}", path.display(), e.message));
+    let bytes = read_index_file(path).map_err(|e| Error::persist(e.message))?;
+    decode_limited(&bytes, expected, max_rotation_dim).map_err(in_file)
+}
+
+/// The file's bytes, refused by size before reading when its header allows fewer.
+fn read_index_file(path: &Path) -> Result<Vec<u8>> {
+    let what = "index file";
+    let (mut file, size) = fsio::open_regular(path, what)?;
+    let mut head = [0u8; HEADER_LEN];
+    let got = (&mut file).take(HEADER_LEN as u64).read(&mut head).map_err(|e| Error::io(&format!("cannot read {what} {}", path.display()), e))?;
+    if let Some(cap) = max_file_len(&head[..got]) {
+        fsio::check_size(path, size, cap, what)?;
+    }
+    let mut bytes = head[..got].to_vec();
+    bytes.extend(fsio::read_rest(file, path, size.saturating_sub(got as u64), what)?);
+    Ok(bytes)
+}
+
+/// The longest file a header allows (body plus the largest trailer), or `None`
+/// when the header is not one of ours (decoding then names what is wrong).
+fn max_file_len(head: &[u8]) -> Option<u64> {
+    if head.len() < HEADER_LEN {
+        return None;
+    }
+    let record = |dim: u64, codes: bool| if codes { 8 + dim.div_ceil(64) * 8 } else { 4 + dim * 4 };
+    let codes = match &head[..8] {
+        m if m == VECTORS_MAGIC => false,
+        m if m == CODES_MAGIC => true,
+        _ => return None,
+    };
+    let dim = u32::from_le_bytes(head[12..16].try_into().ok()?) as u64;
+    let n = u32::from_le_bytes(head[28..32].try_into().ok()?) as u64;
+    Some(HEADER_LEN as u64 + n * record(dim, codes) + (TAIL_FIXED_LEN + TAIL_END_LEN) as u64 + 8 * n)
 }
 
 // ── writing ────────────────────────────────────────────────────────────────
@@ -56,7 +109,7 @@ fn encode<W: Write>(idx: &VectorIndex, out: W) -> Result<()> {
     let magic = if codes.is_some() { CODES_MAGIC } else { VECTORS_MAGIC };
     let n = idx.len();
     w.put(magic)?;
-    w.put(&1u32.to_le_bytes())?;
+    w.put(&TRAILER_VERSION.to_le_bytes())?;
     w.put(&(p.stored_dim() as u32).to_le_bytes())?;
     w.put(&p.seed.to_le_bytes())?;
     w.put(&(p.rerank_factor as u32).to_le_bytes())?;
@@ -115,7 +168,8 @@ pub fn write_atomic(path: &Path, fill: impl FnOnce(&mut BufWriter<&File>) -> Res
         _ => Path::new("."),
     };
     let name = path.file_name().ok_or_else(|| Error::invalid(format!("not a file path: {}", path.display())))?;
-    let tmp = dir.join(format!(".{}.tmp-{}-{}", name.to_string_lossy(), std::process::id(), unique()));
+    fsio::reclaim_stale_temporaries(dir);
+    let tmp = fsio::temporary_path(dir, &name.to_string_lossy());
     let result: Result<()> = (|| {
         let file = File::create(&tmp).map_err(|e| Error::io(&format!("cannot create {}", tmp.display()), e))?;
         let mut w = BufWriter::with_capacity(1 << 20, &file);
@@ -135,16 +189,11 @@ pub fn write_atomic(path: &Path, fill: impl FnOnce(&mut BufWriter<&File>) -> Res
     result.map_err(|e| Error::persist(e.message))
 }
 
-fn unique() -> u64 {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static NEXT: AtomicU64 = AtomicU64::new(0);
-    NEXT.fetch_add(1, Ordering::Relaxed)
-}
-
 // ── reading ────────────────────────────────────────────────────────────────
 
 struct Header {
     codes: bool,
+    version: u32,
     dim: usize,
     seed: u64,
     rerank_factor: usize,
@@ -181,11 +230,18 @@ impl<'a> Reader<'a> {
 }
 
 pub fn decode(bytes: &[u8], expected: Option<Kind>) -> Result<VectorIndex> {
+    decode_limited(bytes, expected, None)
+}
+
+fn decode_limited(bytes: &[u8], expected: Option<Kind>, max_rotation_dim: Option<usize>) -> Result<VectorIndex> {
     let (body, tail) = split_tail(bytes)?;
     let header = parse_header(body)?;
     let (kind, metric, dim, ids) = match tail {
         Some(t) => (t.kind, t.metric, t.dim, Some(t.ids)),
         None if header.codes => return Err(Error::persist("codes file without its trailer")),
+        None if header.version == TRAILER_VERSION => {
+            return Err(Error::persist(format!("truncated: the header says a trailer follows, but the file ends after the body ({} bytes)", body.len())))
+        }
         None => (Kind::Plus, Metric::L2, header.dim, None),
     };
     if let Some(want) = expected {
@@ -201,6 +257,12 @@ pub fn decode(bytes: &[u8], expected: Option<Kind>) -> Result<VectorIndex> {
     params.validate().map_err(|e| Error::persist(e.message))?;
     if params.stored_dim() != header.dim {
         return Err(Error::persist(format!("stored dim {} does not fit logical dim {dim}", header.dim)));
+    }
+    if let Some(max) = max_rotation_dim.filter(|&max| kind != Kind::Flat && header.dim > max) {
+        return Err(Error::invalid(format!(
+            "stored dim {} needs a {0}×{0} random rotation, above the limit {max} of this load (synchronous loads build at most {SYNC_MAX_ROTATION_DIM}: load larger files asynchronously; a warm restart at most its bundle's dim)",
+            header.dim
+        )));
     }
     let mut r = Reader { bytes: body, at: HEADER_LEN };
     let (record_ids, engine) = if header.codes { read_codes(&mut r, &header)? } else { read_vectors(&mut r, &header, &params)? };
@@ -283,7 +345,7 @@ fn parse_header(body: &[u8]) -> Result<Header> {
         let what = if (body.len() as u64) < want { "truncated" } else { "unexpected trailing bytes" };
         return Err(Error::persist(format!("{what}: header declares n={n}, dim={dim} ({want} bytes), file body has {}", body.len())));
     }
-    Ok(Header { codes, dim, seed, rerank_factor: rerank_factor.max(1), n: n as usize })
+    Ok(Header { codes, version, dim, seed, rerank_factor: rerank_factor.max(1), n: n as usize })
 }
 
 fn read_vectors(r: &mut Reader, h: &Header, p: &Params) -> Result<(Vec<u64>, Engine)> {

@@ -35,6 +35,18 @@ pub fn queries(p: &Params, qs: &[f32]) -> Result<Vec<f32>> {
     transform(p, qs, "query")
 }
 
+/// Prepares n rows on the calling thread only: for callers that must not wait
+/// on a pool that background jobs may keep busy.
+pub fn rows_here(p: &Params, vectors: &[f32]) -> Result<Vec<f32>> {
+    let (d, sd) = (p.dim, p.stored_dim());
+    let mut out = vec![0f32; vectors.len() / d * sd];
+    out.chunks_mut(sd)
+        .zip(vectors.chunks(d))
+        .enumerate()
+        .try_for_each(|(i, (dst, src))| prepare_one(p.metric, src, &mut dst[..d], "vector", i))?;
+    Ok(out)
+}
+
 fn transform(p: &Params, input: &[f32], what: &str) -> Result<Vec<f32>> {
     let (d, sd) = (p.dim, p.stored_dim());
     let mut out = vec![0f32; input.len() / d * sd];

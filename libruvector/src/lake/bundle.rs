@@ -105,11 +105,11 @@ impl Bundle {
     /// `Ok(None)` when the directory has no sidecar.
     pub fn read_from_dir(dir: &Path) -> Result<Option<Self>> {
         let path = contained(dir, SIDECAR)?;
-        match fs::read(&path) {
-            Ok(bytes) => Self::from_json(&bytes).map(Some).map_err(|e| Error::new(e.status, format!("{}: {}", path.display(), e.message))),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(Error::io(&format!("cannot read {}", path.display()), e)),
+        if matches!(fs::symlink_metadata(&path), Err(e) if e.kind() == std::io::ErrorKind::NotFound) {
+            return Ok(None);
         }
+        let bytes = crate::fsio::read_capped(&path, MAX_JSON as u64, "bundle sidecar")?;
+        Self::from_json(&bytes).map(Some).map_err(|e| Error::new(e.status, format!("{}: {}", path.display(), e.message)))
     }
 }
 

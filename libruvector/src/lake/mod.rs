@@ -307,7 +307,8 @@ impl Lake {
         let bundle = Bundle::read_from_dir(dir)?
             .ok_or_else(|| Error::new(Status::Bundle, format!("{} has no {}", dir.display(), bundle::SIDECAR)))?;
         let d = bundle.descriptor();
-        let index = persist::load(&bundle::contained(dir, INDEX_FILE)?, Some(Kind::Plus))?;
+        // The rotation costs O(dim³): never build a larger one than the bundle declares.
+        let index = persist::load_limited(&bundle::contained(dir, INDEX_FILE)?, Some(Kind::Plus), Some(d.dim.div_ceil(64) * 64))?;
         let p = index.params();
         if p.dim != d.dim || p.rerank_factor != d.rerank_factor || p.seed != d.rotation_seed {
             return Err(Error::new(

@@ -1,0 +1,122 @@
+/**
+ * Soak: one process serving mixed async searches, batch searches, adds and
+ * saves on one index for a fixed time, printing throughput and RSS per window
+ * and the longest event-loop stall. RSS minus the index's own memory must stay
+ * flat (adds grow the index itself; everything else must not accumulate), and
+ * no stall may exceed 50 ms.
+ *
+ *   bun bench/soak.ts                 10 minutes, 50k × 128 RabitqPlusIndex
+ *   bun bench/soak.ts --minutes 1     a shorter run
+ *
+ * Ends with one `SOAK {json}` line.
+ */
+import { join } from "node:path";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { RabitqPlusIndex } from "../src/index.ts";
+import { randomVectors } from "../test/support/helpers.ts";
+
+const args = process.argv.slice(2);
+const minutesAt = args.indexOf("--minutes");
+const minutes = minutesAt >= 0 ? Number(args[minutesAt + 1]) : 10;
+const windowMs = minutes >= 5 ? 30_000 : 10_000;
+const dim = 128;
+const n = 50_000;
+const inFlight = 8;
+const k = 10;
+
+const data = randomVectors(n + 200_000, dim, 7);
+const queries = data.subarray(0, 1000 * dim);
+using index = await RabitqPlusIndex.buildAsync(data.subarray(0, n * dim), { dim });
+const dir = mkdtempSync(join(tmpdir(), "ruvector-soak-"));
+const savePath = join(dir, "soak.rbpx");
+
+let nextId = n;
+let searches = 0;
+let batchQueries = 0;
+let saves = 0;
+let stallWindow = 0;
+let stallWorst = 0;
+let last = performance.now();
+const ticker = setInterval(() => {
+  const now = performance.now();
+  stallWindow = Math.max(stallWindow, now - last);
+  last = now;
+}, 1);
+
+const deadline = performance.now() + minutes * 60_000;
+const running = () => performance.now() < deadline;
+
+async function searcher(worker: number): Promise<void> {
+  for (let i = worker; running(); i += inFlight) {
+    const q = queries.subarray((i % 1000) * dim, (i % 1000 + 1) * dim);
+    const hits = await index.searchAsync(q, k);
+    if (hits.length !== k) throw new Error(`search returned ${hits.length} hits`);
+    searches++;
+  }
+}
+
+async function batcher(): Promise<void> {
+  while (running()) {
+    const r = await index.searchBatchAsync(queries.subarray(0, 100 * dim), k);
+    batchQueries += r.count;
+  }
+}
+
+async function adder(): Promise<void> {
+  while (running() && nextId < data.length / dim) {
+    index.addBatch(data.subarray(nextId * dim, (nextId + 10) * dim), Array.from({ length: 10 }, (_, i) => nextId + i));
+    nextId += 10;
+    await Bun.sleep(20);
+  }
+}
+
+async function saver(): Promise<void> {
+  while (running()) {
+    await index.saveAsync(savePath);
+    saves++;
+    await Bun.sleep(2_000);
+  }
+}
+
+const windows: { s: number; searchesPerS: number; batchQueriesPerS: number; length: number; rssMB: number; indexMB: number; overheadMB: number; maxStallMs: number }[] = [];
+const started = performance.now();
+let prev = { searches: 0, batchQueries: 0, at: started };
+const reporter = setInterval(() => {
+  const now = performance.now();
+  const dt = (now - prev.at) / 1000;
+  const rssMB = process.memoryUsage.rss() / 2 ** 20;
+  const indexMB = index.memoryBytes / 2 ** 20;
+  const w = {
+    s: Math.round((now - started) / 1000),
+    searchesPerS: Math.round((searches - prev.searches) / dt),
+    batchQueriesPerS: Math.round((batchQueries - prev.batchQueries) / dt),
+    length: index.length,
+    rssMB: Math.round(rssMB),
+    indexMB: Math.round(indexMB),
+    overheadMB: Math.round(rssMB - indexMB),
+    maxStallMs: Math.round(stallWindow * 10) / 10,
+  };
+  windows.push(w);
+  stallWorst = Math.max(stallWorst, stallWindow);
+  stallWindow = 0;
+  prev = { searches, batchQueries, at: now };
+  console.log(`${String(w.s).padStart(5)} s  ${String(w.searchesPerS).padStart(6)} search/s  ${String(w.batchQueriesPerS).padStart(6)} batch q/s  n ${w.length}  RSS ${w.rssMB} MB (index ${w.indexMB} MB, rest ${w.overheadMB} MB)  max stall ${w.maxStallMs} ms`);
+}, windowMs);
+
+await Promise.all([...Array.from({ length: inFlight }, (_, w) => searcher(w)), batcher(), adder(), saver()]);
+clearInterval(ticker);
+clearInterval(reporter);
+rmSync(dir, { recursive: true, force: true });
+const rest = windows.map((w) => w.overheadMB);
+const summary = {
+  minutes,
+  searches,
+  batchQueries,
+  adds: nextId - n,
+  saves,
+  maxStallMs: Math.round(Math.max(stallWorst, stallWindow) * 10) / 10,
+  restMB: { first: rest[0], last: rest.at(-1), max: Math.max(...rest) },
+  windows,
+};
+console.log(`SOAK ${JSON.stringify(summary)}`);
