@@ -115,3 +115,17 @@ export class EmbedError extends RuVectorError {
     super("EMBED", message, options);
   }
 }
+
+/** An {@link EmbedError}: an `embedBatchAsync` call was cancelled through its `AbortSignal` (`cause` is the signal's reason). */
+export class EmbedAborted extends EmbedError {
+  override readonly code: string = "EMBED_ABORTED";
+  /** Texts embedded before the call stopped. */
+  readonly done: number;
+  /** Texts the call was given. */
+  readonly total: number;
+  constructor(done: number, total: number, reason: unknown) {
+    super(`embedding aborted after ${done} of ${total} texts`, { cause: reason });
+    this.done = done;
+    this.total = total;
+  }
+}

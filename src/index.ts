@@ -20,6 +20,7 @@ export {
   CacheMissError,
   WitnessMismatch,
   EmbedError,
+  EmbedAborted,
   type BackendErrorOptions,
 } from "./errors.ts";
 export {
@@ -56,6 +57,8 @@ export {
   ORT_INSTALL_HINT,
   type ImageSize,
   type PretrainedOptions,
+  type EmbedBatchOptions,
+  type EmbedProgress,
   type TokenizerOptions,
   type ModelInfo,
   type ModelFileInfo,

@@ -241,6 +241,11 @@ typedef int32_t RuvStatus;
 typedef struct RuvJob RuvJob;
 
 /**
+ * Opaque progress and cancellation of one tracked embedding job.
+ */
+typedef struct RuvEmbedProgress RuvEmbedProgress;
+
+/**
  * Opaque handle to an embedding model. Thread-safe: embeddings may run from
  * several threads at once on one model.
  */
@@ -596,6 +601,55 @@ int32_t ruv_embedder_embed_texts_async(const RuvEmbedder *e,
                                        const uint64_t *offsets,
                                        uint64_t offsets_len,
                                        const RuvJob **out_job);
+
+/**
+ * [`ruv_embedder_embed_texts_async`] reporting into `progress` (may be null):
+ * `ruv_embed_progress_done` counts finished texts, and after
+ * `ruv_embed_progress_cancel` the job stops before its next chunk of 32 with
+ * an `Embed` error ("embedding cancelled after …").
+ *
+ * # Safety
+ * Buffers valid for their lengths; `progress` null or a live handle; `out_job` for one pointer write.
+ */
+int32_t ruv_embedder_embed_texts_tracked_async(const RuvEmbedder *e,
+                                               const uint8_t *bytes,
+                                               uint64_t bytes_len,
+                                               const uint64_t *offsets,
+                                               uint64_t offsets_len,
+                                               const RuvEmbedProgress *progress,
+                                               const RuvJob **out_job);
+
+/**
+ * A fresh progress handle for `ruv_embedder_embed_texts_tracked_async`; free it with `ruv_embed_progress_free`.
+ *
+ * # Safety
+ * `out` valid for one pointer write.
+ */
+int32_t ruv_embed_progress_new(RuvEmbedProgress **out);
+
+/**
+ * Texts the job has embedded so far.
+ *
+ * # Safety
+ * `p` a live handle; `out` valid for one u64.
+ */
+int32_t ruv_embed_progress_done(const RuvEmbedProgress *p, uint64_t *out);
+
+/**
+ * Asks the job to stop before its next chunk (it then fails with an `Embed` error).
+ *
+ * # Safety
+ * `p` a live handle.
+ */
+int32_t ruv_embed_progress_cancel(const RuvEmbedProgress *p);
+
+/**
+ * Frees a progress handle (null is a no-op); a running job keeps its own reference.
+ *
+ * # Safety
+ * `p` null or a live handle, freed at most once.
+ */
+int32_t ruv_embed_progress_free(RuvEmbedProgress *p);
 
 /**
  * Embeds one interleaved RGB or RGBA image of `width × height` into `out` (`dim` floats).

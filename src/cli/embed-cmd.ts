@@ -9,8 +9,6 @@ import { printModelList } from "./models-cmd.ts";
 import { withProgress } from "./progress.ts";
 
 const DEFAULT_MODEL = "all-MiniLM-L6-v2";
-/** Texts per native call: small enough for a lively progress bar, large enough to keep batching efficient. */
-const CHUNK = 256;
 /** Values of each vector shown in the text output. */
 const PREVIEW_VALUES = 4;
 /** Characters of each text shown in the text output. */
@@ -56,7 +54,11 @@ async function embedTexts(args: Args): Promise<void> {
 
   using embedder = await withProgress(`loading ${info.name}`, () => Embedder.openAsync(info.name));
   const started = performance.now();
-  const data = await withProgress(`embedding ${texts.length} texts`, (progress) => embedAll(embedder, texts, progress.update), texts.length);
+  const data = await withProgress(
+    `embedding ${texts.length} texts`,
+    (progress) => embedder.embedBatchAsync(texts, { onProgress: (p) => progress.update(p.done) }),
+    texts.length,
+  );
   const embedMs = performance.now() - started;
   const vectors: VectorFile = { data, rows: texts.length, dim: embedder.dim, ids };
 
@@ -89,17 +91,6 @@ async function readInput(args: Args): Promise<Texts> {
   if (words.length === 0) throw args.usage("give texts to embed, --input <file>, or - to read stdin");
   if (words.length === 1 && words[0] === "-") return readTexts("-");
   return { texts: [...words], ids: undefined };
-}
-
-/** Embeds `texts` chunk by chunk off the JS thread, reporting the count done. */
-async function embedAll(embedder: Embedder, texts: readonly string[], done: (n: number) => void): Promise<Float32Array> {
-  const out = new Float32Array(texts.length * embedder.dim);
-  for (let i = 0; i < texts.length; i += CHUNK) {
-    const chunk = texts.slice(i, i + CHUNK);
-    out.set(await embedder.embedBatchAsync(chunk), i * embedder.dim);
-    done(i + chunk.length);
-  }
-  return out;
 }
 
 async function writeVectors(args: Args, model: string, writer: VectorWriter, out: string, vectors: VectorFile, embedMs: number): Promise<void> {

@@ -4,7 +4,7 @@
  * every load.
  */
 import type { Pointer } from "bun:ffi";
-import { EmbedError } from "../errors.ts";
+import { EmbedAborted, EmbedError } from "../errors.ts";
 import { check, lib, outPointer, utf8 } from "../ffi.ts";
 import { NativeHandle, runJob } from "../runtime.ts";
 import { ensureModelFiles, requireCachedFiles, type CacheOptions } from "./download.ts";
@@ -18,6 +18,27 @@ export interface PretrainedOptions extends CacheOptions {
    * library embedded in a compiled executable works too (see `loadableLibraryPath`).
    */
   ortLibrary?: string;
+}
+
+/** Progress of an {@link Embedder.embedBatchAsync} call. */
+export interface EmbedProgress {
+  /** Texts embedded so far. */
+  done: number;
+  /** Texts in the call. */
+  total: number;
+}
+
+/** Options of {@link Embedder.embedBatchAsync}. */
+export interface EmbedBatchOptions {
+  /** Called as chunks of 32 texts finish (polled every `progressIntervalMs`), and once with `done === total`. */
+  onProgress?: (progress: EmbedProgress) => void;
+  /** How often progress is polled while the batch runs, in ms (default 100). */
+  progressIntervalMs?: number;
+  /**
+   * Cancels the call: the native work stops before its next chunk and the
+   * promise rejects with {@link EmbedAborted} (`cause` = the signal's reason).
+   */
+  signal?: AbortSignal;
 }
 
 /** Size of an image passed as raw pixels. */
@@ -135,22 +156,61 @@ export class Embedder implements Disposable {
     return out;
   }
 
-  /** {@link embedBatch} off the JS thread (inputs are copied before it returns). */
-  embedBatchAsync(texts: readonly string[]): Promise<Float32Array> {
+  /**
+   * {@link embedBatch} off the JS thread (inputs are copied before it returns),
+   * for corpora of any size: the native side tokenizes the next chunk while the
+   * current one runs, and ONNX Runtime uses every core. Reports progress and can
+   * be cancelled (see {@link EmbedBatchOptions}); throws `ClosedError` at once on
+   * a closed embedder.
+   */
+  embedBatchAsync(texts: readonly string[], options: EmbedBatchOptions = {}): Promise<Float32Array> {
     const { bytes, offsets } = packTexts(texts);
-    const n = texts.length;
-    if (n === 0) return Promise.resolve(new Float32Array(0));
-    const symbols = lib();
     const handle = this.#handle.ptr;
-    return runJob(
-      (cell) => symbols.ruv_embedder_embed_texts_async(handle, bytes, bytes.length, offsets, offsets.length, cell),
-      (job) => {
-        const out = new Float32Array(n * this.dim);
-        const len = new BigUint64Array(1);
-        check(symbols.ruv_job_take_floats(job, out, out.length, len));
-        return out;
-      },
-    );
+    const total = texts.length;
+    const { signal, onProgress } = options;
+    const interval = options.progressIntervalMs ?? 100;
+    if (!(Number.isFinite(interval) && interval > 0)) throw new EmbedError(`progressIntervalMs must be a positive number, got ${interval}`);
+    if (signal?.aborted) return Promise.reject(new EmbedAborted(0, total, signal.reason));
+    if (total === 0) return Promise.resolve(new Float32Array(0));
+    const symbols = lib();
+    const cell = new BigUint64Array(1);
+    check(symbols.ruv_embed_progress_new(cell));
+    const progress = new NativeHandle(outPointer(cell), (p) => symbols.ruv_embed_progress_free(p), "EmbedProgress");
+    const doneCell = new BigUint64Array(1);
+    const done = () => (check(symbols.ruv_embed_progress_done(progress.ptr, doneCell)), Number(doneCell[0]));
+    let reported = 0;
+    const report = (n: number) => {
+      if (n !== reported) onProgress?.({ done: (reported = n), total });
+    };
+    let job: Promise<Float32Array>;
+    try {
+      job = runJob(
+        (jobCell) => symbols.ruv_embedder_embed_texts_tracked_async(handle, bytes, bytes.length, offsets, offsets.length, progress.ptr, jobCell),
+        (job) => {
+          const out = new Float32Array(total * this.dim);
+          check(symbols.ruv_job_take_floats(job, out, out.length, doneCell));
+          return out;
+        },
+      );
+    } catch (e) {
+      progress.close();
+      throw e;
+    }
+    const cancel = () => symbols.ruv_embed_progress_cancel(progress.ptr);
+    signal?.addEventListener("abort", cancel, { once: true });
+    const timer = onProgress ? setInterval(() => report(done()), interval) : undefined;
+    return job
+      .then(
+        (out) => (report(total), out),
+        (e) => {
+          throw signal?.aborted ? new EmbedAborted(done(), total, signal.reason) : e;
+        },
+      )
+      .finally(() => {
+        clearInterval(timer);
+        signal?.removeEventListener("abort", cancel);
+        progress.close();
+      });
   }
 
   /** Row views (no copies) of a batch this embedder returned. */

@@ -1,5 +1,5 @@
 /** Local embeddings: {@link Embedder}, {@link Tokenizer}, the model registry and cache. */
-export { Embedder, rowViews, type ImageSize, type PretrainedOptions } from "./embedder.ts";
+export { Embedder, rowViews, type EmbedBatchOptions, type EmbedProgress, type ImageSize, type PretrainedOptions } from "./embedder.ts";
 export { Tokenizer, type TokenizerOptions } from "./tokenizer.ts";
 export { models, modelInfo, type ModelInfo, type ModelFileInfo } from "./registry.ts";
 export {

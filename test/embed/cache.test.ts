@@ -100,7 +100,7 @@ describe("model cache: download once, verify by pinned SHA-256", () => {
   });
 
   test("unknown and unavailable models ⇒ EmbedError", async () => {
-    await expect(Embedder.openAsync("resnet9000")).rejects.toThrow(/unknown model "resnet9000"; known models: all-MiniLM-L6-v2, bge-small-en-v1.5, mobilenetv2, mobilenetv3-small/);
+    await expect(Embedder.openAsync("resnet9000")).rejects.toThrow(/unknown model "resnet9000"; known models: all-MiniLM-L6-v2, all-MiniLM-L6-v2-int8, bge-small-en-v1.5, mobilenetv2, mobilenetv3-small/);
     await expect(Embedder.openAsync("mobilenetv3-small")).rejects.toThrow(/unavailable: no real pretrained weights/);
     await expect(Embedder.openAsync("bge-small-en-v1.5")).rejects.toThrow(/unavailable/);
   });
@@ -108,6 +108,7 @@ describe("model cache: download once, verify by pinned SHA-256", () => {
   test("the registry declares every model with dims and pinned hashes", () => {
     const byName = Object.fromEntries(models().map((m) => [m.name, m]));
     expect(byName["all-MiniLM-L6-v2"]).toMatchObject({ kind: "text", dim: 384, pooling: "mean", maxLength: 256, unavailable: null });
+    expect(byName["all-MiniLM-L6-v2-int8"]).toMatchObject({ kind: "text", dim: 384, pooling: "mean", maxLength: 256, unavailable: null });
     expect(byName["bge-small-en-v1.5"]).toMatchObject({ kind: "text", dim: 384, pooling: "cls" });
     expect(byName["mobilenetv2"]).toMatchObject({ kind: "image", dim: 1280, maxLength: 224, unavailable: null });
     expect(byName["mobilenetv3-small"]).toMatchObject({ kind: "image", dim: 576 });

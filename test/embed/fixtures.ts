@@ -1,5 +1,5 @@
 /** Shared fixtures of the embedding tests: real model files, a local file server, PNG decoding. */
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import sharp from "sharp";
@@ -75,5 +75,23 @@ export function chelseaTensor(): Float32Array {
   return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
 }
 
+/** The repository root. */
+export const REPO = join(import.meta.dir, "..", "..");
+
 /** The model cache scripts/fetch-models fills (real all-MiniLM-L6-v2, converted from the pinned safetensors). */
-export const MODELS_CACHE = process.env.RUVECTOR_MODELS_DIR ?? join(import.meta.dir, "..", "..", ".cache", "models");
+export const MODELS_CACHE = process.env.RUVECTOR_MODELS_DIR ?? join(REPO, ".cache", "models");
+
+/** scripts/fetch-models' sources: the upstream model.safetensors and model-padded.onnx (the upstream graph layout). */
+export const MINILM_SRC = join(REPO, ".cache", "minilm-src");
+
+/** The fp32 graph in the upstream layout (every op on the padded batch), converted from the same weights. */
+export const MINILM_PADDED = join(MINILM_SRC, "model-padded.onnx");
+
+/** A model cache folder holding `modelFile` as `model` 's model.onnx (a symlink) and its tokenizer. */
+export function cacheWith(model: string, modelFile: string): string {
+  const root = tempCache();
+  mkdirSync(join(root, model));
+  symlinkSync(modelFile, join(root, model, "model.onnx"));
+  symlinkSync(join(MINILM_DIR, "tokenizer.json"), join(root, model, "tokenizer.json"));
+  return root;
+}

@@ -1,12 +1,18 @@
 import { afterAll, describe, expect, test } from "bun:test";
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { ClosedError, Embedder } from "../../src/index.ts";
+import { ClosedError, Embedder, modelInfo } from "../../src/index.ts";
 import { independentMiniLM } from "./independent.ts";
-import { cosine, MODELS_CACHE } from "./fixtures.ts";
+import { cacheWith, cosine, MINILM_PADDED, MODELS_CACHE, tempCache } from "./fixtures.ts";
 import numpyReference from "./minilm-numpy-reference.json";
 
 const emb = await Embedder.openAsync("all-MiniLM-L6-v2", { cacheDir: MODELS_CACHE });
-afterAll(() => emb.close());
+/** The same weights in the upstream graph layout (every op on the padded batch). */
+const padded = Embedder.open("all-MiniLM-L6-v2", { cacheDir: cacheWith("all-MiniLM-L6-v2", MINILM_PADDED) });
+afterAll(() => {
+  emb.close();
+  padded.close();
+});
 
 const LONG = Array.from({ length: 400 }, (_, i) => `sentence ${i} talks about vectors, search and retrieval`).join(". ");
 const SENTENCES = [
@@ -49,7 +55,7 @@ describe("all-MiniLM-L6-v2 (real weights)", () => {
   });
 
   test(`${SENTENCES.length} sentences agree with transformers.js + onnxruntime-node at cosine ≥ 0.999`, async () => {
-    const other = await independentMiniLM(join(MODELS_CACHE, "all-MiniLM-L6-v2", "model.onnx"));
+    const other = await independentMiniLM(MINILM_PADDED);
     const ours = emb.rows(emb.embedBatch(SENTENCES));
     const theirs: Float32Array[] = [];
     for (const s of SENTENCES) theirs.push(...(await other.embed([s])));
@@ -137,7 +143,65 @@ describe("all-MiniLM-L6-v2 (real weights)", () => {
     expect(worst).toBeLessThan(100);
   }, 60_000);
 
+  test("the default model file is the padding-free graph", () => {
+    const sha = new Bun.CryptoHasher("sha256").update(readFileSync(join(MODELS_CACHE, "all-MiniLM-L6-v2", "model.onnx"))).digest("hex");
+    expect(sha).toBe(modelInfo("all-MiniLM-L6-v2").files[0]!.sha256[0]!);
+  });
+
+  test("a tampered padding-free graph is refused, naming the file and the pinned hashes", () => {
+    const root = join(tempCache(), "all-MiniLM-L6-v2");
+    mkdirSync(root, { recursive: true });
+    copyFileSync(join(MODELS_CACHE, "all-MiniLM-L6-v2", "tokenizer.json"), join(root, "tokenizer.json"));
+    const bytes = readFileSync(join(MODELS_CACHE, "all-MiniLM-L6-v2", "model.onnx"));
+    const middle = bytes.length >> 1;
+    bytes[middle] = bytes[middle]! ^ 1;
+    writeFileSync(join(root, "model.onnx"), bytes);
+    const pins = modelInfo("all-MiniLM-L6-v2").files[0]!.sha256;
+    expect(() => Embedder.open("all-MiniLM-L6-v2", { cacheDir: join(root, "..") })).toThrow(
+      new RegExp(`model\\.onnx failed SHA-256 verification: expected ${pins.join(" or ")}, got [0-9a-f]{64}`),
+    );
+  });
+
   test("image calls on a text model ⇒ EmbedError", () => {
     expect(() => emb.embedImage(new Uint8Array(12), { width: 2, height: 2 })).toThrow(/text model: use embed/);
+  });
+});
+
+/** Texts of 2…256 tokens ("word" is one token), over 256, single-token and unicode ones. */
+const EDGE = [
+  "",
+  "a",
+  "word",
+  ...[1, 2, 3, 5, 8, 13, 21, 34, 55, 89, 120, 144, 200, 233, 253, 254, 300, 1000].map((k) => Array(k).fill("word").join(" ")),
+  "Ünïcödé: 東京は日本の首都です。",
+  "Emoji 🚀🔥 and math ∑∫√ symbols",
+  "Привет, как дела? مرحبا بالعالم",
+  "\uD800 lone surrogate",
+];
+
+describe("the padding-free graph equals the upstream layout", () => {
+  const agree = (ours: Float32Array[], theirs: Float32Array[], texts: string[], what: string) =>
+    texts.forEach((t, i) => {
+      const c = cosine(ours[i]!, theirs[i]!);
+      if (!(c >= 0.9999)) throw new Error(`${what}: text ${i} (${JSON.stringify(t.slice(0, 30))}): cosine ${c}`);
+    });
+
+  test("edge cases one by one and in one batch mixing 2…256 tokens (cosine ≥ 0.9999)", () => {
+    const reference = EDGE.map((t) => padded.embed(t));
+    agree(EDGE.map((t) => emb.embed(t)), reference, EDGE, "alone");
+    agree(emb.rows(emb.embedBatch(EDGE)), reference, EDGE, "mixed batch");
+    agree(emb.rows(emb.embedBatch([...EDGE].reverse())).reverse(), reference, EDGE, "reversed batch");
+    expect(emb.embed("")).toEqual(emb.embed("   "));
+  });
+
+  test(`${SENTENCES.length} sentences and 256 WordNet definitions (cosine ≥ 0.9999)`, async () => {
+    const { nounGlosses } = await import("../../examples/wordnet-glosses.ts");
+    const texts = [...SENTENCES, ...nounGlosses(256)];
+    agree(emb.rows(emb.embedBatch(texts)), padded.rows(padded.embedBatch(texts)), texts, "batch");
+  }, 120_000);
+
+  test("the tokenizer truncates over-long texts to 256 tokens keeping [CLS] and [SEP]", () => {
+    const long = EDGE.at(-5)!;
+    expect(emb.embed(long)).toEqual(emb.embed(Array(254).fill("word").join(" ")));
   });
 });

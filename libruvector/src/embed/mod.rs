@@ -6,6 +6,7 @@
 
 pub mod image;
 pub mod pooling;
+pub mod progress;
 pub mod registry;
 pub mod session;
 pub mod tokenize;
@@ -16,9 +17,10 @@ use std::path::Path;
 use ort::value::Tensor;
 
 use crate::error::{Error, Result, Status};
+use progress::Progress;
 use registry::{Modality, ModelSpec};
 use session::SharedSession;
-use tokenize::TextTokenizer;
+use tokenize::{Batch, TextTokenizer};
 
 /// Texts per forward pass: bounds memory for arbitrarily large batches.
 pub const CHUNK: usize = 32;
@@ -70,6 +72,14 @@ impl Embedder {
 
     /// Embeds `texts` into `out` (`texts.len() × dim`), in chunks of [`CHUNK`].
     pub fn embed_texts(&self, texts: &[&str], out: &mut [f32]) -> Result<()> {
+        self.embed_texts_tracked(texts, out, &Progress::default())
+    }
+
+    /// [`embed_texts`](Self::embed_texts), counting finished texts into `progress`
+    /// and stopping with an `Embed` error before the next chunk once it is cancelled.
+    /// With more than one chunk, a second thread tokenizes the next chunk while
+    /// the current one runs through the model.
+    pub fn embed_texts_tracked(&self, texts: &[&str], out: &mut [f32], progress: &Progress) -> Result<()> {
         let dim = self.spec.dim;
         if out.len() != texts.len() * dim {
             return Err(Error::dim_mismatch(texts.len() * dim, out.len()));
@@ -82,22 +92,43 @@ impl Embedder {
         // little compute goes to padding; rows are written back in input order.
         let mut order: Vec<usize> = (0..texts.len()).collect();
         order.sort_by_key(|&i| std::cmp::Reverse(texts[i].len()));
+        let chunk_texts = |idx: &[usize]| -> Vec<&str> { idx.iter().map(|&i| texts[i]).collect() };
         let mut rows = vec![0f32; CHUNK * dim];
-        for idx in order.chunks(CHUNK) {
-            let chunk: Vec<&str> = idx.iter().map(|&i| texts[i]).collect();
+        let mut run = |idx: &[usize], batch: Batch| -> Result<()> {
+            progress.check(texts.len())?;
             let rows = &mut rows[..idx.len() * dim];
-            self.run_text_chunk(tokenizer, pooling, &chunk, rows)?;
+            self.run_text_batch(pooling, batch, idx.len(), rows)?;
             for (row, &i) in rows.chunks_exact(dim).zip(idx) {
                 out[i * dim..(i + 1) * dim].copy_from_slice(row);
             }
+            progress.add(idx.len());
+            Ok(())
+        };
+        if order.len() <= CHUNK {
+            return run(&order, tokenizer.batch(&chunk_texts(&order))?);
         }
-        Ok(())
+        std::thread::scope(|scope| {
+            let (next, ready) = std::sync::mpsc::sync_channel::<Result<Batch>>(1);
+            let order = &order;
+            scope.spawn(move || {
+                for idx in order.chunks(CHUNK) {
+                    // A closed channel means inference failed: stop tokenizing.
+                    if next.send(tokenizer.batch(&chunk_texts(idx))).is_err() {
+                        break;
+                    }
+                }
+            });
+            for idx in order.chunks(CHUNK) {
+                let batch = ready.recv().map_err(|_| embed_err("the tokenizer thread stopped early".into()))??;
+                run(idx, batch)?;
+            }
+            Ok(())
+        })
     }
 
-    fn run_text_chunk(&self, tokenizer: &TextTokenizer, pooling: registry::Pooling, chunk: &[&str], rows: &mut [f32]) -> Result<()> {
+    fn run_text_batch(&self, pooling: registry::Pooling, batch: Batch, texts: usize, rows: &mut [f32]) -> Result<()> {
         let dim = self.spec.dim;
-        let batch = tokenizer.batch(chunk)?;
-        let shape = [chunk.len() as i64, batch.seq as i64];
+        let shape = [texts as i64, batch.seq as i64];
         let mut session = self.session.lock().unwrap_or_else(|p| p.into_inner());
         let wants_types = session.inputs().iter().any(|i| i.name() == "token_type_ids");
         let tensor = |v: Vec<i64>| Tensor::from_array((shape, v)).map_err(|e| embed_err(format!("input tensor: {e}")));
@@ -112,7 +143,7 @@ impl Embedder {
         let (out_shape, hidden) = outputs[self.spec.output]
             .try_extract_tensor::<f32>()
             .map_err(|e| embed_err(format!("{}: output {}: {e}", self.spec.name, self.spec.output)))?;
-        let expect = [chunk.len() as i64, batch.seq as i64, dim as i64];
+        let expect = [texts as i64, batch.seq as i64, dim as i64];
         if out_shape[..] != expect[..] {
             return Err(embed_err(format!("{}: output shape {:?}, expected {expect:?}", self.spec.name, &out_shape[..])));
         }

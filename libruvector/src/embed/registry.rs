@@ -54,28 +54,55 @@ const MINILM_TOKENIZER: ModelFile = ModelFile {
     source: "sentence-transformers/all-MiniLM-L6-v2 tokenizer.json (upstream commit 2cfdf1ac)",
 };
 
+/// `scripts/convert-minilm.py --graph padfree` over the upstream model.safetensors (53aa5117…): the default fp32 graph.
+pub const MINILM_PADFREE_SHA256: &str = "22c054cff3a9e88f22bfdaae493cedb4ca4aecdc634306ecf9601a3dab113cf4";
+/// `scripts/convert-minilm.py --graph padded`: the upstream layout, fp32.
+pub const MINILM_PADDED_SHA256: &str = "bc9aa705e894bf0b00d5de3440856be6fd558b5f22a0858f421b9669051b9b2d";
+/// `scripts/convert-minilm.py --graph padfree-int8`: dynamic int8 MatMuls, per-channel int8 weights.
+pub const MINILM_INT8_SHA256: &str = "decd886343db86cb77a97b5494ac53737e808dbdf82de2c51c4a63c43c7da9b2";
+
+/// What both all-MiniLM-L6-v2 entries share.
+const MINILM: ModelSpec = ModelSpec {
+    name: "all-MiniLM-L6-v2",
+    modality: Modality::Text { pooling: Pooling::Mean, max_len: 256 },
+    dim: 384,
+    output: "last_hidden_state",
+    files: &[],
+    base_url: None,
+    unavailable: None,
+};
+
 pub static MODELS: &[ModelSpec] = &[
     ModelSpec {
-        name: "all-MiniLM-L6-v2",
-        modality: Modality::Text { pooling: Pooling::Mean, max_len: 256 },
-        dim: 384,
-        output: "last_hidden_state",
         files: &[
             ModelFile {
                 name: "model.onnx",
                 url_path: "onnx/model.onnx",
                 sha256: &[
+                    MINILM_PADFREE_SHA256,
                     // upstream onnx/model.onnx (fp32), from its Git LFS pointer
                     "6fd5d72fe4589f189f8ebc006442dbb529bb7ce38f8082112682524616046452",
-                    // scripts/convert-minilm.py over the upstream model.safetensors (53aa5117…), fp32
-                    "bc9aa705e894bf0b00d5de3440856be6fd558b5f22a0858f421b9669051b9b2d",
+                    MINILM_PADDED_SHA256,
                 ],
-                source: "all-MiniLM-L6-v2 fp32 ONNX: upstream onnx/model.onnx, or scripts/convert-minilm.py over the pinned upstream model.safetensors",
+                source: "all-MiniLM-L6-v2 fp32 ONNX: scripts/convert-minilm.py over the pinned upstream model.safetensors (padding-free graph, or the upstream layout), or upstream onnx/model.onnx; same I/O and vectors",
             },
             MINILM_TOKENIZER,
         ],
         base_url: Some("https://huggingface.co/sentence-transformers/all-MiniLM-L6-v2/resolve/{revision}/"),
-        unavailable: None,
+        ..MINILM
+    },
+    ModelSpec {
+        name: "all-MiniLM-L6-v2-int8",
+        files: &[
+            ModelFile {
+                name: "model.onnx",
+                url_path: "model.onnx",
+                sha256: &[MINILM_INT8_SHA256],
+                source: "all-MiniLM-L6-v2, padding-free, dynamic int8 MatMuls (per-channel int8 weights): scripts/convert-minilm.py --graph padfree-int8 over the pinned upstream model.safetensors",
+            },
+            MINILM_TOKENIZER,
+        ],
+        ..MINILM
     },
     ModelSpec {
         name: "bge-small-en-v1.5",
@@ -158,4 +185,24 @@ pub fn to_json() -> String {
         })
         .collect();
     format!("[{}]", models.join(","))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn minilm_graphs_are_pinned_and_distinct() {
+        let pins = [MINILM_PADFREE_SHA256, MINILM_PADDED_SHA256, MINILM_INT8_SHA256];
+        for (i, p) in pins.iter().enumerate() {
+            assert!(p.len() == 64 && p.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()), "{p}");
+            assert!(!pins[..i].contains(p), "{p} pinned twice");
+        }
+        let fp32 = find("all-MiniLM-L6-v2").unwrap();
+        assert_eq!(fp32.files[0].sha256[0], MINILM_PADFREE_SHA256, "the padding-free graph is the first (default) pin");
+        let int8 = find("all-MiniLM-L6-v2-int8").unwrap();
+        assert_eq!(int8.files[0].sha256, &[MINILM_INT8_SHA256]);
+        assert_eq!(int8.files[1].sha256, fp32.files[1].sha256, "both use the upstream tokenizer");
+        assert_eq!((int8.modality, int8.dim), (fp32.modality, fp32.dim));
+    }
 }

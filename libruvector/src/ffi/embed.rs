@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use super::runtime::job_out;
 use super::{copy_string_out, free_handle, guard, handle, handle_out, path, slice, slice_mut, utf8, write_out};
+use crate::embed::progress::Progress;
 use crate::embed::tokenize::TextTokenizer;
 use crate::embed::{registry, Embedder};
 use crate::error::{Error, Result};
@@ -125,19 +126,77 @@ pub unsafe extern "C" fn ruv_embedder_embed_texts(
 pub unsafe extern "C" fn ruv_embedder_embed_texts_async(
     e: *const RuvEmbedder, bytes: *const u8, bytes_len: u64, offsets: *const u64, offsets_len: u64, out_job: *mut *const Job,
 ) -> i32 {
+    ruv_embedder_embed_texts_tracked_async(e, bytes, bytes_len, offsets, offsets_len, std::ptr::null(), out_job)
+}
+
+/// [`ruv_embedder_embed_texts_async`] reporting into `progress` (may be null):
+/// `ruv_embed_progress_done` counts finished texts, and after
+/// `ruv_embed_progress_cancel` the job stops before its next chunk of 32 with
+/// an `Embed` error ("embedding cancelled after …").
+///
+/// # Safety
+/// Buffers valid for their lengths; `progress` null or a live handle; `out_job` for one pointer write.
+#[no_mangle]
+pub unsafe extern "C" fn ruv_embedder_embed_texts_tracked_async(
+    e: *const RuvEmbedder, bytes: *const u8, bytes_len: u64, offsets: *const u64, offsets_len: u64, progress: *const RuvEmbedProgress,
+    out_job: *mut *const Job,
+) -> i32 {
     guard(|| {
         let model = Arc::clone(&handle(e, "embedder")?.0);
+        let progress = progress.as_ref().map_or_else(Default::default, |p| Arc::clone(&p.0));
         let bytes = slice(bytes, bytes_len, "bytes")?.to_vec();
         let offsets = slice(offsets, offsets_len, "offsets")?.to_vec();
         split_texts(&bytes, &offsets)?;
         let job = spawn(move || {
             let texts = split_texts(&bytes, &offsets)?;
             let mut out = vec![0f32; texts.len() * model.spec().dim];
-            model.embed_texts(&texts, &mut out)?;
+            model.embed_texts_tracked(&texts, &mut out, &progress)?;
             Ok(out)
         })?;
         job_out(job, out_job)
     })
+}
+
+/// Opaque progress and cancellation of one tracked embedding job.
+pub struct RuvEmbedProgress(Arc<Progress>);
+
+/// A fresh progress handle for `ruv_embedder_embed_texts_tracked_async`; free it with `ruv_embed_progress_free`.
+///
+/// # Safety
+/// `out` valid for one pointer write.
+#[no_mangle]
+pub unsafe extern "C" fn ruv_embed_progress_new(out: *mut *mut RuvEmbedProgress) -> i32 {
+    guard(|| write_out(out, Box::into_raw(Box::new(RuvEmbedProgress(Arc::default()))), "out"))
+}
+
+/// Texts the job has embedded so far.
+///
+/// # Safety
+/// `p` a live handle; `out` valid for one u64.
+#[no_mangle]
+pub unsafe extern "C" fn ruv_embed_progress_done(p: *const RuvEmbedProgress, out: *mut u64) -> i32 {
+    guard(|| write_out(out, handle(p, "progress")?.0.done(), "out"))
+}
+
+/// Asks the job to stop before its next chunk (it then fails with an `Embed` error).
+///
+/// # Safety
+/// `p` a live handle.
+#[no_mangle]
+pub unsafe extern "C" fn ruv_embed_progress_cancel(p: *const RuvEmbedProgress) -> i32 {
+    guard(|| {
+        handle(p, "progress")?.0.cancel();
+        Ok(())
+    })
+}
+
+/// Frees a progress handle (null is a no-op); a running job keeps its own reference.
+///
+/// # Safety
+/// `p` null or a live handle, freed at most once.
+#[no_mangle]
+pub unsafe extern "C" fn ruv_embed_progress_free(p: *mut RuvEmbedProgress) -> i32 {
+    free_handle(p)
 }
 
 /// Embeds one interleaved RGB or RGBA image of `width × height` into `out` (`dim` floats).
