@@ -6,6 +6,7 @@ pub mod embed;
 pub mod error;
 pub mod ffi;
 pub mod index;
+pub mod kernels;
 pub mod lake;
 pub mod runtime;
 
