@@ -19,28 +19,44 @@ pub static KERNELS: Kernels = Kernels {
 /// 16 lanes as (lanes 0..8, lanes 8..16).
 type Acc = (__m256, __m256);
 
-/// Loads chunk `i` of 16 floats, zero-filling past the end: adding a zero
-/// term leaves a lane unchanged, so the tail matches the scalar remainder.
-#[inline(always)]
+/// `MASKS[16 - r..]` enables the first r of 16 lanes.
+static MASKS: [i32; 32] = {
+    let mut m = [0i32; 32];
+    let mut i = 0;
+    while i < 16 {
+        m[i] = -1;
+        i += 1;
+    }
+    m
+};
+
+/// Chunk `i` of 16 floats; past the end, masked lanes read as zero, and adding
+/// a zero term leaves a lane unchanged, so the tail matches the scalar remainder.
+#[inline]
+#[target_feature(enable = "avx2")]
 unsafe fn load16(x: &[f32], i: usize) -> Acc {
     let start = i * LANES;
-    if start + LANES <= x.len() {
-        let p = x.as_ptr().add(start);
+    let p = x.as_ptr().add(start);
+    let rest = x.len() - start;
+    if rest >= LANES {
         return (_mm256_loadu_ps(p), _mm256_loadu_ps(p.add(8)));
     }
-    let mut buf = [0f32; LANES];
-    buf[..x.len() - start].copy_from_slice(&x[start..]);
-    (_mm256_loadu_ps(buf.as_ptr()), _mm256_loadu_ps(buf.as_ptr().add(8)))
+    let m = MASKS.as_ptr().add(LANES - rest);
+    let (lo, hi) = (_mm256_loadu_si256(m as *const __m256i), _mm256_loadu_si256(m.add(8) as *const __m256i));
+    // The high half's mask is all zero when rest ≤ 8, so its address is never read.
+    (_mm256_maskload_ps(p, lo), _mm256_maskload_ps(p.add(8.min(rest)), hi))
 }
 
-#[inline(always)]
+#[inline]
+#[target_feature(enable = "avx2")]
 unsafe fn l2_step(acc: Acc, a: Acc, b: Acc) -> Acc {
     let (d0, d1) = (_mm256_sub_ps(a.0, b.0), _mm256_sub_ps(a.1, b.1));
     (_mm256_add_ps(acc.0, _mm256_mul_ps(d0, d0)), _mm256_add_ps(acc.1, _mm256_mul_ps(d1, d1)))
 }
 
 /// `scalar::reduce16`'s tree: i+8, i+4, i+2, i+1.
-#[inline(always)]
+#[inline]
+#[target_feature(enable = "avx2")]
 unsafe fn reduce(acc: Acc) -> f32 {
     let s8 = _mm256_add_ps(acc.0, acc.1);
     let s4 = _mm_add_ps(_mm256_castps256_ps128(s8), _mm256_extractf128_ps(s8, 1));
@@ -72,14 +88,15 @@ unsafe fn dot(a: &[f32], b: &[f32]) -> f32 {
 #[target_feature(enable = "avx2")]
 unsafe fn sq_l2_x4(q: &[f32], rows: [&[f32]; 4]) -> [f32; 4] {
     let zero = _mm256_setzero_ps();
-    let mut acc = [(zero, zero); 4];
+    let (mut a0, mut a1, mut a2, mut a3) = ((zero, zero), (zero, zero), (zero, zero), (zero, zero));
     for i in 0..q.len().div_ceil(LANES) {
         let x = load16(q, i);
-        for (a, r) in acc.iter_mut().zip(rows) {
-            *a = l2_step(*a, x, load16(r, i));
-        }
+        a0 = l2_step(a0, x, load16(rows[0], i));
+        a1 = l2_step(a1, x, load16(rows[1], i));
+        a2 = l2_step(a2, x, load16(rows[2], i));
+        a3 = l2_step(a3, x, load16(rows[3], i));
     }
-    acc.map(|a| reduce(a))
+    [reduce(a0), reduce(a1), reduce(a2), reduce(a3)]
 }
 
 /// Two sub-quantizers per 32-byte load (one per 128-bit lane, as `vpshufb`
@@ -120,7 +137,8 @@ unsafe fn fastscan(codes: &[u8], lut: &[u8], out: &mut [u32; BLOCK]) {
 
 /// Even/odd u16 sums (8 vectors per 128-bit lane, both lanes are the same
 /// vectors from different sub-quantizers) into 16 u32 totals.
-#[inline(always)]
+#[inline]
+#[target_feature(enable = "avx2")]
 unsafe fn flush(even: __m256i, odd: __m256i, out: &mut [u32]) {
     let (mut e, mut o) = ([0u16; 16], [0u16; 16]);
     _mm256_storeu_si256(e.as_mut_ptr() as *mut __m256i, even);

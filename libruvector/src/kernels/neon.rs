@@ -18,7 +18,8 @@ pub static KERNELS: Kernels = Kernels {
 type Acc = [float32x4_t; 4];
 
 /// Loads chunk `i` of 16 floats, zero-filling past the end (see avx2.rs).
-#[inline(always)]
+#[inline]
+#[target_feature(enable = "neon")]
 unsafe fn load16(x: &[f32], i: usize) -> Acc {
     let start = i * LANES;
     let mut buf = [0f32; LANES];
@@ -31,7 +32,8 @@ unsafe fn load16(x: &[f32], i: usize) -> Acc {
     [vld1q_f32(p), vld1q_f32(p.add(4)), vld1q_f32(p.add(8)), vld1q_f32(p.add(12))]
 }
 
-#[inline(always)]
+#[inline]
+#[target_feature(enable = "neon")]
 unsafe fn l2_step(acc: Acc, a: Acc, b: Acc) -> Acc {
     let mut out = acc;
     for k in 0..4 {
@@ -42,7 +44,8 @@ unsafe fn l2_step(acc: Acc, a: Acc, b: Acc) -> Acc {
 }
 
 /// `scalar::reduce16`'s tree: i+8, i+4, i+2, i+1.
-#[inline(always)]
+#[inline]
+#[target_feature(enable = "neon")]
 unsafe fn reduce(acc: Acc) -> f32 {
     let s4 = vaddq_f32(vaddq_f32(acc[0], acc[2]), vaddq_f32(acc[1], acc[3]));
     let s2 = vadd_f32(vget_low_f32(s4), vget_high_f32(s4));
