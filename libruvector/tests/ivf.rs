@@ -244,3 +244,37 @@ fn damaged_files_are_persist_errors_never_panics() {
     assert!(is_persist(&absurd));
     assert!(is_persist(b"RVIVFRQ0 not ours"));
 }
+
+/// fvecs/ivecs rows of the shared real data sets (i32 dim, then dim values).
+fn shared_rows(file: &str) -> (usize, Vec<[u8; 4]>) {
+    let root = std::env::var("RUVECTOR_SHARED").unwrap_or_else(|_| format!("{}/../../shared", env!("CARGO_MANIFEST_DIR")));
+    let path = format!("{root}/datasets/glove-100-angular-100k/{file}");
+    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let dim = i32::from_le_bytes(bytes[..4].try_into().unwrap()) as usize;
+    (dim, bytes.chunks_exact(4 + 4 * dim).flat_map(|r| r[4..].chunks_exact(4).map(|c| c.try_into().unwrap())).collect())
+}
+
+/// The real GloVe-100 (100k, cosine) with held-out queries against the stored
+/// exact ground truth: calibration to 0.95 (codes only) and to 0.99 (f16
+/// store) must hold on queries it never saw. Needs `--release` to be quick.
+#[test]
+fn glove_reaches_the_target_recall_on_held_out_queries() {
+    let floats = |v: Vec<[u8; 4]>| v.into_iter().map(f32::from_le_bytes).collect::<Vec<f32>>();
+    let (dim, base) = shared_rows("base.fvecs");
+    let (base, queries) = (floats(base), floats(shared_rows("query.fvecs").1));
+    let (k, gt) = shared_rows("groundtruth.ivecs");
+    let nq = 500;
+    let truth: Vec<Vec<u32>> = gt.chunks_exact(k).take(nq).map(|r| r[..10].iter().map(|b| i32::from_le_bytes(*b) as u32).collect()).collect();
+    let mut p = IvfParams::new(dim, Metric::Cosine);
+    for (target, store, rerank) in [(0.95, StoreKind::None, 0), (0.99, StoreKind::F16, 30)] {
+        (p.target_recall, p.store, p.rerank) = (Some(target), store, rerank);
+        let idx = IvfRabitqIndex::build(&p, &base).unwrap();
+        let hits: usize = queries
+            .chunks_exact(dim)
+            .zip(&truth)
+            .map(|(q, t)| idx.search(q, 10, SearchOptions::default()).unwrap().iter().filter(|h| t.contains(&h.0)).count())
+            .sum();
+        let r = hits as f64 / (10 * nq) as f64;
+        assert!(r >= target as f64, "target {target}: held-out recall {r} at nprobe {}", idx.params().nprobe);
+    }
+}

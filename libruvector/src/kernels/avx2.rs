@@ -13,7 +13,7 @@ pub static KERNELS: Kernels = Kernels {
     sq_l2_x4: |q, rows| unsafe { sq_l2_x4(q, rows) },
     fastscan: |c, l, out| unsafe { fastscan(c, l, out) },
     ex_ip: |c, q| unsafe { ex_ip(c, q) },
-    fht: |x| unsafe { fht(x) },
+    fht: |x| scalar::fht_stages(x, 8, |x, h| unsafe { wide_stage(x, h) }),
 };
 
 /// 16 lanes as (lanes 0..8, lanes 8..16).
@@ -173,24 +173,16 @@ unsafe fn ex_ip(codes: &[u8], q: &[i16]) -> i64 {
     total + scalar::ex_ip(&codes[full..], &q[full..])
 }
 
-/// Strides below 8 run the scalar stage; wider ones butterfly 8 floats at once.
+/// One FHT stage of stride `h` ≥ 8, 8 butterflies at once.
 #[target_feature(enable = "avx2")]
-unsafe fn fht(x: &mut [f32]) {
+unsafe fn wide_stage(x: &mut [f32], h: usize) {
     let n = x.len();
-    let mut h = 1;
-    while h < n.min(8) {
-        scalar::butterflies(x, h);
-        h *= 2;
-    }
-    while h < n {
-        for base in (0..n).step_by(2 * h) {
-            for j in (base..base + h).step_by(8) {
-                let p = x.as_mut_ptr();
-                let (a, b) = (_mm256_loadu_ps(p.add(j)), _mm256_loadu_ps(p.add(j + h)));
-                _mm256_storeu_ps(p.add(j), _mm256_add_ps(a, b));
-                _mm256_storeu_ps(p.add(j + h), _mm256_sub_ps(a, b));
-            }
+    let p = x.as_mut_ptr();
+    for base in (0..n).step_by(2 * h) {
+        for j in (base..base + h).step_by(8) {
+            let (a, b) = (_mm256_loadu_ps(p.add(j)), _mm256_loadu_ps(p.add(j + h)));
+            _mm256_storeu_ps(p.add(j), _mm256_add_ps(a, b));
+            _mm256_storeu_ps(p.add(j + h), _mm256_sub_ps(a, b));
         }
-        h *= 2;
     }
 }

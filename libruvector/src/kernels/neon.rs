@@ -12,7 +12,7 @@ pub static KERNELS: Kernels = Kernels {
     sq_l2_x4: |q, rows| unsafe { sq_l2_x4(q, rows) },
     fastscan: |c, l, out| unsafe { fastscan(c, l, out) },
     ex_ip: |c, q| unsafe { ex_ip(c, q) },
-    fht: |x| unsafe { fht(x) },
+    fht: |x| scalar::fht_stages(x, 4, |x, h| unsafe { wide_stage(x, h) }),
 };
 
 type Acc = [float32x4_t; 4];
@@ -139,24 +139,16 @@ unsafe fn ex_ip(codes: &[u8], q: &[i16]) -> i64 {
     total + scalar::ex_ip(&codes[full..], &q[full..])
 }
 
-/// Strides below 4 run the scalar stage; wider ones butterfly 4 floats at once.
+/// One FHT stage of stride `h` ≥ 4, 4 butterflies at once.
 #[target_feature(enable = "neon")]
-unsafe fn fht(x: &mut [f32]) {
+unsafe fn wide_stage(x: &mut [f32], h: usize) {
     let n = x.len();
-    let mut h = 1;
-    while h < n.min(4) {
-        scalar::butterflies(x, h);
-        h *= 2;
-    }
-    while h < n {
-        for base in (0..n).step_by(2 * h) {
-            for j in (base..base + h).step_by(4) {
-                let p = x.as_mut_ptr();
-                let (a, b) = (vld1q_f32(p.add(j)), vld1q_f32(p.add(j + h)));
-                vst1q_f32(p.add(j), vaddq_f32(a, b));
-                vst1q_f32(p.add(j + h), vsubq_f32(a, b));
-            }
+    let p = x.as_mut_ptr();
+    for base in (0..n).step_by(2 * h) {
+        for j in (base..base + h).step_by(4) {
+            let (a, b) = (vld1q_f32(p.add(j)), vld1q_f32(p.add(j + h)));
+            vst1q_f32(p.add(j), vaddq_f32(a, b));
+            vst1q_f32(p.add(j + h), vsubq_f32(a, b));
         }
-        h *= 2;
     }
 }

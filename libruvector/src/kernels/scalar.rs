@@ -66,11 +66,21 @@ pub fn ex_ip(codes: &[u8], q: &[i16]) -> i64 {
 /// Unnormalised fast Hadamard transform of a power-of-two window:
 /// butterflies (a + b, a − b) with the stride doubling from 1.
 pub fn fht(x: &mut [f32]) {
+    fht_stages(x, usize::MAX, |_, _| {});
+}
+
+/// The FHT stage driver the SIMD paths share: strides below `lanes` run the
+/// scalar stage, wider ones `wide(x, stride)`, in the same order.
+pub(super) fn fht_stages(x: &mut [f32], lanes: usize, mut wide: impl FnMut(&mut [f32], usize)) {
     let n = x.len();
     debug_assert!(n.is_power_of_two());
     let mut h = 1;
     while h < n {
-        butterflies(x, h);
+        if h < lanes {
+            butterflies(x, h);
+        } else {
+            wide(x, h);
+        }
         h *= 2;
     }
 }

@@ -311,7 +311,16 @@ impl IvfRabitqIndex {
     /// sorted, the rest after them in full order.
     fn probe_order(&self, kern: &Kernels, qr: &[f32], nprobe: usize) -> Vec<(f32, u32)> {
         let dp = qr.len();
-        let mut d: Vec<(f32, u32)> = self.centroids.chunks_exact(dp).enumerate().map(|(i, c)| ((kern.sq_l2)(qr, c), i as u32)).collect();
+        let mut d: Vec<(f32, u32)> = Vec::with_capacity(self.lists.len());
+        let quads = self.centroids.chunks_exact(4 * dp);
+        for c in quads.clone() {
+            let four = (kern.sq_l2_x4)(qr, [&c[..dp], &c[dp..2 * dp], &c[2 * dp..3 * dp], &c[3 * dp..]]);
+            let base = d.len() as u32;
+            d.extend(four.into_iter().zip(base..));
+        }
+        for c in quads.remainder().chunks_exact(dp) {
+            d.push(((kern.sq_l2)(qr, c), d.len() as u32));
+        }
         let key = |a: &(f32, u32), b: &(f32, u32)| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1));
         if nprobe < d.len() {
             d.select_nth_unstable_by(nprobe, key);
