@@ -22,8 +22,16 @@ fn bytes(n: usize, seed: u64) -> Vec<u8> {
     values(n, seed).iter().map(|v| v.to_bits() as u8).collect()
 }
 
+/// The SIMD paths under test; the ones this CPU must offer are asserted, so
+/// a detection failure cannot leave the comparisons vacuous.
 fn simd_paths() -> Vec<&'static Kernels> {
-    kernels::available().into_iter().filter(|k| k.name != "scalar").collect()
+    let paths: Vec<&'static Kernels> = kernels::available().into_iter().filter(|k| k.name != "scalar").collect();
+    let names: Vec<&str> = paths.iter().map(|k| k.name).collect();
+    #[cfg(target_arch = "aarch64")]
+    assert!(names.contains(&"neon"), "{names:?}");
+    #[cfg(target_arch = "x86_64")]
+    assert_eq!(names.contains(&"avx2"), std::arch::is_x86_feature_detected!("avx2"), "{names:?}");
+    paths
 }
 
 #[test]
