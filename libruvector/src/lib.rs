@@ -7,6 +7,7 @@ pub mod error;
 pub mod ffi;
 pub mod fsio;
 pub mod index;
+pub mod kernels;
 pub mod lake;
 pub mod runtime;
 

@@ -1,5 +1,5 @@
 //! Our layer against upstream `ruvector-rabitq` itself: file compatibility in
-//! both directions and bit-identical search.
+//! both directions, bit-identical quantized search, exact scores within a few ulp.
 
 mod common;
 use common::data;
@@ -56,8 +56,10 @@ fn we_read_upstream_plus_files() {
     assert_eq!(mine, upstream);
 }
 
+/// Our flat scan sums in the canonical 16-lane order, upstream sums in index
+/// order: same ids, scores within a few ulp (the documented contract).
 #[test]
-fn flat_scan_matches_upstream_flat_bit_for_bit() {
+fn flat_scan_matches_upstream_flat_within_ulps() {
     let (n, dim) = (400, 17);
     let v = data(n, dim, 5);
     let ours = VectorIndex::build(params(Kind::Flat, dim, false), &v, None).unwrap();
@@ -69,7 +71,10 @@ fn flat_scan_matches_upstream_flat_bit_for_bit() {
     let mine = search_all(&ours, &queries, dim, 12);
     let upstream: Vec<(u64, f32)> =
         queries.chunks_exact(dim).flat_map(|q| theirs.search(q, 12).unwrap().into_iter().map(|h| (h.id as u64, h.score))).collect();
-    assert_eq!(mine, upstream);
+    assert_eq!(mine.iter().map(|h| h.0).collect::<Vec<_>>(), upstream.iter().map(|h| h.0).collect::<Vec<_>>());
+    for ((_, a), (_, b)) in mine.iter().zip(&upstream) {
+        assert!(a.to_bits().abs_diff(b.to_bits()) <= 4, "score {a} vs upstream {b}");
+    }
 }
 
 #[test]

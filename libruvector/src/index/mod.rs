@@ -4,6 +4,7 @@
 mod codes;
 mod engine;
 mod ids;
+pub mod ivf;
 pub mod persist;
 mod prepare;
 pub mod shared;

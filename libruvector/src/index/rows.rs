@@ -1,18 +1,18 @@
 //! Contiguous row-major storage of f32 vectors, and the exact squared-L2 scan.
+//!
+//! Exact scores come from the canonical 16-lane kernel (`crate::kernels`):
+//! identical on every CPU, and within about 1 ulp per term of upstream
+//! `ruvector-rabitq`'s sequential sum (the two orders round differently), so
+//! scores may differ from upstream's in the last bit or two while ids and
+//! their order agree except between rows whose distances tie to that precision.
 
 use super::topk::TopK;
+use crate::kernels;
 
 #[derive(Clone, PartialEq)]
 pub struct Rows {
     dim: usize,
     data: Vec<f32>,
-}
-
-/// Squared L2 distance, summed in index order exactly as upstream's `sq_l2`
-/// so exact scores agree bit for bit with upstream's flat and rerank paths.
-#[inline]
-pub fn sq_l2(a: &[f32], b: &[f32]) -> f32 {
-    a.iter().zip(b.iter()).map(|(&x, &y)| (x - y) * (x - y)).sum()
 }
 
 impl Rows {
@@ -44,11 +44,24 @@ impl Rows {
         self.data.capacity() * 4 + 24
     }
 
-    /// Exact top-k by squared L2, ties broken by lower position.
+    /// Exact top-k by squared L2, ties broken by lower position. Four rows
+    /// are in flight per kernel call; only a row that beats the current k-th
+    /// best reaches the heap.
     pub fn scan(&self, query: &[f32], k: usize) -> Vec<(u32, f32)> {
+        let kern = kernels::active();
         let mut top = TopK::new(k);
-        for (pos, row) in self.data.chunks_exact(self.dim).enumerate() {
-            top.push(pos as u32, sq_l2(query, row));
+        let d = self.dim;
+        let quads = self.data.chunks_exact(4 * d);
+        let tail = quads.remainder();
+        for (i, quad) in quads.enumerate() {
+            let rows = [&quad[..d], &quad[d..2 * d], &quad[2 * d..3 * d], &quad[3 * d..]];
+            for (j, score) in (kern.sq_l2_x4)(query, rows).into_iter().enumerate() {
+                top.offer(4 * i as u32 + j as u32, score);
+            }
+        }
+        let first = (self.data.len() - tail.len()) / d;
+        for (j, row) in tail.chunks_exact(d).enumerate() {
+            top.offer((first + j) as u32, (kern.sq_l2)(query, row));
         }
         top.into_sorted()
     }

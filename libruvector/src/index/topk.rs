@@ -49,6 +49,25 @@ impl TopK {
         }
     }
 
+    /// The score a candidate must beat to enter: the k-th best so far, or
+    /// +∞ while fewer than k are held.
+    #[inline]
+    pub fn threshold(&self) -> f32 {
+        match self.heap.peek() {
+            Some(worst) if self.heap.len() == self.k => worst.score,
+            _ => f32::INFINITY,
+        }
+    }
+
+    /// `push`, with the cheap threshold test first. A score equal to the
+    /// threshold still goes to `push`, which breaks the tie by position.
+    #[inline]
+    pub fn offer(&mut self, pos: u32, score: f32) {
+        if score <= self.threshold() {
+            self.push(pos, score);
+        }
+    }
+
     /// (position, score) pairs, best first.
     pub fn into_sorted(self) -> Vec<(u32, f32)> {
         self.heap.into_sorted_vec().into_iter().map(|e| (e.pos, e.score)).collect()

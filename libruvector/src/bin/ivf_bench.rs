@@ -1,0 +1,147 @@
+//! IvfRabitqIndex on the real data sets against their stored exact ground
+//! truth, next to the exact flat scan (canonical kernel, and the sequential
+//! sum it replaced). Single thread, one query per call, k = 10.
+//!
+//! ruvector-ivf-bench glove|fashion <datasets dir> [queries=1000] [sweep=quick|full]
+//! Prints markdown tables: build s, index MB, and per setting recall@10 / QPS.
+
+use std::time::Instant;
+
+use ruvector::index::ivf::{IvfParams, IvfRabitqIndex, SearchOptions, StoreKind};
+use ruvector::index::{Kind, Metric, Params, VectorIndex};
+
+struct Data {
+    dim: usize,
+    base: Vec<f32>,
+    queries: Vec<f32>,
+    truth: Vec<Vec<u32>>,
+    metric: Metric,
+}
+
+fn read(path: &str) -> Vec<u8> {
+    std::fs::read(path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"))
+}
+
+/// fvecs/ivecs rows: i32 dim then dim 4-byte values.
+fn vecs(bytes: &[u8]) -> (usize, Vec<[u8; 4]>) {
+    let dim = i32::from_le_bytes(bytes[0..4].try_into().unwrap()) as usize;
+    let rows = bytes.chunks_exact(4 + 4 * dim).flat_map(|r| r[4..].chunks_exact(4).map(|c| c.try_into().unwrap()));
+    (dim, rows.collect())
+}
+
+fn gunzip_idx(path: &str) -> Vec<f32> {
+    let out = std::process::Command::new("gzip").args(["-dc", path]).output().expect("gzip");
+    out.stdout[16..].iter().map(|&b| b as f32).collect()
+}
+
+fn load(name: &str, dir: &str, nq: usize) -> Data {
+    let truth_of = |path: &str| {
+        let (k, v) = vecs(&read(path));
+        v.chunks_exact(k).take(nq).map(|r| r[..10].iter().map(|b| i32::from_le_bytes(*b) as u32).collect()).collect()
+    };
+    let floats = |v: Vec<[u8; 4]>| v.into_iter().map(f32::from_le_bytes).collect::<Vec<f32>>();
+    match name {
+        "glove" => {
+            let d = format!("{dir}/glove-100-angular-100k");
+            let (dim, base) = vecs(&read(&format!("{d}/base.fvecs")));
+            let (_, q) = vecs(&read(&format!("{d}/query.fvecs")));
+            let queries = floats(q)[..nq * dim].to_vec();
+            Data { dim, base: floats(base), queries, truth: truth_of(&format!("{d}/groundtruth.ivecs")), metric: Metric::Cosine }
+        }
+        "fashion" => {
+            let d = format!("{dir}/fashion-mnist-784-euclidean");
+            let base = gunzip_idx(&format!("{d}/train-images-idx3-ubyte.gz"));
+            let queries = gunzip_idx(&format!("{d}/t10k-images-idx3-ubyte.gz"))[..nq * 784].to_vec();
+            Data { dim: 784, base, queries, truth: truth_of(&format!("{d}/groundtruth.ivecs")), metric: Metric::L2 }
+        }
+        other => panic!("unknown data set {other} (glove | fashion)"),
+    }
+}
+
+fn recall(found: &[Vec<u32>], truth: &[Vec<u32>]) -> f64 {
+    let hit: usize = found.iter().zip(truth).map(|(f, t)| f.iter().filter(|x| t.contains(x)).count()).sum();
+    hit as f64 / (10 * truth.len()) as f64
+}
+
+/// Runs `one` over every query on this thread: (recall@10, QPS).
+fn timed(d: &Data, mut one: impl FnMut(&[f32]) -> Vec<u32>) -> (f64, f64) {
+    for q in d.queries.chunks_exact(d.dim).take(20) {
+        one(q);
+    }
+    let t = Instant::now();
+    let found: Vec<Vec<u32>> = d.queries.chunks_exact(d.dim).map(&mut one).collect();
+    (recall(&found, &d.truth), d.truth.len() as f64 / t.elapsed().as_secs_f64())
+}
+
+/// The scan `FlatF32Index` used before the canonical kernel: one sequential sum.
+fn sequential_flat(d: &Data, rows: &[f32], q: &[f32]) -> Vec<u32> {
+    let mut best: Vec<(f32, u32)> = rows
+        .chunks_exact(d.dim)
+        .enumerate()
+        .map(|(i, r)| (r.iter().zip(q).map(|(&x, &y)| (x - y) * (x - y)).sum(), i as u32))
+        .collect();
+    best.select_nth_unstable_by(10, |a, b| a.0.total_cmp(&b.0));
+    best[..10].iter().map(|b| b.1).collect()
+}
+
+fn flat(d: &Data, nq_flat: usize) {
+    let params = Params { kind: Kind::Flat, dim: d.dim, seed: 1, rerank_factor: 1, metric: d.metric, pad_to_word: false };
+    let idx = VectorIndex::build(params, &d.base, None).expect("flat build");
+    let sub = Data { dim: d.dim, base: Vec::new(), queries: d.queries[..nq_flat * d.dim].to_vec(), truth: d.truth[..nq_flat].to_vec(), metric: d.metric };
+    let (r, qps) = timed(&sub, |q| idx.search_owned(q, 10, None).unwrap().0.iter().map(|&i| i as u32).collect());
+    let unit: Vec<f32> = match d.metric {
+        Metric::Cosine => idx.vectors().unwrap(),
+        Metric::L2 => d.base.clone(),
+    };
+    let (r0, qps0) = timed(&sub, |q| {
+        let n: f32 = q.iter().map(|x| x * x).sum::<f32>().sqrt();
+        let q: Vec<f32> = if d.metric == Metric::Cosine { q.iter().map(|x| x / n).collect() } else { q.to_vec() };
+        sequential_flat(d, &unit, &q)
+    });
+    println!("| exact flat, canonical 16-lane kernel ({}) | {r:.3} | {qps:.0} |", ruvector::kernels::active().name);
+    println!("| exact flat, sequential sum (before) | {r0:.3} | {qps0:.0} |");
+}
+
+fn ivf(d: &Data, p: &IvfParams, label: &str, settings: &[(usize, usize)]) {
+    let t = Instant::now();
+    let idx = IvfRabitqIndex::build(p, &d.base).expect("ivf build");
+    let build = t.elapsed().as_secs_f64();
+    let cal = idx.calibration().map(|c| format!(", calibrated nprobe {} (own-row recall {:.3})", c.nprobe, c.measured_recall)).unwrap_or_default();
+    println!("\n{label}: nlist {}, exBits {}, store {:?}: build {build:.2} s, {:.1} MB{cal}", idx.nlist(), p.ex_bits, p.store, idx.memory_bytes() as f64 / 1e6);
+    println!("| nprobe | rerank | recall@10 | QPS |\n|---:|---:|---:|---:|");
+    let mut list: Vec<(usize, usize)> = settings.to_vec();
+    if idx.calibration().is_some() {
+        list = vec![(idx.params().nprobe, idx.params().rerank)];
+    }
+    for (nprobe, rerank) in list {
+        let opts = SearchOptions { nprobe: Some(nprobe), rerank: Some(rerank) };
+        let (r, qps) = timed(d, |q| idx.search(q, 10, opts).unwrap().iter().map(|h| h.0).collect());
+        println!("| {nprobe} | {rerank} | {r:.3} | {qps:.0} |");
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if args.len() < 3 {
+        eprintln!("usage: ruvector-ivf-bench glove|fashion <datasets dir> [queries] [quick|full]");
+        std::process::exit(2);
+    }
+    let nq = args.get(3).map(|s| s.parse().expect("queries")).unwrap_or(1000);
+    let full = args.get(4).is_some_and(|s| s == "full");
+    let d = load(&args[1], &args[2], nq);
+    rayon::ThreadPoolBuilder::new().num_threads(2).build_global().ok();
+    println!("{}: {} × {}, {} queries, SIMD path {}\n", args[1], d.base.len() / d.dim, d.dim, nq, ruvector::kernels::active().name);
+    println!("| method | recall@10 | QPS |\n|---|---:|---:|");
+    flat(&d, nq.min(200));
+    let base = IvfParams::new(d.dim, d.metric);
+    let probes: Vec<usize> = if full { vec![16, 32, 64, 96, 128, 192, 256] } else { vec![32, 64, 128] };
+    let codes: Vec<(usize, usize)> = probes.iter().map(|&p| (p, 0)).collect();
+    for bits in if full { vec![4, 5, 7, 8] } else { vec![7] } {
+        ivf(&d, &IvfParams { ex_bits: bits, ..base }, "codes only", &codes);
+    }
+    let stored = IvfParams { ex_bits: 4, store: StoreKind::F16, ..base };
+    let reranked: Vec<(usize, usize)> = probes.iter().flat_map(|&p| [(p, 20), (p, 50)]).collect();
+    ivf(&d, &stored, "f16 store", &reranked);
+    ivf(&d, &IvfParams { target_recall: Some(0.95), ..base }, "targetRecall 0.95", &[]);
+    ivf(&d, &IvfParams { target_recall: Some(0.99), rerank: 30, ..stored }, "targetRecall 0.99 + f16 store", &[]);
+}

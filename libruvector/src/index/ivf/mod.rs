@@ -1,0 +1,363 @@
+//! `IvfRabitqIndex`: a sub-linear engine of our own — IVF over k-means lists,
+//! residuals coded with extended RaBitQ after an FHT-Kac rotation, searched by
+//! a FastScan 1-bit pass, a lower-bound gate and a B-bit refinement, with an
+//! optional f16/f32 store for a short exact rerank. Positions (0..n, in
+//! insertion order) identify rows; the id map is the caller's.
+//!
+//! Scores are squared L2 distances under `Metric::L2` and cosine distances
+//! (1 − cos) under `Metric::Cosine`, estimated from the codes, or exact when
+//! reranked from the store.
+
+mod encode;
+mod kmeans;
+mod lists;
+pub mod persist;
+mod rotation;
+mod search;
+mod store;
+mod tune;
+
+use rayon::prelude::*;
+
+use super::{prepare, Kind, Metric, Params, MAX_DIM};
+use crate::error::{Error, Result, Status};
+use crate::index::topk::TopK;
+use crate::kernels::{self, Kernels};
+use lists::InvList;
+use rotation::Rotation;
+use search::QueryLut;
+pub use store::StoreKind;
+use store::Store;
+pub use tune::Calibration;
+
+/// Recall@10 is what `target_recall` means.
+pub const CALIBRATION_K: usize = 10;
+const DEFAULT_EX_BITS: u32 = 7;
+
+/// Build options. `IvfParams::new(dim, metric)` gives the defaults.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct IvfParams {
+    pub dim: usize,
+    pub metric: Metric,
+    pub seed: u64,
+    /// Number of lists; 0 picks the power of two nearest 4√n.
+    pub nlist: usize,
+    /// Total code bits per component, 1..=8 (1 = sign bits only).
+    pub ex_bits: u32,
+    pub store: StoreKind,
+    /// Lists probed by default; 0 picks nlist/8 (or the calibrated value).
+    pub nprobe: usize,
+    /// Candidates reranked from the store by default; 0 = none (codes only).
+    pub rerank: usize,
+    /// Calibrate nprobe at build so held-out own rows reach this recall@10.
+    pub target_recall: Option<f32>,
+    pub kmeans_iters: usize,
+    /// k-means trains on at most this many rows per list.
+    pub train_per_list: usize,
+    /// Confidence multiplier ε₀ of the lower-bound gate.
+    pub eps0: f32,
+}
+
+impl IvfParams {
+    pub fn new(dim: usize, metric: Metric) -> Self {
+        Self {
+            dim,
+            metric,
+            seed: 42,
+            nlist: 0,
+            ex_bits: DEFAULT_EX_BITS,
+            store: StoreKind::None,
+            nprobe: 0,
+            rerank: 0,
+            target_recall: None,
+            kmeans_iters: 10,
+            train_per_list: 32,
+            eps0: 1.9,
+        }
+    }
+
+    fn validate(&self) -> Result<()> {
+        if self.dim == 0 || self.dim > MAX_DIM {
+            return Err(Error::invalid(format!("dim {} out of range (1..={MAX_DIM})", self.dim)));
+        }
+        if !(1..=8).contains(&self.ex_bits) {
+            return Err(Error::invalid(format!("exBits {} out of range (1..=8)", self.ex_bits)));
+        }
+        if self.rerank > 0 && self.store == StoreKind::None {
+            return Err(Error::invalid(format!("rerank {} needs a store (f16 or f32); store is none", self.rerank)));
+        }
+        if let Some(t) = self.target_recall {
+            if !(t > 0.0 && t <= 1.0) {
+                return Err(Error::invalid(format!("targetRecall {t} out of range (0, 1]")));
+            }
+        }
+        if self.kmeans_iters == 0 || self.train_per_list == 0 {
+            return Err(Error::invalid("kmeansIters and trainPerList must be at least 1"));
+        }
+        if !(self.eps0 >= 0.0 && self.eps0.is_finite()) {
+            return Err(Error::invalid(format!("eps0 {} must be finite and ≥ 0", self.eps0)));
+        }
+        Ok(())
+    }
+
+    /// Width after zero-padding to a multiple of 64.
+    pub fn padded_dim(&self) -> usize {
+        self.dim.div_ceil(64) * 64
+    }
+
+    /// The row preparation shared with the other indexes (finite values,
+    /// unit norm under cosine, no padding).
+    fn prep(&self) -> Params {
+        Params { kind: Kind::Flat, dim: self.dim, seed: self.seed, rerank_factor: 1, metric: self.metric, pad_to_word: false }
+    }
+
+    fn score_scale(&self) -> f32 {
+        if self.metric == Metric::Cosine { 0.5 } else { 1.0 }
+    }
+}
+
+/// The power of two nearest 4√n, at most n.
+pub fn default_nlist(n: usize) -> usize {
+    let target = 4.0 * (n as f64).sqrt();
+    let lower = 1usize << (target.max(1.0).log2().floor() as u32);
+    let pick = if target - lower as f64 > (2 * lower) as f64 - target { 2 * lower } else { lower };
+    pick.clamp(1, n.max(1))
+}
+
+/// Per-search overrides of the built defaults.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SearchOptions {
+    pub nprobe: Option<usize>,
+    pub rerank: Option<usize>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct IvfRabitqIndex {
+    params: IvfParams,
+    rotation: Rotation,
+    t_const: f32,
+    /// Rotated centroids, nlist × padded dim.
+    centroids: Vec<f32>,
+    lists: Vec<InvList>,
+    store: Store,
+    len: usize,
+    calibration: Option<Calibration>,
+}
+
+impl IvfRabitqIndex {
+    /// Builds over `vectors` (n × dim, row-major); row i gets position i.
+    pub fn build(params: &IvfParams, vectors: &[f32]) -> Result<Self> {
+        params.validate()?;
+        let n = prepare::row_count(vectors.len(), params.dim)?;
+        if n == 0 {
+            return Err(Error::new(Status::EmptyIndex, "IvfRabitqIndex needs at least one vector to train its lists"));
+        }
+        check_capacity(0, n)?;
+        let nlist = match params.nlist {
+            0 => default_nlist(n),
+            l if l > n => return Err(Error::invalid(format!("nlist {l} exceeds the number of vectors {n}"))),
+            l => l,
+        };
+        let mut p = *params;
+        p.nlist = nlist;
+        p.nprobe = if p.nprobe == 0 { nlist.div_ceil(8) } else { p.nprobe.min(nlist) };
+        let prepared = prepare::rows(&p.prep(), vectors)?;
+        let dp = p.padded_dim();
+        let rotation = Rotation::new(dp, p.seed);
+        let rotated = rotate_rows(kernels::active(), &rotation, &prepared, p.dim);
+        let sample = nlist.saturating_mul(p.train_per_list);
+        let centroids = kmeans::train(&rotated, dp, nlist, sample, p.kmeans_iters, p.seed);
+        let mut index = Self {
+            params: p,
+            rotation,
+            t_const: encode::t_const(dp, p.ex_bits),
+            centroids,
+            lists: vec![InvList::default(); nlist],
+            store: Store::new(p.store),
+            len: 0,
+            calibration: None,
+        };
+        index.append_rotated(&rotated, &prepared);
+        if let Some(target) = p.target_recall {
+            index.calibration = Some(tune::calibrate(&mut index, &prepared, target)?);
+        }
+        Ok(index)
+    }
+
+    /// Appends rows (assigned to the existing centroids); positions continue
+    /// from `len()`. All rows are validated before any is added.
+    pub fn add_batch(&mut self, vectors: &[f32]) -> Result<()> {
+        let n = prepare::row_count(vectors.len(), self.params.dim)?;
+        check_capacity(self.len, n)?;
+        let prepared = prepare::rows(&self.params.prep(), vectors)?;
+        let rotated = rotate_rows(kernels::active(), &self.rotation, &prepared, self.params.dim);
+        self.append_rotated(&rotated, &prepared);
+        Ok(())
+    }
+
+    fn append_rotated(&mut self, rotated: &[f32], prepared: &[f32]) {
+        let dp = self.params.padded_dim();
+        let (labels, _) = kmeans::assign(rotated, dp, &self.centroids);
+        let (bits, t, eps0) = (self.params.ex_bits, self.t_const, self.params.eps0);
+        let encoded: Vec<encode::Encoded> = rotated
+            .par_chunks_exact(dp)
+            .zip(labels.par_iter())
+            .map(|(row, &l)| {
+                let c = &self.centroids[l as usize * dp..(l as usize + 1) * dp];
+                let r: Vec<f32> = row.iter().zip(c).map(|(x, c)| x - c).collect();
+                encode::encode(&r, c, bits, t, eps0)
+            })
+            .collect();
+        let sign_bit = 1u8 << (bits - 1);
+        for (i, (e, &l)) in encoded.iter().zip(&labels).enumerate() {
+            self.lists[l as usize].push(e, (self.len + i) as u32, sign_bit);
+        }
+        self.store.extend(prepared);
+        self.len += labels.len();
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+    pub fn params(&self) -> &IvfParams {
+        &self.params
+    }
+    pub fn nlist(&self) -> usize {
+        self.lists.len()
+    }
+    /// What `target_recall` calibration measured, if it ran.
+    pub fn calibration(&self) -> Option<&Calibration> {
+        self.calibration.as_ref()
+    }
+    /// Number of vectors in each list.
+    pub fn list_sizes(&self) -> Vec<usize> {
+        self.lists.iter().map(|l| l.len).collect()
+    }
+
+    pub fn memory_bytes(&self) -> usize {
+        self.lists.iter().map(InvList::memory_bytes).sum::<usize>()
+            + self.centroids.capacity() * 4
+            + self.store.memory_bytes()
+            + self.rotation.sign_bytes().len()
+    }
+
+    /// The k nearest rows (position, score), best first: min(k, len) hits.
+    pub fn search(&self, query: &[f32], k: usize, opts: SearchOptions) -> Result<Vec<(u32, f32)>> {
+        self.search_with(kernels::active(), query, k, opts)
+    }
+
+    /// `search` on a given kernel path (every path answers identically; this
+    /// lets tests and benchmarks show it).
+    pub fn search_with(&self, kern: &Kernels, query: &[f32], k: usize, opts: SearchOptions) -> Result<Vec<(u32, f32)>> {
+        let (nprobe, rerank) = self.check_search(k, opts)?;
+        let q = prepare::query(&self.params.prep(), query)?;
+        Ok(self.search_prepared(kern, &q, k, nprobe, rerank))
+    }
+
+    /// `search` for m queries (m × dim) in parallel on the current rayon pool.
+    pub fn search_batch(&self, queries: &[f32], k: usize, opts: SearchOptions) -> Result<Vec<Vec<(u32, f32)>>> {
+        let (nprobe, rerank) = self.check_search(k, opts)?;
+        let prepared = prepare::queries(&self.params.prep(), queries)?;
+        let kern = kernels::active();
+        Ok(prepared.par_chunks_exact(self.params.dim).map(|q| self.search_prepared(kern, q, k, nprobe, rerank)).collect())
+    }
+
+    fn check_search(&self, k: usize, opts: SearchOptions) -> Result<(usize, usize)> {
+        if k == 0 {
+            return Err(Error::invalid("k must be at least 1, got 0"));
+        }
+        let nprobe = opts.nprobe.unwrap_or(self.params.nprobe);
+        if nprobe == 0 {
+            return Err(Error::invalid("nprobe must be at least 1, got 0"));
+        }
+        let rerank = opts.rerank.unwrap_or(self.params.rerank);
+        if rerank > 0 && self.store.kind() == StoreKind::None {
+            return Err(Error::invalid(format!("rerank {rerank} needs a store; this index was built with store none")));
+        }
+        Ok((nprobe.min(self.lists.len()), rerank))
+    }
+
+    fn search_prepared(&self, kern: &Kernels, q: &[f32], k: usize, nprobe: usize, rerank: usize) -> Vec<(u32, f32)> {
+        let dp = self.params.padded_dim();
+        let mut qr = vec![0f32; dp];
+        qr[..q.len()].copy_from_slice(q);
+        self.rotation.apply(kern, &mut qr);
+        let lut = QueryLut::new(&qr, self.params.ex_bits);
+        let want = k.min(self.len);
+        let mut top = TopK::new(if rerank > 0 { rerank.max(k) } else { k });
+        let order = self.probe_order(kern, &qr, nprobe);
+        let mut seen = 0;
+        for (i, &(g_add, list)) in order.iter().enumerate() {
+            if i >= nprobe && seen >= want {
+                break;
+            }
+            let list = &self.lists[list as usize];
+            search::scan_list(kern, list, &lut, g_add, &mut top);
+            seen += list.len;
+        }
+        let mut hits = top.into_sorted();
+        if rerank > 0 {
+            hits = self.rerank(kern, q, &hits, k);
+        }
+        let scale = self.params.score_scale();
+        hits.iter_mut().for_each(|h| h.1 *= scale);
+        hits
+    }
+
+    /// Lists by centroid distance (ties → lower id): the nearest `nprobe`
+    /// sorted, the rest after them in full order.
+    fn probe_order(&self, kern: &Kernels, qr: &[f32], nprobe: usize) -> Vec<(f32, u32)> {
+        let dp = qr.len();
+        let mut d: Vec<(f32, u32)> = Vec::with_capacity(self.lists.len());
+        let quads = self.centroids.chunks_exact(4 * dp);
+        for c in quads.clone() {
+            let four = (kern.sq_l2_x4)(qr, [&c[..dp], &c[dp..2 * dp], &c[2 * dp..3 * dp], &c[3 * dp..]]);
+            let base = d.len() as u32;
+            d.extend(four.into_iter().zip(base..));
+        }
+        for c in quads.remainder().chunks_exact(dp) {
+            d.push(((kern.sq_l2)(qr, c), d.len() as u32));
+        }
+        let key = |a: &(f32, u32), b: &(f32, u32)| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1));
+        if nprobe < d.len() {
+            d.select_nth_unstable_by(nprobe, key);
+            let (head, tail) = d.split_at_mut(nprobe);
+            head.sort_unstable_by(key);
+            tail.sort_unstable_by(key);
+        } else {
+            d.sort_unstable_by(key);
+        }
+        d
+    }
+
+    fn rerank(&self, kern: &Kernels, q: &[f32], hits: &[(u32, f32)], k: usize) -> Vec<(u32, f32)> {
+        let mut top = TopK::new(k);
+        let mut buf = Vec::new();
+        for &(pos, estimate) in hits {
+            let exact = self.store.sq_l2(kern, q, pos as usize, &mut buf).unwrap_or(estimate);
+            top.offer(pos, exact);
+        }
+        top.into_sorted()
+    }
+}
+
+fn check_capacity(have: usize, add: usize) -> Result<()> {
+    if have + add > u32::MAX as usize {
+        return Err(Error::invalid(format!("{have} + {add} vectors exceed the {} an IvfRabitqIndex holds", u32::MAX)));
+    }
+    Ok(())
+}
+
+/// Prepared rows (n × dim) zero-padded and rotated (n × padded dim).
+fn rotate_rows(kern: &Kernels, rotation: &Rotation, prepared: &[f32], dim: usize) -> Vec<f32> {
+    let dp = dim.div_ceil(64) * 64;
+    let mut out = vec![0f32; prepared.len() / dim * dp];
+    out.par_chunks_exact_mut(dp).zip(prepared.par_chunks_exact(dim)).for_each(|(o, r)| {
+        o[..dim].copy_from_slice(r);
+        rotation.apply(kern, o);
+    });
+    out
+}

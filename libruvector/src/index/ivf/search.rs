@@ -1,0 +1,92 @@
+//! The search pipeline for one query: one u8 LUT from the rotated query
+//! (only ‖q′ − c′‖ changes per list), a FastScan pass per block with a
+//! lower-bound gate against the current k-th best, and an exact integer
+//! ⟨code, q16⟩ for the survivors, which gives the B-bit estimate.
+
+use super::lists::InvList;
+use crate::index::topk::TopK;
+use crate::kernels::{Kernels, BLOCK, LUT_ENTRIES};
+
+/// Everything derived from the rotated query q′ once per search.
+pub struct QueryLut {
+    /// Per sub-quantizer, the 16 subset sums of q′ quantised to u8.
+    lut: Vec<u8>,
+    /// Σ bᵢq′ᵢ ≈ delta·acc + bias.
+    delta: f32,
+    /// Σ_m min_m − ½Σq′: the ⟨u, q′⟩ of 1-bit codes is delta·acc + this.
+    offset: f32,
+    /// Bound on the LUT rounding error of Σ bᵢq′ᵢ (½·delta per sub-quantizer).
+    lut_err: f32,
+    /// q′ scaled to i16 and the matching (2^B − 1)·Σ q16.
+    q16: Vec<i16>,
+    q16_bias: i64,
+    /// 1 / (2 · i16 scale).
+    ex_scale: f32,
+}
+
+impl QueryLut {
+    pub fn new(q: &[f32], bits: u32) -> Self {
+        let m = q.len() / 4;
+        let mut sums = vec![0f32; m * LUT_ENTRIES];
+        let (mut min_total, mut width) = (0f32, 0f32);
+        for (quad, out) in q.chunks_exact(4).zip(sums.chunks_exact_mut(LUT_ENTRIES)) {
+            for (p, o) in out.iter_mut().enumerate() {
+                *o = (0..4).filter(|k| p >> k & 1 == 1).map(|k| quad[k]).sum();
+            }
+            let lo = out.iter().cloned().fold(f32::INFINITY, f32::min);
+            let hi = out.iter().cloned().fold(f32::NEG_INFINITY, f32::max);
+            out.iter_mut().for_each(|o| *o -= lo);
+            min_total += lo;
+            width = width.max(hi - lo);
+        }
+        let delta = width / 255.0;
+        let inv = if delta > 0.0 { 1.0 / delta } else { 0.0 };
+        let lut = sums.iter().map(|&s| (s * inv).round().clamp(0.0, 255.0) as u8).collect();
+        let sum_q: f32 = q.iter().sum();
+        let peak = q.iter().fold(0f32, |a, v| a.max(v.abs()));
+        let scale = if peak > 0.0 { 32767.0 / peak } else { 0.0 };
+        let q16: Vec<i16> = q.iter().map(|&v| (v * scale).round() as i16).collect();
+        let q16_sum: i64 = q16.iter().map(|&v| v as i64).sum();
+        Self {
+            lut,
+            delta,
+            offset: min_total - 0.5 * sum_q,
+            lut_err: 0.5 * delta * m as f32,
+            q16,
+            q16_bias: ((1i64 << bits) - 1) * q16_sum,
+            ex_scale: if scale > 0.0 { 0.5 / scale } else { 0.0 },
+        }
+    }
+}
+
+/// Scans one list into `top` (keyed by row position, scored by the B-bit
+/// estimate of the squared distance); `g_add` = ‖q′ − c′‖².
+pub fn scan_list(kern: &Kernels, list: &InvList, q: &QueryLut, g_add: f32, top: &mut TopK) {
+    let g_err = g_add.sqrt();
+    let dim = q.q16.len();
+    let bytes = dim / 4 * LUT_ENTRIES;
+    let mut acc = [0u32; BLOCK];
+    let mut lower = [0f32; BLOCK];
+    for b in 0..list.blocks() {
+        (kern.fastscan)(&list.signs[b * bytes..(b + 1) * bytes], &q.lut, &mut acc);
+        let at = b * BLOCK;
+        let (add, res, err) = (&list.add[at..at + BLOCK], &list.res[at..at + BLOCK], &list.err[at..at + BLOCK]);
+        for j in 0..BLOCK {
+            let ip = q.delta * acc[j] as f32 + q.offset;
+            let estimate = add[j] + g_add + res[j] * ip;
+            lower[j] = estimate - (err[j] * g_err + res[j].abs() * q.lut_err);
+        }
+        let live = (list.len - at).min(BLOCK);
+        let mut bound = top.threshold();
+        for (j, &lb) in lower[..live].iter().enumerate() {
+            if lb < bound {
+                let v = at + j;
+                let ip = (kern.ex_ip)(&list.codes[v * dim..(v + 1) * dim], &q.q16);
+                let ip = (2 * ip - q.q16_bias) as f32 * q.ex_scale;
+                let estimate = (list.ex_add[v] + g_add + list.ex_res[v] * ip).max(0.0);
+                top.offer(list.pos[v], estimate);
+                bound = top.threshold();
+            }
+        }
+    }
+}

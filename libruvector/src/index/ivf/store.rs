@@ -1,0 +1,92 @@
+//! The optional exact store: prepared rows (unit-normalised under cosine, not
+//! rotated, not padded) in insertion order, as f16 or f32, for a short exact
+//! rerank of the best code estimates.
+
+use half::f16;
+
+use crate::error::{Error, Result};
+use crate::kernels::Kernels;
+
+#[repr(u32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StoreKind {
+    None = 0,
+    F16 = 1,
+    F32 = 2,
+}
+
+impl StoreKind {
+    pub fn from_u32(v: u32) -> Result<Self> {
+        [StoreKind::None, StoreKind::F16, StoreKind::F32]
+            .into_iter()
+            .find(|k| *k as u32 == v)
+            .ok_or_else(|| Error::invalid(format!("unknown store kind {v} (0 = none, 1 = f16, 2 = f32)")))
+    }
+    pub fn bytes_per_value(self) -> usize {
+        self as usize * 2
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Store {
+    None,
+    F16(Vec<u16>),
+    F32(Vec<f32>),
+}
+
+impl Store {
+    pub fn new(kind: StoreKind) -> Self {
+        match kind {
+            StoreKind::None => Store::None,
+            StoreKind::F16 => Store::F16(Vec::new()),
+            StoreKind::F32 => Store::F32(Vec::new()),
+        }
+    }
+
+    pub fn kind(&self) -> StoreKind {
+        match self {
+            Store::None => StoreKind::None,
+            Store::F16(_) => StoreKind::F16,
+            Store::F32(_) => StoreKind::F32,
+        }
+    }
+
+    pub fn extend(&mut self, rows: &[f32]) {
+        match self {
+            Store::None => {}
+            Store::F16(v) => v.extend(rows.iter().map(|&x| f16::from_f32(x).to_bits())),
+            Store::F32(v) => v.extend_from_slice(rows),
+        }
+    }
+
+    /// Exact squared L2 between `q` and row `pos` (canonical kernel order).
+    pub fn sq_l2(&self, kern: &Kernels, q: &[f32], pos: usize, buf: &mut Vec<f32>) -> Option<f32> {
+        let d = q.len();
+        match self {
+            Store::None => None,
+            Store::F32(v) => Some((kern.sq_l2)(q, &v[pos * d..(pos + 1) * d])),
+            Store::F16(v) => {
+                buf.clear();
+                buf.extend(v[pos * d..(pos + 1) * d].iter().map(|&b| f16::from_bits(b).to_f32()));
+                Some((kern.sq_l2)(q, buf))
+            }
+        }
+    }
+
+    /// The stored values as little-endian bytes.
+    pub fn to_le_bytes(&self) -> Vec<u8> {
+        match self {
+            Store::None => Vec::new(),
+            Store::F16(v) => v.iter().flat_map(|x| x.to_le_bytes()).collect(),
+            Store::F32(v) => v.iter().flat_map(|x| x.to_le_bytes()).collect(),
+        }
+    }
+
+    pub fn memory_bytes(&self) -> usize {
+        match self {
+            Store::None => 0,
+            Store::F16(v) => v.capacity() * 2,
+            Store::F32(v) => v.capacity() * 4,
+        }
+    }
+}

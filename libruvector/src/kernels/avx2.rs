@@ -1,0 +1,188 @@
+//! AVX2 paths: two ymm registers hold the 16 canonical lanes. Only installed
+//! by `super::available` after `is_x86_feature_detected!("avx2")`, which is
+//! what makes the `unsafe` calls below sound.
+
+use std::arch::x86_64::*;
+
+use super::{scalar, Kernels, BLOCK, LANES, LUT_ENTRIES};
+
+pub static KERNELS: Kernels = Kernels {
+    name: "avx2",
+    sq_l2: |a, b| unsafe { sq_l2(a, b) },
+    dot: |a, b| unsafe { dot(a, b) },
+    sq_l2_x4: |q, rows| unsafe { sq_l2_x4(q, rows) },
+    fastscan: |c, l, out| unsafe { fastscan(c, l, out) },
+    ex_ip: |c, q| unsafe { ex_ip(c, q) },
+    fht: |x| scalar::fht_stages(x, 8, |x, h| unsafe { wide_stage(x, h) }),
+};
+
+/// 16 lanes as (lanes 0..8, lanes 8..16).
+type Acc = (__m256, __m256);
+
+/// `MASKS[16 - r..]` enables the first r of 16 lanes.
+static MASKS: [i32; 32] = {
+    let mut m = [0i32; 32];
+    let mut i = 0;
+    while i < 16 {
+        m[i] = -1;
+        i += 1;
+    }
+    m
+};
+
+/// Chunk `i` of 16 floats; past the end, masked lanes read as zero, and adding
+/// a zero term leaves a lane unchanged, so the tail matches the scalar remainder.
+#[inline]
+#[target_feature(enable = "avx2")]
+unsafe fn load16(x: &[f32], i: usize) -> Acc {
+    let start = i * LANES;
+    let p = x.as_ptr().add(start);
+    let rest = x.len() - start;
+    if rest >= LANES {
+        return (_mm256_loadu_ps(p), _mm256_loadu_ps(p.add(8)));
+    }
+    let m = MASKS.as_ptr().add(LANES - rest);
+    let (lo, hi) = (_mm256_loadu_si256(m as *const __m256i), _mm256_loadu_si256(m.add(8) as *const __m256i));
+    // The high half's mask is all zero when rest ≤ 8, so its address is never read.
+    (_mm256_maskload_ps(p, lo), _mm256_maskload_ps(p.add(8.min(rest)), hi))
+}
+
+#[inline]
+#[target_feature(enable = "avx2")]
+unsafe fn l2_step(acc: Acc, a: Acc, b: Acc) -> Acc {
+    let (d0, d1) = (_mm256_sub_ps(a.0, b.0), _mm256_sub_ps(a.1, b.1));
+    (_mm256_add_ps(acc.0, _mm256_mul_ps(d0, d0)), _mm256_add_ps(acc.1, _mm256_mul_ps(d1, d1)))
+}
+
+/// `scalar::reduce16`'s tree: i+8, i+4, i+2, i+1.
+#[inline]
+#[target_feature(enable = "avx2")]
+unsafe fn reduce(acc: Acc) -> f32 {
+    let s8 = _mm256_add_ps(acc.0, acc.1);
+    let s4 = _mm_add_ps(_mm256_castps256_ps128(s8), _mm256_extractf128_ps(s8, 1));
+    let s2 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));
+    _mm_cvtss_f32(_mm_add_ss(s2, _mm_shuffle_ps(s2, s2, 1)))
+}
+
+#[target_feature(enable = "avx2")]
+unsafe fn sq_l2(a: &[f32], b: &[f32]) -> f32 {
+    let zero = _mm256_setzero_ps();
+    let mut acc = (zero, zero);
+    for i in 0..a.len().div_ceil(LANES) {
+        acc = l2_step(acc, load16(a, i), load16(b, i));
+    }
+    reduce(acc)
+}
+
+#[target_feature(enable = "avx2")]
+unsafe fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let zero = _mm256_setzero_ps();
+    let mut acc = (zero, zero);
+    for i in 0..a.len().div_ceil(LANES) {
+        let (x, y) = (load16(a, i), load16(b, i));
+        acc = (_mm256_add_ps(acc.0, _mm256_mul_ps(x.0, y.0)), _mm256_add_ps(acc.1, _mm256_mul_ps(x.1, y.1)));
+    }
+    reduce(acc)
+}
+
+#[target_feature(enable = "avx2")]
+unsafe fn sq_l2_x4(q: &[f32], rows: [&[f32]; 4]) -> [f32; 4] {
+    let zero = _mm256_setzero_ps();
+    let (mut a0, mut a1, mut a2, mut a3) = ((zero, zero), (zero, zero), (zero, zero), (zero, zero));
+    for i in 0..q.len().div_ceil(LANES) {
+        let x = load16(q, i);
+        a0 = l2_step(a0, x, load16(rows[0], i));
+        a1 = l2_step(a1, x, load16(rows[1], i));
+        a2 = l2_step(a2, x, load16(rows[2], i));
+        a3 = l2_step(a3, x, load16(rows[3], i));
+    }
+    [reduce(a0), reduce(a1), reduce(a2), reduce(a3)]
+}
+
+/// Two sub-quantizers per 32-byte load (one per 128-bit lane, as `vpshufb`
+/// shuffles within lanes). u16 sums of even and odd bytes are flushed to u32
+/// every 256 pairs, before 256 × 255 could overflow.
+#[target_feature(enable = "avx2")]
+unsafe fn fastscan(codes: &[u8], lut: &[u8], out: &mut [u32; BLOCK]) {
+    *out = [0; BLOCK];
+    let pairs = lut.len() / (2 * LUT_ENTRIES);
+    let nib = _mm256_set1_epi8(0x0f);
+    let low_byte = _mm256_set1_epi16(0x00ff);
+    let mut start = 0;
+    while start < pairs {
+        let end = (start + 256).min(pairs);
+        let z = _mm256_setzero_si256();
+        let (mut le, mut lo, mut he, mut ho) = (z, z, z, z);
+        for p in start..end {
+            let c = _mm256_loadu_si256(codes.as_ptr().add(32 * p) as *const __m256i);
+            let l = _mm256_loadu_si256(lut.as_ptr().add(32 * p) as *const __m256i);
+            let rl = _mm256_shuffle_epi8(l, _mm256_and_si256(c, nib));
+            let rh = _mm256_shuffle_epi8(l, _mm256_and_si256(_mm256_srli_epi16(c, 4), nib));
+            le = _mm256_add_epi16(le, _mm256_and_si256(rl, low_byte));
+            lo = _mm256_add_epi16(lo, _mm256_srli_epi16(rl, 8));
+            he = _mm256_add_epi16(he, _mm256_and_si256(rh, low_byte));
+            ho = _mm256_add_epi16(ho, _mm256_srli_epi16(rh, 8));
+        }
+        flush(le, lo, &mut out[..16]);
+        flush(he, ho, &mut out[16..]);
+        start = end;
+    }
+    let done = pairs * 2 * LUT_ENTRIES;
+    if done < lut.len() {
+        let mut tail = [0; BLOCK];
+        scalar::fastscan(&codes[done..], &lut[done..], &mut tail);
+        out.iter_mut().zip(tail).for_each(|(o, t)| *o += t);
+    }
+}
+
+/// Even/odd u16 sums (8 vectors per 128-bit lane, both lanes are the same
+/// vectors from different sub-quantizers) into 16 u32 totals.
+#[inline]
+#[target_feature(enable = "avx2")]
+unsafe fn flush(even: __m256i, odd: __m256i, out: &mut [u32]) {
+    let (mut e, mut o) = ([0u16; 16], [0u16; 16]);
+    _mm256_storeu_si256(e.as_mut_ptr() as *mut __m256i, even);
+    _mm256_storeu_si256(o.as_mut_ptr() as *mut __m256i, odd);
+    for k in 0..8 {
+        out[2 * k] += e[k] as u32 + e[k + 8] as u32;
+        out[2 * k + 1] += o[k] as u32 + o[k + 8] as u32;
+    }
+}
+
+/// u8 codes widened to i16, `vpmaddwd` into i32 pairs; each i32 lane takes at
+/// most 2 × 255 × 32767 per 16 components, so flushing to i64 every 2,048
+/// components keeps it exact.
+#[target_feature(enable = "avx2")]
+unsafe fn ex_ip(codes: &[u8], q: &[i16]) -> i64 {
+    let full = codes.len() / 16 * 16;
+    let mut total = 0i64;
+    let mut start = 0;
+    while start < full {
+        let end = (start + 2048).min(full);
+        let mut acc = _mm256_setzero_si256();
+        for i in (start..end).step_by(16) {
+            let c = _mm256_cvtepu8_epi16(_mm_loadu_si128(codes.as_ptr().add(i) as *const __m128i));
+            let x = _mm256_loadu_si256(q.as_ptr().add(i) as *const __m256i);
+            acc = _mm256_add_epi32(acc, _mm256_madd_epi16(c, x));
+        }
+        let mut lanes = [0i32; 8];
+        _mm256_storeu_si256(lanes.as_mut_ptr() as *mut __m256i, acc);
+        total += lanes.iter().map(|&v| v as i64).sum::<i64>();
+        start = end;
+    }
+    total + scalar::ex_ip(&codes[full..], &q[full..])
+}
+
+/// One FHT stage of stride `h` ≥ 8, 8 butterflies at once.
+#[target_feature(enable = "avx2")]
+unsafe fn wide_stage(x: &mut [f32], h: usize) {
+    let n = x.len();
+    let p = x.as_mut_ptr();
+    for base in (0..n).step_by(2 * h) {
+        for j in (base..base + h).step_by(8) {
+            let (a, b) = (_mm256_loadu_ps(p.add(j)), _mm256_loadu_ps(p.add(j + h)));
+            _mm256_storeu_ps(p.add(j), _mm256_add_ps(a, b));
+            _mm256_storeu_ps(p.add(j + h), _mm256_sub_ps(a, b));
+        }
+    }
+}
