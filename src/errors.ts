@@ -23,8 +23,14 @@ export class NativeLibraryError extends RuVectorError {
 
 /** A method was called on an object after `close()`. */
 export class ClosedError extends RuVectorError {
-  constructor(what: string) {
-    super("CLOSED", `${what} is closed`);
+  /** `how` says what closed it: an explicit `close()`, or the end of a `using` block. */
+  constructor(what: string, how: "close" | "using" = "close") {
+    super(
+      "CLOSED",
+      how === "using"
+        ? `${what} is closed: the \`using\` block that held it has ended; use it inside that block, or hold it without \`using\` and call close() when done`
+        : `${what} is closed: close() was called on it`,
+    );
   }
 }
 

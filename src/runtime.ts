@@ -27,6 +27,7 @@ const registry = new FinalizationRegistry<Owned>((owned) => owned.free(owned.ptr
 /** An owned native pointer, released by `close()` or, as a safety net, by GC. */
 export class NativeHandle {
   #owned: Owned | undefined;
+  #closedBy: "close" | "using" = "close";
   readonly #what: string;
 
   constructor(ptr: Pointer, free: (ptr: Pointer) => number, what: string) {
@@ -37,12 +38,18 @@ export class NativeHandle {
 
   /** The live pointer; throws {@link ClosedError} after `close()`. */
   get ptr(): Pointer {
-    if (!this.#owned) throw new ClosedError(this.#what);
+    if (!this.#owned) throw new ClosedError(this.#what, this.#closedBy);
     return this.#owned.ptr;
   }
 
   get closed(): boolean {
     return this.#owned === undefined;
+  }
+
+  /** Closes on behalf of a `using` block ending, so later calls say so. */
+  dispose(): void {
+    if (this.#owned) this.#closedBy = "using";
+    this.close();
   }
 
   close(): void {

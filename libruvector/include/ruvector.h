@@ -60,12 +60,6 @@
 #define RUV_ABI_VERSION 2
 
 /**
- * Largest stored dimension whose dense random rotation (O(dim³) to create) a
- * synchronous load builds on the calling thread; larger ones must load off-thread.
- */
-#define SYNC_MAX_ROTATION_DIM 1024
-
-/**
  * Outcome of a freshness check.
  */
 enum RuvCheckResult

@@ -2,7 +2,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { EmbedError } from "../errors.ts";
-import { ensureModelFiles, importModelFiles, modelDir, modelInfo, models, verifyModelFiles, type ModelFileStatus, type ModelInfo } from "../embed/index.ts";
+import { ensureModelFiles, importModelFilesAsync, modelDir, modelInfo, models, verifyModelFilesAsync, type ModelFileStatus, type ModelInfo } from "../embed/index.ts";
 import { JSON_OPTION, type CommandSpec } from "./args.ts";
 import { InputError } from "./failures.ts";
 import { printFields, printJson, table } from "./output.ts";
@@ -80,10 +80,10 @@ const fetchCommand: CommandSpec = {
     const dir = await withProgress(`fetching ${info.name}`, (progress) =>
       remote
         ? ensureModelFiles(info, { ...(from ? { baseUrl: from } : {}), onProgress: (p) => p.total && progress.update(Math.floor((100 * p.received) / p.total)) })
-        : importModelFiles(info, from),
+        : importModelFilesAsync(info, from),
       100,
     );
-    const files = await verifyModelFiles(info);
+    const files = await verifyModelFilesAsync(info);
     if (args.flag("json")) printJson({ model: info.name, dir, files });
     else printFields([["model", info.name], ["dir", dir], ...files.map((f) => [f.file, f.status] as const)]);
   },
@@ -106,7 +106,7 @@ const verify: CommandSpec = {
     const chosen = name === undefined ? models().filter((m) => !m.unavailable) : [usableModel(name)];
     const checked: Array<{ model: string; files: ModelFileStatus[] }> = [];
     for (const m of chosen) {
-      const files = await verifyModelFiles(m);
+      const files = await verifyModelFilesAsync(m);
       if (name !== undefined || files.some((f) => f.status !== "missing")) checked.push({ model: m.name, files });
     }
     if (args.flag("json")) printJson(checked);

@@ -164,7 +164,7 @@ export function requireCachedFiles(info: ModelInfo, options: CacheOptions = {}):
  * (`onnx/model.onnx`) or the cache's (`model.onnx`), directly or below a
  * `<model>/` sub-folder — a copy of another machine's cache works. Returns the cache folder.
  */
-export async function importModelFiles(info: ModelInfo, from: string, options: CacheOptions = {}): Promise<string> {
+export async function importModelFilesAsync(info: ModelInfo, from: string, options: CacheOptions = {}): Promise<string> {
   const dir = modelDir(info.name, options);
   await mkdir(dir, { recursive: true });
   for (const file of info.files) {
@@ -189,7 +189,7 @@ export interface ModelFileStatus {
 }
 
 /** Hashes every cached file of `info` against its pinned values. */
-export async function verifyModelFiles(info: ModelInfo, options: CacheOptions = {}): Promise<ModelFileStatus[]> {
+export async function verifyModelFilesAsync(info: ModelInfo, options: CacheOptions = {}): Promise<ModelFileStatus[]> {
   const dir = modelDir(info.name, options);
   return Promise.all(
     info.files.map(async (file): Promise<ModelFileStatus> => {

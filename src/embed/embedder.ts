@@ -7,9 +7,14 @@ import type { Pointer } from "bun:ffi";
 import { EmbedAborted, EmbedError } from "../errors.ts";
 import { check, lib, outPointer, utf8 } from "../ffi.ts";
 import { NativeHandle, runJob } from "../runtime.ts";
+import { checkOptionKeys } from "../options.ts";
 import { ensureModelFiles, requireCachedFiles, type CacheOptions } from "./download.ts";
 import { ortLibraryFor } from "./ort.ts";
 import { modelInfo, type ModelInfo } from "./registry.ts";
+
+
+/** The keys of {@link PretrainedOptions}, for the unknown-key check. */
+const PRETRAINED_KEYS = ["ortLibrary", "cacheDir", "baseUrl", "revision", "onProgress", "env"];
 
 /** Options of {@link Embedder.openAsync}. */
 export interface PretrainedOptions extends CacheOptions {
@@ -106,6 +111,7 @@ export class Embedder implements Disposable {
    * for a bad one. Verification and session creation run off the JS thread.
    */
   static async openAsync(name: string, options: PretrainedOptions = {}): Promise<Embedder> {
+    checkOptionKeys(options, PRETRAINED_KEYS, "Embedder.openAsync options");
     const info = modelInfo(name);
     if (info.unavailable) throw new EmbedError(info.unavailable);
     // ONNX Runtime first: a missing runtime is reported before any download.
@@ -125,6 +131,7 @@ export class Embedder implements Disposable {
 
   /** {@link openAsync} on the calling thread (model files must already be cached), for scripts that need no event loop. */
   static open(name: string, options: Omit<PretrainedOptions, "baseUrl" | "onProgress" | "revision"> = {}): Embedder {
+    checkOptionKeys(options, ["ortLibrary", "cacheDir", "env"], "Embedder.open options");
     const info = modelInfo(name);
     if (info.unavailable) throw new EmbedError(info.unavailable);
     const ort = ortLibraryFor(options);
@@ -264,6 +271,7 @@ export class Embedder implements Disposable {
   }
 
   [Symbol.dispose](): void {
+    this.#handle.dispose();
     this.close();
   }
 }

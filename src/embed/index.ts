@@ -5,8 +5,8 @@ export { models, modelInfo, type ModelInfo, type ModelFileInfo } from "./registr
 export {
   modelDir,
   ensureModelFiles,
-  importModelFiles,
-  verifyModelFiles,
+  importModelFilesAsync,
+  verifyModelFilesAsync,
   type CacheOptions,
   type DownloadProgress,
   type ModelFileStatus,

@@ -52,6 +52,7 @@ export class Tokenizer implements Disposable {
   }
 
   [Symbol.dispose](): void {
+    this.#handle.dispose();
     this.close();
   }
 }

@@ -1,6 +1,7 @@
 /** Checks of index options, vectors and queries before they cross the C ABI, and the native parameter struct. */
 import { DimensionMismatch, InvalidArgument } from "../errors.ts";
 import { IndexKind } from "../ffi.ts";
+import { checkOptionKeys, describeValue, float32Hint } from "../options.ts";
 import { IndexParams, NativeStruct } from "../structs.ts";
 import type { IndexOptions, Metric, SearchOptions } from "./types.ts";
 
@@ -32,9 +33,17 @@ export function isPositiveInt(x: unknown, max: number): x is number {
   return typeof x === "number" && Number.isInteger(x) && x >= 1 && x <= max;
 }
 
-export function nativeParams(kind: KindValue, o: IndexOptions, defaultRerank: number): NativeParams {
-  if (typeof o !== "object" || o === null) throw new InvalidArgument("options object with a dim is required");
-  if (!isPositiveInt(o.dim, 8192)) throw new InvalidArgument(`dim must be an integer in 1..8192, got ${o.dim}`);
+/** The keys of {@link BuildOptions}, for the unknown-key check. */
+const BUILD_KEYS = ["dim", "seed", "rerankFactor", "metric", "padToWord", "ids"];
+/** The keys of {@link BatchOptions} (a superset of {@link SearchOptions}'s). */
+const SEARCH_KEYS = ["rerankFactor"];
+const BATCH_KEYS = [...SEARCH_KEYS, "threads"];
+
+/** `what` names the call for messages, e.g. `RabitqPlusIndex.build`. */
+export function nativeParams(kind: KindValue, o: IndexOptions, defaultRerank: number, what = KIND_NAMES[kind]): NativeParams {
+  if (typeof o !== "object" || o === null) throw new InvalidArgument(`${what} needs an options object with a dim, got ${describeValue(o)}`);
+  checkOptionKeys(o, BUILD_KEYS, `${what} options`);
+  if (!isPositiveInt(o.dim, 8192)) throw new InvalidArgument(`dim must be an integer in 1..8192, got ${describeValue(o.dim)}`);
   const rerankFactor = o.rerankFactor ?? defaultRerank;
   if (!isPositiveInt(rerankFactor, 1024)) {
     throw new InvalidArgument(`rerankFactor must be an integer in 1..1024, got ${o.rerankFactor}`);
@@ -49,8 +58,7 @@ export function nativeParams(kind: KindValue, o: IndexOptions, defaultRerank: nu
 
 export function checkFloat32(vectors: unknown, what: string): asserts vectors is Float32Array {
   if (!(vectors instanceof Float32Array)) {
-    const got = vectors === null ? "null" : ((vectors as object)?.constructor?.name ?? typeof vectors);
-    throw new InvalidArgument(`${what} must be a Float32Array, got ${got}`);
+    throw new InvalidArgument(`${what} must be a Float32Array, got ${describeValue(vectors)}${float32Hint(vectors)}`);
   }
   checkAttached(vectors, what);
 }
@@ -84,8 +92,9 @@ export function checkVectors(vectors: unknown, dim: number, what: string): asser
   }
 }
 
-export function checkQuery(query: unknown, dim: number): asserts query is Float32Array {
-  checkFloat32(query, "query");
+/** A single vector of the index's dim; `what` names the argument (`query`, `vector`). */
+export function checkQuery(query: unknown, dim: number, what = "query"): asserts query is Float32Array {
+  checkFloat32(query, what);
   if (query.length !== dim) throw new DimensionMismatch(dim, query.length);
 }
 
@@ -103,7 +112,10 @@ export function checkThreads(threads: unknown): number {
   return t;
 }
 
-export function searchRerank(options: SearchOptions): number {
+/** The options of `search` (`batch`: of `searchBatch`), checked; returns the rerank override (0 = none). */
+export function searchRerank(options: SearchOptions, batch = false): number {
+  if (typeof options !== "object" || options === null) throw new InvalidArgument(`search options must be an object, got ${describeValue(options)}`);
+  checkOptionKeys(options, batch ? BATCH_KEYS : SEARCH_KEYS, batch ? "searchBatch options" : "search options");
   const rf = options.rerankFactor;
   if (rf === undefined) return 0;
   if (!isPositiveInt(rf, 1024)) throw new InvalidArgument(`rerankFactor must be an integer in 1..1024, got ${rf}`);

@@ -155,7 +155,7 @@ export abstract class VectorIndex implements Disposable {
   /** Appends one vector under `id`; the dimension must match. */
   add(id: number, vector: Float32Array): void {
     checkId(id);
-    checkQuery(vector, this.dim);
+    checkQuery(vector, this.dim, "vector");
     this.addBatch(vector, [id]);
   }
 
@@ -219,7 +219,7 @@ export abstract class VectorIndex implements Disposable {
     const handle = this.#handle.ptr;
     checkVectors(queries, this.dim, "queries");
     checkK(k);
-    const search = new NativeStruct(SearchOptionsStruct, { k, rerank_factor: searchRerank(options), threads: checkThreads(options.threads) }).bytes;
+    const search = new NativeStruct(SearchOptionsStruct, { k, rerank_factor: searchRerank(options, true), threads: checkThreads(options.threads) }).bytes;
     return { handle, search, m: queries.length / this.dim, kEff: Math.min(k, this.#length) };
   }
 
@@ -303,6 +303,7 @@ export abstract class VectorIndex implements Disposable {
   }
 
   [Symbol.dispose](): void {
+    this.#handle.dispose();
     this.close();
   }
 

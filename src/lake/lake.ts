@@ -460,6 +460,7 @@ export class RuLake implements Disposable {
   }
 
   [Symbol.dispose](): void {
+    this.#handle.dispose();
     this.close();
   }
 }

@@ -31,7 +31,7 @@ const MAX_N: u64 = 100_000_000;
 const TRAILER_VERSION: u32 = 0;
 /// Largest stored dimension whose dense random rotation (O(dim³) to create) a
 /// synchronous load builds on the calling thread; larger ones must load off-thread.
-pub const SYNC_MAX_ROTATION_DIM: usize = 1024;
+pub(crate) const SYNC_MAX_ROTATION_DIM: usize = 1024;
 
 pub fn save(idx: &VectorIndex, path: &Path) -> Result<()> {
     write_atomic(path, |w| encode(idx, w))

@@ -31,7 +31,7 @@ use store::Store;
 pub use tune::Calibration;
 
 /// Recall@10 is what `target_recall` means.
-pub const CALIBRATION_K: usize = 10;
+pub(crate) const CALIBRATION_K: usize = 10;
 const DEFAULT_EX_BITS: u32 = 7;
 
 /// Build options. `IvfParams::new(dim, metric)` gives the defaults.

@@ -6,7 +6,7 @@
 
 use crate::kernels::Kernels;
 
-pub const ROUNDS: usize = 4;
+pub(crate) const ROUNDS: usize = 4;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Rotation {
