@@ -29,7 +29,7 @@ Object.assign(pkg, {
   types: compiled(entry, ".d.ts"),
   exports: compiledExports(pkg.exports),
   bin: Object.fromEntries(Object.entries(pkg.bin as Record<string, string>).map(([name, p]) => [name, compiled(`./${p.replace(/^\.\//, "")}`, ".js")])),
-  files: ["dist", "README.md"],
+  files: ["dist", "docs", "README.md"],
   optionalDependencies: Object.fromEntries(Object.entries(pkg.optionalDependencies as Record<string, string>).filter(([name]) => packed.includes(name))),
 });
 for (const key of ["devDependencies", "workspaces", "scripts"]) delete pkg[key];

@@ -86,6 +86,7 @@ test("packed tarballs: core + the built platform packages, each library ≤ 8 MB
   for (const file of ["index.js", "index.d.ts", "cli.js"]) expect(existsSync(join(core, "dist", file))).toBe(true);
   expect(statSync(join(core, "dist", "cli.js")).mode & 0o111).toBe(0o111);
   for (const absent of ["src", "libruvector", "npm"]) expect(existsSync(join(core, absent))).toBe(false);
+  for (const page of ["indexes.md", "lake.md", "embeddings.md", "a2a.md"]) expect(existsSync(join(core, "docs", page))).toBe(true);
   const declarations = new Bun.Glob("**/*.d.ts").scanSync(join(core, "dist"));
   for (const file of declarations) expect(await Bun.file(join(core, "dist", file)).text()).not.toMatch(/from "\.{1,2}\/[^"]*\.ts"/);
 });
