@@ -107,7 +107,24 @@ impl Error {
         Self { dims: Some((expected as u64, actual as u64)), ..Self::new(Status::DimensionMismatch, message) }
     }
     pub fn io(context: &str, err: std::io::Error) -> Self {
-        Self::new(Status::Io, format!("{context}: {err}"))
+        Self::new(Status::Io, format!("{context}: {}", describe_io(&err)))
+    }
+}
+
+/// An I/O error as a person reads it: the usual kinds in words, without Rust's "(os error N)".
+fn describe_io(err: &std::io::Error) -> String {
+    use std::io::ErrorKind as K;
+    match err.kind() {
+        K::NotFound => "no such file or directory".into(),
+        K::PermissionDenied => "permission denied".into(),
+        K::AlreadyExists => "already exists".into(),
+        K::IsADirectory => "is a directory".into(),
+        K::NotADirectory => "a parent is not a directory".into(),
+        K::StorageFull => "no space left on the device".into(),
+        _ => {
+            let text = err.to_string();
+            text.split(" (os error").next().unwrap_or(&text).to_string()
+        }
     }
 }
 

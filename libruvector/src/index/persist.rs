@@ -62,6 +62,10 @@ fn read_index_file(path: &Path) -> Result<Vec<u8>> {
     let (mut file, size) = fsio::open_regular(path, what)?;
     let mut head = [0u8; HEADER_LEN];
     let got = (&mut file).take(HEADER_LEN as u64).read(&mut head).map_err(|e| Error::io(&format!("cannot read {what} {}", path.display()), e))?;
+    if !could_be_index(&head[..got]) {
+        // Refused from its first bytes: a foreign file (a vector file, say) is never read whole.
+        return Err(Error::persist(format!("{}: {}", path.display(), foreign_file(&head[..got], size).message)));
+    }
     if let Some(cap) = max_file_len(&head[..got]) {
         fsio::check_size(path, size, cap, what)?;
     }
@@ -311,7 +315,36 @@ fn split_tail(bytes: &[u8]) -> Result<(&[u8], Option<Tail>)> {
     Ok((&bytes[..start], Some(Tail { kind, metric, dim, ids })))
 }
 
+/// Whether `head` (a file's first bytes) can start one of our index files.
+fn could_be_index(head: &[u8]) -> bool {
+    let prefix = &head[..head.len().min(8)];
+    VECTORS_MAGIC.starts_with(prefix) || CODES_MAGIC.starts_with(prefix)
+}
+
+/// Why a file of `len` bytes starting with `head` is not an index, naming the
+/// vector formats people load by mistake; only the head is needed.
+fn foreign_file(head: &[u8], len: u64) -> Error {
+    const NPY_MAGIC: &[u8] = b"\x93NUMPY";
+    if head.starts_with(NPY_MAGIC) {
+        return Error::persist("not an index file: it is a NumPy .npy array; build an index from it first (readNpy + build, or `ruvector index build FILE.npy -o INDEX`)");
+    }
+    if head.len() >= 4 {
+        let dim = u32::from_le_bytes(head[..4].try_into().unwrap()) as u64;
+        if (1..=1 << 20).contains(&dim) && len % (4 + 4 * dim) == 0 {
+            return Error::persist(format!(
+                "not an index file: it looks like a .fvecs vector file ({} rows of dim {dim}); build an index from it first (readFvecs + build, or `ruvector index build FILE.fvecs -o INDEX`)",
+                len / (4 + 4 * dim)
+            ));
+        }
+    }
+    let bytes: Vec<String> = head.iter().take(8).map(|b| format!("{b:02x}")).collect();
+    Error::persist(format!("not an index file: it starts with bytes {} (index files start with \"rbpx0001\" or \"rbcx0001\")", bytes.join(" ")))
+}
+
 fn parse_header(body: &[u8]) -> Result<Header> {
+    if !could_be_index(body) {
+        return Err(foreign_file(body, body.len() as u64));
+    }
     if body.len() < HEADER_LEN {
         return Err(Error::persist(format!("truncated: {} bytes is shorter than the {HEADER_LEN}-byte header", body.len())));
     }
@@ -320,7 +353,7 @@ fn parse_header(body: &[u8]) -> Result<Header> {
     let codes = match magic {
         m if m == VECTORS_MAGIC => false,
         m if m == CODES_MAGIC => true,
-        m => return Err(Error::persist(format!("not an index file: magic {:?}", String::from_utf8_lossy(m)))),
+        _ => return Err(foreign_file(body, body.len() as u64)),
     };
     let version = r.u32();
     if version > 1 {
@@ -379,4 +412,28 @@ fn read_codes(r: &mut Reader, h: &Header) -> Result<(Vec<u64>, Engine)> {
         packed.extend((0..words).map(|_| r.u64()));
     }
     Ok((ids, Engine::Rabitq(codes::rebuild(h.dim, h.seed, &packed, &norms)?)))
+}
+
+#[cfg(test)]
+mod foreign_tests {
+    use super::*;
+
+    #[test]
+    fn foreign_files_are_named_by_what_they_look_like() {
+        let mut fvecs = 3u32.to_le_bytes().to_vec();
+        fvecs.extend([0u8; 12]);
+        assert!(foreign_file(&fvecs, 32).message.contains("looks like a .fvecs vector file (2 rows of dim 3)"));
+        assert!(foreign_file(b"\x93NUMPY\x01\x00", 200).message.contains("NumPy .npy array"));
+        assert_eq!(
+            foreign_file(b"\x89PNG\r\n\x1a\n", 100).message,
+            "not an index file: it starts with bytes 89 50 4e 47 0d 0a 1a 0a (index files start with \"rbpx0001\" or \"rbcx0001\")"
+        );
+        assert!(could_be_index(b"rbpx") && could_be_index(b"") && !could_be_index(b"rbpy0001"));
+    }
+
+    #[test]
+    fn io_errors_read_as_words_without_os_error_codes() {
+        let e = Error::io("cannot read index file /x", std::io::Error::from(std::io::ErrorKind::NotFound));
+        assert_eq!(e.message, "cannot read index file /x: no such file or directory");
+    }
 }
