@@ -1,7 +1,8 @@
 /** Mistakes a new user makes, and messages that name the argument, quote the value and say how to fix it. */
 import { describe, expect, test } from "bun:test";
-import { ClosedError, Embedder, FlatF32Index, InvalidArgument, RabitqPlusIndex } from "../../src/index.ts";
-import { randomVectors } from "../support/helpers.ts";
+import { join } from "node:path";
+import { ClosedError, Embedder, FlatF32Index, InvalidArgument, loadIndex, PersistError, RabitqPlusIndex, writeFvecs, writeNpy } from "../../src/index.ts";
+import { randomVectors, tempDir } from "../support/helpers.ts";
 
 const DIM = 8;
 const data = randomVectors(50, DIM, 5);
@@ -53,4 +54,15 @@ describe("wrong values: the argument is named, the value and its type quoted, th
     closed.close();
     expect(() => closed.search(data.subarray(0, DIM), 1)).toThrow("FlatF32Index is closed: close() was called on it");
   });
+});
+
+test("loading a vector file or a missing file as an index says what it is and what to do", () => {
+  const dir = tempDir("ruvector-args-");
+  writeFvecs(join(dir, "base.fvecs"), { data: randomVectors(4, 100, 1), rows: 4, dim: 100 });
+  expect(() => loadIndex(join(dir, "base.fvecs"))).toThrow(
+    new PersistError(`${join(dir, "base.fvecs")}: not an index file: it looks like a .fvecs vector file (4 rows of dim 100); build an index from it first (readFvecs + build, or \`ruvector index build FILE.fvecs -o INDEX\`)`),
+  );
+  writeNpy(join(dir, "base.npy"), { data: randomVectors(4, 8, 1), rows: 4, dim: 8 });
+  expect(() => loadIndex(join(dir, "base.npy"))).toThrow("not an index file: it is a NumPy .npy array");
+  expect(() => loadIndex(join(dir, "absent.rbpx"))).toThrow(new PersistError(`cannot read index file ${join(dir, "absent.rbpx")}: no such file or directory`));
 });
