@@ -330,7 +330,7 @@ fn foreign_file(head: &[u8], len: u64) -> Error {
     }
     if head.len() >= 4 {
         let dim = u32::from_le_bytes(head[..4].try_into().unwrap()) as u64;
-        if (1..=1 << 20).contains(&dim) && len % (4 + 4 * dim) == 0 {
+        if (1..=1 << 20).contains(&dim) && len.is_multiple_of(4 + 4 * dim) {
             return Error::persist(format!(
                 "not an index file: it looks like a .fvecs vector file ({} rows of dim {dim}); build an index from it first (readFvecs + build, or `ruvector index build FILE.fvecs -o INDEX`)",
                 len / (4 + 4 * dim)
