@@ -72,7 +72,7 @@ describe.each(VARIANTS)("%p", (Variant) => {
     expect((dm as DimensionMismatch).expected).toBe(dim);
     expect(() => idx.add(1, new Float32Array(dim + 1))).toThrow(`expected ${dim}, got ${dim + 1}`);
     expect(() => Variant.build(new Float64Array(dim) as unknown as Float32Array, { dim })).toThrow("must be a Float32Array, got Float64Array");
-    expect(() => Variant.build([1, 2] as unknown as Float32Array, { dim: 2 })).toThrow("got Array");
+    expect(() => Variant.build([1, 2] as unknown as Float32Array, { dim: 2 })).toThrow("got [1, 2] (Array of 2); convert it with Float32Array.from(...)");
     expect(() => Variant.build(new Float32Array(dim + 1), { dim })).toThrow(`length ${dim + 1} is not a multiple of dim ${dim}`);
     const nan = data.slice(0, 3 * dim);
     nan[2 * dim + 4] = Number.NaN;
@@ -88,7 +88,7 @@ describe.each(VARIANTS)("%p", (Variant) => {
     expect(() => Variant.create({ dim, rerankFactor: 0 })).toThrow("rerankFactor must be an integer in 1..1024, got 0");
     expect(() => Variant.create({ dim, seed: -1 })).toThrow("seed must be");
     expect(() => Variant.create({ dim, metric: "dot" as "l2" })).toThrow('metric must be "l2" or "cosine", got "dot"');
-    expect(() => idx.search(row(data, dim, 0), 3, { threads: -1 } as never)).not.toThrow();
+    expect(() => idx.search(row(data, dim, 0), 3, { threads: -1 } as never)).toThrow('unknown option "threads" in search options');
     expect(() => idx.searchBatch(row(data, dim, 0), 3, { threads: -1 })).toThrow("threads must be an integer");
   });
 
