@@ -8,7 +8,7 @@ import { open, rename, unlink } from "node:fs/promises";
 import { dirname } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { InvalidArgument } from "./errors.ts";
-import { FileRefused, readRegularFile, temporaryPath } from "./fsio.ts";
+import { describeFsError, FileRefused, readRegularFile, temporaryPath } from "./fsio.ts";
 
 /** Rows of equal width in one flat typed array. */
 export interface Matrix<T extends Float32Array | Int32Array> {
@@ -309,8 +309,7 @@ function readDataFile(path: string): Uint8Array {
     return readRegularFile(path, Number.MAX_SAFE_INTEGER, path);
   } catch (err) {
     if (err instanceof FileRefused) throw new InvalidArgument(err.message);
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new InvalidArgument(`cannot read ${path}: ${code === "ENOENT" ? "no such file or directory" : (err as Error).message}`);
+    throw new InvalidArgument(`cannot read ${path}: ${describeFsError(err)}`);
   }
 }
 

@@ -26,6 +26,15 @@ function kindOf(stats: Stats): string {
   return "not a regular file";
 }
 
+/** A file-system error in words, as messages show it (`no such file or directory`, not `ENOENT: …`). */
+export function describeFsError(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === "ENOENT") return "no such file or directory";
+  if (code === "EISDIR") return "is a directory";
+  if (code === "EACCES") return "permission denied";
+  return (err as Error).message;
+}
+
 /** Opens `path` read-only without blocking (a FIFO would block `open` forever). */
 export function openNonBlocking(path: string): number {
   return openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);

@@ -14,6 +14,7 @@ import {
   type Matrix,
   type Texts,
 } from "../formats.ts";
+import { describeFsError } from "../fsio.ts";
 import { InputError, UsageError } from "./failures.ts";
 
 /** Vectors from a file, with the ids it gave (JSONL objects) or undefined for 0..n−1. */
@@ -121,12 +122,4 @@ async function readBytes(path: string): Promise<Uint8Array> {
   } catch (err) {
     throw new InputError(`cannot read ${path}: ${describeFsError(err)}`);
   }
-}
-
-function describeFsError(err: unknown): string {
-  const code = (err as NodeJS.ErrnoException).code;
-  if (code === "ENOENT") return "no such file or directory";
-  if (code === "EISDIR") return "is a directory";
-  if (code === "EACCES") return "permission denied";
-  return (err as Error).message;
 }
