@@ -23,6 +23,7 @@ use super::{prepare, Kind, Metric, Params, MAX_DIM};
 use crate::error::{Error, Result, Status};
 use crate::index::topk::TopK;
 use crate::kernels::{self, Kernels};
+use crate::runtime::Reporter;
 use lists::InvList;
 use rotation::Rotation;
 use search::QueryLut;
@@ -150,6 +151,12 @@ impl IvfParams {
     }
 }
 
+/// Stages of n work units each that a build reports to a running job: rotating,
+/// training the lists, encoding, and calibrating when there is a target.
+pub fn build_stages(p: &IvfParams) -> u64 {
+    3 + p.target_recall.is_some() as u64
+}
+
 /// The power of two nearest 4√n, at most n.
 pub fn default_nlist(n: usize) -> usize {
     let target = 4.0 * (n as f64).sqrt();
@@ -204,9 +211,12 @@ impl IvfRabitqIndex {
         p.nprobe = if p.nprobe == 0 { nlist.div_ceil(8) } else { p.nprobe.min(nlist) };
         let dp = p.padded_dim();
         let rotation = Rotation::new(dp, p.seed);
+        let progress = Reporter::current();
         let rotated = rotate_rows(kernels::active(), &rotation, prepared, p.dim);
+        progress.advance(n as u64);
         let sample = nlist.saturating_mul(p.train_per_list);
         let centroids = kmeans::train(&rotated, dp, nlist, sample, p.kmeans_iters, p.seed);
+        progress.advance(n as u64);
         let mut index = Self {
             params: p,
             rotation,
@@ -218,8 +228,10 @@ impl IvfRabitqIndex {
             calibration: None,
         };
         index.append_rotated(&rotated, prepared);
+        progress.advance(n as u64);
         if let Some(target) = p.target_recall {
             index.calibration = Some(tune::calibrate(&mut index, prepared, target)?);
+            progress.advance(n as u64);
         }
         Ok(index)
     }
