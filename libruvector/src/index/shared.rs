@@ -18,7 +18,9 @@
 
 use std::collections::{HashSet, VecDeque};
 use std::ops::Deref;
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, TryLockError};
+use std::time::{Duration, Instant};
 
 use super::{prepare_batch, Params, VectorIndex};
 use crate::error::{Error, Result};
@@ -31,7 +33,14 @@ pub struct SharedIndex {
     settled: Condvar,
     /// Serialises writers so a batch validated against the current ids stays valid.
     writing: Mutex<()>,
+    /// Threads blocked on `state`; the thread applying pending writes lets them in between batches.
+    blocked: AtomicUsize,
 }
+
+/// How long a caller spins for the state lock before sleeping on it. Holds are
+/// short (one batch at most), and a sleeping host thread on a loaded machine
+/// wakes many milliseconds after the lock is free.
+const SPIN_FOR: Duration = Duration::from_micros(500);
 
 struct Batch {
     rows: Vec<f32>,
@@ -77,11 +86,23 @@ impl Drop for Snapshot {
 impl SharedIndex {
     pub fn new(index: VectorIndex) -> Arc<Self> {
         let state = State { current: Arc::new(index), pending: VecDeque::new(), pending_ids: HashSet::new(), applying: false, parked: Vec::new(), failure: None };
-        Arc::new(Self { params: *state.current.params(), state: Mutex::new(state), settled: Condvar::new(), writing: Mutex::new(()) })
+        Arc::new(Self { params: *state.current.params(), state: Mutex::new(state), settled: Condvar::new(), writing: Mutex::new(()), blocked: AtomicUsize::new(0) })
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+        let start = Instant::now();
+        loop {
+            match self.state.try_lock() {
+                Ok(st) => return st,
+                Err(TryLockError::Poisoned(p)) => return p.into_inner(),
+                Err(TryLockError::WouldBlock) if start.elapsed() < SPIN_FOR => std::hint::spin_loop(),
+                Err(TryLockError::WouldBlock) => break,
+            }
+        }
+        self.blocked.fetch_add(1, Ordering::SeqCst);
+        let st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        self.blocked.fetch_sub(1, Ordering::SeqCst);
+        st
     }
 
     pub fn params(&self) -> &Params {
@@ -195,6 +216,9 @@ impl SharedIndex {
             }
             st.applying = true;
             drop(st);
+            while self.blocked.load(Ordering::SeqCst) > 0 {
+                std::thread::yield_now();
+            }
             st = self.lock();
             st.applying = false;
         }
