@@ -4,7 +4,7 @@
  * raised before anything changes.
  */
 import { expect, test } from "bun:test";
-import { existsSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { BackendError, Consistency, FsBackend, InvalidArgument, LocalBackend, PostgresBackend, RuLake, type LakeOptions } from "../../src/index.ts";
 import { tempDir } from "../support/helpers.ts";
@@ -36,6 +36,7 @@ test("backend writes: a misspelt key is a BackendError naming the backend, the k
   expect((error as BackendError).message).toContain('unknown option "Ids" in the write; did you mean "ids"?');
   expect((error as BackendError).backend).toBe("disk");
   expect(existsSync(join(root, "docs.ruvec"))).toBe(false);
+  rmSync(root, { recursive: true, force: true });
 });
 
 test("PostgresBackend connection: { url } or { sql }, a misspelt key named, checked before connecting", () => {
