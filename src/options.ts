@@ -8,15 +8,32 @@ import { InvalidArgument } from "./errors.ts";
 /**
  * Refuses keys of `options` that are not in `allowed`, naming the closest valid
  * key: a misspelled option must not be silently ignored. `what` names the call,
- * e.g. `RabitqPlusIndex.build options`.
+ * e.g. `RabitqPlusIndex.build options`; `toError` makes the module's own typed
+ * error from the message (default {@link InvalidArgument}).
  */
-export function checkOptionKeys(options: object, allowed: readonly string[], what: string): void {
+export function checkOptionKeys(options: unknown, allowed: readonly string[], what: string, toError: (message: string) => Error = (m) => new InvalidArgument(m)): void {
+  const problem = optionKeysProblem(options, allowed, what);
+  if (problem !== undefined) throw toError(problem);
+}
+
+/** What {@link checkOptionKeys} would refuse, as a message, or `undefined` when `options` is fine. */
+export function optionKeysProblem(options: unknown, allowed: readonly string[], what: string): string | undefined {
+  if (typeof options !== "object" || options === null || Array.isArray(options)) return `${what} must be an object, got ${describeValue(options)}`;
   for (const key of Object.keys(options)) {
     if (allowed.includes(key)) continue;
     const closest = closestKey(key, allowed);
     const hint = closest === undefined ? "" : `; did you mean "${closest}"?`;
-    throw new InvalidArgument(`unknown option "${key}" in ${what}${hint} (valid: ${allowed.join(", ")})`);
+    return `unknown option "${key}" in ${what}${hint} (valid: ${allowed.join(", ")})`;
   }
+  return undefined;
+}
+
+/**
+ * The keys of an options type, given as a record so the compiler checks that
+ * the list names every key of `T` and nothing else.
+ */
+export function optionKeys<T extends object>(keys: Record<keyof T, true>): readonly string[] {
+  return Object.keys(keys);
 }
 
 /** The valid key a typo most likely meant: same letters in another case, a prefix of it, else within a few edits. */
@@ -49,6 +66,7 @@ export function describeValue(value: unknown): string {
   if (value === null || value === undefined) return String(value);
   if (typeof value === "string") return `${JSON.stringify(value.length > 40 ? `${value.slice(0, 39)}…` : value)} (string)`;
   if (typeof value === "bigint") return `${value}n (bigint)`;
+  if (typeof value === "function") return `${value.name || "anonymous"} (function)`;
   if (typeof value !== "object") return `${String(value)} (${typeof value})`;
   if (Array.isArray(value)) return `[${value.slice(0, 3).map(String).join(", ")}${value.length > 3 ? ", …" : ""}] (Array of ${value.length})`;
   if (ArrayBuffer.isView(value)) return `${value.constructor.name}(${(value as unknown as ArrayLike<unknown>).length ?? value.byteLength})`;

@@ -1,7 +1,7 @@
 /** The shared option and argument checks: unknown keys name the closest valid key; values are quoted with their type. */
 import { expect, test } from "bun:test";
 import { InvalidArgument } from "../src/errors.ts";
-import { checkOptionKeys, closestKey, describeValue, float32Hint } from "../src/options.ts";
+import { checkOptionKeys, closestKey, describeValue, float32Hint, optionKeys, optionKeysProblem } from "../src/options.ts";
 
 const KEYS = ["dim", "seed", "rerankFactor", "metric", "ids", "padToWord"];
 
@@ -11,6 +11,17 @@ test("an unknown option key is an InvalidArgument naming it, the closest valid k
   );
   expect(() => checkOptionKeys({ colour: 1 }, KEYS, "x")).toThrow('unknown option "colour" in x (valid:');
   expect(() => checkOptionKeys({ dim: 4, seed: 1 }, KEYS, "x")).not.toThrow();
+});
+
+test("options that are not an object are refused by name; a module's own error type can carry the message", () => {
+  for (const bad of [null, 5, "dim", [1]]) expect(optionKeysProblem(bad, KEYS, "x options")).toBe(`x options must be an object, got ${describeValue(bad)}`);
+  expect(optionKeysProblem({ dim: 1 }, KEYS, "x")).toBeUndefined();
+  class OwnError extends Error {}
+  expect(() => checkOptionKeys({ sead: 1 }, KEYS, "x", (m) => new OwnError(m))).toThrow(new OwnError('unknown option "sead" in x; did you mean "seed"? (valid: dim, seed, rerankFactor, metric, ids, padToWord)'));
+});
+
+test("optionKeys lists the keys of its record", () => {
+  expect(optionKeys<{ a?: number; b: string }>({ a: true, b: true })).toEqual(["a", "b"]);
 });
 
 test("closest keys: case-folded first, then a prefix, then a few edits, else none", () => {
@@ -29,6 +40,7 @@ test("values are quoted with their type, and arrays get a Float32Array.from hint
   expect(describeValue(3n)).toBe("3n (bigint)");
   expect(describeValue(null)).toBe("null");
   expect(describeValue(new Map())).toBe("Map object");
+  expect(describeValue(function connect() {})).toBe("connect (function)");
   expect(float32Hint([1, 2])).toBe("; convert it with Float32Array.from(...)");
   expect(float32Hint(new Float64Array(2))).toBe("; convert it with Float32Array.from(...)");
   expect(float32Hint("x")).toBe("");

@@ -2,6 +2,7 @@
  * `A2aClient`: verified discovery, then tasks in either dialect.
  * @module
  */
+import { checkOptionKeys, optionKeys } from "../options.ts";
 import { A2aError, TransportError } from "./errors.ts";
 import { CardCache, fetchCard, parseCard } from "./card.ts";
 import { TaskDeadline } from "./deadline.ts";
@@ -86,6 +87,31 @@ const DEFAULTS = {
   sendRetries: 0,
 };
 
+const CONNECT_KEYS = optionKeys<ConnectOptions>({
+  trustedKeys: true, verify: true, jkuAllowList: true, dialect: true, fetch: true, signal: true, timeoutMs: true, streamIdleTimeoutMs: true,
+  streamTimeoutMs: true, maxJsonDepth: true, maxEventBytes: true, maxResponseBytes: true, maxReconnects: true, sendRetries: true,
+  policy: true, budget: true, cardCache: true, headers: true,
+});
+const CALL_KEYS = optionKeys<CallOptions>({ signal: true });
+const GET_TASK_KEYS = optionKeys<GetTaskOptions>({ signal: true, historyLength: true });
+const POLICY_KEYS = optionKeys<TaskPolicy>({ maxTokens: true, maxCostUsd: true, maxDurationMs: true, allowedSkills: true });
+const REQUEST_KEYS = optionKeys<TaskRequest>({ skill: true, input: true, policy: true, contextId: true, taskId: true, id: true, metadata: true });
+const QUERY_KEYS = optionKeys<ListTasksQuery>({
+  contextId: true, state: true, pageSize: true, pageToken: true, historyLength: true, includeArtifacts: true, statusTimestampAfter: true,
+});
+
+/** Refuses unknown keys in an object the caller wrote (a misspelt policy limit would go unenforced). */
+function checkKeys(value: unknown, allowed: readonly string[], what: string): void {
+  checkOptionKeys(value, allowed, what, (message) => new A2aError("INVALID_REQUEST", message));
+}
+
+/** A policy the caller wrote: known keys, valid limits. */
+function checkCallerPolicy(policy: TaskPolicy | undefined, what: string): void {
+  if (policy === undefined) return;
+  checkKeys(policy, POLICY_KEYS, what);
+  validatePolicy(policy);
+}
+
 const sharedCardCache = new CardCache();
 const MAX_TRACKED_DEADLINES = 10_000;
 
@@ -122,7 +148,8 @@ export class A2aClient {
    */
   static async connect(url: string, options: ConnectOptions = {}): Promise<A2aClient> {
     if (!URL.canParse(url)) throw new A2aError("INVALID_REQUEST", `agent URL ${url} is not an absolute URL`);
-    validatePolicy(options.policy ?? {});
+    checkKeys(options, CONNECT_KEYS, "A2aClient.connect options");
+    checkCallerPolicy(options.policy, "A2aClient.connect options.policy");
     for (const name of ["timeoutMs", "streamIdleTimeoutMs", "streamTimeoutMs", "maxJsonDepth", "maxEventBytes", "maxResponseBytes"] as const) {
       const value = options[name];
       if (value !== undefined && !(typeof value === "number" && value > 0)) {
@@ -167,6 +194,7 @@ export class A2aClient {
    * the task is canceled and `PolicyViolation` thrown.
    */
   async sendTask(request: TaskRequest, options: CallOptions = {}): Promise<Task> {
+    checkKeys(options, CALL_KEYS, "sendTask options");
     const params = this.#admit(request);
     const maxDurationMs = params.policy.maxDurationMs;
     using deadline = new TaskDeadline(maxDurationMs, maxDurationMs, options.signal);
@@ -182,7 +210,8 @@ export class A2aClient {
   }
 
   /** The task's current state. */
-  getTask(taskId: string, options: GetTaskOptions = {}): Promise<Task> {
+  async getTask(taskId: string, options: GetTaskOptions = {}): Promise<Task> {
+    checkKeys(options, GET_TASK_KEYS, "getTask options");
     return this.#transport.get(taskId, options.signal, options.historyLength);
   }
 
@@ -191,12 +220,15 @@ export class A2aClient {
    * rvAgent peer answers `UNSUPPORTED_OPERATION`). Pass `nextPageToken` back as
    * `pageToken` until it is `""`.
    */
-  listTasks(query: ListTasksQuery = {}, options: CallOptions = {}): Promise<TaskPage> {
+  async listTasks(query: ListTasksQuery = {}, options: CallOptions = {}): Promise<TaskPage> {
+    checkKeys(query, QUERY_KEYS, "listTasks query");
+    checkKeys(options, CALL_KEYS, "listTasks options");
     return this.#transport.list(query, options.signal);
   }
 
   /** Asks the peer to cancel the task and returns it as the peer then reports it. */
-  cancelTask(taskId: string, options: CallOptions = {}): Promise<Task> {
+  async cancelTask(taskId: string, options: CallOptions = {}): Promise<Task> {
+    checkKeys(options, CALL_KEYS, "cancelTask options");
     return this.#transport.cancel(taskId, options.signal);
   }
 
@@ -210,6 +242,7 @@ export class A2aClient {
    * but leaves the task running; `policy.maxDurationMs` cancels it.
    */
   async *streamTask(target: string | TaskRequest, options: CallOptions = {}): AsyncGenerator<TaskUpdate> {
+    checkKeys(options, CALL_KEYS, "streamTask options");
     const transport = this.#transport;
     if (typeof target === "string") {
       const limit = this.#started.get(target) ?? this.#defaultLimit();
@@ -231,6 +264,7 @@ export class A2aClient {
 
   /** Validates a request, applies policy and budget, and fixes its idempotency key. */
   #admit(request: TaskRequest): SendParams {
+    checkKeys(request, REQUEST_KEYS, "the task request");
     if (typeof request.skill !== "string" || request.skill === "") {
       throw new A2aError("INVALID_REQUEST", "request.skill must be a non-empty string");
     }
@@ -243,7 +277,7 @@ export class A2aClient {
     if (request.taskId !== undefined && this.dialect === "rvagent") {
       throw new A2aError("UNSUPPORTED_OPERATION", `rvAgent peers cannot continue a task (${this.url})`);
     }
-    validatePolicy(request.policy ?? {});
+    checkCallerPolicy(request.policy, "request.policy");
     const policy = mergePolicies(this.#policy, request.policy);
     const costUsd = checkPolicy(request.skill, this.card.skills, policy, this.card.name);
     if (request.taskId === undefined) this.#budget?.charge(costUsd);

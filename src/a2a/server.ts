@@ -5,6 +5,7 @@
  */
 import type { Server } from "bun";
 import { sha256 } from "@noble/hashes/sha2.js";
+import { optionKeys, optionKeysProblem } from "../options.ts";
 import { A2aError, TransportError } from "./errors.ts";
 import { toHex } from "./bytes.ts";
 import { CARD_PATHS } from "./card.ts";
@@ -263,8 +264,26 @@ function isNotModified(request: Request, card: ServedCard): boolean {
 }
 
 /** The card's required fields must be there: refuse to publish a card that no client should accept. */
+const SERVER_KEYS = optionKeys<A2aServerOptions>({
+  name: true, description: true, version: true, organization: true, skills: true, defaultInputModes: true, defaultOutputModes: true,
+  hostname: true, port: true, dialects: true, signing: true, budget: true, maxRequestBytes: true, maxTasks: true,
+});
+const SIGNING_KEYS = optionKeys<ServerSigning>({ jws: true, rvagent: true, ed25519SecretKey: true, p256SecretKey: true });
+const SKILL_KEYS = optionKeys<SkillDefinition>({
+  name: true, description: true, tags: true, examples: true, inputModes: true, outputModes: true, cost: true, handler: true,
+});
+
+/** Unknown keys anywhere in the options the caller wrote: a misspelt one must not be silently ignored. */
+function unknownKeys(options: A2aServerOptions): string[] {
+  const checks: [unknown, readonly string[], string][] = [[options, SERVER_KEYS, "the options"]];
+  if (options.signing !== undefined) checks.push([options.signing, SIGNING_KEYS, "signing"]);
+  for (const [id, skill] of Object.entries(options.skills ?? {})) checks.push([skill, SKILL_KEYS, `skills.${id}`]);
+  return checks.flatMap(([value, allowed, what]) => optionKeysProblem(value, allowed, what) ?? []);
+}
+
 function validateOptions(options: A2aServerOptions): void {
-  const problems: string[] = [];
+  if (typeof options !== "object" || options === null) throw new A2aError("CARD_INVALID", "A2aServer options must be an object");
+  const problems: string[] = unknownKeys(options);
   const nonEmpty = (value: unknown, what: string) => {
     if (typeof value !== "string" || value.trim() === "") problems.push(`${what} must be a non-empty string`);
   };
@@ -274,6 +293,7 @@ function validateOptions(options: A2aServerOptions): void {
   const skills = Object.entries(options.skills ?? {});
   if (skills.length === 0) problems.push("skills must name at least one skill");
   for (const [id, skill] of skills) {
+    if (typeof skill !== "object" || skill === null) continue; // reported by unknownKeys
     nonEmpty(id, "a skill id");
     nonEmpty(skill.description, `skills.${id}.description`);
     if (typeof skill.handler !== "function") problems.push(`skills.${id}.handler must be a function`);

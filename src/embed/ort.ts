@@ -1,9 +1,10 @@
 /** Finds ONNX Runtime's shared library (it is never bundled into libruvector). */
-import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { EmbedError } from "../errors.ts";
+import { checkRegular, describeFsError, FileRefused, readRegularFile, temporaryPath } from "../fsio.ts";
 
 /** Where to look for ONNX Runtime. */
 export interface OrtResolveOptions {
@@ -59,14 +60,41 @@ export function resolveOrtLibrary(options: OrtResolveOptions = {}): string {
  */
 export function loadableLibraryPath(path: string): string {
   if (!path.startsWith("/$bunfs/")) return path;
-  const bytes = readFileSync(path);
+  const bytes = readEmbedded(path);
   const hash = Bun.hash(bytes).toString(16);
   const target = join(tmpdir(), `.ruvector-${process.getuid?.() ?? 0}-${hash}-${basename(path)}`);
-  if (existsSync(target) && Bun.hash(readFileSync(target)).toString(16) === hash) return target;
-  const temp = `${target}.${process.pid}.tmp`;
-  writeFileSync(temp, bytes, { mode: 0o755 });
+  if (hashOfCopy(target) === hash) return target;
+  const temp = temporaryPath(target);
+  writeFileSync(temp, bytes, { mode: 0o755, flag: "wx" });
   renameSync(temp, target);
   return target;
+}
+
+/** Largest ONNX Runtime library read: a CPU build is about 20 MB, GPU builds of the core library stay well below this. */
+export const MAX_ORT_LIBRARY_BYTES = 512 * 2 ** 20;
+
+/**
+ * An embedded library's bytes. `/$bunfs/` files cannot be opened with open(2),
+ * only read whole; they are part of the executable, so checking what stat
+ * reports before reading bounds the read.
+ */
+function readEmbedded(path: string): Uint8Array {
+  try {
+    checkRegular(statSync(path), MAX_ORT_LIBRARY_BYTES, `the embedded ONNX Runtime library ${path}`);
+    return readFileSync(path);
+  } catch (e) {
+    throw new EmbedError(e instanceof FileRefused ? e.message : `cannot read the embedded ONNX Runtime library ${path}: ${describeFsError(e)}`);
+  }
+}
+
+/** The hash of an earlier launch's copy, or `undefined` when there is none to reuse (missing, not a regular file, too large). */
+function hashOfCopy(target: string): string | undefined {
+  if (!existsSync(target)) return undefined;
+  try {
+    return Bun.hash(readRegularFile(target, MAX_ORT_LIBRARY_BYTES, target)).toString(16);
+  } catch {
+    return undefined;
+  }
 }
 
 /** The ONNX Runtime library an embedder opens: `ortLibrary` if given, else {@link resolveOrtLibrary}. */

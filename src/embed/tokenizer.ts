@@ -2,6 +2,7 @@
 import type { Pointer } from "bun:ffi";
 import { InvalidArgument } from "../errors.ts";
 import { check, lib, outPointer, utf8 } from "../ffi.ts";
+import { checkOptionKeys, optionKeys } from "../options.ts";
 import { NativeHandle } from "../runtime.ts";
 
 /** Longest truncation length the native tokenizer accepts. */
@@ -13,6 +14,8 @@ export interface TokenizerOptions {
   maxLength?: number;
 }
 
+const TOKENIZER_KEYS = optionKeys<TokenizerOptions>({ maxLength: true });
+
 /** A WordPiece/BPE tokenizer loaded from a Hugging Face `tokenizer.json`. */
 export class Tokenizer implements Disposable {
   readonly #handle: NativeHandle;
@@ -23,6 +26,7 @@ export class Tokenizer implements Disposable {
 
   /** Loads `path` (a `tokenizer.json`); its own fixed padding/truncation is replaced by truncation at `maxLength`. */
   static fromFile(path: string, options: TokenizerOptions = {}): Tokenizer {
+    checkOptionKeys(options, TOKENIZER_KEYS, "Tokenizer.fromFile options");
     const maxLength = options.maxLength ?? 256;
     if (!Number.isInteger(maxLength) || maxLength < 2 || maxLength > MAX_TOKENS) {
       throw new InvalidArgument(`maxLength must be an integer of at least 2 (room for [CLS] and [SEP]) and at most ${MAX_TOKENS}, got ${maxLength}`);

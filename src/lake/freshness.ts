@@ -9,6 +9,7 @@
 import { ptr, type Pointer } from "bun:ffi";
 import { BackendError } from "../errors.ts";
 import { check, CheckResult, GenerationKind, lib, utf8 } from "../ffi.ts";
+import { copyInSlices } from "../index/prepare.ts";
 import { runJob } from "../runtime.ts";
 import { Collection, NativeStruct } from "../structs.ts";
 import type { BackendAdapter, BundleInfo, MaybePromise, PulledBatch } from "./backend.ts";
@@ -50,6 +51,21 @@ export async function ask<T>(scope: CollectionScope, what: string, call: () => M
     throw e instanceof BackendError ? e : fail(scope, `${what} failed: ${(e as Error)?.message ?? e}`, e);
   } finally {
     clearTimeout(timer);
+  }
+}
+
+/**
+ * The pulled batch with its vectors copied in, so the backend may reuse, change
+ * or transfer its buffer while the prime job runs off the JS thread; the copy is
+ * what gets checked and primed. A buffer transferred during the copy is a
+ * BackendError naming the backend and collection.
+ */
+async function ownPulled(scope: CollectionScope, batch: PulledBatch): Promise<PulledBatch> {
+  if (typeof batch !== "object" || batch === null || !(batch.vectors instanceof Float32Array)) return batch;
+  try {
+    return { ids: batch.ids, dim: batch.dim, generation: batch.generation, vectors: await copyInSlices(batch.vectors, "pulled vectors") };
+  } catch (e) {
+    throw fail(scope, `pullVectors result unusable: ${(e as Error).message}`, e);
   }
 }
 
@@ -144,12 +160,12 @@ export class FreshnessProtocol {
     const info = await ask(scope, "currentBundle", () => adapter.currentBundle(scope.collection), timeout);
     const state = collectionState(scope, info);
     if (!this.#isMiss(key, state)) return;
-    const batch = await ask(scope, "pullVectors", () => adapter.pullVectors(scope.collection), timeout);
+    const batch = await ownPulled(scope, await ask(scope, "pullVectors", () => adapter.pullVectors(scope.collection), timeout));
     const ids = checkPulled(scope, batch, info);
     const sym = lib();
     const handle = this.#host.handle();
     const vectors = batch.vectors;
-    void vectors.buffer;
+    void vectors.buffer; // materialise the backing stores so their addresses cannot move
     void ids.buffer;
     await runJob(
       (job) => sym.ruv_lake_prime_async(handle, key, state.bytes, vectors.length ? ptr(vectors) : null, vectors.length, ids.length ? ptr(ids) : null, ids.length, job),

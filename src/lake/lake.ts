@@ -6,6 +6,7 @@
  */
 import { BackendError, CacheMissError, InvalidArgument } from "../errors.ts";
 import { check as checkStatus, ConsistencyCode, lib, outPointer, readString, StatsScope, utf8 } from "../ffi.ts";
+import { checkOptionKeys, optionKeys } from "../options.ts";
 import { CacheStatsStruct, LakeConfig, NativeStruct } from "../structs.ts";
 import { NativeHandle, runJob } from "../runtime.ts";
 import type { BackendAdapter } from "./backend.ts";
@@ -35,6 +36,8 @@ export interface LakeOptions {
   consistency: Consistency;
   backendTimeoutMs: number;
 }
+
+const LAKE_KEYS = optionKeys<LakeOptions>({ rerankFactor: true, rotationSeed: true, maxCacheEntries: true, maxCacheBytes: true, consistency: true, backendTimeoutMs: true });
 
 /** A failed lake call: I/O failures become {@link LakeIoError}. */
 function check(status: number): void {
@@ -103,6 +106,7 @@ export class RuLake implements Disposable {
 
   /** Use {@link RuLake.builder}. */
   constructor(options: LakeOptions) {
+    checkOptionKeys(options, LAKE_KEYS, "RuLake options");
     const o = options;
     checkCount("rerankFactor", o.rerankFactor, 1024, 1);
     checkCount("maxCacheEntries", o.maxCacheEntries);

@@ -5,6 +5,7 @@
  */
 import { SQL } from "bun";
 import { BackendError } from "../errors.ts";
+import { describeValue, optionKeysProblem } from "../options.ts";
 import type { BackendAdapter, BundleInfo, PulledBatch } from "./backend.ts";
 import { checkBackendId, checkDim, checkFinite, checkIds, checkSize, checkWrite, collectionScope, fail, type CheckedWrite, type CollectionScope, type Scope, type VectorWrite } from "./validate.ts";
 
@@ -62,6 +63,7 @@ export class PostgresBackend implements BackendAdapter, AsyncDisposable {
   /** A backend on the server at `url`, or on a caller's client (which `close` leaves open). */
   constructor(id: string, connection: PostgresConnection) {
     this.id = checkBackendId(id);
+    checkConnection(this.id, connection);
     if ("sql" in connection) {
       this.sql = connection.sql;
       this.ownsClient = false;
@@ -278,6 +280,16 @@ function redactUrl(backend: string, url: string): string {
   parsed.password = "";
   parsed.search = ""; // query parameters may carry a password too
   return parsed.toString();
+}
+
+/** A connection names exactly one of `url` (a string) and `sql` (a client); anything else is refused, a misspelt key by name. */
+function checkConnection(backend: string, connection: PostgresConnection): void {
+  const keys = typeof connection === "object" && connection !== null && "sql" in connection ? ["sql"] : ["url"];
+  const problem = optionKeysProblem(connection, keys, "the PostgresBackend connection");
+  if (problem !== undefined) throw fail({ backend }, `${problem}; pass { url } or { sql }`);
+  const given = connection as { url?: unknown; sql?: unknown };
+  if (keys[0] === "url" && typeof given.url !== "string") throw fail({ backend }, `the PostgresBackend connection needs { url: "postgres://…" } or { sql }, got url ${describeValue(given.url)}`);
+  if (keys[0] === "sql" && !(given.sql instanceof SQL)) throw fail({ backend }, `the PostgresBackend connection's sql must be a Bun SQL client, got ${describeValue(given.sql)}`);
 }
 
 /** A caller's client as `postgres://user@host:port/database`. */

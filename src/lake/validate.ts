@@ -5,6 +5,7 @@
  * backend, the collection and, where there is one, the source (file, server).
  */
 import { BackendError } from "../errors.ts";
+import { optionKeys, optionKeysProblem } from "../options.ts";
 
 /** Most dimensions per vector a collection may have (upstream's limit). */
 export const MAX_DIM = 8192;
@@ -35,6 +36,8 @@ export interface VectorWrite {
   /** Dimensions per vector; needed only when neither the vectors nor the collection tell. */
   dim?: number;
 }
+
+const WRITE_KEYS = optionKeys<VectorWrite>({ ids: true, vectors: true, dim: true });
 
 /** A write that passed every check: ids and a private copy of the vectors. */
 export interface CheckedWrite {
@@ -124,6 +127,8 @@ export function checkFinite(scope: Scope, vectors: Float32Array, dim: number, id
  */
 export function checkWrite(scope: Scope, write: VectorWrite, collectionDim?: number): CheckedWrite {
   if (write == null || typeof write !== "object") throw fail(scope, "a write must be an object { ids, vectors, dim? }");
+  const unknown = optionKeysProblem(write, WRITE_KEYS, "the write");
+  if (unknown !== undefined) throw fail(scope, unknown);
   const ids = checkIds(scope, write.ids);
   const dim = checkDim(scope, resolveDim(scope, write, ids.length, collectionDim));
   checkSize(scope, ids.length, dim);

@@ -20,3 +20,10 @@ test("a tokenizer path that is a FIFO or a device is refused without blocking or
   expect(() => Tokenizer.fromFile(fifo)).toThrow("is a FIFO; only regular files are read");
   expect(() => Tokenizer.fromFile("/dev/zero")).toThrow("is a character device");
 });
+
+test("a misspelt option is an InvalidArgument naming it and the closest valid key, before the file is opened", () => {
+  expect(() => Tokenizer.fromFile("/nonexistent/tokenizer.json", { maxlength: 64 } as never)).toThrow(
+    new InvalidArgument('unknown option "maxlength" in Tokenizer.fromFile options; did you mean "maxLength"? (valid: maxLength)'),
+  );
+  expect(() => Tokenizer.fromFile("/nonexistent/tokenizer.json", 64 as never)).toThrow(new InvalidArgument("Tokenizer.fromFile options must be an object, got 64 (number)"));
+});

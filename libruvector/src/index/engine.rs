@@ -2,6 +2,11 @@
 //! `ruvector-rabitq` types, fed row positions as ids; the exact variant scans
 //! our own contiguous rows (upstream's `FlatF32Index` keeps rows private); the
 //! IVF variant is our own engine (`super::ivf`).
+//! Upstream's Plus and asymmetric indexes lend no view of their originals
+//! (`export_items` copies every row), so those variants keep the rows beside
+//! them: `get` reads one row and saves stream rows without a copy.
+
+use std::borrow::Cow;
 
 use rayon::prelude::*;
 use ruvector_rabitq::{AnnIndex, RabitqAsymIndex, RabitqIndex, RabitqPlusIndex};
@@ -16,9 +21,7 @@ use crate::runtime::Reporter;
 pub enum Engine {
     Flat(Rows),
     Rabitq(RabitqIndex),
-    Plus(RabitqPlusIndex),
-    /// Upstream's asymmetric index exposes neither codes nor originals, so the
-    /// rows are kept beside it for `get`, iteration and persistence.
+    Plus(RabitqPlusIndex, Rows),
     Asym(RabitqAsymIndex, Rows),
     Ivf(IvfRabitqIndex),
     /// An IVF index created empty: its first rows train the lists.
@@ -31,7 +34,7 @@ impl Engine {
         match p.kind {
             Kind::Flat => Engine::Flat(Rows::new(d)),
             Kind::Rabitq => Engine::Rabitq(RabitqIndex::new(d, seed)),
-            Kind::Plus => Engine::Plus(RabitqPlusIndex::new(d, seed, rf)),
+            Kind::Plus => Engine::Plus(RabitqPlusIndex::new(d, seed, rf), Rows::new(d)),
             Kind::Asym => Engine::Asym(RabitqAsymIndex::new(d, seed, rf), Rows::new(d)),
             Kind::Ivf => Engine::IvfUntrained(p.ivf_params()),
         }
@@ -45,10 +48,9 @@ impl Engine {
         if let Kind::Plus = p.kind {
             let items: Vec<(usize, Vec<f32>)> =
                 rows.par_chunks_exact(d).enumerate().map(|(i, r)| (i, r.to_vec())).collect();
-            drop(rows);
             let idx = RabitqPlusIndex::from_vectors_parallel(d, p.seed, p.rerank_factor, items)?;
             Reporter::current().advance(n);
-            return Ok(Engine::Plus(idx));
+            return Ok(Engine::Plus(idx, Rows::from_flat(d, rows)));
         }
         if let Kind::Ivf = p.kind {
             return Ok(Engine::Ivf(IvfRabitqIndex::build_prepared(&p.ivf_params(), &rows)?));
@@ -65,7 +67,10 @@ impl Engine {
         match self {
             Engine::Flat(r) => r.extend(rows),
             Engine::Rabitq(i) => add_each(i, first, rows, d)?,
-            Engine::Plus(i) => add_each(i, first, rows, d)?,
+            Engine::Plus(i, r) => {
+                add_each(i, first, rows, d)?;
+                r.extend(rows);
+            }
             Engine::Asym(i, r) => {
                 add_each(i, first, rows, d)?;
                 r.extend(rows);
@@ -97,7 +102,7 @@ impl Engine {
         match self {
             Engine::Flat(r) => r.dim(),
             Engine::Rabitq(i) => i.dim(),
-            Engine::Plus(i) => i.dim(),
+            Engine::Plus(i, _) => i.dim(),
             Engine::Asym(i, _) => i.dim(),
             Engine::Ivf(i) => i.params().dim,
             Engine::IvfUntrained(p) => p.dim,
@@ -119,8 +124,8 @@ impl Engine {
         let hits = match (self, sp.rerank_factor) {
             (Engine::Flat(r), None) => return Ok(r.scan(query, k)),
             (Engine::Rabitq(i), None) => i.search(query, k)?,
-            (Engine::Plus(i), None) => i.search(query, k)?,
-            (Engine::Plus(i), Some(rf)) => i.search_with_rerank(query, k, rf)?,
+            (Engine::Plus(i, _), None) => i.search(query, k)?,
+            (Engine::Plus(i, _), Some(rf)) => i.search_with_rerank(query, k, rf)?,
             (Engine::Asym(i, _), None) => i.search(query, k)?,
             (Engine::IvfUntrained(_) | Engine::Ivf(_), _) => return Ok(Vec::new()),
             (_, Some(_)) => return Err(Error::invalid("a per-search rerankFactor is supported by RabitqPlusIndex only")),
@@ -132,34 +137,30 @@ impl Engine {
         match self {
             Engine::Flat(r) => r.memory_bytes(),
             Engine::Rabitq(i) => i.memory_bytes(),
-            Engine::Plus(i) => i.memory_bytes(),
+            Engine::Plus(i, r) => i.memory_bytes() + r.memory_bytes(),
             Engine::Asym(i, r) => i.memory_bytes() + r.memory_bytes(),
             Engine::Ivf(i) => i.memory_bytes(),
             Engine::IvfUntrained(_) => 0,
         }
     }
 
-    /// All stored rows in position order, or `None` for the codes-only variant.
-    pub fn rows(&self) -> Option<Rows> {
+    /// All stored rows in position order, or `None` for the codes-only
+    /// variants; borrowed except from an IVF store (decoded from f16 or copied).
+    pub fn rows(&self) -> Option<Cow<'_, Rows>> {
         let d = self.dim();
         match self {
-            Engine::Flat(r) | Engine::Asym(_, r) => Some(r.clone()),
-            Engine::Plus(i) => {
-                let flat = i.export_items().into_iter().flat_map(|(_, v)| v).collect();
-                Some(Rows::from_flat(d, flat))
-            }
-            Engine::Ivf(i) => i.stored_rows(0..i.len()).map(|flat| Rows::from_flat(d, flat)),
-            Engine::IvfUntrained(p) => (p.store != ivf::StoreKind::None).then(|| Rows::new(d)),
+            Engine::Flat(r) | Engine::Plus(_, r) | Engine::Asym(_, r) => Some(Cow::Borrowed(r)),
+            Engine::Ivf(i) => i.stored_rows(0..i.len()).map(|flat| Cow::Owned(Rows::from_flat(d, flat))),
+            Engine::IvfUntrained(p) => (p.store != ivf::StoreKind::None).then(|| Cow::Owned(Rows::new(d))),
             Engine::Rabitq(_) => None,
         }
     }
 
-    /// One stored row, or `None` for the codes-only variant.
-    pub fn row(&self, pos: usize) -> Option<Vec<f32>> {
+    /// One stored row, or `None` for the codes-only variants.
+    pub fn row(&self, pos: usize) -> Option<Cow<'_, [f32]>> {
         match self {
-            Engine::Flat(r) | Engine::Asym(_, r) => Some(r.row(pos).to_vec()),
-            Engine::Plus(i) => i.export_items().into_iter().nth(pos).map(|(_, v)| v),
-            Engine::Ivf(i) => i.stored_rows(pos..pos + 1),
+            Engine::Flat(r) | Engine::Plus(_, r) | Engine::Asym(_, r) => Some(Cow::Borrowed(r.row(pos))),
+            Engine::Ivf(i) => i.stored_rows(pos..pos + 1).map(Cow::Owned),
             Engine::Rabitq(_) | Engine::IvfUntrained(_) => None,
         }
     }
@@ -213,4 +214,34 @@ fn add_each<I: AnnIndex>(idx: &mut I, first: usize, rows: &[f32], d: usize) -> R
         idx.add(first + i, row.to_vec())?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::index::Metric;
+
+    #[test]
+    fn plus_rows_kept_beside_upstream_match_its_originals_after_build_and_append() {
+        let d = 8;
+        let p = Params::new(Kind::Plus, d, 3, 4, Metric::L2, false);
+        let built: Vec<f32> = (0..5 * d).map(|i| i as f32 * 0.25 - 3.0).collect();
+        let added: Vec<f32> = (0..2 * d).map(|i| 7.0 - i as f32 * 0.5).collect();
+        let mut engine = Engine::build(&p, built.clone()).unwrap();
+        engine.append(5, &added).unwrap();
+        let Engine::Plus(upstream, _) = &engine else { panic!("not a Plus engine") };
+        let theirs: Vec<f32> = upstream.export_items().into_iter().flat_map(|(_, v)| v).collect();
+        assert_eq!(engine.rows().unwrap().as_flat(), &theirs[..]);
+        assert_eq!(engine.row(6).unwrap(), &added[d..]);
+        assert_eq!(engine.row(0).unwrap(), &built[..d]);
+    }
+
+    #[test]
+    fn only_the_codes_variant_has_no_rows() {
+        for kind in [Kind::Flat, Kind::Rabitq, Kind::Plus, Kind::Asym] {
+            let p = Params::new(kind, 4, 1, 2, Metric::L2, false);
+            let engine = Engine::build(&p, vec![1.0, 2.0, 3.0, 4.0]).unwrap();
+            assert_eq!(engine.row(0).is_some(), kind != Kind::Rabitq, "{}", kind.name());
+        }
+    }
 }

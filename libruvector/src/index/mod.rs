@@ -326,9 +326,8 @@ impl VectorIndex {
     /// The stored vector of `id` (unit-normalised under cosine), without padding.
     pub fn get(&self, id: u64) -> Result<Vec<f32>> {
         let pos = self.ids.position(id).ok_or_else(|| Error::new(Status::NotFound, format!("id {id} is not in the index")))?;
-        let mut row = self.engine.row(pos).ok_or_else(|| self.no_originals())?;
-        row.truncate(self.params.dim);
-        Ok(row)
+        let row = self.engine.row(pos).ok_or_else(|| self.no_originals())?;
+        Ok(row[..self.params.dim].to_vec())
     }
 
     /// All stored vectors in insertion order (n × dim), without padding.
