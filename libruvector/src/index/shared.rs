@@ -1,9 +1,12 @@
 //! One index shared by the host thread and background jobs, with no lock ever
 //! held across work.
 //!
-//! Readers work on an `Arc` snapshot of the current version. A write appends in
-//! place when no snapshot is out; otherwise its validated, prepared batch waits
-//! in `pending` and whoever drops the last snapshot applies it. A job submitted
+//! Readers work on an `Arc` snapshot of the current version. A write (an
+//! append, a removal, an upsert) lands in place when no snapshot is out;
+//! otherwise its validated, prepared operations wait in `pending` and whoever
+//! drops the last snapshot applies them, all at once, so a snapshot sees a
+//! write whole or not at all. Compaction builds a new version from a snapshot
+//! with no lock held and swaps it in; readers of the old one keep it. A job submitted
 //! while writes wait is parked and started — with a snapshot that includes them
 //! — once they land, so it never blocks a pool thread.
 //!
@@ -14,11 +17,11 @@
 //! writes are pending: it waits, holding nothing, for the in-flight jobs on this
 //! index to finish, which they always do because jobs never wait.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::ops::Deref;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
-use super::{prepare_batch, Params, VectorIndex};
+use super::{check_remove_with, prepare_batch, Params, VectorIndex};
 use crate::error::{Error, Result};
 use crate::runtime::{self, Job, Start};
 
@@ -31,17 +34,30 @@ pub struct SharedIndex {
     writing: Mutex<()>,
 }
 
-struct Batch {
-    rows: Vec<f32>,
-    ids: Vec<u64>,
+/// A validated write waiting for the snapshots out to be dropped.
+enum Op {
+    Add { rows: Vec<f32>, ids: Vec<u64> },
+    Remove(Vec<u64>),
+}
+
+impl Op {
+    fn bytes(&self) -> usize {
+        match self {
+            Op::Add { rows, ids } => rows.len() * 4 + ids.len() * 8,
+            Op::Remove(ids) => ids.len() * 8,
+        }
+    }
 }
 
 type SnapshotCell = Arc<Mutex<Option<Snapshot>>>;
 
 struct State {
     current: Arc<VectorIndex>,
-    pending: Vec<Batch>,
-    pending_ids: HashSet<u64>,
+    pending: Vec<Op>,
+    /// Whether each id a pending op touches is present once they all land.
+    pending_presence: HashMap<u64, bool>,
+    /// Live vectors the pending ops add (negative: remove).
+    pending_len: isize,
     parked: Vec<(SnapshotCell, Start)>,
     /// A deferred append that failed; reported by every later call.
     failure: Option<Error>,
@@ -72,7 +88,7 @@ impl Drop for Snapshot {
 
 impl SharedIndex {
     pub fn new(index: VectorIndex) -> Arc<Self> {
-        let state = State { current: Arc::new(index), pending: Vec::new(), pending_ids: HashSet::new(), parked: Vec::new(), failure: None };
+        let state = State { current: Arc::new(index), pending: Vec::new(), pending_presence: HashMap::new(), pending_len: 0, parked: Vec::new(), failure: None };
         Arc::new(Self { params: *state.current.params(), state: Mutex::new(state), settled: Condvar::new(), writing: Mutex::new(()) })
     }
 
@@ -91,10 +107,10 @@ impl SharedIndex {
         self.lock().current.calibration()
     }
 
-    /// Number of vectors, counting writes that are still pending.
+    /// Number of live vectors, counting writes that are still pending.
     pub fn len(&self) -> usize {
         let st = self.lock();
-        st.current.len() + st.pending_ids.len()
+        (st.current.len() as isize + st.pending_len) as usize
     }
 
     pub fn is_empty(&self) -> bool {
@@ -104,30 +120,69 @@ impl SharedIndex {
     /// Bytes held, counting the rows and ids of pending writes.
     pub fn memory_bytes(&self) -> usize {
         let st = self.lock();
-        st.current.memory_bytes() + st.pending.iter().map(|b| b.rows.len() * 4 + b.ids.len() * 8).sum::<usize>()
+        st.current.memory_bytes() + st.pending.iter().map(Op::bytes).sum::<usize>()
     }
 
     /// Appends `vectors` under `ids` (all or nothing) without waiting for readers
     /// or for the thread pool (rows are prepared on the calling thread).
     pub fn add(self: &Arc<Self>, vectors: &[f32], ids: &[u64]) -> Result<()> {
-        let _writer = self.writing.lock().unwrap_or_else(|p| p.into_inner());
+        let _writer = self.writer();
         let rows = prepare_batch(&self.params, vectors, ids)?;
-        let mut st = self.lock();
-        if let Some(e) = &st.failure {
-            return Err(e.clone());
+        let mut st = self.usable()?;
+        st.current.check_new_ids_with(ids, |id| st.present(id))?;
+        st.write(vec![Op::Add { rows, ids: ids.to_vec() }])
+    }
+
+    /// Removes `ids` (all or nothing; with `ignore_missing`, the absent ones
+    /// are skipped) without waiting for readers; returns how many were removed.
+    pub fn remove(self: &Arc<Self>, ids: &[u64], ignore_missing: bool) -> Result<usize> {
+        let _writer = self.writer();
+        let mut st = self.usable()?;
+        check_remove_with(ids, ignore_missing, |id| st.present(id))?;
+        let present: Vec<u64> = ids.iter().copied().filter(|&id| st.present(id)).collect();
+        let removed = present.len();
+        st.write(vec![Op::Remove(present)])?;
+        Ok(removed)
+    }
+
+    /// Adds `vectors` under `ids`, replacing the vectors of ids already
+    /// present; one write, so no reader sees an id missing or twice.
+    pub fn upsert(self: &Arc<Self>, vectors: &[f32], ids: &[u64]) -> Result<()> {
+        let _writer = self.writer();
+        let rows = prepare_batch(&self.params, vectors, ids)?;
+        let mut st = self.usable()?;
+        st.current.check_new_ids_with(ids, |_| false)?;
+        let present: Vec<u64> = ids.iter().copied().filter(|&id| st.present(id)).collect();
+        st.write(vec![Op::Remove(present), Op::Add { rows, ids: ids.to_vec() }])
+    }
+
+    /// Drops removed rows: a compacted copy of the current version is built
+    /// with no lock held (writers wait; readers keep their snapshots) and
+    /// becomes the current version.
+    pub fn compact(self: &Arc<Self>) -> Result<()> {
+        let _writer = self.writer();
+        let snapshot = self.read()?;
+        if snapshot.removed_rows() == 0 {
+            return Ok(());
         }
-        st.current.check_new_ids(ids)?;
-        if let Some(i) = ids.iter().position(|id| st.pending_ids.contains(id)) {
-            return Err(Error::invalid(format!("duplicate id {} at position {i}", ids[i])));
-        }
-        if st.pending.is_empty() {
-            if let Some(index) = Arc::get_mut(&mut st.current) {
-                return index.append_prepared(&rows, ids);
-            }
-        }
-        st.pending_ids.extend(ids);
-        st.pending.push(Batch { rows, ids: ids.to_vec() });
+        let compacted = snapshot.compacted()?;
+        drop(snapshot);
+        let mut st = self.usable()?;
+        st.current = Arc::new(compacted);
         Ok(())
+    }
+
+    fn writer(&self) -> MutexGuard<'_, ()> {
+        self.writing.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The state, unless a deferred write failed.
+    fn usable(&self) -> Result<MutexGuard<'_, State>> {
+        let st = self.lock();
+        match &st.failure {
+            Some(e) => Err(e.clone()),
+            None => Ok(st),
+        }
     }
 
     /// A snapshot that includes every write made so far. Waits, holding no
@@ -183,12 +238,13 @@ impl SharedIndex {
         }
         let Some(index) = Arc::get_mut(&mut st.current) else { return };
         let mut failure = None;
-        for batch in std::mem::take(&mut st.pending) {
-            if let Err(e) = index.append_prepared(&batch.rows, &batch.ids) {
+        for op in std::mem::take(&mut st.pending) {
+            if let Err(e) = apply(index, op) {
                 failure.get_or_insert(e);
             }
         }
-        st.pending_ids.clear();
+        st.pending_presence.clear();
+        st.pending_len = 0;
         if let Some(e) = failure {
             st.failure.get_or_insert(e);
         }
@@ -196,6 +252,46 @@ impl SharedIndex {
         for (cell, start) in std::mem::take(&mut st.parked) {
             *cell.lock().unwrap_or_else(|p| p.into_inner()) = Some(self.snapshot(st));
             start.start();
+        }
+    }
+}
+
+impl State {
+    /// Whether `id` is present once the pending writes land.
+    fn present(&self, id: u64) -> bool {
+        self.pending_presence.get(&id).copied().unwrap_or_else(|| self.current.contains(id))
+    }
+
+    /// Applies validated ops in place when no snapshot is out and none wait;
+    /// queues them otherwise.
+    fn write(&mut self, ops: Vec<Op>) -> Result<()> {
+        if self.pending.is_empty() {
+            if let Some(index) = Arc::get_mut(&mut self.current) {
+                return ops.into_iter().try_for_each(|op| apply(index, op));
+            }
+        }
+        for op in &ops {
+            let (ids, now) = match op {
+                Op::Add { ids, .. } => (ids, true),
+                Op::Remove(ids) => (ids, false),
+            };
+            for &id in ids {
+                let before = self.present(id);
+                self.pending_presence.insert(id, now);
+                self.pending_len += now as isize - before as isize;
+            }
+        }
+        self.pending.extend(ops);
+        Ok(())
+    }
+}
+
+fn apply(index: &mut VectorIndex, op: Op) -> Result<()> {
+    match op {
+        Op::Add { rows, ids } => index.append_prepared(&rows, &ids),
+        Op::Remove(ids) => {
+            index.remove_present(&ids);
+            Ok(())
         }
     }
 }

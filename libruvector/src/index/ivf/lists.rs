@@ -61,6 +61,23 @@ impl InvList {
         self.len += 1;
     }
 
+    /// The entries whose position `new_pos` maps to `Some`, renumbered so,
+    /// in their order, re-packed into blocks.
+    pub fn retained(&self, sign_bit: u8, new_pos: impl Fn(u32) -> Option<u32>) -> InvList {
+        let dim = self.codes.len().checked_div(self.len).unwrap_or(0);
+        let mut out = InvList::default();
+        for v in 0..self.len {
+            let Some(pos) = new_pos(self.pos[v]) else { continue };
+            let e = Encoded {
+                code: self.codes[v * dim..(v + 1) * dim].to_vec(),
+                one_bit: Factors { add: self.add[v], res: self.res[v], err: self.err[v] },
+                ex: Factors { add: self.ex_add[v], res: self.ex_res[v], err: 0.0 },
+            };
+            out.push(&e, pos, sign_bit);
+        }
+        out
+    }
+
     pub fn memory_bytes(&self) -> usize {
         self.signs.capacity() + self.codes.capacity()
             + 4 * (self.add.capacity() + self.res.capacity() + self.err.capacity())

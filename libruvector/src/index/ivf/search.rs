@@ -4,6 +4,7 @@
 //! ⟨code, q16⟩ for the survivors, which gives the B-bit estimate.
 
 use super::lists::InvList;
+use crate::index::rowset::{admits, RowSet};
 use crate::index::topk::TopK;
 use crate::kernels::{Kernels, BLOCK, LUT_ENTRIES};
 
@@ -60,8 +61,9 @@ impl QueryLut {
 }
 
 /// Scans one list into `top` (keyed by row position, scored by the B-bit
-/// estimate of the squared distance); `g_add` = ‖q′ − c′‖².
-pub fn scan_list(kern: &Kernels, list: &InvList, q: &QueryLut, g_add: f32, top: &mut TopK) {
+/// estimate of the squared distance); `g_add` = ‖q′ − c′‖². Rows in `skip`
+/// never reach `top` (nor cost a refinement).
+pub fn scan_list(kern: &Kernels, list: &InvList, q: &QueryLut, g_add: f32, skip: Option<&RowSet>, top: &mut TopK) {
     let g_err = g_add.sqrt();
     let dim = q.q16.len();
     let bytes = dim / 4 * LUT_ENTRIES;
@@ -79,7 +81,7 @@ pub fn scan_list(kern: &Kernels, list: &InvList, q: &QueryLut, g_add: f32, top: 
         let live = (list.len - at).min(BLOCK);
         let mut bound = top.threshold();
         for (j, &lb) in lower[..live].iter().enumerate() {
-            if lb < bound {
+            if lb < bound && admits(skip, list.pos[at + j]) {
                 let v = at + j;
                 let ip = (kern.ex_ip)(&list.codes[v * dim..(v + 1) * dim], &q.q16);
                 let ip = (2 * ip - q.q16_bias) as f32 * q.ex_scale;
