@@ -229,7 +229,7 @@ describe("usage errors exit 2 with the usage line", () => {
     [["index", "build"], "missing <input>", "ruvector index build <input> -o <out>"],
     [["index", "build", "v.fvecs"], "missing required option --out", "ruvector index build"],
     [["index", "build", "v.fvecs", "-o", "x", "--bogus"], "unknown option '--bogus'", "ruvector index build"],
-    [["index", "build", "v.fvecs", "-o", "x", "--variant", "hnsw"], "--variant must be one of plus, flat, rabitq, asym, got 'hnsw'", "ruvector index build"],
+    [["index", "build", "v.fvecs", "-o", "x", "--variant", "hnsw"], "--variant must be one of plus, ivf, flat, rabitq, asym, got 'hnsw'", "ruvector index build"],
     [["index", "build", "v.fvecs", "-o", "x", "--rerank", "2000"], "--rerank must be an integer in 1..1024, got '2000'", "ruvector index build"],
     [["index", "build", "v.fvecs", "-o", "x", "--seed", "-1"], "--seed", "ruvector index build"],
     [["index", "build", "v.csv", "-o", "x"], "cannot tell the format of 'v.csv'", "ruvector index build"],
