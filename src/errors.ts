@@ -71,6 +71,17 @@ export class InvalidArgument extends IndexError {
   }
 }
 
+/** An {@link InvalidArgument}: an id given to `remove` or `removeBatch` is not in the index. */
+export class UnknownId extends InvalidArgument {
+  override readonly code: string = "UNKNOWN_ID";
+  /** The first id that is not in the index. */
+  readonly id: number;
+  constructor(id: number, message = `id ${id} is not in the index`) {
+    super(message);
+    this.id = id;
+  }
+}
+
 /** Errors raised by the lake and its backends. */
 export class LakeError extends RuVectorError {}
 

@@ -19,6 +19,7 @@ import {
   NativeLibraryError,
   PersistError,
   RuVectorError,
+  UnknownId,
 } from "./errors.ts";
 
 const { i32, u32, u64, ptr, cstring } = FFIType;
@@ -43,6 +44,9 @@ export const symbols = {
   ruv_index_build: { args: [ptr, ptr, u64, ptr, u64, ptr], returns: i32 },
   ruv_index_build_async: { args: [ptr, ptr, u64, ptr, u64, ptr], returns: i32 },
   ruv_index_add: { args: [ptr, ptr, u64, ptr, u64], returns: i32 },
+  ruv_index_remove: { args: [ptr, ptr, u64, u32, ptr], returns: i32 },
+  ruv_index_upsert: { args: [ptr, ptr, u64, ptr, u64], returns: i32 },
+  ruv_index_compact: { args: [ptr], returns: i32 },
   ruv_index_search: { args: [ptr, ptr, u64, ptr, ptr, ptr, u64, ptr], returns: i32 },
   ruv_index_search_async: { args: [ptr, ptr, u64, ptr, ptr], returns: i32 },
   ruv_index_search_batch: { args: [ptr, ptr, u64, ptr, ptr, ptr, u64, ptr], returns: i32 },
@@ -128,6 +132,8 @@ export const Status = {
 export const IndexKind = { Flat: 0, Rabitq: 1, Plus: 2, Asym: 3, Ivf: 4, Any: 0xffff_ffff } as const;
 /** `RUV_IVF_STORE_*`: what an IvfRabitqIndex keeps for its exact rerank. */
 export const IvfStore = { None: 0, F16: 1, F32: 2 } as const;
+/** `RUV_INDEX_REMOVE_*`: flags of `ruv_index_remove`. */
+export const RemoveFlag = { IgnoreMissing: 1 } as const;
 /** `RUV_METRIC_*`: distance metrics. */
 export const MetricCode = { L2: 0, Cosine: 1 } as const;
 /** `RUV_CONSISTENCY_*`: lake consistency modes. */
@@ -149,6 +155,7 @@ export const ABI_CONSTANTS = {
   RUV_INDEX_KIND_: IndexKind,
   RUV_METRIC_: MetricCode,
   RUV_IVF_STORE_: IvfStore,
+  RUV_INDEX_REMOVE_: RemoveFlag,
   RUV_CONSISTENCY_: ConsistencyCode,
   RUV_CHECK_RESULT_: CheckResult,
   RUV_REFRESH_RESULT_: RefreshCode,
@@ -337,9 +344,10 @@ export type ErrorArea = "index" | "lake";
 export function statusError(status: number, error: NativeError = lastError(), area: ErrorArea = "index"): RuVectorError {
   const { message } = error;
   switch (status) {
+    case Status.NotFound:
+      return unknownId(message);
     case Status.InvalidArgument:
     case Status.BufferTooSmall:
-    case Status.NotFound:
       return new InvalidArgument(message);
     case Status.DimensionMismatch:
       return new DimensionMismatch(error.expectedDim, error.actualDim, message);
@@ -359,6 +367,12 @@ export function statusError(status: number, error: NativeError = lastError(), ar
     default:
       return new RuVectorError("INTERNAL", `native error (status ${status}): ${message}`);
   }
+}
+
+/** The native "id N is not in the index" as the {@link UnknownId} naming N. */
+function unknownId(message: string): InvalidArgument {
+  const id = /^id (\d+) is not in the index/.exec(message)?.[1];
+  return id === undefined ? new InvalidArgument(message) : new UnknownId(Number(id), message);
 }
 
 /** Throws the typed error for a non-zero status. */

@@ -55,6 +55,11 @@
 #define RUV_INDEX_KIND_ANY 4294967295
 
 /**
+ * `ruv_index_remove` flag: skip ids that are not in the index instead of failing.
+ */
+#define RUV_INDEX_REMOVE_IGNORE_MISSING 1
+
+/**
  * Version of the C ABI; bumped on any incompatible change.
  */
 #define RUV_ABI_VERSION 3
@@ -855,6 +860,42 @@ int32_t ruv_index_add(const RuvIndex *idx,
                       uint64_t len,
                       const uint64_t *ids,
                       uint64_t ids_len);
+
+/**
+ * Removes `len` ids (all or nothing); `out_removed` gets how many were
+ * removed. An id not in the index fails with `RUV_STATUS_NOT_FOUND` naming
+ * it, unless `flags` has `RUV_INDEX_REMOVE_IGNORE_MISSING`. Removed rows are
+ * skipped by every read and dropped by `ruv_index_compact` and by saves.
+ *
+ * # Safety
+ * `idx` a live handle; `ids` valid for `len`; `out_removed` null or valid for one write.
+ */
+int32_t ruv_index_remove(const RuvIndex *idx,
+                         const uint64_t *ids,
+                         uint64_t len,
+                         uint32_t flags,
+                         uint64_t *out_removed);
+
+/**
+ * Adds `len / dim` vectors under their ids, replacing the vectors of ids
+ * already present; all are validated first and readers see the whole write or none of it.
+ *
+ * # Safety
+ * `idx` a live handle; buffers valid for their lengths.
+ */
+int32_t ruv_index_upsert(const RuvIndex *idx,
+                         const float *vectors,
+                         uint64_t len,
+                         const uint64_t *ids,
+                         uint64_t ids_len);
+
+/**
+ * Drops the rows of removed vectors now (saves write compacted files anyway).
+ *
+ * # Safety
+ * `idx` a live handle.
+ */
+int32_t ruv_index_compact(const RuvIndex *idx);
 
 /**
  * Searches one query; writes min(k, n) hits and their count.

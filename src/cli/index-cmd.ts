@@ -1,4 +1,4 @@
-/** `ruvector index build|search|info`. */
+/** `ruvector index build|search|info|remove`. */
 import { IvfRabitqIndex, loadIndexAsync, type IvfSearchOptions, type SearchHit, type SearchOptions, type VectorIndex } from "../index/index.ts";
 import { JSON_OPTION, type Args, type CommandSpec, type OptionSpec } from "./args.ts";
 import { InputError } from "./failures.ts";
@@ -167,5 +167,48 @@ const info: CommandSpec = {
   },
 };
 
+const remove: CommandSpec = {
+  name: "index remove",
+  usage: "<index> --ids <list> [-o <out>] [options]",
+  summary: "remove vectors by id from an index file",
+  description:
+    "Loads an index of any variant, removes the vectors of the given ids and saves it\n" +
+    "atomically (compacted: the file holds only the vectors left) to <out>, or over <index>.\n" +
+    "An id not in the index is an error unless --ignore-missing.",
+  positionals: ["index"],
+  options: {
+    ids: { type: "string", value: "LIST", help: "comma-separated ids to remove, e.g. 3,17,42 (required)" },
+    out: { type: "string", short: "o", value: "FILE", help: "where to save the result (default: over <index>)" },
+    "ignore-missing": { type: "boolean", help: "skip ids that are not in the index" },
+    json: JSON_OPTION,
+  },
+  async run(args) {
+    const ids = parseIdList(args, args.required("ids"));
+    const path = args.positional(0);
+    const out = args.string("out") ?? path;
+    const index = await openIndex(path);
+    try {
+      const removed = index.removeBatch(ids, { ignoreMissing: args.flag("ignore-missing") });
+      await withProgress(`saving ${out}`, () => index.saveAsync(out));
+      const result = { removed, remaining: index.length, output: out };
+      if (args.flag("json")) printJson(result);
+      else printFields([["removed", removed], ["remaining", index.length], ["saved", out]]);
+    } finally {
+      index.close();
+    }
+  },
+};
+
+/** `--ids 3,17,42` as ids; an element that is not an id is a usage error naming it. */
+function parseIdList(args: Args, list: string): number[] {
+  return list.split(",").map((text, i) => {
+    const id = Number(text.trim());
+    if (text.trim() === "" || !Number.isSafeInteger(id) || id < 0) {
+      throw args.usage(`--ids: element ${i} ('${text}') is not an id (an integer in 0..2^53-1)`);
+    }
+    return id;
+  });
+}
+
 /** The `index` command group. */
-export const INDEX_COMMANDS: readonly CommandSpec[] = [build, search, info];
+export const INDEX_COMMANDS: readonly CommandSpec[] = [build, search, info, remove];

@@ -28,3 +28,12 @@ export function toIds(ids: IdsInput, n: number): BigUint64Array {
   }
   return out;
 }
+
+/** `toIds` for a list of ids on its own (a removal), of any length. */
+export function toIdList(ids: IdsInput): BigUint64Array {
+  if (!(ids instanceof BigUint64Array || ids instanceof Uint32Array || Array.isArray(ids))) {
+    const what = ids === null || typeof ids !== "object" ? String(ids) : (ids as object).constructor?.name;
+    throw new InvalidArgument(`ids must be a Uint32Array, BigUint64Array or number[], got ${what}`);
+  }
+  return toIds(ids, ids.length);
+}

@@ -1,11 +1,17 @@
 /** The public shapes of index options and results. */
-import { InvalidArgument } from "../errors.ts";
+import { InvalidArgument, type UnknownId } from "../errors.ts";
 
 /** Distance metric. `cosine` normalises vectors on the way in and reports cosine distance (1 − cos). */
 export type Metric = "l2" | "cosine";
 
 /** Ids for a batch of vectors: non-negative integers up to 2^53 − 1, unique within an index. */
 export type IdsInput = Uint32Array | BigUint64Array | readonly number[];
+
+/** Options of `remove` and `removeBatch`. */
+export interface RemoveOptions {
+  /** Skip ids that are not in the index instead of throwing {@link UnknownId}. Default false. */
+  ignoreMissing?: boolean;
+}
 
 /** Parameters fixed when an index is created. */
 export interface IndexOptions {

@@ -5,13 +5,13 @@
  */
 import { ptr, type Pointer } from "bun:ffi";
 import { InvalidArgument } from "../errors.ts";
-import { check, lib, outPointer, Status, utf8 } from "../ffi.ts";
+import { check, lib, outPointer, RemoveFlag, Status, utf8 } from "../ffi.ts";
 import { IndexInfo, NativeStruct, SearchOptionsStruct } from "../structs.ts";
 import { NativeHandle, runJob } from "../runtime.ts";
 import { formatBytes } from "../units.ts";
-import { checkId, toIds } from "./ids.ts";
+import { checkId, toIdList, toIds } from "./ids.ts";
 import { checkK, checkPath, checkProgressCallback, checkQuery, checkThreads, checkVectors, copyInSlices, Kind, KIND_NAMES, METRICS, nativeParams, paramsStruct, searchOverrides, type KindValue, type NativeParams } from "./prepare.ts";
-import { BatchResult, type BatchOptions, type BuildOptions, type IdsInput, type IndexOptions, type IvfBatchOptions, type IvfBuildOptions, type IvfIndexOptions, type IvfSearchOptions, type Metric, type SearchHit, type SearchOptions } from "./types.ts";
+import { BatchResult, type RemoveOptions, type BatchOptions, type BuildOptions, type IdsInput, type IndexOptions, type IvfBatchOptions, type IvfBuildOptions, type IvfIndexOptions, type IvfSearchOptions, type Metric, type SearchHit, type SearchOptions } from "./types.ts";
 
 /** A stable address for memory the native side reads after the call returns. */
 function pinned(view: Float32Array | BigUint64Array): Pointer | null {
@@ -175,19 +175,72 @@ export abstract class VectorIndex implements Disposable {
 
   /** Appends one vector under `id`; the dimension must match. */
   add(id: number, vector: Float32Array): void {
-    checkId(id);
-    checkQuery(vector, this.dim, "vector");
-    this.addBatch(vector, [id]);
+    this.addBatch(...this.#one(id, vector));
   }
 
   /** Appends n vectors (n × dim) with their ids; either all are added or none. */
   addBatch(vectors: Float32Array, ids: IdsInput): void {
+    this.#length += this.#writeRows(vectors, ids, lib().ruv_index_add);
+  }
+
+  /** `[vector, [id]]`, checked, for the one-vector writes. */
+  #one(id: number, vector: Float32Array): [Float32Array, number[]] {
+    checkId(id);
+    checkQuery(vector, this.dim, "vector");
+    return [vector, [id]];
+  }
+
+  /** Checks n vectors and their ids and passes them to a native write; returns n. */
+  #writeRows(vectors: Float32Array, ids: IdsInput, write: (idx: Pointer, v: Float32Array, len: number, ids: BigUint64Array, idsLen: number) => number): number {
     const handle = this.#handle.ptr;
     checkVectors(vectors, this.dim, "vectors");
     const n = vectors.length / this.dim;
     const u64 = toIds(ids, n);
-    check(lib().ruv_index_add(handle, vectors, vectors.length, u64, u64.length));
-    this.#length += n;
+    check(write(handle, vectors, vectors.length, u64, u64.length));
+    return n;
+  }
+
+  /**
+   * Removes the vector of `id`; returns whether one was removed. An id not in
+   * the index throws {@link UnknownId}, or returns false with `ignoreMissing`.
+   * The row is dropped from memory by {@link compact} or the next save.
+   */
+  remove(id: number, options: RemoveOptions = {}): boolean {
+    checkId(id);
+    return this.removeBatch([id], options) === 1;
+  }
+
+  /**
+   * Removes the vectors of `ids`, all or none (the first id not in the index
+   * throws {@link UnknownId} naming it, unless `ignoreMissing`); returns how many were removed.
+   */
+  removeBatch(ids: IdsInput, options: RemoveOptions = {}): number {
+    const handle = this.#handle.ptr;
+    const u64 = toIdList(ids);
+    const flags = checkRemoveOptions(options);
+    check(lib().ruv_index_remove(handle, u64, u64.length, flags, this.#count));
+    const removed = Number(this.#count[0]);
+    this.#length -= removed;
+    return removed;
+  }
+
+  /** Adds `vector` under `id`, replacing the vector `id` had. */
+  upsert(id: number, vector: Float32Array): void {
+    this.upsertBatch(...this.#one(id, vector));
+  }
+
+  /**
+   * Adds n vectors (n × dim) under their ids, replacing the vectors of ids
+   * already present; all or none, and a concurrent search sees all of it or none.
+   */
+  upsertBatch(vectors: Float32Array, ids: IdsInput): void {
+    this.#writeRows(vectors, ids, lib().ruv_index_upsert);
+    this.#length = Number(this.#info().u64("len"));
+  }
+
+  /** Frees the rows of removed vectors now (saves write compacted files anyway); searches answer as before. */
+  compact(): void {
+    check(lib().ruv_index_compact(this.#handle.ptr));
   }
 
   /** The k nearest vectors to `query`, best first. Returns min(k, length) hits. */
@@ -218,10 +271,12 @@ export abstract class VectorIndex implements Disposable {
     checkK(k);
     const search = new NativeStruct(SearchOptionsStruct, { k, ...searchOverrides(this.#params.kind, options) }).bytes;
     const sym = lib();
+    // The job's snapshot holds the writes made so far: its hit count is fixed now.
+    const cap = Math.min(k, this.#length);
     return runJob(
       (job) => sym.ruv_index_search_async(handle, query, query.length, search, job),
       (job) => {
-        const { ids, scores } = takeHits(job, Math.min(k, this.#length));
+        const { ids, scores } = takeHits(job, cap);
         return Array.from(ids, (id, i) => ({ id, score: scores[i]! }));
       },
     );
@@ -342,6 +397,14 @@ export abstract class VectorIndex implements Disposable {
   [Symbol.for("nodejs.util.inspect.custom")](): string {
     return this.toString();
   }
+}
+
+/** The `ruv_index_remove` flags for `options`. */
+function checkRemoveOptions(options: RemoveOptions): number {
+  if (typeof options !== "object" || options === null) throw new InvalidArgument(`remove options must be an object, got ${options}`);
+  const { ignoreMissing = false } = options;
+  if (typeof ignoreMissing !== "boolean") throw new InvalidArgument(`ignoreMissing must be a boolean, got ${ignoreMissing}`);
+  return ignoreMissing ? RemoveFlag.IgnoreMissing : 0;
 }
 
 /** The parameters an info struct reports. */

@@ -1,5 +1,6 @@
 /* A C program using libruvector through its generated header only: build an
- * index, search it, save and load it, read an error, and read lake counters. */
+ * index, search it, save and load it, remove from it, read an error, and read
+ * lake counters. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -44,6 +45,18 @@ int main(int argc, char **argv) {
   int32_t same = 0;
   CHECK(ruv_index_equals(index, loaded, &same));
   if (!same) { fprintf(stderr, "loaded index differs\n"); return 1; }
+
+  const uint64_t gone[2] = { 7, 5000 };
+  uint64_t removed = 9;
+  if (ruv_index_remove(loaded, gone, 2, 0, &removed) != RUV_STATUS_NOT_FOUND || removed != 9) { fprintf(stderr, "unknown id not refused\n"); return 1; }
+  CHECK(ruv_index_remove(loaded, gone, 2, RUV_INDEX_REMOVE_IGNORE_MISSING, &removed));
+  CHECK(ruv_index_search(loaded, data + 7 * DIM, DIM, &search, ids, scores, K, &count));
+  if (removed != 1 || count != K || ids[0] == 7) { fprintf(stderr, "id 7 still found after its removal\n"); return 1; }
+  CHECK(ruv_index_upsert(loaded, data + 7 * DIM, DIM, gone, 1));
+  CHECK(ruv_index_compact(loaded));
+  CHECK(ruv_index_info(loaded, &info));
+  CHECK(ruv_index_search(loaded, data + 7 * DIM, DIM, &search, ids, scores, K, &count));
+  if (info.len != N || ids[0] != 7) { fprintf(stderr, "upsert did not bring id 7 back\n"); return 1; }
 
   int32_t s = ruv_index_search(index, data, DIM - 1, &search, ids, scores, K, &count);
   char msg[16];

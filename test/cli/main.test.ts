@@ -250,8 +250,8 @@ describe("usage errors exit 2 with the usage line", () => {
   const cases: Array<[args: string[], message: string, usage: string]> = [
     [[], "missing command", "ruvector <command>"],
     [["frobnicate"], "unknown command 'frobnicate'", "ruvector <command>"],
-    [["index"], "missing index command", "ruvector index <build|search|info>"],
-    [["index", "drop"], "unknown command 'index drop'", "ruvector index <build|search|info>"],
+    [["index"], "missing index command", "ruvector index <build|search|info|remove>"],
+    [["index", "drop"], "unknown command 'index drop'", "ruvector index <build|search|info|remove>"],
     [["index", "build"], "missing <input>", "ruvector index build <input> -o <out>"],
     [["index", "build", "v.fvecs"], "missing required option --out", "ruvector index build"],
     [["index", "build", "v.fvecs", "-o", "x", "--bogus"], "unknown option '--bogus'", "ruvector index build"],
@@ -287,6 +287,7 @@ describe("--help", () => {
     ["index build", ["-o, --out FILE", "--variant", "--metric", "--rerank", "--seed", "--no-pad", "--target-recall R", "--nlist N", "--nprobe N", "--ex-bits N", "--store KIND", "--json"]],
     ["index search", ["--query FILE", "--vector LIST", "-k N", "--rerank N", "--nprobe N", "--json"]],
     ["index info", ["--json"]],
+    ["index remove", ["--ids LIST", "-o, --out FILE", "--ignore-missing", "--json"]],
     ["bench", ["--queries FILE", "--truth FILE", "--variant", "--metric", "--rerank", "--seed", "--no-pad", "--target-recall R", "--sweep", "-k N", "--limit N", "--json"]],
     ["version", ["--json"]],
   ];
@@ -304,7 +305,7 @@ describe("--help", () => {
     expect(await ruvector(["help"])).toEqual(top);
     const group = await ruvector(["index", "--help"]);
     expect(group).toMatchObject({ code: 0, stderr: "" });
-    expect(group.stdout).toStartWith("usage: ruvector index <build|search|info> [options]");
+    expect(group.stdout).toStartWith("usage: ruvector index <build|search|info|remove> [options]");
     expect(group.stdout).not.toContain("bench");
     expect(await ruvector(["help", "index"])).toEqual(group);
   });

@@ -29,6 +29,9 @@ impl RuvIndex {
 /// `kind` passed to `ruv_index_load` to accept a file of any variant.
 pub const RUV_INDEX_KIND_ANY: u32 = 0xFFFF_FFFF;
 
+/// `ruv_index_remove` flag: skip ids that are not in the index instead of failing.
+pub const RUV_INDEX_REMOVE_IGNORE_MISSING: u32 = 1;
+
 /// Parameters fixed when an index is created.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default)]
@@ -228,6 +231,48 @@ pub unsafe extern "C" fn ruv_index_add(idx: *const RuvIndex, vectors: *const f32
     })
 }
 
+/// Removes `len` ids (all or nothing); `out_removed` gets how many were
+/// removed. An id not in the index fails with `RUV_STATUS_NOT_FOUND` naming
+/// it, unless `flags` has `RUV_INDEX_REMOVE_IGNORE_MISSING`. Removed rows are
+/// skipped by every read and dropped by `ruv_index_compact` and by saves.
+///
+/// # Safety
+/// `idx` a live handle; `ids` valid for `len`; `out_removed` null or valid for one write.
+#[no_mangle]
+pub unsafe extern "C" fn ruv_index_remove(idx: *const RuvIndex, ids: *const u64, len: u64, flags: u32, out_removed: *mut u64) -> i32 {
+    guard(|| {
+        if flags & !RUV_INDEX_REMOVE_IGNORE_MISSING != 0 {
+            return Err(Error::invalid(format!("unknown remove flags {flags:#x}")));
+        }
+        let removed = handle(idx, "index")?.0.remove(slice(ids, len, "ids")?, flags & RUV_INDEX_REMOVE_IGNORE_MISSING != 0)?;
+        if out_removed.is_null() {
+            return Ok(());
+        }
+        write_out(out_removed, removed as u64, "out_removed")
+    })
+}
+
+/// Adds `len / dim` vectors under their ids, replacing the vectors of ids
+/// already present; all are validated first and readers see the whole write or none of it.
+///
+/// # Safety
+/// `idx` a live handle; buffers valid for their lengths.
+#[no_mangle]
+pub unsafe extern "C" fn ruv_index_upsert(idx: *const RuvIndex, vectors: *const f32, len: u64, ids: *const u64, ids_len: u64) -> i32 {
+    guard(|| {
+        handle(idx, "index")?.0.upsert(slice(vectors, len, "vectors")?, slice(ids, ids_len, "ids")?)
+    })
+}
+
+/// Drops the rows of removed vectors now (saves write compacted files anyway).
+///
+/// # Safety
+/// `idx` a live handle.
+#[no_mangle]
+pub unsafe extern "C" fn ruv_index_compact(idx: *const RuvIndex) -> i32 {
+    guard(|| handle(idx, "index")?.0.compact())
+}
+
 /// Searches one query; writes min(k, n) hits and their count.
 ///
 /// # Safety
@@ -342,7 +387,7 @@ pub unsafe extern "C" fn ruv_index_get(idx: *const RuvIndex, id: u64, out: *mut 
 /// `idx` a live handle; `out` valid for `cap` entries.
 #[no_mangle]
 pub unsafe extern "C" fn ruv_index_ids(idx: *const RuvIndex, out: *mut u64, cap: u64) -> i32 {
-    guard(|| copy_into(handle(idx, "index")?.read()?.ids(), out, cap, "out"))
+    guard(|| copy_into(&handle(idx, "index")?.read()?.ids(), out, cap, "out"))
 }
 
 /// Copies all stored vectors in insertion order (n × dim floats).

@@ -13,6 +13,7 @@ use ruvector_rabitq::{AnnIndex, RabitqAsymIndex, RabitqIndex, RabitqPlusIndex};
 
 use super::ivf::{self, IvfParams, IvfRabitqIndex};
 use super::rows::Rows;
+use super::rowset::{admits, RowSet};
 use super::{Kind, Params, SearchParams};
 use crate::error::{Error, Result};
 use crate::kernels;
@@ -109,28 +110,87 @@ impl Engine {
         }
     }
 
-    /// Top-k (position, squared L2) pairs, best first. `k` is at least 1;
-    /// `sp` overrides the search defaults its variant has.
-    pub fn search(&self, query: &[f32], k: usize, sp: &SearchParams) -> Result<Vec<(u32, f32)>> {
+    /// Top-k (position, squared L2) pairs, best first, among the rows `skip`
+    /// admits. `k` is at least 1; `sp` overrides the search defaults its
+    /// variant has. Our own engines skip rows during their scan; upstream's
+    /// are asked for more hits until k admitted ones come back.
+    pub fn search(&self, query: &[f32], k: usize, sp: &SearchParams, skip: Option<&RowSet>) -> Result<Vec<(u32, f32)>> {
         if let Engine::Ivf(i) = self {
             if sp.rerank_factor.is_some() {
                 return Err(Error::invalid("IvfRabitqIndex takes rerank (candidates reranked from its store), not rerankFactor"));
             }
-            return i.search_positions(kernels::active(), query, k, ivf::SearchOptions { nprobe: sp.nprobe, rerank: sp.rerank });
+            return i.search_positions(kernels::active(), query, k, ivf::SearchOptions { nprobe: sp.nprobe, rerank: sp.rerank }, skip);
         }
         if sp.nprobe.is_some() || sp.rerank.is_some() {
             return Err(Error::invalid("nprobe and rerank are IvfRabitqIndex search options"));
         }
+        if let Engine::Flat(r) = self {
+            if sp.rerank_factor.is_some() {
+                return Err(Error::invalid("a per-search rerankFactor is supported by RabitqPlusIndex only"));
+            }
+            return Ok(r.scan(query, k, skip));
+        }
+        let Some(skip) = skip else { return self.search_upstream(query, k, sp) };
+        let slots = self.slots();
+        let live = slots - skip.len();
+        let want = k.min(live);
+        // Ask for enough that, at the live fraction, about twice k admitted
+        // rows come back; double until they do (at most every slot).
+        let mut fetch = (want * slots).div_ceil(live.max(1)) * 2 + 8;
+        loop {
+            fetch = fetch.min(slots);
+            let hits = self.search_upstream(query, fetch, sp)?;
+            let admitted: Vec<(u32, f32)> = hits.into_iter().filter(|h| admits(Some(skip), h.0)).take(want).collect();
+            if admitted.len() == want || fetch == slots {
+                return Ok(admitted);
+            }
+            fetch *= 2;
+        }
+    }
+
+    fn search_upstream(&self, query: &[f32], k: usize, sp: &SearchParams) -> Result<Vec<(u32, f32)>> {
         let hits = match (self, sp.rerank_factor) {
-            (Engine::Flat(r), None) => return Ok(r.scan(query, k)),
             (Engine::Rabitq(i), None) => i.search(query, k)?,
             (Engine::Plus(i, _), None) => i.search(query, k)?,
             (Engine::Plus(i, _), Some(rf)) => i.search_with_rerank(query, k, rf)?,
             (Engine::Asym(i, _), None) => i.search(query, k)?,
-            (Engine::IvfUntrained(_) | Engine::Ivf(_), _) => return Ok(Vec::new()),
+            (Engine::IvfUntrained(_) | Engine::Ivf(_) | Engine::Flat(_), _) => return Ok(Vec::new()),
             (_, Some(_)) => return Err(Error::invalid("a per-search rerankFactor is supported by RabitqPlusIndex only")),
         };
         Ok(hits.into_iter().map(|h| (h.id as u32, h.score)).collect())
+    }
+
+    /// Rows held, removed ones included.
+    fn slots(&self) -> usize {
+        match self {
+            Engine::Flat(r) | Engine::Plus(_, r) | Engine::Asym(_, r) => r.len(),
+            Engine::Rabitq(i) => i.norms().len(),
+            Engine::Ivf(i) => i.len(),
+            Engine::IvfUntrained(_) => 0,
+        }
+    }
+
+    /// This engine without the rows in `drop`; the rest are renumbered 0.. in
+    /// order. Runs on the calling thread.
+    pub fn without(&self, p: &Params, drop: &RowSet) -> Result<Engine> {
+        match self {
+            Engine::Flat(r) => Ok(Engine::Flat(r.without(drop))),
+            Engine::Ivf(i) => Ok(Engine::Ivf(i.without(drop))),
+            Engine::IvfUntrained(_) => Ok(Engine::new(p)),
+            Engine::Rabitq(i) => {
+                let (d, words) = (i.dim(), i.n_words());
+                let keep = |pos: usize| !drop.contains(pos as u32);
+                let packed: Vec<u64> = i.packed().chunks_exact(words).enumerate().filter(|(p, _)| keep(*p)).flat_map(|(_, c)| c).copied().collect();
+                let norms: Vec<f32> = i.norms().iter().enumerate().filter(|(p, _)| keep(*p)).map(|(_, n)| *n).collect();
+                Ok(Engine::Rabitq(on_one_thread("rebuild the codes", || super::codes::rebuild(d, p.seed, &packed, &norms))?))
+            }
+            Engine::Plus(..) | Engine::Asym(..) => {
+                let rows = self.rows().expect("these variants keep rows").without(drop);
+                let mut engine = Engine::new(p);
+                engine.append(0, rows.as_flat())?;
+                Ok(engine)
+            }
+        }
     }
 
     pub fn memory_bytes(&self) -> usize {
@@ -199,11 +259,17 @@ pub fn build_stages(p: &Params) -> u64 {
 /// Trains an IVF engine on its first rows on a private one-thread pool: a
 /// writer on the host thread must not wait on a pool that jobs keep busy.
 fn train_here(p: &IvfParams, rows: &[f32]) -> Result<IvfRabitqIndex> {
+    on_one_thread("train the lists", || IvfRabitqIndex::build_prepared(p, rows))
+}
+
+/// Runs `work` on a private one-thread pool: a writer on the host thread must
+/// not wait on a pool that jobs keep busy.
+fn on_one_thread<T: Send>(what: &str, work: impl FnOnce() -> Result<T> + Send) -> Result<T> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(1)
         .build()
-        .map_err(|e| Error::invalid(format!("cannot start a thread to train the lists: {e}")))?;
-    pool.install(|| IvfRabitqIndex::build_prepared(p, rows))
+        .map_err(|e| Error::invalid(format!("cannot start a thread to {what}: {e}")))?;
+    pool.install(work)
 }
 
 fn add_each<I: AnnIndex>(idx: &mut I, first: usize, rows: &[f32], d: usize) -> Result<()> {

@@ -32,9 +32,21 @@ impl IdMap {
         self.by_id.get(&id).map(|&p| p as usize)
     }
 
+    /// Forgets `id` and returns its position; the position keeps the id for
+    /// `id_at` (the row stays until compaction) and the id may be added again.
+    pub fn remove(&mut self, id: u64) -> Option<u32> {
+        self.by_id.remove(&id)
+    }
+
     /// Checks that `ids` can be appended: in range, unique among themselves and
     /// against the ids already present, and the index stays within u32 rows.
     pub fn check_new(&self, ids: &[u64]) -> Result<()> {
+        self.check_new_with(ids, |id| self.by_id.contains_key(&id))
+    }
+
+    /// `check_new` with `present` saying which ids are taken (an index with
+    /// writes still pending knows more than this map).
+    pub fn check_new_with(&self, ids: &[u64], present: impl Fn(u64) -> bool) -> Result<()> {
         let total = self.by_pos.len() as u64 + ids.len() as u64;
         if total > u32::MAX as u64 {
             return Err(Error::invalid(format!("too many vectors: {total} exceeds {}", u32::MAX)));
@@ -46,7 +58,7 @@ impl IdMap {
                     "id {id} at position {i} exceeds the maximum id {MAX_ID} (2^53-1)"
                 )));
             }
-            if self.by_id.contains_key(&id) || seen.insert(id, ()).is_some() {
+            if present(id) || seen.insert(id, ()).is_some() {
                 return Err(Error::invalid(format!("duplicate id {id} at position {i}")));
             }
         }

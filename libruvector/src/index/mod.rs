@@ -9,7 +9,10 @@ pub mod persist;
 mod prepare;
 pub mod shared;
 mod rows;
+mod rowset;
 mod topk;
+
+use std::borrow::Cow;
 
 use rayon::prelude::*;
 
@@ -17,6 +20,7 @@ use crate::error::{Error, Result, Status};
 use crate::runtime::Reporter;
 use engine::Engine;
 use ids::IdMap;
+use rowset::RowSet;
 pub use ivf::IvfOptions;
 pub use rows::Rows;
 
@@ -164,12 +168,14 @@ pub struct VectorIndex {
     params: Params,
     ids: IdMap,
     engine: Engine,
+    /// Positions of removed rows: skipped by every read until compaction.
+    removed: RowSet,
 }
 
 impl VectorIndex {
     pub fn new(params: Params) -> Result<Self> {
         let params = params.normalized()?;
-        Ok(Self { params, ids: IdMap::default(), engine: Engine::new(&params) })
+        Ok(Self::from_parts(params, IdMap::default(), Engine::new(&params)))
     }
 
     /// Builds an index over `vectors` (n × dim, row-major) with the given ids
@@ -195,7 +201,11 @@ impl VectorIndex {
         progress.advance(n as u64);
         let engine = Engine::build(&params, rows)?;
         map.extend(ids);
-        Ok(Self { params: engine.resolve(params), ids: map, engine })
+        Ok(Self::from_parts(engine.resolve(params), map, engine))
+    }
+
+    fn from_parts(params: Params, ids: IdMap, engine: Engine) -> Self {
+        Self { params, ids, engine, removed: RowSet::default() }
     }
 
     /// Appends rows; all are validated before any is added.
@@ -207,13 +217,14 @@ impl VectorIndex {
         self.append_prepared(&rows, ids)
     }
 
-    /// Checks that `ids` can be appended (see [`IdMap::check_new`]).
-    pub fn check_new_ids(&self, ids: &[u64]) -> Result<()> {
-        self.ids.check_new(ids)
+    /// Checks that `ids` can be appended (see [`IdMap::check_new`]), with
+    /// `present` saying which ids are taken.
+    pub fn check_new_ids_with(&self, ids: &[u64], present: impl Fn(u64) -> bool) -> Result<()> {
+        self.ids.check_new_with(ids, present)
     }
 
     /// Appends rows from [`prepare_batch`] under ids that passed
-    /// [`VectorIndex::check_new_ids`]. Runs on the calling thread only.
+    /// [`VectorIndex::check_new_ids_with`]. Runs on the calling thread only.
     pub fn append_prepared(&mut self, rows: &[f32], ids: &[u64]) -> Result<()> {
         self.engine.append(self.ids.len(), rows)?;
         self.ids.extend(ids);
@@ -224,17 +235,58 @@ impl VectorIndex {
     pub fn params(&self) -> &Params {
         &self.params
     }
+    /// Number of live vectors (removed ones not counted).
     pub fn len(&self) -> usize {
-        self.ids.len()
+        self.ids.len() - self.removed.len()
     }
     pub fn is_empty(&self) -> bool {
-        self.ids.len() == 0
+        self.len() == 0
     }
-    pub fn ids(&self) -> &[u64] {
-        self.ids.as_slice()
+    /// Live ids in insertion order.
+    pub fn ids(&self) -> Vec<u64> {
+        let all = self.ids.as_slice();
+        if self.removed.is_empty() {
+            return all.to_vec();
+        }
+        all.iter().enumerate().filter(|(p, _)| !self.removed.contains(*p as u32)).map(|(_, &id)| id).collect()
     }
+    /// Bytes held, including removed rows not yet compacted away.
     pub fn memory_bytes(&self) -> usize {
-        self.engine.memory_bytes() + self.ids.memory_bytes()
+        self.engine.memory_bytes() + self.ids.memory_bytes() + self.removed.memory_bytes()
+    }
+    /// Removed rows still held (until `compacted`).
+    pub fn removed_rows(&self) -> usize {
+        self.removed.len()
+    }
+    pub fn contains(&self, id: u64) -> bool {
+        self.ids.position(id).is_some()
+    }
+
+    /// Removes the ids present (the others are ignored: callers check first);
+    /// returns how many were removed. Rows stay, tombstoned, until compaction.
+    pub fn remove_present(&mut self, ids: &[u64]) -> usize {
+        ids.iter().filter_map(|&id| self.ids.remove(id)).filter(|&pos| self.removed.insert(pos)).count()
+    }
+
+    /// Checks a removal: every id present (unless `ignore_missing`), none twice.
+    pub fn check_remove(&self, ids: &[u64], ignore_missing: bool) -> Result<()> {
+        check_remove_with(ids, ignore_missing, |id| self.contains(id))
+    }
+
+    /// A copy without the removed rows: same live ids, order and search results.
+    pub fn compacted(&self) -> Result<VectorIndex> {
+        let engine = self.engine.without(&self.params, &self.removed)?;
+        let mut ids = IdMap::default();
+        ids.extend(&self.ids());
+        Ok(Self::from_parts(self.params, ids, engine))
+    }
+
+    /// Drops removed rows in place (see [`VectorIndex::compacted`]).
+    pub fn compact(&mut self) -> Result<()> {
+        if !self.removed.is_empty() {
+            *self = self.compacted()?;
+        }
+        Ok(())
     }
     /// What target-recall calibration measured at build (IvfRabitqIndex).
     pub fn calibration(&self) -> Option<ivf::Calibration> {
@@ -273,7 +325,8 @@ impl VectorIndex {
     }
 
     fn search_prepared(&self, q: &[f32], k: usize, sp: &SearchParams, ids: &mut [u64], scores: &mut [f32]) -> Result<usize> {
-        let hits = self.engine.search(q, k, sp)?;
+        let skip = (!self.removed.is_empty()).then_some(&self.removed);
+        let hits = self.engine.search(q, k, sp, skip)?;
         let scale = self.params.score_scale();
         for (i, (pos, score)) in hits.iter().enumerate() {
             ids[i] = self.ids.id_at(*pos as usize);
@@ -330,9 +383,12 @@ impl VectorIndex {
         Ok(row[..self.params.dim].to_vec())
     }
 
-    /// All stored vectors in insertion order (n × dim), without padding.
+    /// All live stored vectors in insertion order (n × dim), without padding.
     pub fn vectors(&self) -> Result<Vec<f32>> {
-        let rows = self.engine.rows().ok_or_else(|| self.no_originals())?;
+        let mut rows = self.engine.rows().ok_or_else(|| self.no_originals())?;
+        if !self.removed.is_empty() {
+            rows = Cow::Owned(rows.without(&self.removed));
+        }
         let (d, sd) = (self.params.dim, self.params.stored_dim());
         if d == sd {
             return Ok(rows.as_flat().to_vec());
@@ -347,8 +403,14 @@ impl VectorIndex {
         Error::invalid(format!("{} stores 1-bit codes only; original vectors are not kept", self.params.kind.name()))
     }
 
-    /// Same parameters, ids and stored data.
+    /// Same parameters, live ids and live stored data.
     pub fn equals(&self, other: &VectorIndex) -> bool {
+        if !self.removed.is_empty() || !other.removed.is_empty() {
+            return match (self.compacted(), other.compacted()) {
+                (Ok(a), Ok(b)) => a.equals(&b),
+                _ => false,
+            };
+        }
         self.params == other.params && self.ids.as_slice() == other.ids.as_slice() && self.engine.same_content(&other.engine)
     }
 }
@@ -359,6 +421,21 @@ pub fn prepare_batch(params: &Params, vectors: &[f32], ids: &[u64]) -> Result<Ve
     let n = prepare::row_count(vectors.len(), params.dim)?;
     check_ids_len(ids.len(), n)?;
     prepare::rows_here(params, vectors)
+}
+
+/// Checks a removal of `ids` against `present`: unknown ids are a `NotFound`
+/// error naming the first (unless `ignore_missing`); an id twice is invalid.
+pub fn check_remove_with(ids: &[u64], ignore_missing: bool, present: impl Fn(u64) -> bool) -> Result<()> {
+    let mut seen = std::collections::HashSet::with_capacity(ids.len());
+    for (i, &id) in ids.iter().enumerate() {
+        if !seen.insert(id) {
+            return Err(Error::invalid(format!("duplicate id {id} at position {i} of the removal")));
+        }
+        if !ignore_missing && !present(id) {
+            return Err(Error::new(Status::NotFound, format!("id {id} is not in the index")));
+        }
+    }
+    Ok(())
 }
 
 fn check_ids_len(ids: usize, n: usize) -> Result<()> {

@@ -37,7 +37,16 @@ const TRAILER_VERSION: u32 = 0;
 /// synchronous load builds on the calling thread; larger ones must load off-thread.
 pub(crate) const SYNC_MAX_ROTATION_DIM: usize = 1024;
 
+/// Saves the live rows: an index with removed rows is written compacted, so
+/// every reader (upstream's too) sees exactly the live vectors.
 pub fn save(idx: &VectorIndex, path: &Path) -> Result<()> {
+    let compacted;
+    let idx = if idx.removed_rows() == 0 {
+        idx
+    } else {
+        compacted = idx.compacted()?;
+        &compacted
+    };
     write_atomic(path, |w| encode(idx, w))
 }
 
@@ -113,7 +122,7 @@ impl<W: Write> Checksummed<W> {
 fn encode<W: Write>(idx: &VectorIndex, mut out: W) -> Result<()> {
     if idx.params.kind == Kind::Ivf {
         let ivf = idx.engine.ivf().ok_or_else(|| Error::new(crate::error::Status::EmptyIndex, "an empty IvfRabitqIndex has no lists to save yet: add vectors first"))?;
-        return out.write_all(&ivf.to_bytes(idx.ids())).and_then(|_| out.flush()).map_err(|e| Error::io("write", e));
+        return out.write_all(&ivf.to_bytes(idx.ids.as_slice())).and_then(|_| out.flush()).map_err(|e| Error::io("write", e));
     }
     let p = idx.params();
     let mut w = Checksummed { inner: out, crc: crc32fast::Hasher::new() };
@@ -152,7 +161,7 @@ fn encode<W: Write>(idx: &VectorIndex, mut out: W) -> Result<()> {
         w.put(&v.to_le_bytes())?;
     }
     w.put(&(n as u64).to_le_bytes())?;
-    w.put(as_bytes_u64(idx.ids()))?;
+    w.put(as_bytes_u64(idx.ids.as_slice()))?;
     let crc = w.crc.clone().finalize();
     w.put(&crc.to_le_bytes())?;
     w.put(&0u32.to_le_bytes())?;
@@ -278,7 +287,7 @@ fn decode_limited(bytes: &[u8], expected: Option<Kind>, max_rotation_dim: Option
     }
     let mut r = Reader { bytes: body, at: HEADER_LEN };
     let (record_ids, engine) = if header.codes { read_codes(&mut r, &header)? } else { read_vectors(&mut r, &header, &params)? };
-    Ok(VectorIndex { params, ids: id_map(&ids.unwrap_or(record_ids))?, engine })
+    Ok(VectorIndex::from_parts(params, id_map(&ids.unwrap_or(record_ids))?, engine))
 }
 
 fn check_expected(kind: Kind, expected: Option<Kind>) -> Result<()> {
@@ -299,7 +308,7 @@ fn decode_ivf(bytes: &[u8]) -> Result<VectorIndex> {
     let (ivf, ids) = IvfRabitqIndex::load_from(bytes)?;
     let p = ivf.params();
     let params = Params { ivf: p.options(), ..Params::new(Kind::Ivf, p.dim, p.seed, 1, p.metric, false) };
-    Ok(VectorIndex { params, ids: id_map(&ids)?, engine: Engine::Ivf(ivf) })
+    Ok(VectorIndex::from_parts(params, id_map(&ids)?, Engine::Ivf(ivf)))
 }
 
 fn split_tail(bytes: &[u8]) -> Result<(&[u8], Option<Tail>)> {

@@ -6,6 +6,7 @@
 //! scores may differ from upstream's in the last bit or two while ids and
 //! their order agree except between rows whose distances tie to that precision.
 
+use super::rowset::{admits, RowSet};
 use super::topk::TopK;
 use crate::kernels;
 
@@ -28,6 +29,14 @@ impl Rows {
         self.dim
     }
 
+    pub fn len(&self) -> usize {
+        self.data.len() / self.dim.max(1)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.data.is_empty()
+    }
+
     pub fn row(&self, pos: usize) -> &[f32] {
         &self.data[pos * self.dim..(pos + 1) * self.dim]
     }
@@ -44,10 +53,18 @@ impl Rows {
         self.data.capacity() * 4 + 24
     }
 
-    /// Exact top-k by squared L2, ties broken by lower position. Four rows
-    /// are in flight per kernel call; only a row that beats the current k-th
-    /// best reaches the heap.
-    pub fn scan(&self, query: &[f32], k: usize) -> Vec<(u32, f32)> {
+    /// These rows without the positions in `drop`, in order.
+    pub fn without(&self, drop: &RowSet) -> Rows {
+        let kept = self.data.chunks_exact(self.dim).enumerate().filter(|(p, _)| !drop.contains(*p as u32));
+        let mut data: Vec<f32> = kept.flat_map(|(_, r)| r).copied().collect();
+        data.shrink_to_fit();
+        Rows { dim: self.dim, data }
+    }
+
+    /// Exact top-k by squared L2, ties broken by lower position, over the rows
+    /// `skip` admits. Four rows are in flight per kernel call; only an admitted
+    /// row that beats the current k-th best reaches the heap.
+    pub fn scan(&self, query: &[f32], k: usize, skip: Option<&RowSet>) -> Vec<(u32, f32)> {
         let kern = kernels::active();
         let mut top = TopK::new(k);
         let d = self.dim;
@@ -56,12 +73,18 @@ impl Rows {
         for (i, quad) in quads.enumerate() {
             let rows = [&quad[..d], &quad[d..2 * d], &quad[2 * d..3 * d], &quad[3 * d..]];
             for (j, score) in (kern.sq_l2_x4)(query, rows).into_iter().enumerate() {
-                top.offer(4 * i as u32 + j as u32, score);
+                let pos = 4 * i as u32 + j as u32;
+                if admits(skip, pos) {
+                    top.offer(pos, score);
+                }
             }
         }
         let first = (self.data.len() - tail.len()) / d;
         for (j, row) in tail.chunks_exact(d).enumerate() {
-            top.offer((first + j) as u32, (kern.sq_l2)(query, row));
+            let pos = (first + j) as u32;
+            if admits(skip, pos) {
+                top.offer(pos, (kern.sq_l2)(query, row));
+            }
         }
         top.into_sorted()
     }

@@ -1,11 +1,12 @@
 //! One index shared by the host thread and background jobs, with no lock ever
 //! held across work.
 //!
-//! Readers work on an `Arc` snapshot of the current version. A write appends in
-//! place when no snapshot is out; otherwise its validated, prepared batch waits
-//! in `pending` and whoever drops the last snapshot applies it, one batch per
-//! hold of the state lock, so the host thread never waits behind more than one
-//! batch being applied (a save lets hundreds accumulate). A job submitted
+//! Readers work on an `Arc` snapshot of the current version. A write (an
+//! append, a removal, an upsert) lands in place when no snapshot is out;
+//! otherwise its validated, prepared operations wait in `pending` and whoever
+//! drops the last snapshot applies them, all at once, so a snapshot sees a
+//! write whole or not at all. Compaction builds a new version from a snapshot
+//! with no lock held and swaps it in; readers of the old one keep it. A job submitted
 //! while writes wait is parked and started — with a snapshot that includes them
 //! — once they land, so it never blocks a pool thread.
 //!
@@ -16,13 +17,11 @@
 //! writes are pending: it waits, holding nothing, for the in-flight jobs on this
 //! index to finish, which they always do because jobs never wait.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::HashMap;
 use std::ops::Deref;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, TryLockError};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
-use super::{prepare_batch, Params, VectorIndex};
+use super::{check_remove_with, prepare_batch, Params, VectorIndex};
 use crate::error::{Error, Result};
 use crate::runtime::{self, Job, Start};
 
@@ -33,29 +32,32 @@ pub struct SharedIndex {
     settled: Condvar,
     /// Serialises writers so a batch validated against the current ids stays valid.
     writing: Mutex<()>,
-    /// Threads blocked on `state`; the thread applying pending writes lets them in between batches.
-    blocked: AtomicUsize,
 }
 
-/// How long a caller spins for the state lock before sleeping on it. Holds are
-/// short (one batch at most), and a sleeping host thread on a loaded machine
-/// wakes many milliseconds after the lock is free.
-const SPIN_FOR: Duration = Duration::from_micros(500);
+/// A validated write waiting for the snapshots out to be dropped.
+enum Op {
+    Add { rows: Vec<f32>, ids: Vec<u64> },
+    Remove(Vec<u64>),
+}
 
-struct Batch {
-    rows: Vec<f32>,
-    ids: Vec<u64>,
+impl Op {
+    fn bytes(&self) -> usize {
+        match self {
+            Op::Add { rows, ids } => rows.len() * 4 + ids.len() * 8,
+            Op::Remove(ids) => ids.len() * 8,
+        }
+    }
 }
 
 type SnapshotCell = Arc<Mutex<Option<Snapshot>>>;
 
 struct State {
     current: Arc<VectorIndex>,
-    pending: VecDeque<Batch>,
-    pending_ids: HashSet<u64>,
-    /// A thread is applying `pending` with the lock released between batches;
-    /// others leave the rest to it (and park jobs / wait, as for any pending write).
-    applying: bool,
+    pending: Vec<Op>,
+    /// Whether each id a pending op touches is present once they all land.
+    pending_presence: HashMap<u64, bool>,
+    /// Live vectors the pending ops add (negative: remove).
+    pending_len: isize,
     parked: Vec<(SnapshotCell, Start)>,
     /// A deferred append that failed; reported by every later call.
     failure: Option<Error>,
@@ -79,30 +81,19 @@ impl Drop for Snapshot {
     fn drop(&mut self) {
         self.index = None;
         let owner = Arc::clone(&self.owner);
-        drop(owner.settle(owner.lock()));
+        let mut st = owner.lock();
+        owner.settle(&mut st);
     }
 }
 
 impl SharedIndex {
     pub fn new(index: VectorIndex) -> Arc<Self> {
-        let state = State { current: Arc::new(index), pending: VecDeque::new(), pending_ids: HashSet::new(), applying: false, parked: Vec::new(), failure: None };
-        Arc::new(Self { params: *state.current.params(), state: Mutex::new(state), settled: Condvar::new(), writing: Mutex::new(()), blocked: AtomicUsize::new(0) })
+        let state = State { current: Arc::new(index), pending: Vec::new(), pending_presence: HashMap::new(), pending_len: 0, parked: Vec::new(), failure: None };
+        Arc::new(Self { params: *state.current.params(), state: Mutex::new(state), settled: Condvar::new(), writing: Mutex::new(()) })
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
-        let start = Instant::now();
-        loop {
-            match self.state.try_lock() {
-                Ok(st) => return st,
-                Err(TryLockError::Poisoned(p)) => return p.into_inner(),
-                Err(TryLockError::WouldBlock) if start.elapsed() < SPIN_FOR => std::hint::spin_loop(),
-                Err(TryLockError::WouldBlock) => break,
-            }
-        }
-        self.blocked.fetch_add(1, Ordering::SeqCst);
-        let st = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        self.blocked.fetch_sub(1, Ordering::SeqCst);
-        st
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// The current version's parameters (an IVF index settles its own at build
@@ -116,10 +107,10 @@ impl SharedIndex {
         self.lock().current.calibration()
     }
 
-    /// Number of vectors, counting writes that are still pending.
+    /// Number of live vectors, counting writes that are still pending.
     pub fn len(&self) -> usize {
         let st = self.lock();
-        st.current.len() + st.pending_ids.len()
+        (st.current.len() as isize + st.pending_len) as usize
     }
 
     pub fn is_empty(&self) -> bool {
@@ -129,30 +120,69 @@ impl SharedIndex {
     /// Bytes held, counting the rows and ids of pending writes.
     pub fn memory_bytes(&self) -> usize {
         let st = self.lock();
-        st.current.memory_bytes() + st.pending.iter().map(|b| b.rows.len() * 4 + b.ids.len() * 8).sum::<usize>()
+        st.current.memory_bytes() + st.pending.iter().map(Op::bytes).sum::<usize>()
     }
 
     /// Appends `vectors` under `ids` (all or nothing) without waiting for readers
     /// or for the thread pool (rows are prepared on the calling thread).
     pub fn add(self: &Arc<Self>, vectors: &[f32], ids: &[u64]) -> Result<()> {
-        let _writer = self.writing.lock().unwrap_or_else(|p| p.into_inner());
+        let _writer = self.writer();
         let rows = prepare_batch(&self.params, vectors, ids)?;
-        let mut st = self.lock();
-        if let Some(e) = &st.failure {
-            return Err(e.clone());
+        let mut st = self.usable()?;
+        st.current.check_new_ids_with(ids, |id| st.present(id))?;
+        st.write(vec![Op::Add { rows, ids: ids.to_vec() }])
+    }
+
+    /// Removes `ids` (all or nothing; with `ignore_missing`, the absent ones
+    /// are skipped) without waiting for readers; returns how many were removed.
+    pub fn remove(self: &Arc<Self>, ids: &[u64], ignore_missing: bool) -> Result<usize> {
+        let _writer = self.writer();
+        let mut st = self.usable()?;
+        check_remove_with(ids, ignore_missing, |id| st.present(id))?;
+        let present: Vec<u64> = ids.iter().copied().filter(|&id| st.present(id)).collect();
+        let removed = present.len();
+        st.write(vec![Op::Remove(present)])?;
+        Ok(removed)
+    }
+
+    /// Adds `vectors` under `ids`, replacing the vectors of ids already
+    /// present; one write, so no reader sees an id missing or twice.
+    pub fn upsert(self: &Arc<Self>, vectors: &[f32], ids: &[u64]) -> Result<()> {
+        let _writer = self.writer();
+        let rows = prepare_batch(&self.params, vectors, ids)?;
+        let mut st = self.usable()?;
+        st.current.check_new_ids_with(ids, |_| false)?;
+        let present: Vec<u64> = ids.iter().copied().filter(|&id| st.present(id)).collect();
+        st.write(vec![Op::Remove(present), Op::Add { rows, ids: ids.to_vec() }])
+    }
+
+    /// Drops removed rows: a compacted copy of the current version is built
+    /// with no lock held (writers wait; readers keep their snapshots) and
+    /// becomes the current version.
+    pub fn compact(self: &Arc<Self>) -> Result<()> {
+        let _writer = self.writer();
+        let snapshot = self.read()?;
+        if snapshot.removed_rows() == 0 {
+            return Ok(());
         }
-        st.current.check_new_ids(ids)?;
-        if let Some(i) = ids.iter().position(|id| st.pending_ids.contains(id)) {
-            return Err(Error::invalid(format!("duplicate id {} at position {i}", ids[i])));
-        }
-        if st.pending.is_empty() {
-            if let Some(index) = Arc::get_mut(&mut st.current) {
-                return index.append_prepared(&rows, ids);
-            }
-        }
-        st.pending_ids.extend(ids);
-        st.pending.push_back(Batch { rows, ids: ids.to_vec() });
+        let compacted = snapshot.compacted()?;
+        drop(snapshot);
+        let mut st = self.usable()?;
+        st.current = Arc::new(compacted);
         Ok(())
+    }
+
+    fn writer(&self) -> MutexGuard<'_, ()> {
+        self.writing.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The state, unless a deferred write failed.
+    fn usable(&self) -> Result<MutexGuard<'_, State>> {
+        let st = self.lock();
+        match &st.failure {
+            Some(e) => Err(e.clone()),
+            None => Ok(st),
+        }
     }
 
     /// A snapshot that includes every write made so far. Waits, holding no
@@ -160,7 +190,7 @@ impl SharedIndex {
     pub fn read(self: &Arc<Self>) -> Result<Snapshot> {
         let mut st = self.lock();
         loop {
-            st = self.settle(st);
+            self.settle(&mut st);
             if st.pending.is_empty() {
                 break;
             }
@@ -181,11 +211,11 @@ impl SharedIndex {
             let snapshot = snapshot.ok_or_else(|| Error::invalid("job started without its index snapshot"))?;
             work(&snapshot)
         })?;
-        let st = self.lock();
+        let mut st = self.lock();
         if let Some(e) = &st.failure {
             return Err(e.clone());
         }
-        let mut st = self.settle(st);
+        self.settle(&mut st);
         if !st.pending.is_empty() {
             st.parked.push((cell, start));
             return Ok(job);
@@ -201,94 +231,67 @@ impl SharedIndex {
         Snapshot { index: Some(Arc::clone(&st.current)), owner: Arc::clone(self) }
     }
 
-    /// Applies pending writes if no snapshot is out, one batch per hold of the
-    /// lock, then starts parked jobs. No snapshot can be taken meanwhile: while
-    /// writes are pending, jobs park and synchronous reads wait.
-    fn settle<'a>(self: &'a Arc<Self>, mut st: MutexGuard<'a, State>) -> MutexGuard<'a, State> {
-        if st.applying || st.pending.is_empty() {
-            return st;
+    /// Applies pending writes if no snapshot is out, then starts parked jobs.
+    fn settle(self: &Arc<Self>, st: &mut State) {
+        if st.pending.is_empty() {
+            return;
         }
-        loop {
-            let state = &mut *st;
-            let Some(index) = Arc::get_mut(&mut state.current) else { return st };
-            let batch = state.pending.pop_front().expect("pending is not empty");
-            if let Err(e) = index.append_prepared(&batch.rows, &batch.ids) {
-                state.failure.get_or_insert(e);
+        let Some(index) = Arc::get_mut(&mut st.current) else { return };
+        let mut failure = None;
+        for op in std::mem::take(&mut st.pending) {
+            if let Err(e) = apply(index, op) {
+                failure.get_or_insert(e);
             }
-            for id in &batch.ids {
-                state.pending_ids.remove(id);
-            }
-            if state.pending.is_empty() {
-                break;
-            }
-            st.applying = true;
-            drop(st);
-            while self.blocked.load(Ordering::SeqCst) > 0 {
-                std::thread::yield_now();
-            }
-            st = self.lock();
-            st.applying = false;
+        }
+        st.pending_presence.clear();
+        st.pending_len = 0;
+        if let Some(e) = failure {
+            st.failure.get_or_insert(e);
         }
         self.settled.notify_all();
         for (cell, start) in std::mem::take(&mut st.parked) {
-            *cell.lock().unwrap_or_else(|p| p.into_inner()) = Some(self.snapshot(&st));
+            *cell.lock().unwrap_or_else(|p| p.into_inner()) = Some(self.snapshot(st));
             start.start();
         }
-        st
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::index::{Kind, Metric};
-
-    fn shared() -> Arc<SharedIndex> {
-        let p = Params::new(Kind::Plus, 4, 5, 2, Metric::L2, false);
-        SharedIndex::new(VectorIndex::new(p).unwrap())
+impl State {
+    /// Whether `id` is present once the pending writes land.
+    fn present(&self, id: u64) -> bool {
+        self.pending_presence.get(&id).copied().unwrap_or_else(|| self.current.contains(id))
     }
 
-    fn row(id: u64) -> [f32; 4] {
-        [id as f32, 1.0, -(id as f32), 0.5]
-    }
-
-    #[test]
-    fn writes_behind_a_snapshot_land_in_order_when_it_drops_and_count_meanwhile() {
-        let index = shared();
-        index.add(&row(1), &[1]).unwrap();
-        let snapshot = index.read().unwrap();
-        for id in 2..=6 {
-            index.add(&row(id), &[id]).unwrap();
-        }
-        assert_eq!(index.len(), 6);
-        assert_eq!(snapshot.ids(), &[1]);
-        assert!(index.add(&row(4), &[4]).is_err(), "a pending id is taken");
-        drop(snapshot);
-        let now = index.read().unwrap();
-        assert_eq!(now.ids(), &[1, 2, 3, 4, 5, 6]);
-        assert_eq!(now.get(5).unwrap(), row(5).to_vec());
-        let st = index.lock();
-        assert!(st.pending.is_empty() && st.pending_ids.is_empty() && !st.applying);
-    }
-
-    #[test]
-    fn a_job_submitted_while_writes_wait_sees_them_all() {
-        let index = shared();
-        index.add(&row(1), &[1]).unwrap();
-        let snapshot = index.read().unwrap();
-        index.add(&row(2), &[2]).unwrap();
-        index.add(&row(3), &[3]).unwrap();
-        let job = index.read_async(|r| Ok(r.ids().to_vec())).unwrap();
-        assert_eq!(index.lock().parked.len(), 1);
-        drop(snapshot);
-        let mut ids = None;
-        for _ in 0..10_000 {
-            if let Ok(v) = job.take::<Vec<u64>>() {
-                ids = Some(v);
-                break;
+    /// Applies validated ops in place when no snapshot is out and none wait;
+    /// queues them otherwise.
+    fn write(&mut self, ops: Vec<Op>) -> Result<()> {
+        if self.pending.is_empty() {
+            if let Some(index) = Arc::get_mut(&mut self.current) {
+                return ops.into_iter().try_for_each(|op| apply(index, op));
             }
-            std::thread::sleep(std::time::Duration::from_millis(1));
         }
-        assert_eq!(ids.expect("the parked job ran"), vec![1, 2, 3]);
+        for op in &ops {
+            let (ids, now) = match op {
+                Op::Add { ids, .. } => (ids, true),
+                Op::Remove(ids) => (ids, false),
+            };
+            for &id in ids {
+                let before = self.present(id);
+                self.pending_presence.insert(id, now);
+                self.pending_len += now as isize - before as isize;
+            }
+        }
+        self.pending.extend(ops);
+        Ok(())
+    }
+}
+
+fn apply(index: &mut VectorIndex, op: Op) -> Result<()> {
+    match op {
+        Op::Add { rows, ids } => index.append_prepared(&rows, &ids),
+        Op::Remove(ids) => {
+            index.remove_present(&ids);
+            Ok(())
+        }
     }
 }

@@ -119,6 +119,23 @@ impl InvList {
         self.records.shrink_to_fit();
     }
 
+    /// The entries whose position `new_pos` maps to `Some`, renumbered so,
+    /// in their order, re-packed into blocks.
+    pub fn retained(&self, sign_bit: u8, new_pos: impl Fn(u32) -> Option<u32>) -> InvList {
+        let dim = self.records.len().checked_div(self.len).map_or(0, |rb| rb - record_bytes(0));
+        let mut out = InvList::default();
+        for (v, r) in self.records(dim).enumerate() {
+            let Some(pos) = new_pos(r.pos) else { continue };
+            let e = Encoded {
+                code: r.code.to_vec(),
+                one_bit: Factors { add: self.add[v], res: self.res[v], err: self.err[v] },
+                ex: Factors { add: r.ex_add, res: r.ex_res, err: 0.0 },
+            };
+            out.push(&e, pos, sign_bit);
+        }
+        out
+    }
+
     pub fn memory_bytes(&self) -> usize {
         self.signs.capacity() + self.records.capacity() + 4 * (self.add.capacity() + self.res.capacity() + self.err.capacity())
     }

@@ -21,6 +21,7 @@ use rayon::prelude::*;
 
 use super::{prepare, Kind, Metric, Params, MAX_DIM};
 use crate::error::{Error, Result, Status};
+use crate::index::rowset::{admits, RowSet};
 use crate::index::topk::TopK;
 use crate::kernels::{self, Kernels};
 use crate::runtime::Reporter;
@@ -343,15 +344,16 @@ impl IvfRabitqIndex {
     /// lets tests and benchmarks show it).
     pub fn search_with(&self, kern: &Kernels, query: &[f32], k: usize, opts: SearchOptions) -> Result<Vec<(u32, f32)>> {
         let q = prepare::query(&self.params.prep(), query)?;
-        let mut hits = self.search_positions(kern, &q, k, opts)?;
+        let mut hits = self.search_positions(kern, &q, k, opts, None)?;
         self.scale(&mut hits);
         Ok(hits)
     }
 
-    /// Top-k (position, squared L2) of a prepared query: unscaled scores.
-    pub(crate) fn search_positions(&self, kern: &Kernels, prepared: &[f32], k: usize, opts: SearchOptions) -> Result<Vec<(u32, f32)>> {
+    /// Top-k (position, squared L2) of a prepared query among the rows `skip`
+    /// admits: unscaled scores.
+    pub(crate) fn search_positions(&self, kern: &Kernels, prepared: &[f32], k: usize, opts: SearchOptions, skip: Option<&RowSet>) -> Result<Vec<(u32, f32)>> {
         let (nprobe, rerank) = self.check_search(k, opts)?;
-        Ok(self.search_prepared(kern, prepared, k, nprobe, rerank))
+        Ok(self.search_prepared(kern, prepared, k, nprobe, rerank, skip))
     }
 
     fn scale(&self, hits: &mut [(u32, f32)]) {
@@ -365,7 +367,7 @@ impl IvfRabitqIndex {
         let prepared = prepare::queries(&self.params.prep(), queries)?;
         let kern = kernels::active();
         let one = |q: &[f32]| {
-            let mut hits = self.search_prepared(kern, q, k, nprobe, rerank);
+            let mut hits = self.search_prepared(kern, q, k, nprobe, rerank, None);
             self.scale(&mut hits);
             hits
         };
@@ -387,13 +389,17 @@ impl IvfRabitqIndex {
         Ok((nprobe.min(self.lists.len()), rerank))
     }
 
-    fn search_prepared(&self, kern: &Kernels, q: &[f32], k: usize, nprobe: usize, rerank: usize) -> Vec<(u32, f32)> {
+    fn search_prepared(&self, kern: &Kernels, q: &[f32], k: usize, nprobe: usize, rerank: usize, skip: Option<&RowSet>) -> Vec<(u32, f32)> {
         let dp = self.params.padded_dim();
         let mut qr = vec![0f32; dp];
         qr[..q.len()].copy_from_slice(q);
         self.rotation.apply(kern, &mut qr);
         let lut = QueryLut::new(&qr, self.params.ex_bits);
-        let want = k.min(self.len);
+        let live = self.len - skip.map_or(0, RowSet::len);
+        let want = k.min(live);
+        // Skipped rows thin the lists out: probe more of them, so as many
+        // admitted rows are seen as an unfiltered search would see.
+        let nprobe = (nprobe * self.len).div_ceil(live.max(1)).min(self.lists.len());
         let mut top = TopK::new(if rerank > 0 { rerank.max(k) } else { k });
         let mut order = self.centroid_distances(kern, &qr);
         sort_nearest(&mut order, nprobe);
@@ -409,8 +415,11 @@ impl IvfRabitqIndex {
             }
             let (g_add, list) = order[i];
             let list = &self.lists[list as usize];
-            search::scan_list(kern, list, &lut, g_add, &mut top, &mut scratch);
-            seen += list.len;
+            search::scan_list(kern, list, &lut, g_add, skip, &mut top, &mut scratch);
+            seen += match skip {
+                None => list.len,
+                Some(_) => list.records(dp).filter(|r| admits(skip, r.pos)).count(),
+            };
         }
         let hits = top.into_sorted();
         if rerank > 0 {
@@ -443,6 +452,33 @@ impl IvfRabitqIndex {
             top.offer(pos, exact);
         }
         top.into_sorted()
+    }
+}
+
+impl IvfRabitqIndex {
+    /// This index without the rows in `drop`: the rest keep their lists,
+    /// codes and order, renumbered 0.. (no retraining, so searches over the
+    /// rest answer as before).
+    pub(crate) fn without(&self, drop: &RowSet) -> Self {
+        let map = drop.compaction_map(self.len);
+        let sign_bit = 1u8 << (self.params.ex_bits - 1);
+        let lists = self.lists.iter().map(|l| l.retained(sign_bit, |p| map[p as usize])).collect();
+        let store = self.store.retained(self.params.dim, |p| map[p].is_some());
+        Self { lists, store, len: self.len - drop.len(), ..self.clone_frame() }
+    }
+
+    /// Everything but the rows (lists empty, store empty).
+    fn clone_frame(&self) -> Self {
+        Self {
+            params: self.params,
+            rotation: self.rotation.clone(),
+            t_const: self.t_const,
+            centroids: self.centroids.clone(),
+            lists: Vec::new(),
+            store: Store::new(self.store.kind()),
+            len: 0,
+            calibration: self.calibration,
+        }
     }
 }
 

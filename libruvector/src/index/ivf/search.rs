@@ -4,6 +4,7 @@
 //! ⟨code, q16⟩ for the survivors, which gives the B-bit estimate.
 
 use super::lists::{block_bytes, InvList};
+use crate::index::rowset::{admits, RowSet};
 use crate::index::topk::TopK;
 use crate::kernels::{self, Kernels, BLOCK, LUT_ENTRIES};
 
@@ -76,7 +77,8 @@ pub struct Scratch {
 /// in list order, each refined only if its bound still beats the k-th best
 /// at that moment — the same decisions as one interleaved pass, with the
 /// candidates' memory fetches overlapped.
-pub fn scan_list(kern: &Kernels, list: &InvList, q: &QueryLut, g_add: f32, top: &mut TopK, scratch: &mut Scratch) {
+/// Rows in `skip` never reach `top` (nor cost a refinement).
+pub fn scan_list(kern: &Kernels, list: &InvList, q: &QueryLut, g_add: f32, skip: Option<&RowSet>, top: &mut TopK, scratch: &mut Scratch) {
     let g_err = g_add.sqrt();
     let dim = q.q16.len();
     let bytes = block_bytes(dim);
@@ -101,6 +103,9 @@ pub fn scan_list(kern: &Kernels, list: &InvList, q: &QueryLut, g_add: f32, top: 
         let v = v as usize;
         if lower[v] < top.threshold() {
             let r = list.record(v, dim);
+            if !admits(skip, r.pos) {
+                continue;
+            }
             let ip = (kern.ex_ip)(r.code, &q.q16);
             let ip = (2 * ip - q.q16_bias) as f32 * q.ex_scale;
             top.offer(r.pos, (r.ex_add + g_add + r.ex_res * ip).max(0.0));

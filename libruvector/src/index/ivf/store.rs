@@ -83,6 +83,20 @@ impl Store {
         }
     }
 
+    /// The rows `keep` accepts (by position), in order.
+    pub fn retained(&self, dim: usize, keep: impl Fn(usize) -> bool) -> Store {
+        fn rows<T: Copy>(v: &[T], dim: usize, keep: impl Fn(usize) -> bool) -> Vec<T> {
+            let mut kept: Vec<T> = v.chunks_exact(dim).enumerate().filter(|(p, _)| keep(*p)).flat_map(|(_, r)| r).copied().collect();
+            kept.shrink_to_fit();
+            kept
+        }
+        match self {
+            Store::None => Store::None,
+            Store::F16(v) => Store::F16(rows(v, dim, keep)),
+            Store::F32(v) => Store::F32(rows(v, dim, keep)),
+        }
+    }
+
     /// The stored values as little-endian bytes.
     pub fn to_le_bytes(&self) -> Vec<u8> {
         match self {

@@ -35,7 +35,7 @@ pub fn calibrate(index: &mut IvfRabitqIndex, prepared: &[f32], target: f32) -> R
     picks.dedup();
     let rows = Rows::from_flat(dim, prepared.to_vec());
     let k = CALIBRATION_K.min(n.saturating_sub(1)).max(1);
-    let truth: Vec<Vec<u32>> = picks.par_iter().map(|&p| without(rows.scan(rows.row(p), k + 1), p, k)).collect();
+    let truth: Vec<Vec<u32>> = picks.par_iter().map(|&p| without(rows.scan(rows.row(p), k + 1, None), p, k)).collect();
     let aim = target + MARGIN.min((1.0 - target) / 2.0);
     let recall_at = |nprobe: usize| recall(index, &rows, &picks, &truth, k, nprobe);
     let (mut lo, mut hi) = (1, index.nlist());
@@ -65,7 +65,7 @@ fn recall(index: &IvfRabitqIndex, rows: &Rows, picks: &[usize], truth: &[Vec<u32
         .par_iter()
         .zip(truth)
         .map(|(&p, t)| {
-            let got = without(index.search_prepared(kern, rows.row(p), k + 1, nprobe, rerank), p, k);
+            let got = without(index.search_prepared(kern, rows.row(p), k + 1, nprobe, rerank, None), p, k);
             got.iter().filter(|g| t.contains(g)).count()
         })
         .sum();

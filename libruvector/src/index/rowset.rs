@@ -1,0 +1,75 @@
+//! A set of row positions as a bitmap: the tombstones of removed rows, which
+//! scans test per candidate without a hash lookup.
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RowSet {
+    words: Vec<u64>,
+    len: usize,
+}
+
+impl RowSet {
+    /// Adds `pos`; false when it was already in the set.
+    pub fn insert(&mut self, pos: u32) -> bool {
+        let (w, bit) = (pos as usize / 64, 1u64 << (pos % 64));
+        if w >= self.words.len() {
+            self.words.resize(w + 1, 0);
+        }
+        let fresh = self.words[w] & bit == 0;
+        self.words[w] |= bit;
+        self.len += fresh as usize;
+        fresh
+    }
+
+    #[inline]
+    pub fn contains(&self, pos: u32) -> bool {
+        self.words.get(pos as usize / 64).is_some_and(|w| w >> (pos % 64) & 1 == 1)
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub fn memory_bytes(&self) -> usize {
+        self.words.capacity() * 8
+    }
+
+    /// For each of `0..slots`, its position once the set's rows are dropped
+    /// (`None` for the dropped ones): order is kept.
+    pub fn compaction_map(&self, slots: usize) -> Vec<Option<u32>> {
+        let mut next = 0u32;
+        (0..slots as u32)
+            .map(|p| {
+                if self.contains(p) {
+                    return None;
+                }
+                next += 1;
+                Some(next - 1)
+            })
+            .collect()
+    }
+}
+
+/// True when `skip` lets row `pos` through.
+#[inline]
+pub fn admits(skip: Option<&RowSet>, pos: u32) -> bool {
+    skip.is_none_or(|s| !s.contains(pos))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn insert_contains_and_compaction_map() {
+        let mut s = RowSet::default();
+        assert!(s.insert(3) && s.insert(130) && !s.insert(3));
+        assert_eq!(s.len(), 2);
+        assert!(s.contains(3) && s.contains(130) && !s.contains(4) && !s.contains(10_000));
+        assert_eq!(s.compaction_map(5), vec![Some(0), Some(1), Some(2), None, Some(3)]);
+        assert!(admits(None, 3) && !admits(Some(&s), 3) && admits(Some(&s), 2));
+    }
+}
