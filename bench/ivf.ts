@@ -1,0 +1,120 @@
+/**
+ * Sweep benchmark (issue 11): for GloVe-100 (cosine), Fashion-MNIST (L2) and the synthetic
+ * clustered set, every index's search parameter is swept and QPS is reported at recall@10
+ * 0.90 / 0.95 / 0.99 (interpolated on the measured curve, never extrapolated), with build time,
+ * memory and ratios against hnswlib-node measured in the same run; plus exact flat against
+ * hnswlib's BruteforceSearch and searchBatch scaling over 1 and 2 threads.
+ *
+ *   bun bench/ivf.ts          quick: data-set prefixes, 100 queries, coarse sweeps (~3 min on 2 cores)
+ *   bun bench/ivf.ts --full   whole data sets, 200–1000 queries, fine sweeps (bench/results/ivf.md)
+ * Peers come from bench/node_modules (`bash bench/run` installs them). Absolute QPS is context; the ratios are the result.
+ */
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { fashion, glove, synthetic, type Dataset } from "./data.ts";
+import { hnswlib, hnswlibBruteforce, lancedb, usearch, type LanceSweep } from "./peers.ts";
+import { flat, rabitqPlus } from "./ours.ts";
+import { curveList, machineLine, qpsTable, ratioTable, Report } from "./report.ts";
+import { subset, sweep, type Budget, type Built, type Curve } from "./sweep.ts";
+
+/** One mode's data-set sizes and sweep grids. */
+interface Plan {
+  name: string;
+  /** Base rows and queries per data set; `Infinity` = all rows. */
+  sizes: Record<"glove" | "fashion" | "synthetic", { n: number; nq: number }>;
+  batchSeconds: number;
+  efs: number[];
+  rerankFactors: number[];
+  lance: LanceSweep[];
+}
+
+const QUICK: Plan = {
+  name: "quick",
+  sizes: { glove: { n: 20_000, nq: 100 }, fashion: { n: 10_000, nq: 100 }, synthetic: { n: 20_000, nq: 100 } },
+  batchSeconds: 0.2,
+  efs: [10, 24, 64, 160, 400],
+  rerankFactors: [2, 10, 50, 200],
+  lance: [1, 4].map((numBits) => ({ numBits, nprobes: [2, 8], refineFactors: [1, 10, 50] })),
+};
+
+const FULL: Plan = {
+  name: "full",
+  sizes: { glove: { n: Infinity, nq: 1000 }, fashion: { n: Infinity, nq: 500 }, synthetic: { n: 100_000, nq: 200 } },
+  batchSeconds: 1,
+  efs: [10, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768],
+  rerankFactors: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1024],
+  lance: [1, 4].map((numBits) => ({ numBits, nprobes: [2, 8, 32], refineFactors: [1, 10, 50] })),
+};
+
+const plan = process.argv.includes("--full") ? FULL : QUICK;
+const report = new Report();
+const log = (line: string) => console.error(line);
+
+async function dataSets(): Promise<Dataset[]> {
+  const { glove: g, fashion: f, synthetic: s } = plan.sizes;
+  return [
+    subset(await glove(), g.n, g.nq),
+    subset(await fashion(), f.n, f.nq),
+    synthetic(Math.min(s.n, 100_000), 128, s.nq),
+  ];
+}
+
+/** Builds each engine in turn (one at a time, so builds do not compete) and sweeps it. */
+async function curves(ds: Dataset, budget: Budget): Promise<{ all: Curve[]; brute: Curve }> {
+  const builders: (() => Promise<Built>)[] = [
+    () => flat(ds),
+    () => rabitqPlus(ds, plan.rerankFactors),
+    () => hnswlib(ds, plan.efs),
+    () => usearch(ds, plan.efs),
+    ...plan.lance.map((grid) => () => lancedb(ds, grid)),
+  ];
+  const all: Curve[] = [];
+  for (const build of builders) {
+    const built = await build();
+    log(`${ds.name}: built ${built.label} in ${built.buildS.toFixed(2)} s`);
+    all.push(await sweep(built, ds, budget, log));
+  }
+  const brute = await sweep(await hnswlibBruteforce(ds), ds, budget, log);
+  return { all, brute };
+}
+
+function dataSetSection(ds: Dataset, all: Curve[], brute: Curve): void {
+  const anchor = all.find((c) => c.label.startsWith("hnswlib-node HNSW"))!;
+  const exact = all.find((c) => c.label.startsWith("FlatF32Index"))!;
+  report.say(`\n### ${ds.name} — ${ds.base.rows.toLocaleString("en-US")} × ${ds.base.dim}, ${ds.metric}, ${ds.queries.rows} queries, k = 10\n`);
+  qpsTable(report, all, ds.queries.rows);
+  report.say();
+  ratioTable(report, all, anchor);
+  const flatQps = exact.points[0]!.qps;
+  const bruteQps = brute.points[0]!.qps;
+  report.say(`\nExact flat: FlatF32Index ${flatQps.toFixed(0)} QPS vs hnswlib-node BruteforceSearch ${bruteQps.toFixed(0)} QPS = **${(flatQps / bruteQps).toFixed(2)}×** (recall ${exact.points[0]!.recall.toFixed(3)} / ${brute.points[0]!.recall.toFixed(3)})`);
+  const scaling = all.filter((c) => c.batch);
+  if (scaling.length > 0) {
+    report.say("\n| searchBatch | setting (recall) | 1 thread QPS | 2 threads QPS | scaling |");
+    report.say("|---|---|---:|---:|---:|");
+    for (const c of scaling) {
+      const b = c.batch!;
+      report.say(`| ${c.label} | ${b.setting} (${b.recall.toFixed(3)}) | ${b.qps1.toFixed(0)} | ${b.qps2.toFixed(0)} | ${(b.qps2 / b.qps1).toFixed(2)}× |`);
+    }
+  }
+  report.say("\nMeasured points (setting: recall@10 / QPS; Pareto front in bold):\n");
+  curveList(report, [...all, brute]);
+}
+
+report.say(`## Sweep benchmark (${plan.name}) — ${machineLine()}`);
+report.say(
+  "\nSingle-query `search()` calls from Bun on one thread; recall@10 against exact ground truth. " +
+    "QPS at a target recall is interpolated (log-linear) between the two Pareto-front points that bracket it; " +
+    "`≥` = the cheapest setting measured already exceeds the target; `–` = no setting reached it (best recall shown).",
+);
+const results: Record<string, Curve[]> = {};
+for (const ds of await dataSets()) {
+  const { all, brute } = await curves(ds, { nq: ds.queries.rows, batchSeconds: plan.batchSeconds });
+  dataSetSection(ds, all, brute);
+  results[ds.name] = [...all, brute];
+}
+const dir = join(import.meta.dir, "results");
+mkdirSync(dir, { recursive: true });
+const stem = plan === FULL ? "ivf" : "ivf-quick";
+await Bun.write(join(dir, `${stem}.md`), report.text());
+await Bun.write(join(dir, `${stem}.json`), JSON.stringify(results, null, 1) + "\n");
