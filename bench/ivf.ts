@@ -7,14 +7,16 @@
  *
  *   bun bench/ivf.ts          quick: data-set prefixes, 100 queries, coarse sweeps (~3 min on 2 cores)
  *   bun bench/ivf.ts --full   whole data sets, 200–1000 queries, fine sweeps (bench/results/ivf.md)
+ *   … --only glove,fashion    a subset of the data sets (glove, fashion, synthetic; results in ivf[-quick]-<names>.md)
  * Peers come from bench/node_modules (`bash bench/run` installs them). Absolute QPS is context; the ratios are the result.
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
+import { parseArgs } from "node:util";
 import { fashion, glove, synthetic, type Dataset } from "./data.ts";
 import { hnswlib, hnswlibBruteforce, lancedb, usearch, type LanceSweep } from "./peers.ts";
 import { flat, rabitqPlus } from "./ours.ts";
-import { curveList, machineLine, qpsTable, ratioTable, Report } from "./report.ts";
+import { curveList, loadAverage, machineLine, qpsTable, ratioTable, Report } from "./report.ts";
 import { subset, sweep, type Budget, type Built, type Curve } from "./sweep.ts";
 
 /** One mode's data-set sizes and sweep grids. */
@@ -46,17 +48,20 @@ const FULL: Plan = {
   lance: [1, 4].map((numBits) => ({ numBits, nprobes: [2, 8, 32], refineFactors: [1, 10, 50] })),
 };
 
-const plan = process.argv.includes("--full") ? FULL : QUICK;
+const NAMES = ["glove", "fashion", "synthetic"] as const;
+const { values: args } = parseArgs({ options: { full: { type: "boolean" }, only: { type: "string" } } });
+const only = args.only?.split(",") ?? [...NAMES];
+for (const name of only) if (!(NAMES as readonly string[]).includes(name)) throw new RangeError(`--only ${args.only}: "${name}" is not one of ${NAMES.join(", ")}`);
+const plan = args.full ? FULL : QUICK;
 const report = new Report();
 const log = (line: string) => console.error(line);
 
-async function dataSets(): Promise<Dataset[]> {
+/** The selected data sets, loaded one at a time (so only one is in memory). */
+async function* dataSets(): AsyncGenerator<Dataset> {
   const { glove: g, fashion: f, synthetic: s } = plan.sizes;
-  return [
-    subset(await glove(), g.n, g.nq),
-    subset(await fashion(), f.n, f.nq),
-    synthetic(Math.min(s.n, 100_000), 128, s.nq),
-  ];
+  if (only.includes("glove")) yield subset(await glove(), g.n, g.nq);
+  if (only.includes("fashion")) yield subset(await fashion(), f.n, f.nq);
+  if (only.includes("synthetic")) yield synthetic(s.n, 128, s.nq);
 }
 
 /** Builds each engine in turn (one at a time, so builds do not compete) and sweeps it. */
@@ -108,13 +113,14 @@ report.say(
     "`≥` = the cheapest setting measured already exceeds the target; `–` = no setting reached it (best recall shown).",
 );
 const results: Record<string, Curve[]> = {};
-for (const ds of await dataSets()) {
+for await (const ds of dataSets()) {
   const { all, brute } = await curves(ds, { nq: ds.queries.rows, batchSeconds: plan.batchSeconds });
   dataSetSection(ds, all, brute);
   results[ds.name] = [...all, brute];
 }
+report.say(`\nLoad average at the end: ${loadAverage()} (1 / 5 / 15 min).`);
 const dir = join(import.meta.dir, "results");
 mkdirSync(dir, { recursive: true });
-const stem = plan === FULL ? "ivf" : "ivf-quick";
+const stem = [plan === FULL ? "ivf" : "ivf-quick", ...(args.only ? only : [])].join("-");
 await Bun.write(join(dir, `${stem}.md`), report.text());
 await Bun.write(join(dir, `${stem}.json`), JSON.stringify(results, null, 1) + "\n");

@@ -31,10 +31,14 @@ export function cpuModel(): string {
   return cpus()[0]?.model ?? "unknown CPU";
 }
 
+/** The 1 / 5 / 15-minute load averages: other work on the machine shows here. */
+export function loadAverage(): string {
+  return loadavg().map((l) => l.toFixed(2)).join(" / ");
+}
+
 /** "date, CPU × cores, Bun version, load average". */
 export function machineLine(): string {
-  const load = loadavg().map((l) => l.toFixed(2)).join(" / ");
-  return `${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC, ${cpuModel()} × ${cpus().length} cores, Bun ${Bun.version}, load average at start ${load}`;
+  return `${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC, ${cpuModel()} × ${cpus().length} cores, Bun ${Bun.version}, load average at start ${loadAverage()}`;
 }
 
 function maxRecall(c: Curve): number {

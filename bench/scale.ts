@@ -14,7 +14,7 @@ import { parseArgs } from "node:util";
 import { synthetic, winkGlove, type Dataset } from "./data.ts";
 import { hnswlib } from "./peers.ts";
 import { flat } from "./ours.ts";
-import { machineLine, qpsTable, ratioTable, curveList, Report } from "./report.ts";
+import { curveList, loadAverage, machineLine, qpsTable, ratioTable, Report } from "./report.ts";
 import { sweep, type Built, type Curve } from "./sweep.ts";
 
 const { values, positionals } = parseArgs({
@@ -53,6 +53,7 @@ report.say(`## Scale benchmark — ${machineLine()}`);
 report.say("\nSingle-query `search()` from Bun on one thread; exact ground truth from FlatF32Index; QPS at a target recall interpolated on the measured curve (see ivf.md).");
 if (values.only !== "glove") await run(synthetic(n, 384, nq));
 if (values.only !== "synthetic") await run(await winkGlove(winkPath!, nq));
+report.say(`\nLoad average at the end: ${loadAverage()} (1 / 5 / 15 min).`);
 const dir = join(import.meta.dir, "results");
 mkdirSync(dir, { recursive: true });
 await Bun.write(join(dir, n === 1_000_000 ? "scale.md" : `scale-${n}.md`), report.text());
