@@ -124,7 +124,9 @@ export const Status = {
 } as const;
 
 /** `RUV_INDEX_KIND_*`: index variants. */
-export const IndexKind = { Flat: 0, Rabitq: 1, Plus: 2, Asym: 3, Any: 0xffff_ffff } as const;
+export const IndexKind = { Flat: 0, Rabitq: 1, Plus: 2, Asym: 3, Ivf: 4, Any: 0xffff_ffff } as const;
+/** `RUV_IVF_STORE_*`: what an IvfRabitqIndex keeps for its exact rerank. */
+export const IvfStore = { None: 0, F16: 1, F32: 2 } as const;
 /** `RUV_METRIC_*`: distance metrics. */
 export const MetricCode = { L2: 0, Cosine: 1 } as const;
 /** `RUV_CONSISTENCY_*`: lake consistency modes. */
@@ -145,6 +147,7 @@ export const ABI_CONSTANTS = {
   RUV_STATUS_: Status,
   RUV_INDEX_KIND_: IndexKind,
   RUV_METRIC_: MetricCode,
+  RUV_IVF_STORE_: IvfStore,
   RUV_CONSISTENCY_: ConsistencyCode,
   RUV_CHECK_RESULT_: CheckResult,
   RUV_REFRESH_RESULT_: RefreshCode,
@@ -154,7 +157,7 @@ export const ABI_CONSTANTS = {
 } as const;
 
 /** `RUV_ABI_VERSION`: the C ABI this layer speaks. */
-export const ABI_VERSION = 2;
+export const ABI_VERSION = 3;
 
 /** `linux-x64-gnu`-style key of the running platform. */
 export function platformKey(platform: string = process.platform, arch: string = process.arch): string {

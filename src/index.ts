@@ -25,6 +25,7 @@ export {
 } from "./errors.ts";
 export {
   VectorIndex,
+  IvfRabitqIndex,
   FlatF32Index,
   RabitqIndex,
   RabitqPlusIndex,
@@ -42,6 +43,14 @@ export {
   type SearchHit,
   type SearchOptions,
   type BatchOptions,
+  type Store,
+  type IvfIndexOptions,
+  type IvfBuildOptions,
+  type IvfSearchOptions,
+  type IvfBatchOptions,
+  type Calibration,
+  type ClassicOptions,
+  type IvfOptionTypes,
 } from "./index/index.ts";
 export {
   Embedder,

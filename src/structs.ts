@@ -5,8 +5,8 @@
  */
 import { ptr, type Pointer } from "bun:ffi";
 
-/** A field's C type: `uint32_t`, `int32_t`, `uint64_t`, or a pointer. */
-export type FieldType = "u32" | "i32" | "u64" | "ptr";
+/** A field's C type: `uint32_t`, `int32_t`, `float`, `uint64_t`, or a pointer. */
+export type FieldType = "u32" | "i32" | "f32" | "u64" | "ptr";
 
 /** Offsets, types and total size of one C struct. */
 export interface StructLayout<F extends string = string> {
@@ -18,7 +18,7 @@ export interface StructLayout<F extends string = string> {
   readonly fields: Readonly<Record<F, { readonly offset: number; readonly type: FieldType }>>;
 }
 
-const WIDTH: Record<FieldType, number> = { u32: 4, i32: 4, u64: 8, ptr: 8 };
+const WIDTH: Record<FieldType, number> = { u32: 4, i32: 4, f32: 4, u64: 8, ptr: 8 };
 
 function layout<F extends string>(name: string, fields: Fields<F>): StructLayout<F> {
   const out = {} as Record<F, { offset: number; type: FieldType }>;
@@ -43,6 +43,7 @@ function nested<P extends string, F extends string>(prefix: P, fields: Fields<F>
 
 const INDEX_PARAMS = [
   ["struct_size", "u32"], ["kind", "u32"], ["dim", "u32"], ["metric", "u32"], ["rerank_factor", "u32"], ["pad_to_word", "u32"], ["seed", "u64"],
+  ["nlist", "u32"], ["ex_bits", "u32"], ["store", "u32"], ["nprobe", "u32"], ["rerank", "u32"], ["target_recall", "f32"],
 ] as const;
 const CACHE_COUNTERS = [
   ["hits", "u64"], ["misses", "u64"], ["primes", "u64"], ["invalidations", "u64"], ["shared_hits", "u64"], ["evictions", "u64"],
@@ -54,9 +55,12 @@ export const IndexParams = layout("RuvIndexParams", INDEX_PARAMS);
 /** `RuvIndexInfo`: parameters, size and memory of an index. */
 export const IndexInfo = layout("RuvIndexInfo", [
   ["struct_size", "u32"], ["reserved", "u32"], ...nested("params", INDEX_PARAMS), ["len", "u64"], ["memory_bytes", "u64"],
+  ["calibration_queries", "u32"], ["measured_recall", "f32"],
 ]);
-/** `RuvSearchOptions`: k, rerank override and threads of one search call. */
-export const SearchOptionsStruct = layout("RuvSearchOptions", [["struct_size", "u32"], ["k", "u32"], ["rerank_factor", "u32"], ["threads", "u32"]]);
+/** `RuvSearchOptions`: k, rerank and nprobe overrides and threads of one search call. */
+export const SearchOptionsStruct = layout("RuvSearchOptions", [
+  ["struct_size", "u32"], ["k", "u32"], ["rerank_factor", "u32"], ["threads", "u32"], ["nprobe", "u32"], ["rerank", "u32"],
+]);
 /** `RuvLakeConfig`: settings of a new lake. */
 export const LakeConfig = layout("RuvLakeConfig", [
   ["struct_size", "u32"], ["rerank_factor", "u32"], ["consistency", "u32"], ["reserved", "u32"],
@@ -99,6 +103,7 @@ export class NativeStruct<F extends string> {
     const { offset, type } = this.#layout.fields[field];
     if (type === "u32") this.#view.setUint32(offset, Number(value), true);
     else if (type === "i32") this.#view.setInt32(offset, Number(value), true);
+    else if (type === "f32") this.#view.setFloat32(offset, Number(value), true);
     else this.#view.setBigUint64(offset, BigInt(value), true);
     return this;
   }
@@ -112,6 +117,11 @@ export class NativeStruct<F extends string> {
   u32(field: F): number {
     const { offset, type } = this.#layout.fields[field];
     return type === "i32" ? this.#view.getInt32(offset, true) : this.#view.getUint32(offset, true);
+  }
+
+  /** A `float` field. */
+  f32(field: F): number {
+    return this.#view.getFloat32(this.#layout.fields[field].offset, true);
   }
 
   /** A 64-bit field. */

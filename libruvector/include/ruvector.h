@@ -57,7 +57,7 @@
 /**
  * Version of the C ABI; bumped on any incompatible change.
  */
-#define RUV_ABI_VERSION 2
+#define RUV_ABI_VERSION 3
 
 /**
  * Outcome of a freshness check.
@@ -93,6 +93,7 @@ enum RuvIndexKind
   RUV_INDEX_KIND_RABITQ = 1,
   RUV_INDEX_KIND_PLUS = 2,
   RUV_INDEX_KIND_ASYM = 3,
+  RUV_INDEX_KIND_IVF = 4,
 };
 #ifndef __cplusplus
 typedef uint32_t RuvIndexKind;
@@ -229,6 +230,19 @@ enum RuvStatus
 typedef int32_t RuvStatus;
 #endif // __cplusplus
 
+enum RuvIvfStore
+#ifdef __cplusplus
+  : uint32_t
+#endif // __cplusplus
+ {
+  RUV_IVF_STORE_NONE = 0,
+  RUV_IVF_STORE_F16 = 1,
+  RUV_IVF_STORE_F32 = 2,
+};
+#ifndef __cplusplus
+typedef uint32_t RuvIvfStore;
+#endif // __cplusplus
+
 /**
  * A unit of off-thread work and, once done, its result.
  */
@@ -319,6 +333,30 @@ typedef struct {
    * Seed of the random rotation.
    */
   uint64_t seed;
+  /**
+   * IVF: number of lists (0 = the power of two nearest 4√n).
+   */
+  uint32_t nlist;
+  /**
+   * IVF: code bits per component, 1..8 (0 = 7).
+   */
+  uint32_t ex_bits;
+  /**
+   * IVF: one of `RUV_IVF_STORE_*`, the vectors kept for an exact rerank.
+   */
+  uint32_t store;
+  /**
+   * IVF: lists probed per search (0 = nlist / 8, or what calibration chose).
+   */
+  uint32_t nprobe;
+  /**
+   * IVF: candidates reranked exactly from the store per search (0 = none).
+   */
+  uint32_t rerank;
+  /**
+   * IVF: recall@10 that build calibrates nprobe for, in (0, 1] (0 = no calibration).
+   */
+  float target_recall;
 } RuvIndexParams;
 
 /**
@@ -341,6 +379,14 @@ typedef struct {
    * Batch searches: worker threads (0 = all cores, 1 = the calling thread).
    */
   uint32_t threads;
+  /**
+   * Overrides the lists probed (0 = keep; IvfRabitq only).
+   */
+  uint32_t nprobe;
+  /**
+   * Overrides the candidates reranked from the store (0 = keep; IvfRabitq only).
+   */
+  uint32_t rerank;
 } RuvSearchOptions;
 
 /**
@@ -367,6 +413,14 @@ typedef struct {
    * Bytes held by the index (codes, rotation, vectors and ids).
    */
   uint64_t memory_bytes;
+  /**
+   * IVF built with a target recall: held-out own rows it measured (0 = not calibrated).
+   */
+  uint32_t calibration_queries;
+  /**
+   * IVF built with a target recall: the recall@10 measured at the chosen nprobe.
+   */
+  float measured_recall;
 } RuvIndexInfo;
 
 /**

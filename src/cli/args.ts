@@ -83,6 +83,15 @@ export class Args {
     return n;
   }
 
+  /** A number in (0, 1] (a recall), or undefined when absent. */
+  fraction(name: string): number | undefined {
+    const raw = this.string(name);
+    if (raw === undefined) return undefined;
+    const x = /^(0?\.\d+|1(\.0*)?)$/.test(raw) ? Number(raw) : NaN;
+    if (!(x > 0 && x <= 1)) throw this.usage(`${flagName(name)} must be a number in (0, 1], got '${raw}'`);
+    return x;
+  }
+
   /** An unsigned 64-bit integer option (e.g. a seed), or undefined when absent. */
   uint64(name: string): bigint | undefined {
     const raw = this.string(name);

@@ -1,5 +1,5 @@
 /** `ruvector index build|search|info`. */
-import { loadIndexAsync, type SearchHit, type VectorIndex } from "../index/index.ts";
+import { IvfRabitqIndex, loadIndexAsync, type IvfSearchOptions, type SearchHit, type SearchOptions, type VectorIndex } from "../index/index.ts";
 import { JSON_OPTION, type Args, type CommandSpec, type OptionSpec } from "./args.ts";
 import { InputError } from "./failures.ts";
 import { parseVectorList, readTexts, readVectors, rowsOf, VECTOR_EXTENSIONS } from "./input.ts";
@@ -63,22 +63,25 @@ const search: CommandSpec = {
     vector: { type: "string", value: "LIST", help: "one query as comma-separated numbers, e.g. -0.5,0.25,1" },
     docs: { type: "string", value: "FILE", help: "texts by id (.txt lines or .jsonl {\"id\", \"text\"}): print each hit's document" },
     k: K_OPTION,
-    rerank: { type: "string", value: "N", help: "rerank factor for these searches, 1..1024 (plus variant; default: the index's)" },
+    rerank: { type: "string", value: "N", help: "plus: rerank factor for these searches, 1..1024; ivf: candidates reranked from the store (default: the index's)" },
+    nprobe: { type: "string", value: "N", help: "ivf: lists probed by these searches (default: the index's)" },
     json: JSON_OPTION,
   },
   async run(args) {
     const k = args.int("k", { min: 1, max: MAX_K }, 10);
-    const rerankFactor = args.int("rerank", { min: 1, max: 1024 }, undefined);
+    const rerank = args.int("rerank", { min: 1, max: 1 << 20 }, undefined);
+    const nprobe = args.int("nprobe", { min: 1, max: 1 << 24 }, undefined);
     const queries = await readQueries(args);
     const docsPath = args.string("docs");
     const docs = docsPath === undefined ? undefined : await readDocs(docsPath);
     const index = await openIndex(args.positional(0));
     try {
+      const options = searchOptions(args, index, rerank, nprobe);
       const results = await withProgress(
         "searching",
         (progress) =>
           queries.map((query, i) => {
-            const hits = index.search(query, k, { rerankFactor });
+            const hits = index.search(query, k, options);
             progress.update(i + 1);
             return hits;
           }),
@@ -92,6 +95,14 @@ const search: CommandSpec = {
     }
   },
 };
+
+/** `--rerank` and `--nprobe` as the options of the loaded index's class. */
+function searchOptions(args: Args, index: VectorIndex, rerank: number | undefined, nprobe: number | undefined): SearchOptions | IvfSearchOptions {
+  if (index instanceof IvfRabitqIndex) return { rerank, nprobe };
+  if (nprobe !== undefined) throw args.usage(`--nprobe applies to ivf indexes only; this one is ${index.constructor.name}`);
+  if (rerank !== undefined && rerank > 1024) throw args.usage(`--rerank must be an integer in 1..1024 for ${index.constructor.name}, got '${rerank}'`);
+  return { rerankFactor: rerank };
+}
 
 /** The query rows of `--query FILE` or `--vector LIST` (exactly one must be given). */
 export async function readQueries(args: Args): Promise<Float32Array[]> {

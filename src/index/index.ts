@@ -1,11 +1,13 @@
 /**
- * Vector indexes over the native RaBitQ engines: exact {@link FlatF32Index}
- * and the 1-bit {@link RabitqIndex}, {@link RabitqPlusIndex} (recommended) and
+ * Vector indexes over the native RaBitQ engines: the sub-linear
+ * {@link IvfRabitqIndex} (large collections), exact {@link FlatF32Index} and the
+ * upstream-compatible 1-bit {@link RabitqIndex}, {@link RabitqPlusIndex} and
  * {@link RabitqAsymIndex}. The `@ruvector/bun/index` entry point.
  * @module
  */
-export { VectorIndex } from "./vector-index.ts";
+export { VectorIndex, type ClassicOptions, type IvfOptionTypes } from "./vector-index.ts";
+export { IvfRabitqIndex } from "./ivf.ts";
 export { FlatF32Index, RabitqIndex, RabitqPlusIndex, RabitqAsymIndex, loadIndex, loadIndexAsync } from "./variants.ts";
-export { BatchResult, type Metric, type IdsInput, type IndexOptions, type BuildOptions, type SearchHit, type SearchOptions, type BatchOptions } from "./types.ts";
+export { BatchResult, type Metric, type IdsInput, type IndexOptions, type BuildOptions, type SearchHit, type SearchOptions, type BatchOptions, type Store, type IvfIndexOptions, type IvfBuildOptions, type IvfSearchOptions, type IvfBatchOptions, type Calibration } from "./types.ts";
 export { recommend, type Recommendation, type RecommendOptions } from "./recommend.ts";
 export { DimensionMismatch, EmptyIndex, IndexError, InvalidArgument, PersistError, ClosedError } from "../errors.ts";

@@ -1,18 +1,20 @@
 /** Checks of index options, vectors and queries before they cross the C ABI, and the native parameter struct. */
 import { DimensionMismatch, InvalidArgument } from "../errors.ts";
-import { IndexKind } from "../ffi.ts";
+import { IndexKind, IvfStore } from "../ffi.ts";
 import { checkOptionKeys, describeValue, float32Hint } from "../options.ts";
 import { IndexParams, NativeStruct } from "../structs.ts";
-import type { IndexOptions, Metric, SearchOptions } from "./types.ts";
+import type { IndexOptions, IvfIndexOptions, IvfSearchOptions, Metric, SearchOptions, Store } from "./types.ts";
 
 /** The variant numbers of the C ABI (`RUV_INDEX_KIND_*`). */
 export const Kind = IndexKind;
 /** A concrete variant number. */
-export type KindValue = (typeof Kind)["Flat" | "Rabitq" | "Plus" | "Asym"];
+export type KindValue = (typeof Kind)["Flat" | "Rabitq" | "Plus" | "Asym" | "Ivf"];
 /** Class names by variant number. */
-export const KIND_NAMES = ["FlatF32Index", "RabitqIndex", "RabitqPlusIndex", "RabitqAsymIndex"] as const;
+export const KIND_NAMES = ["FlatF32Index", "RabitqIndex", "RabitqPlusIndex", "RabitqAsymIndex", "IvfRabitqIndex"] as const;
 /** Metrics by their `RUV_METRIC_*` number. */
 export const METRICS: readonly Metric[] = ["l2", "cosine"];
+/** IVF stores by their `RUV_IVF_STORE_*` number. */
+export const STORES: readonly Store[] = ["none", "f16", "f32"];
 
 /** Index parameters as the C ABI takes them. */
 export interface NativeParams {
@@ -22,11 +24,21 @@ export interface NativeParams {
   rerankFactor: number;
   metric: number;
   padToWord: number;
+  /** IVF fields (zeros for the other variants, and for IVF defaults). */
+  nlist: number;
+  exBits: number;
+  store: number;
+  nprobe: number;
+  rerank: number;
+  targetRecall: number;
 }
 
 /** A `RuvIndexParams` for `p`. */
 export function paramsStruct(p: NativeParams): Uint8Array {
-  return new NativeStruct(IndexParams, { kind: p.kind, dim: p.dim, seed: p.seed, rerank_factor: p.rerankFactor, metric: p.metric, pad_to_word: p.padToWord }).bytes;
+  return new NativeStruct(IndexParams, {
+    kind: p.kind, dim: p.dim, seed: p.seed, rerank_factor: p.rerankFactor, metric: p.metric, pad_to_word: p.padToWord,
+    nlist: p.nlist, ex_bits: p.exBits, store: p.store, nprobe: p.nprobe, rerank: p.rerank, target_recall: p.targetRecall,
+  }).bytes;
 }
 
 export function isPositiveInt(x: unknown, max: number): x is number {
@@ -35,25 +47,53 @@ export function isPositiveInt(x: unknown, max: number): x is number {
 
 /** The keys of {@link BuildOptions}, for the unknown-key check. */
 const BUILD_KEYS = ["dim", "seed", "rerankFactor", "metric", "padToWord", "ids"];
-/** The keys of {@link BatchOptions} (a superset of {@link SearchOptions}'s). */
+/** The keys of {@link IvfBuildOptions}. */
+const IVF_BUILD_KEYS = ["dim", "seed", "metric", "ids", "nlist", "exBits", "store", "nprobe", "rerank", "targetRecall"];
+/** The keys of search options (batch options add `threads`) by variant. */
 const SEARCH_KEYS = ["rerankFactor"];
-const BATCH_KEYS = [...SEARCH_KEYS, "threads"];
+const IVF_SEARCH_KEYS = ["nprobe", "rerank"];
 
 /** `what` names the call for messages, e.g. `RabitqPlusIndex.build`. */
-export function nativeParams(kind: KindValue, o: IndexOptions, defaultRerank: number, what = KIND_NAMES[kind]): NativeParams {
+export function nativeParams(kind: KindValue, o: IndexOptions | IvfIndexOptions, defaultRerank: number, what = KIND_NAMES[kind]): NativeParams {
   if (typeof o !== "object" || o === null) throw new InvalidArgument(`${what} needs an options object with a dim, got ${describeValue(o)}`);
-  checkOptionKeys(o, BUILD_KEYS, `${what} options`);
+  checkOptionKeys(o, kind === Kind.Ivf ? IVF_BUILD_KEYS : BUILD_KEYS, `${what} options`);
   if (!isPositiveInt(o.dim, 8192)) throw new InvalidArgument(`dim must be an integer in 1..8192, got ${describeValue(o.dim)}`);
-  const rerankFactor = o.rerankFactor ?? defaultRerank;
+  const rerankFactor = ("rerankFactor" in o ? o.rerankFactor : undefined) ?? defaultRerank;
   if (!isPositiveInt(rerankFactor, 1024)) {
-    throw new InvalidArgument(`rerankFactor must be an integer in 1..1024, got ${o.rerankFactor}`);
+    throw new InvalidArgument(`rerankFactor must be an integer in 1..1024, got ${describeValue(rerankFactor)}`);
   }
   const seed = o.seed ?? 42;
   const validSeed = typeof seed === "bigint" ? seed >= 0n && seed < 2n ** 64n : Number.isSafeInteger(seed) && seed >= 0;
   if (!validSeed) throw new InvalidArgument(`seed must be a non-negative integer below 2^64, got ${seed}`);
   const metric = METRICS.indexOf(o.metric ?? "l2");
   if (metric < 0) throw new InvalidArgument(`metric must be "l2" or "cosine", got ${JSON.stringify(o.metric)}`);
-  return { kind, dim: o.dim, seed: BigInt(seed), rerankFactor, metric, padToWord: o.padToWord === false ? 0 : 1 };
+  const padToWord = "padToWord" in o && o.padToWord === false ? 0 : 1;
+  const base = { kind, dim: o.dim, seed: BigInt(seed), rerankFactor, metric, padToWord };
+  return { ...base, ...(kind === Kind.Ivf ? ivfParams(o as IvfIndexOptions) : NO_IVF) };
+}
+
+const NO_IVF = { nlist: 0, exBits: 0, store: 0, nprobe: 0, rerank: 0, targetRecall: 0 };
+
+/** An optional integer option in 1..max (0 when absent). */
+function optionalInt(o: object, key: string, max: number): number {
+  const v = (o as Record<string, unknown>)[key];
+  if (v === undefined) return 0;
+  if (!isPositiveInt(v, max)) throw new InvalidArgument(`${key} must be an integer in 1..${max}, got ${describeValue(v)}`);
+  return v;
+}
+
+function ivfParams(o: IvfIndexOptions): Pick<NativeParams, "nlist" | "exBits" | "store" | "nprobe" | "rerank" | "targetRecall"> {
+  const store = STORES.indexOf(o.store ?? "none");
+  if (store < 0) throw new InvalidArgument(`store must be "none", "f16" or "f32", got ${describeValue(o.store)}`);
+  const rerank = optionalInt(o, "rerank", 1 << 20);
+  if (rerank > 0 && store === IvfStore.None) {
+    throw new InvalidArgument(`rerank ${rerank} needs a store to rerank from: add store: "f16" or "f32"`);
+  }
+  const t = o.targetRecall;
+  if (t !== undefined && !(typeof t === "number" && t > 0 && t <= 1)) {
+    throw new InvalidArgument(`targetRecall must be a number in (0, 1], got ${describeValue(t)}`);
+  }
+  return { nlist: optionalInt(o, "nlist", 1 << 24), exBits: optionalInt(o, "exBits", 8), store, nprobe: optionalInt(o, "nprobe", 1 << 24), rerank, targetRecall: t ?? 0 };
 }
 
 export function checkFloat32(vectors: unknown, what: string): asserts vectors is Float32Array {
@@ -112,14 +152,19 @@ export function checkThreads(threads: unknown): number {
   return t;
 }
 
-/** The options of `search` (`batch`: of `searchBatch`), checked; returns the rerank override (0 = none). */
-export function searchRerank(options: SearchOptions, batch = false): number {
+/** The overrides of one search, as `RuvSearchOptions` fields (0 = keep the index's). */
+export interface SearchOverrides {
+  rerank_factor: number;
+  nprobe: number;
+  rerank: number;
+}
+
+/** The options of `search` (`batch`: of `searchBatch`) on a `kind` index, checked. */
+export function searchOverrides(kind: KindValue, options: SearchOptions | IvfSearchOptions, batch = false): SearchOverrides {
   if (typeof options !== "object" || options === null) throw new InvalidArgument(`search options must be an object, got ${describeValue(options)}`);
-  checkOptionKeys(options, batch ? BATCH_KEYS : SEARCH_KEYS, batch ? "searchBatch options" : "search options");
-  const rf = options.rerankFactor;
-  if (rf === undefined) return 0;
-  if (!isPositiveInt(rf, 1024)) throw new InvalidArgument(`rerankFactor must be an integer in 1..1024, got ${rf}`);
-  return rf;
+  const keys = kind === Kind.Ivf ? IVF_SEARCH_KEYS : SEARCH_KEYS;
+  checkOptionKeys(options, batch ? [...keys, "threads"] : keys, batch ? "searchBatch options" : "search options");
+  return { rerank_factor: optionalInt(options, "rerankFactor", 1024), nprobe: optionalInt(options, "nprobe", 1 << 24), rerank: optionalInt(options, "rerank", 1 << 20) };
 }
 
 export function checkPath(path: unknown): string {

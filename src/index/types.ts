@@ -26,6 +26,65 @@ export interface BuildOptions extends IndexOptions {
   ids?: IdsInput;
 }
 
+/** What an {@link IvfRabitqIndex} keeps for its exact rerank: nothing (codes only), or the vectors as f16 or f32. */
+export type Store = "none" | "f16" | "f32";
+
+/** Parameters of an {@link IvfRabitqIndex}. Leave the tuning options out and set `targetRecall` instead. */
+export interface IvfIndexOptions {
+  /** Dimensions of every vector (1..8192). */
+  dim: number;
+  /** Seed of the rotation and of k-means. Same seed + data ⇒ identical index. Default 42. */
+  seed?: number | bigint;
+  /** `"l2"` (squared L2 scores, the default) or `"cosine"` (cosine-distance scores). */
+  metric?: Metric;
+  /** Number of inverted lists. Default: the power of two nearest 4√n. */
+  nlist?: number;
+  /** Code bits per component, 1..8 (1 = sign bits only). Default 7. */
+  exBits?: number;
+  /** Vectors kept for an exact rerank (and for `get`/iteration): `"none"` (default), `"f16"` or `"f32"`. */
+  store?: Store;
+  /** Lists probed per search. Default: nlist / 8, or what `targetRecall` calibrated. */
+  nprobe?: number;
+  /** Candidates reranked exactly from the store per search (needs a store). Default 0 (codes only). */
+  rerank?: number;
+  /**
+   * Recall@10 to reach: `build` measures held-out own rows against their exact
+   * neighbours and stores the smallest nprobe that reaches it. See {@link IvfRabitqIndex.calibration}.
+   */
+  targetRecall?: number;
+}
+
+/** Options of `IvfRabitqIndex.build`: parameters plus optional ids (default 0..n−1). */
+export interface IvfBuildOptions extends IvfIndexOptions {
+  ids?: IdsInput;
+}
+
+/** Per-search overrides of an {@link IvfRabitqIndex}'s defaults. */
+export interface IvfSearchOptions {
+  /** Lists probed (more = higher recall, slower). */
+  nprobe?: number;
+  /** Candidates reranked exactly from the store (needs a store). */
+  rerank?: number;
+}
+
+/** Options of `IvfRabitqIndex` batch searches. */
+export interface IvfBatchOptions extends IvfSearchOptions {
+  /** Worker threads: 0 (default) = all cores, 1 = the calling thread only. */
+  threads?: number;
+}
+
+/** What target-recall calibration measured when the index was built. */
+export interface Calibration {
+  /** The recall@10 asked for. */
+  targetRecall: number;
+  /** Recall@10 of held-out own rows at the chosen nprobe. */
+  measuredRecall: number;
+  /** The nprobe chosen (the index's default). */
+  nprobe: number;
+  /** How many held-out rows were measured. */
+  queries: number;
+}
+
 /** One search result: the vector's id and its distance (ascending = better). */
 export interface SearchHit {
   id: number;

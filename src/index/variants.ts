@@ -1,29 +1,34 @@
-/** The four index variants, and loading a file of any of them. */
+/** The four upstream-compatible index variants, and loading a file of any variant. */
 import type { Pointer } from "bun:ffi";
 import { check, lastError, lib, outPointer, statusError, utf8 } from "../ffi.ts";
 import { IndexInfo, NativeStruct } from "../structs.ts";
 import { runJob } from "../runtime.ts";
 import { checkPath, Kind } from "./prepare.ts";
-import { NativeIndex, takeIndex, VectorIndex } from "./vector-index.ts";
+import { IvfRabitqIndex } from "./ivf.ts";
+import { NativeIndex, takeIndex, VectorIndex, type ClassicOptions } from "./vector-index.ts";
 
 /** Exact brute-force index: the ground-truth baseline. Keeps every vector. */
 export class FlatF32Index extends VectorIndex {
+  declare readonly "~options": ClassicOptions;
   static override readonly kind = Kind.Flat;
 }
 
 /** 1-bit RaBitQ codes only (symmetric estimator, no rerank): smallest memory, lowest recall. */
 export class RabitqIndex extends VectorIndex {
+  declare readonly "~options": ClassicOptions;
   static override readonly kind = Kind.Rabitq;
 }
 
 /** RaBitQ codes plus originals, exact rerank of k × rerankFactor candidates. The recommended default. */
 export class RabitqPlusIndex extends VectorIndex {
+  declare readonly "~options": ClassicOptions;
   static override readonly kind = Kind.Plus;
   static override readonly defaultRerank = 20;
 }
 
 /** Asymmetric RaBitQ estimator (f32 query vs 1-bit codes); rerankFactor > 1 keeps originals for exact rerank. */
 export class RabitqAsymIndex extends VectorIndex {
+  declare readonly "~options": ClassicOptions;
   static override readonly kind = Kind.Asym;
 }
 
@@ -37,7 +42,7 @@ function wrapLoaded(handle: Pointer): VectorIndex {
     sym.ruv_index_free(handle);
     throw err;
   }
-  const cls = [FlatF32Index, RabitqIndex, RabitqPlusIndex, RabitqAsymIndex][info.u32("params.kind")]!;
+  const cls = [FlatF32Index, RabitqIndex, RabitqPlusIndex, RabitqAsymIndex, IvfRabitqIndex][info.u32("params.kind")]!;
   return new cls(new NativeIndex(handle));
 }
 

@@ -10,8 +10,8 @@ import { IndexInfo, NativeStruct, SearchOptionsStruct } from "../structs.ts";
 import { NativeHandle, runJob } from "../runtime.ts";
 import { formatBytes } from "../units.ts";
 import { checkId, toIds } from "./ids.ts";
-import { checkK, checkPath, checkQuery, checkThreads, checkVectors, copyInSlices, Kind, KIND_NAMES, METRICS, nativeParams, paramsStruct, searchRerank, type KindValue, type NativeParams } from "./prepare.ts";
-import { BatchResult, type BatchOptions, type BuildOptions, type IdsInput, type IndexOptions, type Metric, type SearchHit, type SearchOptions } from "./types.ts";
+import { checkK, checkPath, checkQuery, checkThreads, checkVectors, copyInSlices, Kind, KIND_NAMES, METRICS, nativeParams, paramsStruct, searchOverrides, type KindValue, type NativeParams } from "./prepare.ts";
+import { BatchResult, type BatchOptions, type BuildOptions, type IdsInput, type IndexOptions, type IvfBatchOptions, type IvfBuildOptions, type IvfIndexOptions, type IvfSearchOptions, type Metric, type SearchHit, type SearchOptions } from "./types.ts";
 
 /** A stable address for memory the native side reads after the call returns. */
 function pinned(view: Float32Array | BigUint64Array): Pointer | null {
@@ -25,6 +25,22 @@ export class NativeIndex {
   constructor(readonly handle: Pointer) {}
 }
 
+/** The option types of the four upstream-compatible classes. */
+export interface ClassicOptions {
+  create: IndexOptions;
+  build: BuildOptions;
+  search: SearchOptions;
+  batch: BatchOptions;
+}
+
+/** The option types of {@link IvfRabitqIndex}. */
+export interface IvfOptionTypes {
+  create: IvfIndexOptions;
+  build: IvfBuildOptions;
+  search: IvfSearchOptions;
+  batch: IvfBatchOptions;
+}
+
 /** A concrete index class. @internal */
 export type IndexClass<T> = (new (native: NativeIndex) => T) & { readonly kind: KindValue; readonly defaultRerank: number };
 
@@ -34,6 +50,8 @@ export abstract class VectorIndex implements Disposable {
   static readonly kind: KindValue;
   /** Rerank factor used when the options give none. @internal */
   static readonly defaultRerank: number = 1;
+  /** Type only: the option types of this class's methods (a loaded index of unknown class takes either). */
+  declare readonly "~options": ClassicOptions | IvfOptionTypes;
 
   readonly #handle: NativeHandle;
   readonly #params: NativeParams;
@@ -50,19 +68,12 @@ export abstract class VectorIndex implements Disposable {
     }
     this.#handle = new NativeHandle(native.handle, lib().ruv_index_free, `${this.constructor.name}`);
     const info = this.#info();
-    this.#params = {
-      kind: info.u32("params.kind") as KindValue,
-      dim: info.u32("params.dim"),
-      seed: info.u64("params.seed"),
-      rerankFactor: info.u32("params.rerank_factor"),
-      metric: info.u32("params.metric"),
-      padToWord: info.u32("params.pad_to_word"),
-    };
+    this.#params = paramsOf(info);
     this.#length = Number(info.u64("len"));
   }
 
   /** An empty index. */
-  static create<T>(this: IndexClass<T>, options: IndexOptions): T {
+  static create<T extends VectorIndex>(this: IndexClass<T>, options: T["~options"]["create"]): T {
     const p = nativeParams(this.kind, options, this.defaultRerank);
     const cell = new BigUint64Array(1);
     check(lib().ruv_index_new(paramsStruct(p), cell));
@@ -70,7 +81,7 @@ export abstract class VectorIndex implements Disposable {
   }
 
   /** Builds an index over `vectors` (n × dim, row-major) in parallel. */
-  static build<T>(this: IndexClass<T>, vectors: Float32Array, options: BuildOptions): T {
+  static build<T extends VectorIndex>(this: IndexClass<T>, vectors: Float32Array, options: T["~options"]["build"]): T {
     const p = nativeParams(this.kind, options, this.defaultRerank);
     checkVectors(vectors, p.dim, "vectors");
     const ids = options.ids ? toIds(options.ids, vectors.length / p.dim) : new BigUint64Array(0);
@@ -84,7 +95,7 @@ export abstract class VectorIndex implements Disposable {
    * event loop keeps running), so the caller may modify or transfer them at
    * once; transferring them during that copy fails the build with `InvalidArgument`.
    */
-  static async buildAsync<T>(this: IndexClass<T>, vectors: Float32Array, options: BuildOptions): Promise<T> {
+  static async buildAsync<T extends VectorIndex>(this: IndexClass<T>, vectors: Float32Array, options: T["~options"]["build"]): Promise<T> {
     const p = nativeParams(this.kind, options, this.defaultRerank);
     checkVectors(vectors, p.dim, "vectors");
     const ids = options.ids ? toIds(options.ids, vectors.length / p.dim).slice() : new BigUint64Array(0);
@@ -120,6 +131,11 @@ export abstract class VectorIndex implements Disposable {
     const info = new NativeStruct(IndexInfo);
     check(lib().ruv_index_info(this.#handle.ptr, info.bytes));
     return info;
+  }
+
+  /** The native `RuvIndexInfo`, read now (an IVF index settles its parameters when first trained). @internal */
+  protected nativeInfo(): NativeStruct<keyof typeof IndexInfo.fields> {
+    return this.#info();
   }
 
   /** Number of vectors. */
@@ -170,11 +186,11 @@ export abstract class VectorIndex implements Disposable {
   }
 
   /** The k nearest vectors to `query`, best first. Returns min(k, length) hits. */
-  search(query: Float32Array, k: number, options: SearchOptions = {}): SearchHit[] {
+  search(query: Float32Array, k: number, options: this["~options"]["search"] = {}): SearchHit[] {
     const handle = this.#handle.ptr;
     checkQuery(query, this.dim);
     checkK(k);
-    const rf = searchRerank(options);
+    const overrides = searchOverrides(this.#params.kind, options);
     const cap = Math.min(k, this.#length);
     if (this.#ids.length < cap) {
       this.#ids = new BigUint64Array(cap);
@@ -182,7 +198,7 @@ export abstract class VectorIndex implements Disposable {
     }
     const ids = this.#ids;
     const scores = this.#scores;
-    const search = this.#search.set("k", k).set("rerank_factor", rf).bytes;
+    const search = this.#search.set("k", k).set("rerank_factor", overrides.rerank_factor).set("nprobe", overrides.nprobe).set("rerank", overrides.rerank).bytes;
     check(lib().ruv_index_search(handle, query, query.length, search, ids, scores, cap, this.#count));
     const n = Number(this.#count[0]);
     const hits = new Array<SearchHit>(n);
@@ -191,11 +207,11 @@ export abstract class VectorIndex implements Disposable {
   }
 
   /** `search` off the JS thread. */
-  searchAsync(query: Float32Array, k: number, options: SearchOptions = {}): Promise<SearchHit[]> {
+  searchAsync(query: Float32Array, k: number, options: this["~options"]["search"] = {}): Promise<SearchHit[]> {
     const handle = this.#handle.ptr;
     checkQuery(query, this.dim);
     checkK(k);
-    const search = new NativeStruct(SearchOptionsStruct, { k, rerank_factor: searchRerank(options) }).bytes;
+    const search = new NativeStruct(SearchOptionsStruct, { k, ...searchOverrides(this.#params.kind, options) }).bytes;
     const sym = lib();
     return runJob(
       (job) => sym.ruv_index_search_async(handle, query, query.length, search, job),
@@ -207,7 +223,7 @@ export abstract class VectorIndex implements Disposable {
   }
 
   /** Searches m queries (m × dim) in parallel; results come back in typed arrays. */
-  searchBatch(queries: Float32Array, k: number, options: BatchOptions = {}): BatchResult {
+  searchBatch(queries: Float32Array, k: number, options: this["~options"]["batch"] = {}): BatchResult {
     const b = this.#batch(queries, k, options);
     const ids = new BigUint64Array(b.m * b.kEff);
     const scores = new Float32Array(b.m * b.kEff);
@@ -215,16 +231,17 @@ export abstract class VectorIndex implements Disposable {
     return new BatchResult(b.m, b.kEff, Float64Array.from(ids, Number), scores);
   }
 
-  #batch(queries: Float32Array, k: number, options: BatchOptions) {
+  #batch(queries: Float32Array, k: number, options: BatchOptions | IvfBatchOptions) {
     const handle = this.#handle.ptr;
     checkVectors(queries, this.dim, "queries");
     checkK(k);
-    const search = new NativeStruct(SearchOptionsStruct, { k, rerank_factor: searchRerank(options, true), threads: checkThreads(options.threads) }).bytes;
+    const overrides = searchOverrides(this.#params.kind, options, true);
+    const search = new NativeStruct(SearchOptionsStruct, { k, ...overrides, threads: checkThreads(options.threads) }).bytes;
     return { handle, search, m: queries.length / this.dim, kEff: Math.min(k, this.#length) };
   }
 
   /** `searchBatch` off the JS thread. */
-  searchBatchAsync(queries: Float32Array, k: number, options: BatchOptions = {}): Promise<BatchResult> {
+  searchBatchAsync(queries: Float32Array, k: number, options: this["~options"]["batch"] = {}): Promise<BatchResult> {
     const b = this.#batch(queries, k, options);
     const sym = lib();
     return runJob(
@@ -309,13 +326,35 @@ export abstract class VectorIndex implements Disposable {
 
   toString(): string {
     if (this.closed) return `${KIND_NAMES[this.#params.kind]} { closed }`;
-    const rf = this.#params.kind === Kind.Flat ? "" : `, rerankFactor: ${this.rerankFactor}`;
-    return `${KIND_NAMES[this.#params.kind]} { n: ${this.length}, dim: ${this.dim}, metric: "${this.metric}"${rf}, memory: "${formatBytes(this.memoryBytes)}" }`;
+    return `${KIND_NAMES[this.#params.kind]} { n: ${this.length}, dim: ${this.dim}, metric: "${this.metric}"${this.describeTuning()}, memory: "${formatBytes(this.memoryBytes)}" }`;
+  }
+
+  /** The variant's own parameters for `toString`, as `, name: value` pairs. @internal */
+  protected describeTuning(): string {
+    return this.#params.kind === Kind.Flat ? "" : `, rerankFactor: ${this.rerankFactor}`;
   }
 
   [Symbol.for("nodejs.util.inspect.custom")](): string {
     return this.toString();
   }
+}
+
+/** The parameters an info struct reports. */
+function paramsOf(info: NativeStruct<keyof typeof IndexInfo.fields>): NativeParams {
+  return {
+    kind: info.u32("params.kind") as KindValue,
+    dim: info.u32("params.dim"),
+    seed: info.u64("params.seed"),
+    rerankFactor: info.u32("params.rerank_factor"),
+    metric: info.u32("params.metric"),
+    padToWord: info.u32("params.pad_to_word"),
+    nlist: info.u32("params.nlist"),
+    exBits: info.u32("params.ex_bits"),
+    store: info.u32("params.store"),
+    nprobe: info.u32("params.nprobe"),
+    rerank: info.u32("params.rerank"),
+    targetRecall: info.f32("params.target_recall"),
+  };
 }
 
 /** The index handle a finished build or load job produced. @internal */

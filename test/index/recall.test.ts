@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import { FlatF32Index, RabitqPlusIndex, recommend } from "../../src/index.ts";
+import { FlatF32Index, IvfRabitqIndex, recommend } from "../../src/index.ts";
 import { fashion, glove, recallAtK } from "../support/datasets.ts";
 
 const QUERIES = 300;
@@ -21,21 +21,22 @@ test("FlatF32Index reproduces the stored ground truth of Fashion-MNIST exactly",
   }
 }, 120_000);
 
-test("recommend({ recall: 0.95 }) reaches recall@10 ≥ 0.95 on GloVe-100 (cosine)", async () => {
+test("recommend({ recall: 0.95 }) picks IvfRabitqIndex with targetRecall, which reaches ≥ 0.95 on GloVe-100 (cosine)", async () => {
   const ds = await glove();
   const plan = recommend({ n: ds.base.rows, dim: ds.base.dim, recall: 0.95 });
-  expect(plan.variant).toBe("RabitqPlusIndex");
-  using index = RabitqPlusIndex.build(ds.base.data, { dim: ds.base.dim, metric: "cosine", rerankFactor: plan.rerankFactor });
+  expect(plan).toMatchObject({ variant: "IvfRabitqIndex", buildOptions: { targetRecall: 0.95 }, expectedRecall: 0.95, extrapolated: false });
+  using index = IvfRabitqIndex.build(ds.base.data, { dim: ds.base.dim, metric: "cosine", ...plan.buildOptions });
   const nq = 1000;
   const r = index.searchBatch(ds.queries.data.subarray(0, nq * ds.queries.dim), 10);
   expect(recallAtK(r.ids, 10, ds.truth, nq)).toBeGreaterThanOrEqual(0.95);
-}, 120_000);
+}, 300_000);
 
-test("recommend falls back to exact search where 1-bit codes cannot help, and validates input", () => {
-  expect(recommend({ n: 5_000, dim: 128, recall: 0.9 }).variant).toBe("FlatF32Index");
-  expect(recommend({ n: 100_000, dim: 100, recall: 0.999 }).reason).toContain("beyond what 1-bit codes reached");
-  expect(recommend({ n: 10_000_000, dim: 100, recall: 0.95 }).reason).toContain("above the maximum of 1024");
-  expect(recommend({ n: 1_000_000, dim: 100, recall: 0.8 })).toMatchObject({ variant: "RabitqPlusIndex", expectedRecall: 0.809 });
+test("recommend picks exact search for small sets, a store above 0.96, and validates input", () => {
+  expect(recommend({ n: 5_000, dim: 128, recall: 0.9 })).toMatchObject({ variant: "FlatF32Index", buildOptions: {}, expectedRecall: 1 });
+  expect(recommend({ n: 5_000, dim: 128, recall: 0.9 }).reason).toBe("5000 vectors are fewer than 10000: an exact scan reads 5000 × 128 floats per query and loses no recall");
+  expect(recommend({ n: 1_000_000, dim: 100, recall: 0.99 }).buildOptions).toEqual({ targetRecall: 0.99, store: "f16", rerank: 40 });
+  expect(recommend({ n: 1_000_000, dim: 100, recall: 0.99, k: 20 }).buildOptions).toEqual({ targetRecall: 0.99, store: "f16", rerank: 80 });
+  expect(recommend({ n: 1_000_000, dim: 100, recall: 0.9 }).buildOptions).toEqual({ targetRecall: 0.9 });
   expect(() => recommend({ n: 0, dim: 4, recall: 0.9 })).toThrow("n must be a positive integer, got 0");
   expect(() => recommend({ n: 10, dim: 8193, recall: 0.5 })).toThrow("dim must be an integer in 1..8192, got 8193");
   expect(() => recommend({ n: 10, dim: 4, recall: 1.5 })).toThrow("recall must be in (0, 1], got 1.5");
@@ -45,17 +46,11 @@ test("recommend falls back to exact search where 1-bit codes cannot help, and va
 
 test("recommend says what was measured and what it extrapolated, naming n and dim", () => {
   const measured = recommend({ n: 100_000, dim: 100, recall: 0.93 });
-  expect(measured).toMatchObject({ variant: "RabitqPlusIndex", rerankFactor: 200, measuredCandidates: 2000, candidates: 2000, extrapolated: false });
-  expect(measured.reason).toBe("measured: reranking 2000 candidates reached recall@10 0.932 on GloVe-100 (100k × 100, angular)");
-  const scaled = recommend({ n: 341_500, dim: 384, recall: 0.93 });
-  expect(scaled).toMatchObject({ measuredCandidates: 2000, candidates: 6830, rerankFactor: 683, extrapolated: true });
-  expect(scaled.reason).toBe(
-    "measured: reranking 2000 candidates reached recall@10 0.932 on GloVe-100 (100k × 100, angular); " +
-      "extrapolated, not measured: n=341500: pool scaled linearly to 6830 candidates, dim 384 instead of 100",
-  );
-  expect(recommend({ n: 100_000, dim: 128, recall: 0.93 }).extrapolated).toBe(true);
-  const fallback = recommend({ n: 1_000_000, dim: 768, recall: 0.95 });
-  expect(fallback).toMatchObject({ variant: "FlatF32Index", measuredCandidates: 3000, candidates: 0, extrapolated: true });
-  expect(fallback.reason).toContain("needs a rerank factor of 3000, above the maximum of 1024 (measured: reranking 3000 candidates");
-  expect(fallback.reason).toContain("extrapolated, not measured: n=1000000: pool scaled linearly to 30000 candidates, dim 768 instead of 100)");
+  expect(measured.extrapolated).toBe(false);
+  expect(measured.reason).toStartWith("IvfRabitqIndex built with targetRecall 0.93, codes only: the build calibrates nprobe on held-out rows of your data");
+  expect(measured.reason).toContain("measured on GloVe-100 (100k × 100, angular), 1,000 held-out queries");
+  const scaled = recommend({ n: 341_500, dim: 384, recall: 0.99 });
+  expect(scaled.extrapolated).toBe(true);
+  expect(scaled.reason).toStartWith("IvfRabitqIndex built with targetRecall 0.99 with an f16 store and rerank 40:");
+  expect(scaled.reason).toEndWith("; extrapolated, not measured: n=341500 instead of 100000, dim 384 instead of 100");
 });

@@ -9,7 +9,7 @@
 use std::io::BufRead;
 use std::time::Instant;
 
-use ruvector::index::{Kind, Metric, Params, VectorIndex};
+use ruvector::index::{Kind, Metric, Params, SearchParams, VectorIndex};
 
 fn read_fvecs(path: &str) -> (Vec<f32>, usize) {
     let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"));
@@ -31,14 +31,8 @@ fn main() {
     let num = |i: usize| args[i].parse::<u64>().unwrap_or_else(|_| panic!("argument {i} is not a number"));
     let (base, dim) = read_fvecs(&args[1]);
     let (queries, _) = read_fvecs(&args[2]);
-    let params = Params {
-        kind: Kind::from_u32(num(3) as u32).expect("kind"),
-        dim,
-        seed: 42,
-        rerank_factor: num(4) as usize,
-        metric: Metric::from_u32(num(5) as u32).expect("metric"),
-        pad_to_word: true,
-    };
+    let kind = Kind::from_u32(num(3) as u32).expect("kind");
+    let params = Params::new(kind, dim, 42, num(4) as usize, Metric::from_u32(num(5) as u32).expect("metric"), true);
     let k = num(6) as usize;
     let index = VectorIndex::build(params, &base, None).expect("build");
     println!("ready");
@@ -47,7 +41,7 @@ fn main() {
         let mut checksum = 0u64;
         let t = Instant::now();
         for q in queries.chunks_exact(dim) {
-            let n = index.search_into(q, k, None, &mut ids, &mut scores).expect("search");
+            let n = index.search_into(q, k, &SearchParams::default(), &mut ids, &mut scores).expect("search");
             checksum = checksum.wrapping_add(ids[..n].iter().sum::<u64>());
         }
         let ns = t.elapsed().as_nanos() as f64 / (queries.len() / dim) as f64;

@@ -8,7 +8,7 @@
 use std::time::Instant;
 
 use ruvector::index::ivf::{IvfParams, IvfRabitqIndex, SearchOptions, StoreKind};
-use ruvector::index::{Kind, Metric, Params, VectorIndex};
+use ruvector::index::{Kind, Metric, Params, SearchParams, VectorIndex};
 
 struct Data {
     dim: usize,
@@ -85,10 +85,10 @@ fn sequential_flat(d: &Data, rows: &[f32], q: &[f32]) -> Vec<u32> {
 }
 
 fn flat(d: &Data, nq_flat: usize) {
-    let params = Params { kind: Kind::Flat, dim: d.dim, seed: 1, rerank_factor: 1, metric: d.metric, pad_to_word: false };
+    let params = Params::new(Kind::Flat, d.dim, 1, 1, d.metric, false);
     let idx = VectorIndex::build(params, &d.base, None).expect("flat build");
     let sub = Data { dim: d.dim, base: Vec::new(), queries: d.queries[..nq_flat * d.dim].to_vec(), truth: d.truth[..nq_flat].to_vec(), metric: d.metric };
-    let (r, qps) = timed(&sub, |q| idx.search_owned(q, 10, None).unwrap().0.iter().map(|&i| i as u32).collect());
+    let (r, qps) = timed(&sub, |q| idx.search_owned(q, 10, &SearchParams::default()).unwrap().0.iter().map(|&i| i as u32).collect());
     let unit: Vec<f32> = match d.metric {
         Metric::Cosine => idx.vectors().unwrap(),
         Metric::L2 => d.base.clone(),

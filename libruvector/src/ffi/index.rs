@@ -6,10 +6,11 @@
 use std::sync::Arc;
 
 use super::runtime::{job_out, Hits};
-use super::{copy_into, first_version, free_handle, guard, handle, handle_out, path, read_struct, slice, slice_mut, write_out, write_struct};
-use crate::error::Result;
+use super::{copy_into, first_version, free_handle, guard, handle, handle_out, path, read_struct, slice, slice_mut, write_out, write_struct, AbiStruct};
+use crate::error::{Error, Result};
+use crate::index::ivf::StoreKind;
 use crate::index::shared::{SharedIndex, Snapshot};
-use crate::index::{persist, Kind, Metric, Params, VectorIndex};
+use crate::index::{persist, IvfOptions, Kind, Metric, Params, SearchParams, VectorIndex};
 use crate::runtime::{spawn, Job};
 
 /// Opaque handle to a vector index. Thread-safe: readers (searches, gets,
@@ -46,22 +47,76 @@ pub struct RuvIndexParams {
     pub pad_to_word: u32,
     /// Seed of the random rotation.
     pub seed: u64,
+    /// IVF: number of lists (0 = the power of two nearest 4√n).
+    pub nlist: u32,
+    /// IVF: code bits per component, 1..8 (0 = 7).
+    pub ex_bits: u32,
+    /// IVF: one of `RUV_IVF_STORE_*`, the vectors kept for an exact rerank.
+    pub store: u32,
+    /// IVF: lists probed per search (0 = nlist / 8, or what calibration chose).
+    pub nprobe: u32,
+    /// IVF: candidates reranked exactly from the store per search (0 = none).
+    pub rerank: u32,
+    /// IVF: recall@10 that build calibrates nprobe for, in (0, 1] (0 = no calibration).
+    pub target_recall: f32,
 }
 
+/// Bytes of `RuvIndexParams` before the IVF fields were appended.
+const INDEX_PARAMS_V1_SIZE: usize = 32;
+/// Bytes of `RuvSearchOptions` before `nprobe` and `rerank` were appended.
+const SEARCH_OPTIONS_V1_SIZE: usize = 16;
 
-first_version!(RuvIndexParams, RuvIndexInfo, RuvSearchOptions);
+impl AbiStruct for RuvIndexParams {
+    const MIN_SIZE: usize = INDEX_PARAMS_V1_SIZE;
+    fn defaults() -> Self {
+        Self::default()
+    }
+}
+
+impl AbiStruct for RuvSearchOptions {
+    const MIN_SIZE: usize = SEARCH_OPTIONS_V1_SIZE;
+    fn defaults() -> Self {
+        Self::default()
+    }
+}
+
+first_version!(RuvIndexInfo);
 
 impl RuvIndexParams {
     fn to_params(self) -> Result<Params> {
-        let p = Params {
-            kind: Kind::from_u32(self.kind)?,
-            dim: self.dim as usize,
-            seed: self.seed,
-            rerank_factor: self.rerank_factor as usize,
-            metric: Metric::from_u32(self.metric)?,
-            pad_to_word: self.pad_to_word != 0,
+        let kind = Kind::from_u32(self.kind)?;
+        let base = Params::new(kind, self.dim as usize, self.seed, self.rerank_factor as usize, Metric::from_u32(self.metric)?, self.pad_to_word != 0);
+        let ivf = IvfOptions {
+            nlist: self.nlist as usize,
+            ex_bits: self.ex_bits,
+            store: StoreKind::from_u32(self.store)?,
+            nprobe: self.nprobe as usize,
+            rerank: self.rerank as usize,
+            target_recall: (self.target_recall != 0.0).then_some(self.target_recall),
         };
-        p.normalized()
+        let any_ivf = (self.nlist | self.ex_bits | self.store | self.nprobe | self.rerank) != 0 || self.target_recall != 0.0;
+        if kind != Kind::Ivf && any_ivf {
+            return Err(Error::invalid(format!("nlist, exBits, store, nprobe, rerank and targetRecall are IvfRabitqIndex options, not {}", kind.name())));
+        }
+        Params { ivf, ..base }.normalized()
+    }
+
+    fn from_params(p: &Params) -> Self {
+        Self {
+            struct_size: std::mem::size_of::<Self>() as u32,
+            kind: p.kind as u32,
+            dim: p.dim as u32,
+            metric: p.metric as u32,
+            rerank_factor: p.rerank_factor as u32,
+            pad_to_word: p.pad_to_word as u32,
+            seed: p.seed,
+            nlist: p.ivf.nlist as u32,
+            ex_bits: p.ivf.ex_bits,
+            store: p.ivf.store as u32,
+            nprobe: p.ivf.nprobe as u32,
+            rerank: p.ivf.rerank as u32,
+            target_recall: p.ivf.target_recall.unwrap_or(0.0),
+        }
     }
 }
 
@@ -79,6 +134,10 @@ pub struct RuvIndexInfo {
     pub len: u64,
     /// Bytes held by the index (codes, rotation, vectors and ids).
     pub memory_bytes: u64,
+    /// IVF built with a target recall: held-out own rows it measured (0 = not calibrated).
+    pub calibration_queries: u32,
+    /// IVF built with a target recall: the recall@10 measured at the chosen nprobe.
+    pub measured_recall: f32,
 }
 
 /// Options of one search call.
@@ -93,12 +152,16 @@ pub struct RuvSearchOptions {
     pub rerank_factor: u32,
     /// Batch searches: worker threads (0 = all cores, 1 = the calling thread).
     pub threads: u32,
+    /// Overrides the lists probed (0 = keep; IvfRabitq only).
+    pub nprobe: u32,
+    /// Overrides the candidates reranked from the store (0 = keep; IvfRabitq only).
+    pub rerank: u32,
 }
 
-
 impl RuvSearchOptions {
-    fn rerank(&self) -> Option<usize> {
-        (self.rerank_factor != 0).then_some(self.rerank_factor as usize)
+    fn params(&self) -> SearchParams {
+        let some = |v: u32| (v != 0).then_some(v as usize);
+        SearchParams { rerank_factor: some(self.rerank_factor), nprobe: some(self.nprobe), rerank: some(self.rerank) }
     }
 }
 
@@ -176,7 +239,7 @@ pub unsafe extern "C" fn ruv_index_search(
     guard(|| {
         let o = read_struct(options, "options")?;
         let r = handle(idx, "index")?.read()?;
-        let n = r.search_into(slice(query, len, "query")?, o.k as usize, o.rerank(), slice_mut(out_ids, cap, "out_ids")?, slice_mut(out_scores, cap, "out_scores")?)?;
+        let n = r.search_into(slice(query, len, "query")?, o.k as usize, &o.params(), slice_mut(out_ids, cap, "out_ids")?, slice_mut(out_scores, cap, "out_scores")?)?;
         write_out(out_count, n as u64, "out_count")
     })
 }
@@ -192,7 +255,7 @@ pub unsafe extern "C" fn ruv_index_search_async(idx: *const RuvIndex, query: *co
         let shared = &handle(idx, "index")?.0;
         let query = slice(query, len, "query")?.to_vec();
         let job = shared.read_async(move |r| {
-            let (ids, scores) = r.search_owned(&query, o.k as usize, o.rerank())?;
+            let (ids, scores) = r.search_owned(&query, o.k as usize, &o.params())?;
             Ok(Hits { ids, scores })
         })?;
         job_out(job, out_job)
@@ -211,7 +274,7 @@ pub unsafe extern "C" fn ruv_index_search_batch(
     guard(|| {
         let o = read_struct(options, "options")?;
         let r = handle(idx, "index")?.read()?;
-        let kk = r.search_batch(slice(queries, len, "queries")?, o.k as usize, o.rerank(), o.threads as usize, slice_mut(out_ids, cap, "out_ids")?, slice_mut(out_scores, cap, "out_scores")?)?;
+        let kk = r.search_batch(slice(queries, len, "queries")?, o.k as usize, &o.params(), o.threads as usize, slice_mut(out_ids, cap, "out_ids")?, slice_mut(out_scores, cap, "out_scores")?)?;
         write_out(out_k, kk as u64, "out_k")
     })
 }
@@ -230,7 +293,7 @@ pub unsafe extern "C" fn ruv_index_search_batch_async(idx: *const RuvIndex, quer
             let k = r.effective_k(o.k as usize)?;
             let m = queries.len() / r.params().dim.max(1);
             let (mut ids, mut scores) = (vec![0u64; m * k], vec![0f32; m * k]);
-            r.search_batch(&queries, k, o.rerank(), o.threads as usize, &mut ids, &mut scores)?;
+            r.search_batch(&queries, k, &o.params(), o.threads as usize, &mut ids, &mut scores)?;
             Ok(Hits { ids, scores })
         })?;
         job_out(job, out_job)
@@ -246,17 +309,17 @@ pub unsafe extern "C" fn ruv_index_info(idx: *const RuvIndex, out: *mut RuvIndex
     guard(|| {
         // Counts pending writes too, without waiting for them to land.
         let shared = &handle(idx, "index")?.0;
-        let p = shared.params();
-        let params = RuvIndexParams {
-            struct_size: std::mem::size_of::<RuvIndexParams>() as u32,
-            kind: p.kind as u32,
-            dim: p.dim as u32,
-            metric: p.metric as u32,
-            rerank_factor: p.rerank_factor as u32,
-            pad_to_word: p.pad_to_word as u32,
-            seed: p.seed,
+        let params = RuvIndexParams::from_params(&shared.params());
+        let cal = shared.calibration();
+        let info = RuvIndexInfo {
+            struct_size: 0,
+            reserved: 0,
+            params,
+            len: shared.len() as u64,
+            memory_bytes: shared.memory_bytes() as u64,
+            calibration_queries: cal.map_or(0, |c| c.queries),
+            measured_recall: cal.map_or(0.0, |c| c.measured_recall),
         };
-        let info = RuvIndexInfo { struct_size: 0, reserved: 0, params, len: shared.len() as u64, memory_bytes: shared.memory_bytes() as u64 };
         write_struct(out, info, "out")
     })
 }

@@ -9,6 +9,7 @@ use std::time::Duration;
 use super::runtime::{job_out, Hits, ShardHits};
 use super::{copy_string_out, first_version, free_handle, guard, handle, handle_out, path, read_struct, slice, slice_mut, utf8, write_out, write_struct};
 use crate::error::{Error, Result, Status};
+use crate::index::SearchParams;
 use crate::lake::witness::{Descriptor, Generation};
 use crate::lake::{Config, Consistency, Lake, Scope, Stats};
 use crate::runtime::{spawn, Job};
@@ -264,7 +265,7 @@ pub unsafe extern "C" fn ruv_lake_search_async(lake: *const RuvLake, key: u32, q
         let lake = Arc::clone(&handle(lake, "lake")?.0);
         let query = slice(query, len, "query")?.to_vec();
         let job = spawn(move || {
-            let (ids, scores) = lake.index(key)?.search_owned(&query, k as usize, None)?;
+            let (ids, scores) = lake.index(key)?.search_owned(&query, k as usize, &SearchParams::default())?;
             Ok(Hits { ids, scores })
         })?;
         job_out(job, out_job)
@@ -282,7 +283,7 @@ pub unsafe extern "C" fn ruv_lake_search_batch(
 ) -> i32 {
     guard(|| {
         let index = handle(lake, "lake")?.0.index(key)?;
-        let kk = index.search_batch(slice(queries, len, "queries")?, k as usize, None, threads as usize, slice_mut(out_ids, cap, "out_ids")?, slice_mut(out_scores, cap, "out_scores")?)?;
+        let kk = index.search_batch(slice(queries, len, "queries")?, k as usize, &SearchParams::default(), threads as usize, slice_mut(out_ids, cap, "out_ids")?, slice_mut(out_scores, cap, "out_scores")?)?;
         write_out(out_k, kk as u64, "out_k")
     })
 }

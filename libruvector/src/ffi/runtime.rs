@@ -7,7 +7,7 @@ use crate::error::Result;
 use crate::runtime::{self, Job};
 
 /// Version of the C ABI; bumped on any incompatible change.
-pub const RUV_ABI_VERSION: u32 = 2;
+pub const RUV_ABI_VERSION: u32 = 3;
 
 /// The hits a search job produced.
 pub struct Hits {

@@ -1,4 +1,4 @@
-//! Vector indexes: the four variants behind one type, with exact u64 ids,
+//! Vector indexes: the five variants behind one type, with exact u64 ids,
 //! cosine support, input validation and persistence.
 
 mod codes;
@@ -16,6 +16,7 @@ use rayon::prelude::*;
 use crate::error::{Error, Result, Status};
 use engine::Engine;
 use ids::IdMap;
+pub use ivf::IvfOptions;
 pub use rows::Rows;
 
 /// Upper bounds shared with upstream's `rbpx0001` format.
@@ -29,6 +30,7 @@ pub enum Kind {
     Rabitq = 1,
     Plus = 2,
     Asym = 3,
+    Ivf = 4,
 }
 
 #[repr(u32)]
@@ -40,7 +42,7 @@ pub enum Metric {
 
 impl Kind {
     pub fn from_u32(v: u32) -> Result<Self> {
-        [Kind::Flat, Kind::Rabitq, Kind::Plus, Kind::Asym]
+        [Kind::Flat, Kind::Rabitq, Kind::Plus, Kind::Asym, Kind::Ivf]
             .into_iter()
             .find(|k| *k as u32 == v)
             .ok_or_else(|| Error::invalid(format!("unknown index kind {v}")))
@@ -51,6 +53,7 @@ impl Kind {
             Kind::Rabitq => "RabitqIndex",
             Kind::Plus => "RabitqPlusIndex",
             Kind::Asym => "RabitqAsymIndex",
+            Kind::Ivf => "IvfRabitqIndex",
         }
     }
 }
@@ -66,7 +69,7 @@ impl Metric {
 }
 
 /// Everything that determines an index besides its data.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Params {
     pub kind: Kind,
     pub dim: usize,
@@ -76,9 +79,16 @@ pub struct Params {
     /// Zero-pad quantized variants to a multiple of 64 dimensions before the
     /// rotation: more code bits at the same word count, better recall.
     pub pad_to_word: bool,
+    /// `Kind::Ivf` only (the default elsewhere); resolved by a build.
+    pub ivf: IvfOptions,
 }
 
 impl Params {
+    /// Parameters of a non-IVF variant.
+    pub fn new(kind: Kind, dim: usize, seed: u64, rerank_factor: usize, metric: Metric, pad_to_word: bool) -> Self {
+        Self { kind, dim, seed, rerank_factor, metric, pad_to_word, ivf: IvfOptions::default() }
+    }
+
     pub fn validate(&self) -> Result<()> {
         if self.dim == 0 || self.dim > MAX_DIM {
             return Err(Error::invalid(format!("dim {} out of range (1..={MAX_DIM})", self.dim)));
@@ -97,12 +107,26 @@ impl Params {
     pub fn normalized(mut self) -> Result<Self> {
         self.validate()?;
         self.pad_to_word = self.stored_dim() != self.dim;
+        if self.kind == Kind::Ivf {
+            self.rerank_factor = 1;
+            let ivf = self.ivf_params();
+            ivf.validate()?;
+            self.ivf = ivf.options();
+        } else {
+            self.ivf = IvfOptions::default();
+        }
         Ok(self)
+    }
+
+    /// The IVF engine's parameters (meaningful for `Kind::Ivf`).
+    pub fn ivf_params(&self) -> ivf::IvfParams {
+        ivf::IvfParams::with_options(self.dim, self.metric, self.seed, &self.ivf)
     }
 
     /// Width of the rows the engine stores.
     pub fn stored_dim(&self) -> usize {
-        if self.pad_to_word && self.kind != Kind::Flat {
+        // The IVF engine pads inside its rotation; it stores logical rows.
+        if self.pad_to_word && !matches!(self.kind, Kind::Flat | Kind::Ivf) {
             self.dim.div_ceil(64) * 64
         } else {
             self.dim
@@ -115,6 +139,23 @@ impl Params {
             Metric::Cosine => 0.5,
             Metric::L2 => 1.0,
         }
+    }
+}
+
+/// Per-search overrides of an index's defaults; `None` keeps them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SearchParams {
+    /// Candidates reranked = k × this (RabitqPlusIndex).
+    pub rerank_factor: Option<usize>,
+    /// Lists probed (IvfRabitqIndex).
+    pub nprobe: Option<usize>,
+    /// Candidates reranked from the store (IvfRabitqIndex).
+    pub rerank: Option<usize>,
+}
+
+impl SearchParams {
+    pub fn rerank_factor(rf: usize) -> Self {
+        Self { rerank_factor: Some(rf), ..Self::default() }
     }
 }
 
@@ -149,7 +190,7 @@ impl VectorIndex {
         let rows = prepare::rows(&params, vectors)?;
         let engine = Engine::build(&params, rows)?;
         map.extend(ids);
-        Ok(Self { params, ids: map, engine })
+        Ok(Self { params: engine.resolve(params), ids: map, engine })
     }
 
     /// Appends rows; all are validated before any is added.
@@ -171,6 +212,7 @@ impl VectorIndex {
     pub fn append_prepared(&mut self, rows: &[f32], ids: &[u64]) -> Result<()> {
         self.engine.append(self.ids.len(), rows)?;
         self.ids.extend(ids);
+        self.params = self.engine.resolve(self.params);
         Ok(())
     }
 
@@ -189,9 +231,13 @@ impl VectorIndex {
     pub fn memory_bytes(&self) -> usize {
         self.engine.memory_bytes() + self.ids.memory_bytes()
     }
+    /// What target-recall calibration measured at build (IvfRabitqIndex).
+    pub fn calibration(&self) -> Option<ivf::Calibration> {
+        self.engine.ivf().and_then(|i| i.calibration().copied())
+    }
 
-    fn check_search(&self, k: usize, rerank: Option<usize>) -> Result<usize> {
-        if let Some(rf) = rerank {
+    fn check_search(&self, k: usize, sp: &SearchParams) -> Result<usize> {
+        if let Some(rf) = sp.rerank_factor {
             if rf == 0 || rf > MAX_RERANK_FACTOR {
                 return Err(Error::invalid(format!("rerankFactor {rf} out of range (1..={MAX_RERANK_FACTOR})")));
             }
@@ -207,22 +253,22 @@ impl VectorIndex {
 
     /// Number of hits a search for `k` returns: `min(k, len)`.
     pub fn effective_k(&self, k: usize) -> Result<usize> {
-        self.check_search(k, None)
+        self.check_search(k, &SearchParams::default())
     }
 
     /// Searches one query, writing min(k, n) hits; returns the hit count.
-    /// `rerank` overrides the rerank factor for this call.
-    pub fn search_into(&self, query: &[f32], k: usize, rerank: Option<usize>, ids: &mut [u64], scores: &mut [f32]) -> Result<usize> {
-        let k = self.check_search(k, rerank)?;
+    /// `sp` overrides the index's search defaults for this call.
+    pub fn search_into(&self, query: &[f32], k: usize, sp: &SearchParams, ids: &mut [u64], scores: &mut [f32]) -> Result<usize> {
+        let k = self.check_search(k, sp)?;
         if ids.len() < k || scores.len() < k {
             return Err(Error::new(Status::BufferTooSmall, format!("result buffers hold {} hits, need {k}", ids.len().min(scores.len()))));
         }
         let q = prepare::query(&self.params, query)?;
-        self.search_prepared(&q, k, rerank, ids, scores)
+        self.search_prepared(&q, k, sp, ids, scores)
     }
 
-    fn search_prepared(&self, q: &[f32], k: usize, rerank: Option<usize>, ids: &mut [u64], scores: &mut [f32]) -> Result<usize> {
-        let hits = self.engine.search(q, k, rerank)?;
+    fn search_prepared(&self, q: &[f32], k: usize, sp: &SearchParams, ids: &mut [u64], scores: &mut [f32]) -> Result<usize> {
+        let hits = self.engine.search(q, k, sp)?;
         let scale = self.params.score_scale();
         for (i, (pos, score)) in hits.iter().enumerate() {
             ids[i] = self.ids.id_at(*pos as usize);
@@ -232,10 +278,10 @@ impl VectorIndex {
     }
 
     /// Searches one query into fresh vectors of min(k, n) hits.
-    pub fn search_owned(&self, query: &[f32], k: usize, rerank: Option<usize>) -> Result<(Vec<u64>, Vec<f32>)> {
-        let k = self.check_search(k, rerank)?;
+    pub fn search_owned(&self, query: &[f32], k: usize, sp: &SearchParams) -> Result<(Vec<u64>, Vec<f32>)> {
+        let k = self.check_search(k, sp)?;
         let (mut ids, mut scores) = (vec![0u64; k], vec![0f32; k]);
-        let n = self.search_into(query, k, rerank, &mut ids, &mut scores)?;
+        let n = self.search_into(query, k, sp, &mut ids, &mut scores)?;
         ids.truncate(n);
         scores.truncate(n);
         Ok((ids, scores))
@@ -244,15 +290,15 @@ impl VectorIndex {
     /// Searches m queries (m × dim) in parallel; each writes min(k, n) hits
     /// into its slot of `ids`/`scores` (m × that). `threads == 1` stays on the
     /// calling thread. Returns the per-query hit count.
-    pub fn search_batch(&self, queries: &[f32], k: usize, rerank: Option<usize>, threads: usize, ids: &mut [u64], scores: &mut [f32]) -> Result<usize> {
-        let k = self.check_search(k, rerank)?;
+    pub fn search_batch(&self, queries: &[f32], k: usize, sp: &SearchParams, threads: usize, ids: &mut [u64], scores: &mut [f32]) -> Result<usize> {
+        let k = self.check_search(k, sp)?;
         let m = prepare::row_count(queries.len(), self.params.dim)?;
         if ids.len() < m * k || scores.len() < m * k {
             return Err(Error::new(Status::BufferTooSmall, format!("result buffers hold {} hits, need {}", ids.len().min(scores.len()), m * k)));
         }
         let prepared = prepare::queries(&self.params, queries)?;
         let d = self.params.stored_dim();
-        let one = |(q, (i, s)): (&[f32], (&mut [u64], &mut [f32]))| self.search_prepared(q, k, rerank, i, s).map(|_| ());
+        let one = |(q, (i, s)): (&[f32], (&mut [u64], &mut [f32]))| self.search_prepared(q, k, sp, i, s).map(|_| ());
         if threads == 1 {
             let mut work = prepared.chunks_exact(d).zip(ids.chunks_exact_mut(k).zip(scores.chunks_exact_mut(k)));
             return work.try_for_each(one).map(|_| k);
@@ -291,6 +337,9 @@ impl VectorIndex {
     }
 
     fn no_originals(&self) -> Error {
+        if self.params.kind == Kind::Ivf {
+            return Error::invalid("this IvfRabitqIndex keeps codes only (store \"none\"); build it with store \"f16\" or \"f32\" to keep vectors");
+        }
         Error::invalid(format!("{} stores 1-bit codes only; original vectors are not kept", self.params.kind.name()))
     }
 

@@ -6,6 +6,9 @@
 //! never reads carries what its format lacks: variant, metric, logical dim,
 //! full u64 ids and a CRC-32 of the whole file.
 //!
+//! `IvfRabitqIndex` files are our own sectioned `RVIVFRQ1` format (see
+//! `ivf::persist`), which carries the ids itself.
+//!
 //! Header claims are checked against the real file length before anything is
 //! allocated, and writes go to a temporary file that is fsynced and renamed.
 
@@ -13,6 +16,7 @@ use std::fs::{self, File};
 use std::io::{BufWriter, Read, Write};
 use std::path::Path;
 
+use super::ivf::{persist::MAGIC as IVF_MAGIC, IvfRabitqIndex};
 use super::{codes, engine::Engine, ids::IdMap, Kind, Metric, Params, VectorIndex, MAX_DIM, MAX_RERANK_FACTOR};
 use crate::error::{Error, Result};
 use crate::fsio;
@@ -106,7 +110,11 @@ impl<W: Write> Checksummed<W> {
     }
 }
 
-fn encode<W: Write>(idx: &VectorIndex, out: W) -> Result<()> {
+fn encode<W: Write>(idx: &VectorIndex, mut out: W) -> Result<()> {
+    if idx.params.kind == Kind::Ivf {
+        let ivf = idx.engine.ivf().ok_or_else(|| Error::new(crate::error::Status::EmptyIndex, "an empty IvfRabitqIndex has no lists to save yet: add vectors first"))?;
+        return out.write_all(&ivf.to_bytes(idx.ids())).and_then(|_| out.flush()).map_err(|e| Error::io("write", e));
+    }
     let p = idx.params();
     let mut w = Checksummed { inner: out, crc: crc32fast::Hasher::new() };
     let codes = idx.engine.codes();
@@ -238,6 +246,10 @@ pub fn decode(bytes: &[u8], expected: Option<Kind>) -> Result<VectorIndex> {
 }
 
 fn decode_limited(bytes: &[u8], expected: Option<Kind>, max_rotation_dim: Option<usize>) -> Result<VectorIndex> {
+    if bytes.starts_with(IVF_MAGIC) {
+        check_expected(Kind::Ivf, expected)?;
+        return decode_ivf(bytes);
+    }
     let (body, tail) = split_tail(bytes)?;
     let header = parse_header(body)?;
     let (kind, metric, dim, ids) = match tail {
@@ -248,16 +260,12 @@ fn decode_limited(bytes: &[u8], expected: Option<Kind>, max_rotation_dim: Option
         }
         None => (Kind::Plus, Metric::L2, header.dim, None),
     };
-    if let Some(want) = expected {
-        if want != kind {
-            return Err(Error::persist(format!("file holds a {}, not a {}", kind.name(), want.name())));
-        }
-    }
+    check_expected(kind, expected)?;
     if header.codes != (kind == Kind::Rabitq) {
         return Err(Error::persist(format!("body layout does not match variant {}", kind.name())));
     }
     let pad_to_word = header.dim != dim;
-    let params = Params { kind, dim, seed: header.seed, rerank_factor: header.rerank_factor, metric, pad_to_word };
+    let params = Params::new(kind, dim, header.seed, header.rerank_factor, metric, pad_to_word);
     params.validate().map_err(|e| Error::persist(e.message))?;
     if params.stored_dim() != header.dim {
         return Err(Error::persist(format!("stored dim {} does not fit logical dim {dim}", header.dim)));
@@ -270,11 +278,28 @@ fn decode_limited(bytes: &[u8], expected: Option<Kind>, max_rotation_dim: Option
     }
     let mut r = Reader { bytes: body, at: HEADER_LEN };
     let (record_ids, engine) = if header.codes { read_codes(&mut r, &header)? } else { read_vectors(&mut r, &header, &params)? };
-    let ids = ids.unwrap_or(record_ids);
+    Ok(VectorIndex { params, ids: id_map(&ids.unwrap_or(record_ids))?, engine })
+}
+
+fn check_expected(kind: Kind, expected: Option<Kind>) -> Result<()> {
+    match expected {
+        Some(want) if want != kind => Err(Error::persist(format!("file holds a {}, not a {}", kind.name(), want.name()))),
+        _ => Ok(()),
+    }
+}
+
+fn id_map(ids: &[u64]) -> Result<IdMap> {
     let mut map = IdMap::default();
-    map.check_new(&ids).map_err(|e| Error::persist(e.message))?;
-    map.extend(&ids);
-    Ok(VectorIndex { params, ids: map, engine })
+    map.check_new(ids).map_err(|e| Error::persist(e.message))?;
+    map.extend(ids);
+    Ok(map)
+}
+
+fn decode_ivf(bytes: &[u8]) -> Result<VectorIndex> {
+    let (ivf, ids) = IvfRabitqIndex::load_from(bytes)?;
+    let p = ivf.params();
+    let params = Params { ivf: p.options(), ..Params::new(Kind::Ivf, p.dim, p.seed, 1, p.metric, false) };
+    Ok(VectorIndex { params, ids: id_map(&ids)?, engine: Engine::Ivf(ivf) })
 }
 
 fn split_tail(bytes: &[u8]) -> Result<(&[u8], Option<Tail>)> {
@@ -318,7 +343,7 @@ fn split_tail(bytes: &[u8]) -> Result<(&[u8], Option<Tail>)> {
 /// Whether `head` (a file's first bytes) can start one of our index files.
 fn could_be_index(head: &[u8]) -> bool {
     let prefix = &head[..head.len().min(8)];
-    VECTORS_MAGIC.starts_with(prefix) || CODES_MAGIC.starts_with(prefix)
+    [VECTORS_MAGIC, CODES_MAGIC, IVF_MAGIC].iter().any(|m| m.starts_with(prefix))
 }
 
 /// Why a file of `len` bytes starting with `head` is not an index, naming the
@@ -338,7 +363,7 @@ fn foreign_file(head: &[u8], len: u64) -> Error {
         }
     }
     let bytes: Vec<String> = head.iter().take(8).map(|b| format!("{b:02x}")).collect();
-    Error::persist(format!("not an index file: it starts with bytes {} (index files start with \"rbpx0001\" or \"rbcx0001\")", bytes.join(" ")))
+    Error::persist(format!("not an index file: it starts with bytes {} (index files start with \"rbpx0001\", \"rbcx0001\" or \"RVIVFRQ1\")", bytes.join(" ")))
 }
 
 fn parse_header(body: &[u8]) -> Result<Header> {
@@ -426,7 +451,7 @@ mod foreign_tests {
         assert!(foreign_file(b"\x93NUMPY\x01\x00", 200).message.contains("NumPy .npy array"));
         assert_eq!(
             foreign_file(b"\x89PNG\r\n\x1a\n", 100).message,
-            "not an index file: it starts with bytes 89 50 4e 47 0d 0a 1a 0a (index files start with \"rbpx0001\" or \"rbcx0001\")"
+            "not an index file: it starts with bytes 89 50 4e 47 0d 0a 1a 0a (index files start with \"rbpx0001\", \"rbcx0001\" or \"RVIVFRQ1\")"
         );
         assert!(could_be_index(b"rbpx") && could_be_index(b"") && !could_be_index(b"rbpy0001"));
     }

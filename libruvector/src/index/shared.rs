@@ -80,8 +80,15 @@ impl SharedIndex {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    pub fn params(&self) -> &Params {
-        &self.params
+    /// The current version's parameters (an IVF index settles its own at build
+    /// and when its first rows train it).
+    pub fn params(&self) -> Params {
+        *self.lock().current.params()
+    }
+
+    /// What target-recall calibration measured, if the index ran it.
+    pub fn calibration(&self) -> Option<crate::index::ivf::Calibration> {
+        self.lock().current.calibration()
     }
 
     /// Number of vectors, counting writes that are still pending.

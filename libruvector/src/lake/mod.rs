@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use rayon::prelude::*;
 
 use crate::error::{Error, Result, Status};
-use crate::index::{persist, Kind, Metric, Params, VectorIndex};
+use crate::index::{persist, Kind, Metric, Params, SearchParams, VectorIndex};
 pub use bundle::Bundle;
 use cache::{Bound, Cache};
 pub use stats::Stats;
@@ -74,7 +74,7 @@ pub struct Lake {
 
 impl Lake {
     pub fn new(config: Config) -> Result<Self> {
-        Params { kind: Kind::Plus, dim: 1, seed: config.rotation_seed, rerank_factor: config.rerank_factor, metric: Metric::L2, pad_to_word: true }
+        Params::new(Kind::Plus, 1, config.rotation_seed, config.rerank_factor, Metric::L2, true)
             .validate()?;
         Ok(Self { config, cache: Mutex::new(Cache::default()) })
     }
@@ -150,7 +150,7 @@ impl Lake {
     }
 
     fn index_params(&self, dim: usize) -> Params {
-        Params { kind: Kind::Plus, dim, seed: self.config.rotation_seed, rerank_factor: self.config.rerank_factor, metric: Metric::L2, pad_to_word: true }
+        Params::new(Kind::Plus, dim, self.config.rotation_seed, self.config.rerank_factor, Metric::L2, true)
     }
 
     /// Builds the index for pulled vectors (outside the lock) and installs it.
@@ -196,7 +196,7 @@ impl Lake {
 
     /// Searches one cached collection; ids are the backend's own.
     pub fn search(&self, id: u32, query: &[f32], k: usize, ids: &mut [u64], scores: &mut [f32]) -> Result<usize> {
-        self.cached(id)?.search_into(query, k, None, ids, scores)
+        self.cached(id)?.search_into(query, k, &SearchParams::default(), ids, scores)
     }
 
     /// The cached index of a collection, for batch searches.
@@ -222,7 +222,7 @@ impl Lake {
             .par_iter()
             .enumerate()
             .map(|(s, idx)| {
-                let (ids, scores) = idx.search_owned(query, k_shard, Some(rerank.min(1024))).map_err(|e| shard_error(s, e))?;
+                let (ids, scores) = idx.search_owned(query, k_shard, &SearchParams::rerank_factor(rerank.min(1024))).map_err(|e| shard_error(s, e))?;
                 Ok(ids.into_iter().zip(scores).map(|(i, sc)| (s as u32, i, sc)).collect())
             })
             .collect::<Result<_>>()?;

@@ -2,7 +2,7 @@
 //! residuals coded with extended RaBitQ after an FHT-Kac rotation, searched by
 //! a FastScan 1-bit pass, a lower-bound gate and a B-bit refinement, with an
 //! optional f16/f32 store for a short exact rerank. Positions (0..n, in
-//! insertion order) identify rows; the id map is the caller's.
+//! insertion order) identify rows; the id map is the caller's (`VectorIndex`).
 //!
 //! Scores are squared L2 distances under `Metric::L2` and cosine distances
 //! (1 − cos) under `Metric::Cosine`, estimated from the codes, or exact when
@@ -33,6 +33,28 @@ pub use tune::Calibration;
 /// Recall@10 is what `target_recall` means.
 pub(crate) const CALIBRATION_K: usize = 10;
 const DEFAULT_EX_BITS: u32 = 7;
+
+/// The build options a caller chooses (the rest of [`IvfParams`] are tuning
+/// constants); zeros pick the defaults.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct IvfOptions {
+    /// Number of lists; 0 picks the power of two nearest 4√n.
+    pub nlist: usize,
+    /// Total code bits per component, 1..=8; 0 picks 7.
+    pub ex_bits: u32,
+    pub store: StoreKind,
+    /// Lists probed by default; 0 picks nlist/8 (or the calibrated value).
+    pub nprobe: usize,
+    /// Candidates reranked from the store by default; 0 = none.
+    pub rerank: usize,
+    pub target_recall: Option<f32>,
+}
+
+impl Default for IvfOptions {
+    fn default() -> Self {
+        Self { nlist: 0, ex_bits: DEFAULT_EX_BITS, store: StoreKind::None, nprobe: 0, rerank: 0, target_recall: None }
+    }
+}
 
 /// Build options. `IvfParams::new(dim, metric)` gives the defaults.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -76,7 +98,19 @@ impl IvfParams {
         }
     }
 
-    fn validate(&self) -> Result<()> {
+    /// Defaults with the caller's choices applied.
+    pub fn with_options(dim: usize, metric: Metric, seed: u64, o: &IvfOptions) -> Self {
+        let ex_bits = if o.ex_bits == 0 { DEFAULT_EX_BITS } else { o.ex_bits };
+        let base = Self::new(dim, metric);
+        Self { seed, nlist: o.nlist, ex_bits, store: o.store, nprobe: o.nprobe, rerank: o.rerank, target_recall: o.target_recall, ..base }
+    }
+
+    /// The caller-facing part, as resolved by a build (actual nlist, nprobe).
+    pub fn options(&self) -> IvfOptions {
+        IvfOptions { nlist: self.nlist, ex_bits: self.ex_bits, store: self.store, nprobe: self.nprobe, rerank: self.rerank, target_recall: self.target_recall }
+    }
+
+    pub(crate) fn validate(&self) -> Result<()> {
         if self.dim == 0 || self.dim > MAX_DIM {
             return Err(Error::invalid(format!("dim {} out of range (1..={MAX_DIM})", self.dim)));
         }
@@ -108,7 +142,7 @@ impl IvfParams {
     /// The row preparation shared with the other indexes (finite values,
     /// unit norm under cosine, no padding).
     fn prep(&self) -> Params {
-        Params { kind: Kind::Flat, dim: self.dim, seed: self.seed, rerank_factor: 1, metric: self.metric, pad_to_word: false }
+        Params::new(Kind::Flat, self.dim, self.seed, 1, self.metric, false)
     }
 
     fn score_scale(&self) -> f32 {
@@ -148,7 +182,14 @@ impl IvfRabitqIndex {
     /// Builds over `vectors` (n × dim, row-major); row i gets position i.
     pub fn build(params: &IvfParams, vectors: &[f32]) -> Result<Self> {
         params.validate()?;
-        let n = prepare::row_count(vectors.len(), params.dim)?;
+        prepare::row_count(vectors.len(), params.dim)?;
+        Self::build_prepared(params, &prepare::rows(&params.prep(), vectors)?)
+    }
+
+    /// `build` over rows already prepared (finite, unit-normalised under cosine).
+    pub(crate) fn build_prepared(params: &IvfParams, prepared: &[f32]) -> Result<Self> {
+        params.validate()?;
+        let n = prepare::row_count(prepared.len(), params.dim)?;
         if n == 0 {
             return Err(Error::new(Status::EmptyIndex, "IvfRabitqIndex needs at least one vector to train its lists"));
         }
@@ -161,10 +202,9 @@ impl IvfRabitqIndex {
         let mut p = *params;
         p.nlist = nlist;
         p.nprobe = if p.nprobe == 0 { nlist.div_ceil(8) } else { p.nprobe.min(nlist) };
-        let prepared = prepare::rows(&p.prep(), vectors)?;
         let dp = p.padded_dim();
         let rotation = Rotation::new(dp, p.seed);
-        let rotated = rotate_rows(kernels::active(), &rotation, &prepared, p.dim);
+        let rotated = rotate_rows(kernels::active(), &rotation, prepared, p.dim);
         let sample = nlist.saturating_mul(p.train_per_list);
         let centroids = kmeans::train(&rotated, dp, nlist, sample, p.kmeans_iters, p.seed);
         let mut index = Self {
@@ -177,9 +217,9 @@ impl IvfRabitqIndex {
             len: 0,
             calibration: None,
         };
-        index.append_rotated(&rotated, &prepared);
+        index.append_rotated(&rotated, prepared);
         if let Some(target) = p.target_recall {
-            index.calibration = Some(tune::calibrate(&mut index, &prepared, target)?);
+            index.calibration = Some(tune::calibrate(&mut index, prepared, target)?);
         }
         Ok(index)
     }
@@ -193,6 +233,37 @@ impl IvfRabitqIndex {
         let rotated = rotate_rows(kernels::active(), &self.rotation, &prepared, self.params.dim);
         self.append_rotated(&rotated, &prepared);
         Ok(())
+    }
+
+    /// Appends prepared rows on the calling thread only (no thread pool), for
+    /// writers that must not wait on a pool that background jobs keep busy.
+    pub(crate) fn append_prepared_here(&mut self, prepared: &[f32]) -> Result<()> {
+        let (dim, dp) = (self.params.dim, self.params.padded_dim());
+        let n = prepare::row_count(prepared.len(), dim)?;
+        check_capacity(self.len, n)?;
+        let kern = kernels::active();
+        let (bits, t, eps0) = (self.params.ex_bits, self.t_const, self.params.eps0);
+        let mut row = vec![0f32; dp];
+        for (i, src) in prepared.chunks_exact(dim).enumerate() {
+            row.fill(0.0);
+            row[..dim].copy_from_slice(src);
+            self.rotation.apply(kern, &mut row);
+            let l = self.nearest_list(kern, &row);
+            let c = &self.centroids[l * dp..(l + 1) * dp];
+            let r: Vec<f32> = row.iter().zip(c).map(|(x, c)| x - c).collect();
+            let e = encode::encode(&r, c, bits, t, eps0);
+            self.lists[l].push(&e, (self.len + i) as u32, 1u8 << (bits - 1));
+        }
+        self.store.extend(prepared);
+        self.len += n;
+        Ok(())
+    }
+
+    /// The list whose centroid is nearest the rotated row (ties → lower id).
+    fn nearest_list(&self, kern: &Kernels, rotated: &[f32]) -> usize {
+        let dp = rotated.len();
+        let dists = self.centroids.chunks_exact(dp).map(|c| (kern.sq_l2)(rotated, c));
+        dists.enumerate().fold((0, f32::INFINITY), |best, (j, d)| if d < best.1 { (j, d) } else { best }).0
     }
 
     fn append_rotated(&mut self, rotated: &[f32], prepared: &[f32]) {
@@ -232,6 +303,11 @@ impl IvfRabitqIndex {
     pub fn calibration(&self) -> Option<&Calibration> {
         self.calibration.as_ref()
     }
+    /// Stored rows `range` (prepared, f16-rounded with an f16 store), or
+    /// `None` when the index keeps codes only.
+    pub fn stored_rows(&self, range: std::ops::Range<usize>) -> Option<Vec<f32>> {
+        self.store.rows(self.params.dim, range)
+    }
     /// Number of vectors in each list.
     pub fn list_sizes(&self) -> Vec<usize> {
         self.lists.iter().map(|l| l.len).collect()
@@ -252,9 +328,21 @@ impl IvfRabitqIndex {
     /// `search` on a given kernel path (every path answers identically; this
     /// lets tests and benchmarks show it).
     pub fn search_with(&self, kern: &Kernels, query: &[f32], k: usize, opts: SearchOptions) -> Result<Vec<(u32, f32)>> {
-        let (nprobe, rerank) = self.check_search(k, opts)?;
         let q = prepare::query(&self.params.prep(), query)?;
-        Ok(self.search_prepared(kern, &q, k, nprobe, rerank))
+        let mut hits = self.search_positions(kern, &q, k, opts)?;
+        self.scale(&mut hits);
+        Ok(hits)
+    }
+
+    /// Top-k (position, squared L2) of a prepared query: unscaled scores.
+    pub(crate) fn search_positions(&self, kern: &Kernels, prepared: &[f32], k: usize, opts: SearchOptions) -> Result<Vec<(u32, f32)>> {
+        let (nprobe, rerank) = self.check_search(k, opts)?;
+        Ok(self.search_prepared(kern, prepared, k, nprobe, rerank))
+    }
+
+    fn scale(&self, hits: &mut [(u32, f32)]) {
+        let scale = self.params.score_scale();
+        hits.iter_mut().for_each(|h| h.1 *= scale);
     }
 
     /// `search` for m queries (m × dim) in parallel on the current rayon pool.
@@ -262,7 +350,12 @@ impl IvfRabitqIndex {
         let (nprobe, rerank) = self.check_search(k, opts)?;
         let prepared = prepare::queries(&self.params.prep(), queries)?;
         let kern = kernels::active();
-        Ok(prepared.par_chunks_exact(self.params.dim).map(|q| self.search_prepared(kern, q, k, nprobe, rerank)).collect())
+        let one = |q: &[f32]| {
+            let mut hits = self.search_prepared(kern, q, k, nprobe, rerank);
+            self.scale(&mut hits);
+            hits
+        };
+        Ok(prepared.par_chunks_exact(self.params.dim).map(one).collect())
     }
 
     fn check_search(&self, k: usize, opts: SearchOptions) -> Result<(usize, usize)> {
@@ -298,12 +391,10 @@ impl IvfRabitqIndex {
             search::scan_list(kern, list, &lut, g_add, &mut top);
             seen += list.len;
         }
-        let mut hits = top.into_sorted();
+        let hits = top.into_sorted();
         if rerank > 0 {
-            hits = self.rerank(kern, q, &hits, k);
+            return self.rerank(kern, q, &hits, k);
         }
-        let scale = self.params.score_scale();
-        hits.iter_mut().for_each(|h| h.1 *= scale);
         hits
     }
 

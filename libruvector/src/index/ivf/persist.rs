@@ -17,11 +17,9 @@
 //! (nlist × D f32) · 3 list sizes (nlist u64) · 4 sign-nibble blocks of all
 //! lists · 5 1-bit factors (per list: add, res, err, 32 per block, f32) ·
 //! 6 B-bit codes (n × D u8) · 7 extended factors (per list: add, res, f32) ·
-//! 8 row positions (n u32) · 9 the store (n × dim f16/f32, insertion order;
-//! present only with a store). Lists appear in id order in every section.
-
-use std::io::Write;
-use std::path::Path;
+//! 8 row positions (n u32) · 9 the caller's ids (n u64, by position) · 10 the
+//! store (n × dim f16/f32, insertion order; present only with a store). Lists
+//! appear in id order in every section.
 
 use super::lists::{block_bytes, InvList};
 use super::rotation::{Rotation, ROUNDS};
@@ -29,7 +27,7 @@ use super::store::{Store, StoreKind};
 use super::tune::Calibration;
 use super::{IvfParams, IvfRabitqIndex};
 use crate::error::{Error, Result};
-use crate::index::{persist::write_atomic, Metric, MAX_DIM};
+use crate::index::{Metric, MAX_DIM};
 use crate::kernels::BLOCK;
 
 pub const MAGIC: &[u8; 8] = b"RVIVFRQ1";
@@ -39,9 +37,11 @@ const ENTRY: usize = 32;
 const ALIGN: usize = 64;
 
 impl IvfRabitqIndex {
-    /// The file's bytes (deterministic: equal indexes give equal bytes).
-    pub fn to_bytes(&self) -> Vec<u8> {
-        let sections = self.sections();
+    /// The file's bytes with `ids` (one per position; deterministic: equal
+    /// indexes give equal bytes).
+    pub fn to_bytes(&self, ids: &[u64]) -> Vec<u8> {
+        assert_eq!(ids.len(), self.len, "one id per position");
+        let sections = self.sections(ids);
         let table_end = HEADER + ENTRY * sections.len();
         let mut out = vec![0u8; table_end];
         let mut table = Vec::with_capacity(ENTRY * sections.len());
@@ -61,21 +61,6 @@ impl IvfRabitqIndex {
         let crc = header_crc(&out[..124], &table);
         out[124..128].copy_from_slice(&crc.to_le_bytes());
         out
-    }
-
-    pub fn save_to(&self, w: &mut impl Write) -> Result<()> {
-        w.write_all(&self.to_bytes()).map_err(|e| Error::io("write", e))
-    }
-
-    /// Writes `path` atomically (temporary sibling, fsync, rename).
-    pub fn save(&self, path: &Path) -> Result<()> {
-        write_atomic(path, |w| self.save_to(w))
-    }
-
-    /// Reads a whole file (its size bounds every allocation).
-    pub fn load(path: &Path) -> Result<Self> {
-        let bytes = std::fs::read(path).map_err(|e| Error::io(&format!("cannot read {}", path.display()), e))?;
-        Self::load_from(&bytes)
     }
 
     fn header(&self, sections: usize) -> Vec<u8> {
@@ -102,7 +87,7 @@ impl IvfRabitqIndex {
         h
     }
 
-    fn sections(&self) -> Vec<Vec<u8>> {
+    fn sections(&self, ids: &[u64]) -> Vec<Vec<u8>> {
         let lists = &self.lists;
         let f32s = |v: &mut Vec<u8>, x: &[f32]| v.extend(x.iter().flat_map(|f| f.to_le_bytes()));
         let mut s: Vec<Vec<u8>> = vec![Vec::new(); 8];
@@ -120,14 +105,16 @@ impl IvfRabitqIndex {
             }
             s[7].extend(l.pos.iter().flat_map(|p| p.to_le_bytes()));
         }
+        s.push(ids.iter().flat_map(|id| id.to_le_bytes()).collect());
         if self.store.kind() != StoreKind::None {
             s.push(self.store.to_le_bytes());
         }
         s
     }
 
-    /// Parses and validates a file image; any inconsistency is a `Persist` error.
-    pub fn load_from(bytes: &[u8]) -> Result<Self> {
+    /// Parses and validates a file image into the index and its ids (by
+    /// position); any inconsistency is a `Persist` error.
+    pub fn load_from(bytes: &[u8]) -> Result<(Self, Vec<u64>)> {
         let h = Header::parse(bytes)?;
         let sections = h.sections(bytes)?;
         let (dp, nlist, n) = (h.params.padded_dim(), h.params.nlist, h.n);
@@ -146,17 +133,19 @@ impl IvfRabitqIndex {
         expect_len("codes", sections[5], n * dp)?;
         expect_len("extended factors", sections[6], n * 8)?;
         expect_len("positions", sections[7], n * 4)?;
+        expect_len("ids", sections[8], n * 8)?;
+        let ids = sections[8].chunks_exact(8).map(|c| u64::from_le_bytes(c.try_into().unwrap())).collect();
         let store = match h.params.store {
             StoreKind::None => Store::None,
             kind => {
-                let raw = sections[8];
+                let raw = sections[9];
                 expect_len("store", raw, n * h.params.dim * kind.bytes_per_value())?;
                 read_store(kind, raw)?
             }
         };
         let lists = read_lists(&h, &sizes, &sections)?;
         check_permutation(&lists, n)?;
-        Ok(IvfRabitqIndex {
+        let index = IvfRabitqIndex {
             params: h.params,
             rotation: Rotation::from_signs(dp, signs.to_vec()),
             t_const: h.t_const,
@@ -165,7 +154,8 @@ impl IvfRabitqIndex {
             store,
             len: n,
             calibration: h.calibration,
-        })
+        };
+        Ok((index, ids))
     }
 }
 
@@ -307,7 +297,7 @@ impl Header {
             return Err(bad(format!("unsupported version {version} / header size {header_len}")));
         }
         let sections = u32_at(b, 100) as usize;
-        if !(8..=9).contains(&sections) || HEADER + ENTRY * sections > b.len() {
+        if !(9..=10).contains(&sections) || HEADER + ENTRY * sections > b.len() {
             return Err(bad(format!("{sections} sections do not fit a {}-byte file", b.len())));
         }
         let table = &b[HEADER..HEADER + ENTRY * sections];
@@ -341,7 +331,7 @@ impl Header {
         if p.nprobe == 0 || p.nprobe > p.nlist || !(t_const.is_finite() && t_const >= 0.0) {
             return Err(bad(format!("nprobe {} of {} lists, t_const {t_const}", p.nprobe, p.nlist)));
         }
-        let want_sections = if p.store == StoreKind::None { 8 } else { 9 };
+        let want_sections = if p.store == StoreKind::None { 9 } else { 10 };
         if sections != want_sections {
             return Err(bad(format!("{sections} sections, store {:?} needs {want_sections}", p.store)));
         }

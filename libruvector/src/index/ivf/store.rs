@@ -73,6 +73,16 @@ impl Store {
         }
     }
 
+    /// Rows `range` (in insertion order) as f32, or `None` without a store.
+    pub fn rows(&self, dim: usize, range: std::ops::Range<usize>) -> Option<Vec<f32>> {
+        let values = range.start * dim..range.end * dim;
+        match self {
+            Store::None => None,
+            Store::F32(v) => Some(v[values].to_vec()),
+            Store::F16(v) => Some(v[values].iter().map(|&b| f16::from_bits(b).to_f32()).collect()),
+        }
+    }
+
     /// The stored values as little-endian bytes.
     pub fn to_le_bytes(&self) -> Vec<u8> {
         match self {
