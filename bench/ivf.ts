@@ -8,6 +8,7 @@
  *   bun bench/ivf.ts          quick: data-set prefixes, 100 queries, coarse sweeps (~3 min on 2 cores)
  *   bun bench/ivf.ts --full   whole data sets, 200–1000 queries, fine sweeps (bench/results/ivf.md)
  *   … --only glove,fashion    a subset of the data sets (glove, fashion, synthetic; results in ivf[-quick]-<names>.md)
+ *   … --rounds N              sweep rounds, best QPS kept (default 1 quick, 2 full)
  * Peers come from bench/node_modules (`bash bench/run` installs them). Absolute QPS is context; the ratios are the result.
  */
 import { mkdirSync } from "node:fs";
@@ -16,8 +17,8 @@ import { parseArgs } from "node:util";
 import { fashion, glove, synthetic, type Dataset } from "./data.ts";
 import { hnswlib, hnswlibBruteforce, lancedb, usearch, type LanceSweep } from "./peers.ts";
 import { flat, ivf, ivfRecommended, rabitqPlus, type IvfGrid } from "./ours.ts";
-import { curveList, loadAverage, machineLine, qpsTable, ratioTable, Report } from "./report.ts";
-import { subset, sweep, type Budget, type Built, type Curve } from "./sweep.ts";
+import { curveList, loadAverage, machineLine, qpsTable, ratioTable, Report, targetLines } from "./report.ts";
+import { subset, sweepAll, type Budget, type Built, type Curve } from "./sweep.ts";
 
 /** One mode's data-set sizes and sweep grids. */
 interface Plan {
@@ -25,6 +26,8 @@ interface Plan {
   /** Base rows and queries per data set; `Infinity` = all rows. */
   sizes: Record<"glove" | "fashion" | "synthetic", { n: number; nq: number }>;
   batchSeconds: number;
+  /** Rounds of the sweep (see sweepAll). */
+  rounds: number;
   efs: number[];
   rerankFactors: number[];
   lance: LanceSweep[];
@@ -35,6 +38,7 @@ const QUICK: Plan = {
   name: "quick",
   sizes: { glove: { n: 20_000, nq: 100 }, fashion: { n: 10_000, nq: 100 }, synthetic: { n: 20_000, nq: 100 } },
   batchSeconds: 0.2,
+  rounds: 1,
   efs: [10, 24, 64, 160, 400],
   rerankFactors: [2, 10, 50, 200],
   lance: [1, 4].map((numBits) => ({ numBits, nprobes: [2, 8], refineFactors: [1, 10, 50] })),
@@ -48,6 +52,7 @@ const FULL: Plan = {
   name: "full",
   sizes: { glove: { n: Infinity, nq: 1000 }, fashion: { n: Infinity, nq: 500 }, synthetic: { n: 100_000, nq: 200 } },
   batchSeconds: 1,
+  rounds: 2,
   efs: [10, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768],
   rerankFactors: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1024],
   lance: [1, 4].map((numBits) => ({ numBits, nprobes: [2, 8, 32], refineFactors: [1, 10, 50] })),
@@ -58,10 +63,12 @@ const FULL: Plan = {
 };
 
 const NAMES = ["glove", "fashion", "synthetic"] as const;
-const { values: args } = parseArgs({ options: { full: { type: "boolean" }, only: { type: "string" } } });
+const { values: args } = parseArgs({ options: { full: { type: "boolean" }, only: { type: "string" }, rounds: { type: "string" } } });
 const only = args.only?.split(",") ?? [...NAMES];
 for (const name of only) if (!(NAMES as readonly string[]).includes(name)) throw new RangeError(`--only ${args.only}: "${name}" is not one of ${NAMES.join(", ")}`);
 const plan = args.full ? FULL : QUICK;
+const rounds = args.rounds === undefined ? plan.rounds : Number(args.rounds);
+if (!Number.isInteger(rounds) || rounds < 1 || rounds > 9) throw new RangeError(`--rounds ${args.rounds}: need an integer in 1..9`);
 const report = new Report();
 const log = (line: string) => console.error(line);
 
@@ -73,7 +80,7 @@ async function* dataSets(): AsyncGenerator<Dataset> {
   if (only.includes("synthetic")) yield synthetic(s.n, 128, s.nq);
 }
 
-/** Builds each engine in turn (one at a time, so builds do not compete) and sweeps it. */
+/** Builds every index one after another (so builds do not compete), then sweeps them all in interleaved rounds. */
 async function curves(ds: Dataset, budget: Budget): Promise<{ all: Curve[]; brute: Curve }> {
   const builders: (() => Promise<Built>)[] = [
     ...plan.ivf.map((grid) => () => ivf(ds, grid)),
@@ -85,14 +92,14 @@ async function curves(ds: Dataset, budget: Budget): Promise<{ all: Curve[]; brut
     () => usearch(ds, plan.efs),
     ...plan.lance.map((grid) => () => lancedb(ds, grid)),
   ];
-  const all: Curve[] = [];
-  for (const build of builders) {
+  const builts: Built[] = [];
+  for (const build of [...builders, () => hnswlibBruteforce(ds)]) {
     const built = await build();
     log(`${ds.name}: built ${built.label} in ${built.buildS.toFixed(2)} s`);
-    all.push(await sweep(built, ds, budget, log));
+    builts.push(built);
   }
-  const brute = await sweep(await hnswlibBruteforce(ds), ds, budget, log);
-  return { all, brute };
+  const all = await sweepAll(builts, ds, budget, log);
+  return { all: all.slice(0, -1), brute: all[all.length - 1]! };
 }
 
 function dataSetSection(ds: Dataset, all: Curve[], brute: Curve): void {
@@ -104,6 +111,9 @@ function dataSetSection(ds: Dataset, all: Curve[], brute: Curve): void {
   ratioTable(report, all, anchor);
   const flatQps = exact.points[0]!.qps;
   const bruteQps = brute.points[0]!.qps;
+  const ivfCurves = all.filter((c) => c.label.startsWith("IvfRabitqIndex"));
+  targetLines(report, ivfCurves, anchor, ds.base.rows, ds.metric === "cosine" ? { 0.95: 2, 0.99: 1.5 } : { 0.95: 2, 0.99: 2 });
+  report.say(`- exact flat: FlatF32Index ${(exact.points[0]!.qps / brute.points[0]!.qps).toFixed(2)}× hnswlib-node BruteforceSearch — target ≥ 0.9×`);
   report.say(`\nExact flat: FlatF32Index ${flatQps.toFixed(0)} QPS vs hnswlib-node BruteforceSearch ${bruteQps.toFixed(0)} QPS = **${(flatQps / bruteQps).toFixed(2)}×** (recall ${exact.points[0]!.recall.toFixed(3)} / ${brute.points[0]!.recall.toFixed(3)})`);
   const scaling = all.filter((c) => c.batch);
   if (scaling.length > 0) {
@@ -126,7 +136,7 @@ report.say(
 );
 const results: Record<string, Curve[]> = {};
 for await (const ds of dataSets()) {
-  const { all, brute } = await curves(ds, { nq: ds.queries.rows, batchSeconds: plan.batchSeconds });
+  const { all, brute } = await curves(ds, { nq: ds.queries.rows, rounds, batchSeconds: plan.batchSeconds });
   dataSetSection(ds, all, brute);
   results[ds.name] = [...all, brute];
 }

@@ -79,3 +79,32 @@ export function curveList(report: Report, curves: readonly Curve[]): void {
     report.say(`- ${c.label} — ${cells.join(" · ")}`);
   }
 }
+
+/** The curve with the highest QPS at `target` among `curves` (undefined when none reaches it). */
+export function fastestAt(curves: readonly Curve[], target: number): Curve | undefined {
+  let best: { curve: Curve; qps: number } | undefined;
+  for (const curve of curves) {
+    const at = qpsAtRecall(curve.points, target);
+    if (at.kind !== "unreached" && (!best || at.qps > best.qps)) best = { curve, qps: at.qps };
+  }
+  return best?.curve;
+}
+
+/** Issue 11's targets for `ours` (IvfRabitqIndex curves) against `anchor` (hnswlib-node), as measured in this run. */
+export function targetLines(report: Report, ours: readonly Curve[], anchor: Curve, rows: number, qpsTargets: Record<number, number>): void {
+  report.say("\nAgainst issue 11's targets (same run):\n");
+  for (const [recall, want] of Object.entries(qpsTargets).map(([r, w]) => [Number(r), w] as const)) {
+    const best = fastestAt(ours, recall);
+    const theirs = qpsAtRecall(anchor.points, recall);
+    if (!best) {
+      report.say(`- QPS @ ${recall.toFixed(2)}: no IvfRabitqIndex setting reached it (target ≥ ${want}× hnswlib-node)`);
+      continue;
+    }
+    const ratio = formatRatio(qpsAtRecall(best.points, recall), theirs);
+    report.say(`- QPS @ ${recall.toFixed(2)}: ${ratio} hnswlib-node with ${best.label} (memory ${(best.memory.bytes / anchor.memory.bytes).toFixed(2)}× hnswlib's) — target ≥ ${want}×`);
+  }
+  const fastestBuild = Math.min(...ours.map((c) => c.buildS));
+  report.say(`- build: ${((fastestBuild * 100_000) / rows).toFixed(2)} s per 100k vectors (fastest IvfRabitqIndex configuration; ${(anchor.buildS / fastestBuild).toFixed(1)}× faster than hnswlib-node) — target ≤ 2 s`);
+  const smallest = Math.min(...ours.map((c) => c.memory.bytes));
+  report.say(`- memory: smallest IvfRabitqIndex ${(smallest / anchor.memory.bytes).toFixed(2)}× hnswlib-node's — target ≤ 0.25×`);
+}

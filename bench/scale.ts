@@ -15,8 +15,8 @@ import { parseArgs } from "node:util";
 import { synthetic, winkGlove, type Dataset } from "./data.ts";
 import { hnswlib } from "./peers.ts";
 import { flat, ivf, ivfRecommended } from "./ours.ts";
-import { curveList, loadAverage, machineLine, qpsTable, ratioTable, Report } from "./report.ts";
-import { sweep, type Built, type Curve } from "./sweep.ts";
+import { curveList, loadAverage, machineLine, qpsTable, ratioTable, Report, targetLines } from "./report.ts";
+import { sweepAll, type Built } from "./sweep.ts";
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -42,16 +42,19 @@ async function run(ds: Dataset): Promise<void> {
     () => flat(ds),
     () => hnswlib(ds, EFS),
   ];
-  const curves: Curve[] = [];
+  const builts: Built[] = [];
   for (const build of builders) {
     const built = await build();
     log(`${ds.name}: built ${built.label} in ${built.buildS.toFixed(1)} s`);
-    curves.push(await sweep(built, ds, { nq: ds.queries.rows, batchSeconds: 1 }, log));
+    builts.push(built);
   }
+  const curves = await sweepAll(builts, ds, { nq: ds.queries.rows, rounds: 2, batchSeconds: 1 }, log);
   report.say(`\n### ${ds.name} — ${ds.base.rows.toLocaleString("en-US")} × ${ds.base.dim}, ${ds.metric}, ${ds.queries.rows} queries, k = 10\n`);
   qpsTable(report, curves, ds.queries.rows);
   report.say();
-  ratioTable(report, curves, curves.find((c) => c.label.startsWith("hnswlib-node"))!);
+  const anchor = curves.find((c) => c.label.startsWith("hnswlib-node"))!;
+  ratioTable(report, curves, anchor);
+  targetLines(report, curves.filter((c) => c.label.startsWith("IvfRabitqIndex")), anchor, ds.base.rows, { 0.95: 1.5 });
   report.say("\nMeasured points (setting: recall@10 / QPS; Pareto front in bold):\n");
   curveList(report, curves);
 }

@@ -93,26 +93,58 @@ export async function measure(setting: Setting | AsyncSetting, ds: Dataset, nq: 
   return { setting: setting.name, recall: recallAtK(ids, K, ds.truth, nq), qps: nq / seconds };
 }
 
-/** How long to run each index's settings: queries per setting, and about how long one searchBatch run may take. */
+/** How long to run each index's settings. */
 export interface Budget {
+  /** Queries per setting. */
   nq: number;
+  /** Rounds over every index's settings; QPS is the best round's (load on a shared machine only slows a round down). */
+  rounds: number;
+  /** About how long one searchBatch run may take. */
   batchSeconds: number;
 }
 
-/** Sweeps a built index's settings (stopping once recall saturates), then closes it. */
-export async function sweep(built: Built, ds: Dataset, budget: Budget, log: (line: string) => void): Promise<Curve> {
-  const points: SweepPoint[] = [];
-  const queries = Math.min(budget.nq, built.maxQueries ?? Infinity);
+interface Swept {
+  built: Built;
+  queries: number;
+  points: SweepPoint[];
+}
+
+/**
+ * Sweeps built indexes' settings, then closes them. The first round measures each index's settings in
+ * order until recall saturates; later rounds repeat the same settings with the indexes in alternating
+ * order, so every index is measured early and late in the run, and keep each setting's best QPS.
+ */
+export async function sweepAll(builts: readonly Built[], ds: Dataset, budget: Budget, log: (line: string) => void): Promise<Curve[]> {
+  const swept: Swept[] = builts.map((built) => ({ built, queries: Math.min(budget.nq, built.maxQueries ?? Infinity), points: [] }));
+  const note = (s: Swept, p: SweepPoint, round: number) => log(`  [${round}] ${s.built.label} · ${p.setting}: recall ${p.recall.toFixed(3)}, ${p.qps.toFixed(0)} QPS`);
   try {
-    for (const setting of built.settings) {
-      const p = await measure(setting, ds, queries);
-      log(`  ${built.label} · ${p.setting}: recall ${p.recall.toFixed(3)}, ${p.qps.toFixed(0)} QPS`);
-      points.push(p);
-      if (p.recall >= SATURATED) break;
+    for (const s of swept) {
+      for (const setting of s.built.settings) {
+        const p = await measure(setting, ds, s.queries);
+        note(s, p, 1);
+        s.points.push(p);
+        if (p.recall >= SATURATED) break;
+      }
     }
-    return { label: built.label, buildS: built.buildS, memory: built.memory, points, queries, batch: batchScaling(built, points, ds, budget.batchSeconds) };
+    for (let round = 2; round <= budget.rounds; round++) {
+      for (const s of round % 2 === 0 ? [...swept].reverse() : swept) {
+        for (let i = 0; i < s.points.length; i++) {
+          const p = await measure(s.built.settings[i]!, ds, s.queries);
+          note(s, p, round);
+          if (p.qps > s.points[i]!.qps) s.points[i] = { ...s.points[i]!, qps: p.qps };
+        }
+      }
+    }
+    return swept.map(({ built, queries, points }) => ({
+      label: built.label,
+      buildS: built.buildS,
+      memory: built.memory,
+      points,
+      queries,
+      batch: batchScaling(built, points, ds, budget.batchSeconds),
+    }));
   } finally {
-    await built.close();
+    for (const { built } of swept) await built.close();
   }
 }
 
