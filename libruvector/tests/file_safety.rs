@@ -11,7 +11,7 @@ fn temp(name: &str) -> PathBuf {
 }
 
 fn saved(kind: Kind, name: &str) -> (PathBuf, Vec<u8>) {
-    let p = Params { kind, dim: 16, seed: 7, rerank_factor: 4, metric: Metric::L2, pad_to_word: false };
+    let p = Params::new(kind, 16, 7, 4, Metric::L2, false);
     let idx = VectorIndex::build(p, &data(30, 16, 3), None).unwrap();
     let path = temp(name);
     persist::save(&idx, &path).unwrap();

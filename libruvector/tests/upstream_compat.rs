@@ -3,19 +3,19 @@
 
 mod common;
 use common::data;
-use ruvector::index::{persist, Kind, Metric, Params, VectorIndex};
+use ruvector::index::{persist, Kind, Metric, Params, SearchParams, VectorIndex};
 use ruvector_rabitq::{persist as up, AnnIndex, FlatF32Index, RabitqPlusIndex};
 
 
 fn params(kind: Kind, dim: usize, pad: bool) -> Params {
-    Params { kind, dim, seed: 42, rerank_factor: 20, metric: Metric::L2, pad_to_word: pad }
+    Params::new(kind, dim, 42, 20, Metric::L2, pad)
 }
 
 fn search_all(idx: &VectorIndex, queries: &[f32], dim: usize, k: usize) -> Vec<(u64, f32)> {
     let mut out = Vec::new();
     for q in queries.chunks_exact(dim) {
         let (mut ids, mut scores) = (vec![0u64; k], vec![0f32; k]);
-        let n = idx.search_into(q, k, None, &mut ids, &mut scores).unwrap();
+        let n = idx.search_into(q, k, &SearchParams::default(), &mut ids, &mut scores).unwrap();
         out.extend(ids[..n].iter().copied().zip(scores[..n].iter().copied()));
     }
     out
@@ -102,7 +102,7 @@ fn batch_search_matches_single_searches() {
     let idx = VectorIndex::build(params(Kind::Plus, dim, true), &v, None).unwrap();
     let queries = data(64, dim, 9);
     let (mut ids, mut scores) = (vec![0u64; 64 * 10], vec![0f32; 64 * 10]);
-    idx.search_batch(&queries, 10, None, 0, &mut ids, &mut scores).unwrap();
+    idx.search_batch(&queries, 10, &SearchParams::default(), 0, &mut ids, &mut scores).unwrap();
     let single = search_all(&idx, &queries, dim, 10);
     assert_eq!(single, ids.into_iter().zip(scores).collect::<Vec<_>>());
 }

@@ -1,11 +1,11 @@
 /** `ruvector bench`: recall@k and throughput of one variant against exact ground truth. */
 import type { Matrix } from "../formats.ts";
-import type { BatchResult, VectorIndex } from "../index/index.ts";
+import { IvfRabitqIndex, type BatchResult, type VectorIndex } from "../index/index.ts";
 import { JSON_OPTION, type CommandSpec } from "./args.ts";
 import { InputError } from "./failures.ts";
 import { K_OPTION, MAX_K } from "./index-cmd.ts";
 import { firstRows, readTruth, readVectors, rowsOf, VECTOR_EXTENSIONS } from "./input.ts";
-import { formatMs, printFields, printJson } from "./output.ts";
+import { formatMs, printFields, printJson, table } from "./output.ts";
 import { withProgress } from "./progress.ts";
 import { BUILD_OPTIONS, buildIndex, buildPlan, summarize, summaryFields } from "./variants.ts";
 
@@ -50,6 +50,32 @@ async function batchQps(index: VectorIndex, queries: Matrix<Float32Array>, k: nu
   return { qps: (1000 * queries.rows) / (performance.now() - started), result };
 }
 
+/** One point of an ivf `--sweep`: lists probed, recall and single-thread QPS. */
+interface SweepPoint {
+  nprobe: number;
+  recall: number;
+  qps: number;
+}
+
+/** Recall and single-thread QPS at nprobe = 1, 2, 4, … nlist (one batch on the calling thread each). */
+async function sweepNprobe(index: IvfRabitqIndex, queries: Matrix<Float32Array>, truth: Matrix<Int32Array>, k: number): Promise<SweepPoint[]> {
+  const probes: number[] = [];
+  for (let p = 1; p < index.nlist; p *= 2) probes.push(p);
+  probes.push(index.nlist);
+  return withProgress(
+    "sweeping nprobe",
+    (progress) =>
+      probes.map((nprobe, i) => {
+        const started = performance.now();
+        const result = index.searchBatch(queries.data, k, { nprobe, threads: 1 });
+        const qps = (1000 * queries.rows) / (performance.now() - started);
+        progress.update(i + 1);
+        return { nprobe, recall: recallAtK(result, truth, k), qps };
+      }),
+    probes.length,
+  );
+}
+
 /** The `bench` command. */
 export const BENCH_COMMAND: CommandSpec = {
   name: "bench",
@@ -66,12 +92,14 @@ export const BENCH_COMMAND: CommandSpec = {
     ...BUILD_OPTIONS,
     k: K_OPTION,
     limit: { type: "string", value: "N", help: "use only the first N queries" },
+    sweep: { type: "boolean", help: "ivf: also measure recall and 1-thread QPS at nprobe = 1, 2, 4, … nlist" },
     json: JSON_OPTION,
   },
   async run(args) {
     const queriesPath = args.required("queries");
     const truthPath = args.required("truth");
     const plan = buildPlan(args);
+    if (args.flag("sweep") && plan.variant !== "ivf") throw args.usage(`--sweep applies to --variant ivf only, not ${plan.variant}`);
     const k = args.int("k", { min: 1, max: MAX_K }, 10);
     const limit = args.int("limit", { min: 1, max: Number.MAX_SAFE_INTEGER }, undefined);
     const base = await readVectors(args.positional(0));
@@ -85,8 +113,9 @@ export const BENCH_COMMAND: CommandSpec = {
       const recall = recallAtK(batch.result, truth, k);
       const cores = navigator.hardwareConcurrency;
       const summary = summarize(index);
+      const sweep = args.flag("sweep") && index instanceof IvfRabitqIndex ? await sweepNprobe(index, queries, truth, k) : undefined;
       if (args.flag("json")) {
-        printJson({ ...summary, k, queries: queries.rows, recall, qpsSingle, qpsBatch: batch.qps, cores, buildMs });
+        printJson({ ...summary, k, queries: queries.rows, recall, qpsSingle, qpsBatch: batch.qps, cores, buildMs, ...(sweep ? { sweep } : {}) });
         return;
       }
       printFields([
@@ -97,6 +126,7 @@ export const BENCH_COMMAND: CommandSpec = {
         [`QPS batch (${cores} cores)`, Math.round(batch.qps)],
         ["build", formatMs(buildMs)],
       ]);
+      if (sweep) process.stdout.write("\n" + table([["nprobe", `recall@${k}`, "QPS 1 thread"], ...sweep.map((p) => [String(p.nprobe), p.recall.toFixed(4), String(Math.round(p.qps))])]));
     } finally {
       index.close();
     }

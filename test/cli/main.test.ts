@@ -138,6 +138,21 @@ describe("index build, search and info round-trip through the API", () => {
     expect(lines[1]).toMatch(/^0 +1 +5 +0$/);
     expect(lines).toHaveLength(3);
   });
+  test("--variant ivf builds an IvfRabitqIndex with its options; info and search --nprobe/--rerank use them", async () => {
+    const input = join(dir, "ivf.fvecs");
+    const out = join(dir, "ivf.idx");
+    await Bun.write(input, fvecsBytes(base, DIM));
+    const built = await ruvectorJson(["index", "build", input, "-o", out, "--variant", "ivf", "--nlist", "8", "--nprobe", "2", "--ex-bits", "5", "--store", "f32", "--rerank", "20"]);
+    expect(built).toMatchObject({ variant: "ivf", class: "IvfRabitqIndex", n: N, ivf: { nlist: 8, nprobe: 2, exBits: 5, store: "f32", rerank: 20 } });
+    const info = await ruvector(["index", "info", out]);
+    expect(info.stdout).toMatch(/^lists +8 \(probing 2; not calibrated\)$/m);
+    expect(info.stdout).toMatch(/^store +f32, rerank 20$/m);
+    using index = await loadIndexAsync(out);
+    const searched = await ruvectorJson(["index", "search", out, "--vector", Array.from(row(base, DIM, 5)).join(","), "-k", "3", "--nprobe", "8", "--rerank", "300"]);
+    expect(searched.results).toEqual([index.search(row(base, DIM, 5), 3, { nprobe: 8, rerank: 300 })]);
+    expect(searched.results[0][0]).toEqual({ id: 5, score: 0 });
+  });
+
   test("a reader that stops early (| head) ends the CLI quietly with exit 0", async () => {
     const input = join(dir, "many.fvecs");
     const out = join(dir, "many.rvx");
@@ -161,6 +176,17 @@ describe("bench on GloVe-100 (100k base, first 200 queries)", () => {
     expect(r).toMatchObject({ variant: "flat", n: 100_000, dim: 100, k: 10, queries: 200, recall: 1 });
     for (const key of ["qpsSingle", "qpsBatch", "buildMs", "memoryBytes", "cores"]) expect(r[key]).toBeGreaterThan(0);
   }, 120_000);
+
+  test("ivf calibrated to 0.9 reaches it on held-out queries, and --sweep traces recall against nprobe", async () => {
+    const r = await ruvectorJson(["bench", ...data, "--variant", "ivf", "--metric", "cosine", "--target-recall", "0.9", "--sweep"]);
+    expect(r).toMatchObject({ variant: "ivf", class: "IvfRabitqIndex", queries: 200, ivf: { nlist: 1024, exBits: 7, store: "none", rerank: 0 } });
+    expect(r.ivf.calibratedRecall).toBeGreaterThanOrEqual(0.9);
+    expect(r.recall).toBeGreaterThanOrEqual(0.88);
+    const sweep = r.sweep as Array<{ nprobe: number; recall: number; qps: number }>;
+    expect(sweep.map((p) => p.nprobe)).toEqual([1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024]);
+    for (let i = 1; i < sweep.length; i++) expect(sweep[i]!.recall).toBeGreaterThanOrEqual(sweep[i - 1]!.recall);
+    expect(sweep.at(-1)!.recall).toBeGreaterThan(0.97);
+  }, 300_000);
 
   test("plus with rerank 20 passes recall@10 0.5", async () => {
     const r = await ruvectorJson(["bench", ...data, "--rerank", "20"]);
@@ -229,7 +255,7 @@ describe("usage errors exit 2 with the usage line", () => {
     [["index", "build"], "missing <input>", "ruvector index build <input> -o <out>"],
     [["index", "build", "v.fvecs"], "missing required option --out", "ruvector index build"],
     [["index", "build", "v.fvecs", "-o", "x", "--bogus"], "unknown option '--bogus'", "ruvector index build"],
-    [["index", "build", "v.fvecs", "-o", "x", "--variant", "hnsw"], "--variant must be one of plus, flat, rabitq, asym, got 'hnsw'", "ruvector index build"],
+    [["index", "build", "v.fvecs", "-o", "x", "--variant", "hnsw"], "--variant must be one of plus, ivf, flat, rabitq, asym, got 'hnsw'", "ruvector index build"],
     [["index", "build", "v.fvecs", "-o", "x", "--rerank", "2000"], "--rerank must be an integer in 1..1024, got '2000'", "ruvector index build"],
     [["index", "build", "v.fvecs", "-o", "x", "--seed", "-1"], "--seed", "ruvector index build"],
     [["index", "build", "v.csv", "-o", "x"], "cannot tell the format of 'v.csv'", "ruvector index build"],
@@ -242,6 +268,12 @@ describe("usage errors exit 2 with the usage line", () => {
     [["index", "info", "a.rvx", "b.rvx"], "unexpected argument 'b.rvx'", "ruvector index info"],
     [["bench", "b.fvecs", "--truth", "t.ivecs"], "missing required option --queries", "ruvector bench <base>"],
     [["bench", "b.fvecs", "--queries", "q.fvecs", "--truth", "t.ivecs", "--limit", "ten"], "--limit must be an integer", "ruvector bench"],
+    [["bench", "b.fvecs", "--queries", "q.fvecs", "--truth", "t.ivecs", "--sweep"], "--sweep applies to --variant ivf only, not plus", "ruvector bench"],
+    [["index", "build", "v.fvecs", "-o", "i", "--nlist", "4"], "--nlist applies to --variant ivf only, not plus", "ruvector index build"],
+    [["index", "build", "v.fvecs", "-o", "i", "--variant", "ivf", "--rerank", "5"], "--rerank with --variant ivf needs --store f16 or --store f32 to rerank from", "ruvector index build"],
+    [["index", "build", "v.fvecs", "-o", "i", "--variant", "ivf", "--target-recall", "1.5"], "--target-recall must be a number in (0, 1], got '1.5'", "ruvector index build"],
+    [["index", "build", "v.fvecs", "-o", "i", "--variant", "ivf", "--store", "f8"], "--store must be one of none, f16, f32, got 'f8'", "ruvector index build"],
+    [["index", "build", "v.fvecs", "-o", "i", "--variant", "ivf", "--no-pad"], "--no-pad does not apply to --variant ivf (its rotation always pads)", "ruvector index build"],
     [["version", "--jsn"], "unknown option '--jsn'", "ruvector version"],
     [["help", "nope"], "no help for unknown command 'nope'", "ruvector <command>"],
   ];
@@ -252,10 +284,10 @@ describe("usage errors exit 2 with the usage line", () => {
 
 describe("--help", () => {
   const commands: Array<[name: string, options: string[]]> = [
-    ["index build", ["-o, --out FILE", "--variant", "--metric", "--rerank", "--seed", "--no-pad", "--json"]],
-    ["index search", ["--query FILE", "--vector LIST", "-k N", "--rerank N", "--json"]],
+    ["index build", ["-o, --out FILE", "--variant", "--metric", "--rerank", "--seed", "--no-pad", "--target-recall R", "--nlist N", "--nprobe N", "--ex-bits N", "--store KIND", "--json"]],
+    ["index search", ["--query FILE", "--vector LIST", "-k N", "--rerank N", "--nprobe N", "--json"]],
     ["index info", ["--json"]],
-    ["bench", ["--queries FILE", "--truth FILE", "--variant", "--metric", "--rerank", "--seed", "--no-pad", "-k N", "--limit N", "--json"]],
+    ["bench", ["--queries FILE", "--truth FILE", "--variant", "--metric", "--rerank", "--seed", "--no-pad", "--target-recall R", "--sweep", "-k N", "--limit N", "--json"]],
     ["version", ["--json"]],
   ];
   for (const [name, options] of commands) {

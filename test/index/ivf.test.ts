@@ -2,7 +2,6 @@ import { describe, expect, test } from "bun:test";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { EmptyIndex, FlatF32Index, InvalidArgument, IvfRabitqIndex, loadIndex, PersistError, RabitqPlusIndex } from "../../src/index.ts";
-import { glove, recallAtK } from "../support/datasets.ts";
 import { randomVectors, row, tempDir } from "../support/helpers.ts";
 
 /** Clustered rows: `centres` random centres, each row one of them plus small noise. */
@@ -16,29 +15,6 @@ function clustered(n: number, dim: number, seed: number, centres = 16): Float32A
   }
   return out;
 }
-
-describe("recall against exact ground truth on GloVe-100 (held-out queries)", () => {
-  const nq = 1000;
-  test("targetRecall 0.95 reaches ≥ 0.95, and the calibration says what it measured", async () => {
-    const ds = await glove();
-    using index = IvfRabitqIndex.build(ds.base.data, { dim: ds.base.dim, metric: "cosine", targetRecall: 0.95 });
-    const r = index.searchBatch(ds.queries.data.subarray(0, nq * ds.queries.dim), 10);
-    expect(recallAtK(r.ids, 10, ds.truth, nq)).toBeGreaterThanOrEqual(0.95);
-    const cal = index.calibration!;
-    expect(cal.targetRecall).toBeCloseTo(0.95, 6);
-    expect(cal.measuredRecall).toBeGreaterThanOrEqual(0.95);
-    expect(cal.nprobe).toBe(index.nprobe);
-    expect(cal.queries).toBeGreaterThan(200);
-  }, 300_000);
-
-  test("with an f16 store and targetRecall 0.99, ≥ 0.99", async () => {
-    const ds = await glove();
-    using index = IvfRabitqIndex.build(ds.base.data, { dim: ds.base.dim, metric: "cosine", store: "f16", rerank: 40, targetRecall: 0.99 });
-    const r = index.searchBatch(ds.queries.data.subarray(0, nq * ds.queries.dim), 10);
-    expect(recallAtK(r.ids, 10, ds.truth, nq)).toBeGreaterThanOrEqual(0.99);
-    expect(index.store).toBe("f16");
-  }, 300_000);
-});
 
 describe("determinism", () => {
   const dim = 24;
