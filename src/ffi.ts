@@ -33,6 +33,7 @@ export const symbols = {
   ruv_runtime_wake_fd: { args: [ptr], returns: i32 },
   ruv_runtime_poll: { args: [ptr, u64, ptr], returns: i32 },
   ruv_job_status: { args: [ptr], returns: i32 },
+  ruv_job_progress: { args: [ptr, ptr, ptr], returns: i32 },
   ruv_job_take_hits: { args: [ptr, ptr, ptr, u64, ptr], returns: i32 },
   ruv_job_take_index: { args: [ptr, ptr], returns: i32 },
   ruv_job_take_shard_hits: { args: [ptr, ptr, ptr, ptr, u64, ptr], returns: i32 },

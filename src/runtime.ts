@@ -105,27 +105,62 @@ function pump(): void {
   });
 }
 
+/** Called with the work units a job has done and announced so far. */
+export type ProgressCallback = (done: number, total: number) => void;
+
+const PROGRESS_POLL_MS = 100;
+
+/** Polls a job's progress into a callback until stopped; a callback that throws stops it, and the job then fails with that error. */
+class ProgressWatch {
+  readonly #timer: ReturnType<typeof setInterval>;
+  #error: { value: unknown } | undefined;
+
+  constructor(job: Pointer, onProgress: ProgressCallback) {
+    const done = new BigUint64Array(1);
+    const total = new BigUint64Array(1);
+    this.#timer = setInterval(() => {
+      if (lib().ruv_job_progress(job, done, total) !== 0 || total[0] === 0n) return;
+      try {
+        onProgress(Number(done[0]), Number(total[0]));
+      } catch (e) {
+        this.#error = { value: e };
+        clearInterval(this.#timer);
+      }
+    }, PROGRESS_POLL_MS);
+    this.#timer.unref();
+  }
+
+  /** Stops polling (before the job is freed) and throws what the callback threw, if it did. */
+  stop(): void {
+    clearInterval(this.#timer);
+    if (this.#error) throw this.#error.value;
+  }
+}
+
 /**
  * Starts a native job and resolves with `finish(job)` once it completes.
  * `start` writes the job handle through its argument. `retain` is kept
  * referenced until the job ends (inputs the native side reads in place).
- * `area` picks the error class of I/O failures.
+ * `area` picks the error class of I/O failures; `onProgress` is polled while it runs.
  */
 export function runJob<T>(
   start: (outJob: BigUint64Array) => number,
   finish: (job: Pointer) => T,
   retain?: unknown,
   area: ErrorArea = "index",
+  onProgress?: ProgressCallback,
 ): Promise<T> {
   const cell = new BigUint64Array(1);
   check(start(cell), area);
   const job = outPointer(cell);
   const symbols = lib();
+  const watch = onProgress && new ProgressWatch(job, onProgress);
   return new Promise<T>((resolve, reject) => {
     pending.set(job, {
       settle: () => {
         void retain;
         try {
+          watch?.stop();
           const status = symbols.ruv_job_status(job);
           if (status !== 0) throw statusError(status, lastError(), area);
           resolve(finish(job));

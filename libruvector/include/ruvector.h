@@ -244,7 +244,7 @@ typedef uint32_t RuvIvfStore;
 #endif // __cplusplus
 
 /**
- * A unit of off-thread work and, once done, its result.
+ * A unit of off-thread work, how far it got, and once done, its result.
  */
 typedef struct RuvJob RuvJob;
 
@@ -1319,6 +1319,15 @@ int32_t ruv_runtime_wake_fd(int32_t *out_fd);
  * `out` must be valid for `cap` u64; `out_count` for one u64.
  */
 int32_t ruv_runtime_poll(uint64_t *out, uint64_t cap, uint64_t *out_count);
+
+/**
+ * How far a job got: `done` of `total` work units (both grow while it runs;
+ * both stay 0 for jobs that report no progress). Index builds report it.
+ *
+ * # Safety
+ * `job` must be a live job handle; `out_done` and `out_total` valid for one u64 each.
+ */
+int32_t ruv_job_progress(const RuvJob *job, uint64_t *out_done, uint64_t *out_total);
 
 /**
  * `RUV_STATUS_OK` when the job succeeded, `RUV_STATUS_PENDING` while it runs,

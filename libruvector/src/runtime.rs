@@ -6,7 +6,9 @@
 use std::any::{type_name, Any};
 use std::collections::VecDeque;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::cell::RefCell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::error::{panic_message, Error, Result, Status};
@@ -14,12 +16,54 @@ use crate::error::{panic_message, Error, Result, Status};
 /// What a finished job hands back: any value, taken back by its type.
 type Output = Box<dyn Any + Send>;
 
-/// A unit of off-thread work and, once done, its result.
+/// A unit of off-thread work, how far it got, and once done, its result.
 pub struct Job {
     result: Mutex<Option<Result<Output>>>,
+    progress: Arc<Progress>,
+}
+
+/// Work units a job has done out of those it announced (both grow as it runs).
+#[derive(Default)]
+pub struct Progress {
+    done: AtomicU64,
+    total: AtomicU64,
+}
+
+thread_local! {
+    /// The progress of the job this thread is running, if any.
+    static CURRENT: RefCell<Option<Arc<Progress>>> = const { RefCell::new(None) };
+}
+
+/// Reports the progress of the job running on the thread that made it (a
+/// no-op elsewhere). Clone it into parallel work: pool threads see no job.
+#[derive(Clone, Default)]
+pub struct Reporter(Option<Arc<Progress>>);
+
+impl Reporter {
+    /// The reporter of the job running on this thread.
+    pub fn current() -> Self {
+        Self(CURRENT.with(|c| c.borrow().clone()))
+    }
+    /// Announces `units` more work.
+    pub fn expect(&self, units: u64) {
+        if let Some(p) = &self.0 {
+            p.total.fetch_add(units, Ordering::Relaxed);
+        }
+    }
+    /// Records `units` of work done.
+    pub fn advance(&self, units: u64) {
+        if let Some(p) = &self.0 {
+            p.done.fetch_add(units, Ordering::Relaxed);
+        }
+    }
 }
 
 impl Job {
+    /// (done, total) work units so far; both 0 for work that reports none.
+    pub fn progress(&self) -> (u64, u64) {
+        (self.progress.done.load(Ordering::Relaxed), self.progress.total.load(Ordering::Relaxed))
+    }
+
     /// `Pending` while running, else the job's status (its error message is returned too).
     pub fn status(&self) -> std::result::Result<(), Error> {
         match &*self.result.lock().unwrap() {
@@ -141,10 +185,13 @@ impl Start {
 /// so a caller can hand out the job before its inputs are ready.
 pub fn prepare<T: Any + Send>(work: impl FnOnce() -> Result<T> + Send + 'static) -> Result<(Arc<Job>, Start)> {
     let done = completions()?;
-    let job = Arc::new(Job { result: Mutex::new(None) });
+    let job = Arc::new(Job { result: Mutex::new(None), progress: Arc::default() });
     let running = Arc::clone(&job);
     let start = Start(Box::new(move || {
-        let result = catch_unwind(AssertUnwindSafe(work))
+        CURRENT.with(|c| *c.borrow_mut() = Some(Arc::clone(&running.progress)));
+        let result = catch_unwind(AssertUnwindSafe(work));
+        CURRENT.with(|c| *c.borrow_mut() = None);
+        let result = result
             .unwrap_or_else(|p| Err(Error::new(Status::Panic, format!("panic in background job: {}", panic_message(&p)))))
             .map(|v| Box::new(v) as Output);
         *running.result.lock().unwrap() = Some(result);
@@ -177,9 +224,28 @@ mod tests {
 
     #[test]
     fn a_job_output_is_taken_by_its_type_and_survives_a_wrong_guess() {
-        let job = Job { result: Mutex::new(Some(Ok(Box::new(7u64)))) };
+        let job = Job { result: Mutex::new(Some(Ok(Box::new(7u64)))), progress: Arc::default() };
         assert_eq!(job.take::<Vec<f32>>().unwrap_err().message, "job did not produce Vec<f32>");
         assert_eq!(job.take::<u64>().unwrap(), 7);
         assert_eq!(job.take::<u64>().unwrap_err().status, Status::Pending);
+    }
+
+    #[test]
+    fn a_job_reports_progress_from_its_own_thread_and_from_work_it_hands_out() {
+        let (job, start) = prepare(|| {
+            let r = Reporter::current();
+            r.expect(10);
+            r.advance(3);
+            let handed = r.clone();
+            std::thread::spawn(move || handed.advance(4)).join().unwrap();
+            Reporter::current().advance(1);
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(job.progress(), (0, 0));
+        start.0();
+        assert_eq!(job.progress(), (8, 10));
+        Reporter::current().advance(5);
+        assert_eq!(job.progress(), (8, 10), "a thread running no job reports nothing");
     }
 }

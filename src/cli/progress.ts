@@ -5,8 +5,8 @@
 
 /** A running progress line; `finish` erases it. */
 export interface Progress {
-  /** Reports `done` of the total given to {@link startProgress}. */
-  update(done: number): void;
+  /** Reports `done` of the total given to {@link startProgress}, or of `total` when the work learns it later. */
+  update(done: number, total?: number): void;
   finish(): void;
 }
 
@@ -19,9 +19,10 @@ const REDRAW_MS = 100;
  * Starts a progress line labelled `label`: a bar when `total` is known, a
  * spinner with elapsed time otherwise. Silent unless stderr is a TTY.
  */
-function startProgress(label: string, total?: number): Progress {
+function startProgress(label: string, knownTotal?: number): Progress {
   if (!process.stderr.isTTY) return SILENT;
   const started = performance.now();
+  let total = knownTotal;
   let done = 0;
   let frame = 0;
   let drawnAt = 0;
@@ -36,8 +37,9 @@ function startProgress(label: string, total?: number): Progress {
   timer.unref();
   draw();
   return {
-    update(n) {
+    update(n, newTotal) {
       done = n;
+      if (newTotal !== undefined) total = newTotal;
       // Synchronous loops starve the timer, so they redraw here (throttled).
       if (performance.now() - drawnAt >= REDRAW_MS) draw();
     },
@@ -67,7 +69,7 @@ function formatSeconds(seconds: number): string {
   return m < 60 ? `${m}m${String(s % 60).padStart(2, "0")}s` : `${Math.floor(m / 60)}h${String(m % 60).padStart(2, "0")}m`;
 }
 
-/** Runs `work` under a progress line that is erased however the work ends. */
+/** Runs `work` under a progress line that is erased however the work ends; `total` may also come later, through `update`. */
 export async function withProgress<T>(label: string, work: (progress: Progress) => Promise<T> | T, total?: number): Promise<T> {
   const progress = startProgress(label, total);
   try {

@@ -66,7 +66,9 @@ export async function buildIndex(plan: BuildPlan, vectors: VectorFile): Promise<
   const options = { ...plan.options, dim: vectors.dim, ids: vectors.ids };
   const cls = VARIANTS[plan.variant] as typeof RabitqPlusIndex;
   const started = performance.now();
-  const index: VectorIndex = await withProgress(`building ${plan.variant} index over ${vectors.rows} vectors`, () => cls.buildAsync(vectors.data, options as BuildOptions));
+  const index: VectorIndex = await withProgress(`building ${plan.variant} index over ${vectors.rows} vectors`, (progress) =>
+    cls.buildAsync(vectors.data, { ...(options as BuildOptions), onProgress: (done, total) => progress.update(done, total) }),
+  );
   return { index, buildMs: performance.now() - started };
 }
 

@@ -2,6 +2,7 @@
 import { DimensionMismatch, InvalidArgument } from "../errors.ts";
 import { IndexKind, IvfStore } from "../ffi.ts";
 import { checkOptionKeys, describeValue, float32Hint } from "../options.ts";
+import type { ProgressCallback } from "../runtime.ts";
 import { IndexParams, NativeStruct } from "../structs.ts";
 import type { IndexOptions, IvfIndexOptions, IvfSearchOptions, Metric, SearchOptions, Store } from "./types.ts";
 
@@ -46,9 +47,9 @@ export function isPositiveInt(x: unknown, max: number): x is number {
 }
 
 /** The keys of {@link BuildOptions}, for the unknown-key check. */
-const BUILD_KEYS = ["dim", "seed", "rerankFactor", "metric", "padToWord", "ids"];
+const BUILD_KEYS = ["dim", "seed", "rerankFactor", "metric", "padToWord", "ids", "onProgress"];
 /** The keys of {@link IvfBuildOptions}. */
-const IVF_BUILD_KEYS = ["dim", "seed", "metric", "ids", "nlist", "exBits", "store", "nprobe", "rerank", "targetRecall"];
+const IVF_BUILD_KEYS = ["dim", "seed", "metric", "ids", "onProgress", "nlist", "exBits", "store", "nprobe", "rerank", "targetRecall"];
 /** The keys of search options (batch options add `threads`) by variant. */
 const SEARCH_KEYS = ["rerankFactor"];
 const IVF_SEARCH_KEYS = ["nprobe", "rerank"];
@@ -94,6 +95,12 @@ function ivfParams(o: IvfIndexOptions): Pick<NativeParams, "nlist" | "exBits" | 
     throw new InvalidArgument(`targetRecall must be a number in (0, 1], got ${describeValue(t)}`);
   }
   return { nlist: optionalInt(o, "nlist", 1 << 24), exBits: optionalInt(o, "exBits", 8), store, nprobe: optionalInt(o, "nprobe", 1 << 24), rerank, targetRecall: t ?? 0 };
+}
+
+/** `onProgress` of `buildAsync`: a function or absent. */
+export function checkProgressCallback(f: unknown): ProgressCallback | undefined {
+  if (f === undefined || typeof f === "function") return f as ProgressCallback | undefined;
+  throw new InvalidArgument(`onProgress must be a function (done, total) => void, got ${describeValue(f)}`);
 }
 
 export function checkFloat32(vectors: unknown, what: string): asserts vectors is Float32Array {

@@ -24,6 +24,8 @@ export interface IndexOptions {
 /** Options of `build`: index parameters plus optional ids (default 0..n−1). */
 export interface BuildOptions extends IndexOptions {
   ids?: IdsInput;
+  /** `buildAsync` only: called about every 100 ms with the work units done and the total (for a progress bar). */
+  onProgress?: (done: number, total: number) => void;
 }
 
 /** What an {@link IvfRabitqIndex} keeps for its exact rerank: nothing (codes only), or the vectors as f16 or f32. */
@@ -57,6 +59,8 @@ export interface IvfIndexOptions {
 /** Options of `IvfRabitqIndex.build`: parameters plus optional ids (default 0..n−1). */
 export interface IvfBuildOptions extends IvfIndexOptions {
   ids?: IdsInput;
+  /** `buildAsync` only: called about every 100 ms with the work units done and the total (for a progress bar). */
+  onProgress?: (done: number, total: number) => void;
 }
 
 /** Per-search overrides of an {@link IvfRabitqIndex}'s defaults. */

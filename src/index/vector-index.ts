@@ -10,7 +10,7 @@ import { IndexInfo, NativeStruct, SearchOptionsStruct } from "../structs.ts";
 import { NativeHandle, runJob } from "../runtime.ts";
 import { formatBytes } from "../units.ts";
 import { checkId, toIds } from "./ids.ts";
-import { checkK, checkPath, checkQuery, checkThreads, checkVectors, copyInSlices, Kind, KIND_NAMES, METRICS, nativeParams, paramsStruct, searchOverrides, type KindValue, type NativeParams } from "./prepare.ts";
+import { checkK, checkPath, checkProgressCallback, checkQuery, checkThreads, checkVectors, copyInSlices, Kind, KIND_NAMES, METRICS, nativeParams, paramsStruct, searchOverrides, type KindValue, type NativeParams } from "./prepare.ts";
 import { BatchResult, type BatchOptions, type BuildOptions, type IdsInput, type IndexOptions, type IvfBatchOptions, type IvfBuildOptions, type IvfIndexOptions, type IvfSearchOptions, type Metric, type SearchHit, type SearchOptions } from "./types.ts";
 
 /** A stable address for memory the native side reads after the call returns. */
@@ -83,6 +83,7 @@ export abstract class VectorIndex implements Disposable {
   /** Builds an index over `vectors` (n × dim, row-major) in parallel. */
   static build<T extends VectorIndex>(this: IndexClass<T>, vectors: Float32Array, options: T["~options"]["build"]): T {
     const p = nativeParams(this.kind, options, this.defaultRerank);
+    if (options.onProgress !== undefined) throw new InvalidArgument("onProgress is reported by buildAsync only: build blocks the JS thread until it returns");
     checkVectors(vectors, p.dim, "vectors");
     const ids = options.ids ? toIds(options.ids, vectors.length / p.dim) : new BigUint64Array(0);
     const cell = new BigUint64Array(1);
@@ -94,9 +95,11 @@ export abstract class VectorIndex implements Disposable {
    * `build` off the JS thread. The inputs are copied first (in slices, so the
    * event loop keeps running), so the caller may modify or transfer them at
    * once; transferring them during that copy fails the build with `InvalidArgument`.
+   * `onProgress(done, total)` is called about every 100 ms while the native build runs.
    */
   static async buildAsync<T extends VectorIndex>(this: IndexClass<T>, vectors: Float32Array, options: T["~options"]["build"]): Promise<T> {
     const p = nativeParams(this.kind, options, this.defaultRerank);
+    const onProgress = checkProgressCallback(options.onProgress);
     checkVectors(vectors, p.dim, "vectors");
     const ids = options.ids ? toIds(options.ids, vectors.length / p.dim).slice() : new BigUint64Array(0);
     const own = await copyInSlices(vectors, "vectors");
@@ -106,6 +109,8 @@ export abstract class VectorIndex implements Disposable {
       (job) => sym.ruv_index_build_async(params, pinned(own), own.length, pinned(ids), ids.length, job),
       (job) => new this(new NativeIndex(takeIndex(job))),
       [own, ids],
+      "index",
+      onProgress,
     );
   }
 

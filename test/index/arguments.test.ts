@@ -10,7 +10,7 @@ const data = randomVectors(50, DIM, 5);
 describe("unknown option keys are refused, naming the closest valid key", () => {
   test("build, create and buildAsync options", async () => {
     expect(() => RabitqPlusIndex.build(data, { dim: DIM, rerankfactor: 50 } as never)).toThrow(
-      new InvalidArgument('unknown option "rerankfactor" in RabitqPlusIndex options; did you mean "rerankFactor"? (valid: dim, seed, rerankFactor, metric, padToWord, ids)'),
+      new InvalidArgument('unknown option "rerankfactor" in RabitqPlusIndex options; did you mean "rerankFactor"? (valid: dim, seed, rerankFactor, metric, padToWord, ids, onProgress)'),
     );
     expect(() => FlatF32Index.create({ dim: DIM, metirc: "cosine" } as never)).toThrow('unknown option "metirc" in FlatF32Index options; did you mean "metric"?');
     await expect(RabitqPlusIndex.buildAsync(data, { dim: DIM, padToWords: false } as never)).rejects.toThrow('did you mean "padToWord"?');

@@ -187,7 +187,7 @@ describe("bad options are typed errors naming the value", () => {
     ["exBits", () => IvfRabitqIndex.build(data, { dim, exBits: 9 }), "exBits must be an integer in 1..8, got 9"],
     ["targetRecall", () => IvfRabitqIndex.build(data, { dim, targetRecall: 1.5 }), "targetRecall must be a number in (0, 1], got 1.5"],
     ["nlist", () => IvfRabitqIndex.build(data, { dim, nlist: 0 }), "nlist must be an integer in 1..16777216, got 0"],
-    ["a classic option", () => IvfRabitqIndex.build(data, { dim, rerankFactor: 4 } as never), 'unknown option "rerankFactor" in IvfRabitqIndex options (valid: dim, seed, metric, ids, nlist, exBits, store, nprobe, rerank, targetRecall)'],
+    ["a classic option", () => IvfRabitqIndex.build(data, { dim, rerankFactor: 4 } as never), 'unknown option "rerankFactor" in IvfRabitqIndex options (valid: dim, seed, metric, ids, onProgress, nlist, exBits, store, nprobe, rerank, targetRecall)'],
     ["an IVF option elsewhere", () => FlatF32Index.build(data, { dim, nprobe: 4 } as never), 'unknown option "nprobe" in FlatF32Index options'],
     ["search rerankFactor", () => IvfRabitqIndex.build(data, { dim }).search(row(data, dim, 0), 1, { rerankFactor: 2 } as never), 'unknown option "rerankFactor" in search options (valid: nprobe, rerank)'],
     ["search nprobe elsewhere", () => RabitqPlusIndex.build(data, { dim }).search(row(data, dim, 0), 1, { nprobe: 2 } as never), 'unknown option "nprobe" in search options (valid: rerankFactor)'],
@@ -224,5 +224,30 @@ describe("damaged files raise PersistError, never crash", () => {
       refused(flipped);
     }
     expect(variants).toBeGreaterThan(300);
+  }, 120_000);
+});
+
+describe("buildAsync reports progress", () => {
+  const dim = 32;
+  const n = 60_000;
+  const data = randomVectors(n, dim, 21);
+
+  test("onProgress sees work done grow towards a fixed total: n per stage (prepare, rotate, train, encode, calibrate)", async () => {
+    const calls: Array<[number, number]> = [];
+    using index = await IvfRabitqIndex.buildAsync(data, { dim, targetRecall: 0.9, onProgress: (done, total) => calls.push([done, total]) });
+    expect(index.length).toBe(n);
+    expect(calls.length).toBeGreaterThan(0);
+    for (const [i, [done, total]] of calls.entries()) {
+      expect(total).toBe(5 * n);
+      expect(done).toBeLessThanOrEqual(total);
+      if (i > 0) expect(done).toBeGreaterThanOrEqual(calls[i - 1]![0]);
+    }
+  }, 120_000);
+
+  test("a callback that throws fails the build with its error; a sync build or a non-function is refused", async () => {
+    const boom = new Error("stop");
+    expect(await IvfRabitqIndex.buildAsync(data, { dim, targetRecall: 0.9, onProgress: () => { throw boom; } }).catch((e) => e)).toBe(boom);
+    expect(() => FlatF32Index.build(data, { dim, onProgress: () => {} })).toThrow(new InvalidArgument("onProgress is reported by buildAsync only: build blocks the JS thread until it returns"));
+    expect(await RabitqPlusIndex.buildAsync(data, { dim, onProgress: 5 as never }).catch((e) => e)).toEqual(new InvalidArgument("onProgress must be a function (done, total) => void, got 5 (number)"));
   }, 120_000);
 });

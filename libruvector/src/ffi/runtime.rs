@@ -70,6 +70,20 @@ pub unsafe extern "C" fn ruv_runtime_poll(out: *mut u64, cap: u64, out_count: *m
     })
 }
 
+/// How far a job got: `done` of `total` work units (both grow while it runs;
+/// both stay 0 for jobs that report no progress). Index builds report it.
+///
+/// # Safety
+/// `job` must be a live job handle; `out_done` and `out_total` valid for one u64 each.
+#[no_mangle]
+pub unsafe extern "C" fn ruv_job_progress(job: *const Job, out_done: *mut u64, out_total: *mut u64) -> i32 {
+    guard(|| {
+        let (done, total) = handle(job, "job")?.progress();
+        write_out(out_done, done, "out_done")?;
+        write_out(out_total, total, "out_total")
+    })
+}
+
 /// `RUV_STATUS_OK` when the job succeeded, `RUV_STATUS_PENDING` while it runs,
 /// else its error status (details via `ruv_last_error`).
 ///

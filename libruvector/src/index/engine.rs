@@ -11,6 +11,7 @@ use super::rows::Rows;
 use super::{Kind, Params, SearchParams};
 use crate::error::{Error, Result};
 use crate::kernels;
+use crate::runtime::Reporter;
 
 pub enum Engine {
     Flat(Rows),
@@ -36,14 +37,17 @@ impl Engine {
         }
     }
 
-    /// Builds an engine over `rows` (prepared, `stored_dim` wide) at positions 0..n.
+    /// Builds an engine over `rows` (prepared, `stored_dim` wide) at positions
+    /// 0..n, reporting n units per stage (see [`build_stages`]) to a running job.
     pub fn build(p: &Params, rows: Vec<f32>) -> Result<Self> {
         let d = p.stored_dim();
+        let n = (rows.len() / d.max(1)) as u64;
         if let Kind::Plus = p.kind {
             let items: Vec<(usize, Vec<f32>)> =
                 rows.par_chunks_exact(d).enumerate().map(|(i, r)| (i, r.to_vec())).collect();
             drop(rows);
             let idx = RabitqPlusIndex::from_vectors_parallel(d, p.seed, p.rerank_factor, items)?;
+            Reporter::current().advance(n);
             return Ok(Engine::Plus(idx));
         }
         if let Kind::Ivf = p.kind {
@@ -51,6 +55,7 @@ impl Engine {
         }
         let mut engine = Engine::new(p);
         engine.append(0, &rows)?;
+        Reporter::current().advance(n);
         Ok(engine)
     }
 
@@ -179,6 +184,14 @@ impl Engine {
             (None, None) => self.rows() == other.rows(),
             _ => false,
         }
+    }
+}
+
+/// Stages of n work units each that [`Engine::build`] reports.
+pub fn build_stages(p: &Params) -> u64 {
+    match p.kind {
+        Kind::Ivf => ivf::build_stages(&p.ivf_params()),
+        _ => 1,
     }
 }
 

@@ -14,6 +14,7 @@ mod topk;
 use rayon::prelude::*;
 
 use crate::error::{Error, Result, Status};
+use crate::runtime::Reporter;
 use engine::Engine;
 use ids::IdMap;
 pub use ivf::IvfOptions;
@@ -187,7 +188,11 @@ impl VectorIndex {
         let mut map = IdMap::default();
         check_ids_len(ids.len(), n)?;
         map.check_new(ids)?;
+        // Off-thread builds report progress: preparing the rows, then the engine's stages.
+        let progress = Reporter::current();
+        progress.expect(n as u64 * (1 + engine::build_stages(&params)));
         let rows = prepare::rows(&params, vectors)?;
+        progress.advance(n as u64);
         let engine = Engine::build(&params, rows)?;
         map.extend(ids);
         Ok(Self { params: engine.resolve(params), ids: map, engine })

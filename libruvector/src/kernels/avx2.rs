@@ -100,18 +100,19 @@ unsafe fn sq_l2_x4(q: &[f32], rows: [&[f32]; 4]) -> [f32; 4] {
 }
 
 /// Two sub-quantizers per 32-byte load (one per 128-bit lane, as `vpshufb`
-/// shuffles within lanes). u16 sums of even and odd bytes are flushed to u32
-/// every 256 pairs, before 256 × 255 could overflow.
+/// shuffles within lanes). u16 sums of even and odd bytes are widened into
+/// u32 totals every 256 pairs, before 256 × 255 could overflow; the totals
+/// stay in registers and are stored once, as whole vectors.
 #[target_feature(enable = "avx2")]
 unsafe fn fastscan(codes: &[u8], lut: &[u8], out: &mut [u32; BLOCK]) {
-    *out = [0; BLOCK];
     let pairs = lut.len() / (2 * LUT_ENTRIES);
     let nib = _mm256_set1_epi8(0x0f);
     let low_byte = _mm256_set1_epi16(0x00ff);
+    let z = _mm256_setzero_si256();
+    let mut totals = [z; 4];
     let mut start = 0;
     while start < pairs {
         let end = (start + 256).min(pairs);
-        let z = _mm256_setzero_si256();
         let (mut le, mut lo, mut he, mut ho) = (z, z, z, z);
         for p in start..end {
             let c = _mm256_loadu_si256(codes.as_ptr().add(32 * p) as *const __m256i);
@@ -123,9 +124,15 @@ unsafe fn fastscan(codes: &[u8], lut: &[u8], out: &mut [u32; BLOCK]) {
             he = _mm256_add_epi16(he, _mm256_and_si256(rh, low_byte));
             ho = _mm256_add_epi16(ho, _mm256_srli_epi16(rh, 8));
         }
-        flush(le, lo, &mut out[..16]);
-        flush(he, ho, &mut out[16..]);
+        let (v0, v8) = widen(le, lo);
+        let (v16, v24) = widen(he, ho);
+        for (t, v) in totals.iter_mut().zip([v0, v8, v16, v24]) {
+            *t = _mm256_add_epi32(*t, v);
+        }
         start = end;
+    }
+    for (i, t) in totals.iter().enumerate() {
+        _mm256_storeu_si256(out.as_mut_ptr().add(8 * i) as *mut __m256i, *t);
     }
     let done = pairs * 2 * LUT_ENTRIES;
     if done < lut.len() {
@@ -135,18 +142,20 @@ unsafe fn fastscan(codes: &[u8], lut: &[u8], out: &mut [u32; BLOCK]) {
     }
 }
 
-/// Even/odd u16 sums (8 vectors per 128-bit lane, both lanes are the same
-/// vectors from different sub-quantizers) into 16 u32 totals.
+/// u16 sums of the even and odd vectors of 16 (u16 t of 128-bit lane h:
+/// vector 2t (+1 for odd) over the sub-quantizers ≡ h mod 2) into u32 totals
+/// of vectors 0..8 and 8..16.
 #[inline]
 #[target_feature(enable = "avx2")]
-unsafe fn flush(even: __m256i, odd: __m256i, out: &mut [u32]) {
-    let (mut e, mut o) = ([0u16; 16], [0u16; 16]);
-    _mm256_storeu_si256(e.as_mut_ptr() as *mut __m256i, even);
-    _mm256_storeu_si256(o.as_mut_ptr() as *mut __m256i, odd);
-    for k in 0..8 {
-        out[2 * k] += e[k] as u32 + e[k + 8] as u32;
-        out[2 * k + 1] += o[k] as u32 + o[k + 8] as u32;
-    }
+unsafe fn widen(even: __m256i, odd: __m256i) -> (__m256i, __m256i) {
+    let both = |x: __m256i| {
+        let (a, b) = (_mm256_castsi256_si128(x), _mm256_extracti128_si256(x, 1));
+        _mm256_add_epi32(_mm256_cvtepu16_epi32(a), _mm256_cvtepu16_epi32(b))
+    };
+    let (e, o) = (both(even), both(odd));
+    // Per 128-bit lane: unpacklo gives vectors 0–3 | 8–11, unpackhi 4–7 | 12–15.
+    let (lo, hi) = (_mm256_unpacklo_epi32(e, o), _mm256_unpackhi_epi32(e, o));
+    (_mm256_permute2x128_si256(lo, hi, 0x20), _mm256_permute2x128_si256(lo, hi, 0x31))
 }
 
 /// u8 codes widened to i16, `vpmaddwd` into i32 pairs; each i32 lane takes at

@@ -96,6 +96,22 @@ pub fn selection() -> &'static Selection {
     })
 }
 
+/// Hints that `bytes` are read soon, so several cache misses overlap
+/// (a no-op where the hint is not available).
+#[inline(always)]
+pub fn prefetch(bytes: &[u8]) {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(last) = bytes.len().checked_sub(1) {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        for at in (0..last).step_by(64).chain([last]) {
+            // SAFETY: a hint with an in-bounds address; SSE is baseline on x86_64.
+            unsafe { _mm_prefetch::<_MM_HINT_T0>(bytes.as_ptr().add(at) as *const i8) };
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = bytes;
+}
+
 /// The kernels every index uses.
 #[inline]
 pub fn active() -> &'static Kernels {

@@ -1,13 +1,17 @@
 //! The coarse quantizer: Lloyd k-means on a seeded sample, distances through
-//! one sgemm per fixed 256-row chunk (‖c‖² − 2x·c), centroid sums in f64 per
-//! cluster in row order. Nothing depends on the thread count, so a build is
-//! deterministic for a given ISA (matrixmultiply picks its kernel at run time).
+//! one sgemm per fixed 2,048-row chunk (‖c‖² − 2x·c; sgemm repacks the
+//! centroids per call, so chunks are large), centroid sums in f64 per cluster
+//! in row order. The early steps only place the centroids roughly, so they
+//! run on a quarter of the sample; the last `FULL_STEPS` use all of it.
+//! Nothing depends on the thread count, so a build is deterministic for a
+//! given ISA (matrixmultiply picks its kernel at run time).
 
 use rayon::prelude::*;
 
 use super::rotation::SplitMix;
 
-const CHUNK: usize = 256;
+const CHUNK: usize = 2048;
+const FULL_STEPS: usize = 3;
 
 /// Nearest centroid (ties → lower id) and the squared distance to it.
 pub fn assign(rows: &[f32], dim: usize, centroids: &[f32]) -> (Vec<u32>, Vec<f32>) {
@@ -59,9 +63,11 @@ pub fn train(rows: &[f32], dim: usize, nlist: usize, sample: usize, iters: usize
     let picked = sample_positions(n, sample.max(nlist).min(n), &mut rng);
     let train: Vec<f32> = picked.iter().flat_map(|&p| &rows[p * dim..(p + 1) * dim]).copied().collect();
     let mut centroids: Vec<f32> = train[..nlist * dim].to_vec();
-    for _ in 0..iters {
-        let (labels, dists) = assign(&train, dim, &centroids);
-        centroids = update(&train, dim, nlist, &labels, &dists);
+    let rough = (picked.len() / 4).max(nlist) * dim;
+    for step in 0..iters {
+        let rows = if step + FULL_STEPS < iters { &train[..rough] } else { &train[..] };
+        let (labels, dists) = assign(rows, dim, &centroids);
+        centroids = update(rows, dim, nlist, &labels, &dists);
     }
     centroids
 }

@@ -23,6 +23,7 @@ use super::{prepare, Kind, Metric, Params, MAX_DIM};
 use crate::error::{Error, Result, Status};
 use crate::index::topk::TopK;
 use crate::kernels::{self, Kernels};
+use crate::runtime::Reporter;
 use lists::InvList;
 use rotation::Rotation;
 use search::QueryLut;
@@ -150,6 +151,12 @@ impl IvfParams {
     }
 }
 
+/// Stages of n work units each that a build reports to a running job: rotating,
+/// training the lists, encoding, and calibrating when there is a target.
+pub fn build_stages(p: &IvfParams) -> u64 {
+    3 + p.target_recall.is_some() as u64
+}
+
 /// The power of two nearest 4√n, at most n.
 pub fn default_nlist(n: usize) -> usize {
     let target = 4.0 * (n as f64).sqrt();
@@ -204,9 +211,12 @@ impl IvfRabitqIndex {
         p.nprobe = if p.nprobe == 0 { nlist.div_ceil(8) } else { p.nprobe.min(nlist) };
         let dp = p.padded_dim();
         let rotation = Rotation::new(dp, p.seed);
+        let progress = Reporter::current();
         let rotated = rotate_rows(kernels::active(), &rotation, prepared, p.dim);
+        progress.advance(n as u64);
         let sample = nlist.saturating_mul(p.train_per_list);
         let centroids = kmeans::train(&rotated, dp, nlist, sample, p.kmeans_iters, p.seed);
+        progress.advance(n as u64);
         let mut index = Self {
             params: p,
             rotation,
@@ -218,8 +228,12 @@ impl IvfRabitqIndex {
             calibration: None,
         };
         index.append_rotated(&rotated, prepared);
+        // Only after a build: add loops would copy every list on each call.
+        index.lists.iter_mut().for_each(InvList::shrink_to_fit);
+        progress.advance(n as u64);
         if let Some(target) = p.target_recall {
             index.calibration = Some(tune::calibrate(&mut index, prepared, target)?);
+            progress.advance(n as u64);
         }
         Ok(index)
     }
@@ -381,14 +395,21 @@ impl IvfRabitqIndex {
         let lut = QueryLut::new(&qr, self.params.ex_bits);
         let want = k.min(self.len);
         let mut top = TopK::new(if rerank > 0 { rerank.max(k) } else { k });
-        let order = self.probe_order(kern, &qr, nprobe);
+        let mut order = self.centroid_distances(kern, &qr);
+        sort_nearest(&mut order, nprobe);
+        let mut scratch = search::Scratch::default();
         let mut seen = 0;
-        for (i, &(g_add, list)) in order.iter().enumerate() {
+        for i in 0..order.len() {
             if i >= nprobe && seen >= want {
                 break;
             }
+            if i == nprobe {
+                // Rare (fewer than k rows in the nearest lists): the rest in full order.
+                sort_nearest(&mut order[i..], usize::MAX);
+            }
+            let (g_add, list) = order[i];
             let list = &self.lists[list as usize];
-            search::scan_list(kern, list, &lut, g_add, &mut top);
+            search::scan_list(kern, list, &lut, g_add, &mut top, &mut scratch);
             seen += list.len;
         }
         let hits = top.into_sorted();
@@ -398,9 +419,8 @@ impl IvfRabitqIndex {
         hits
     }
 
-    /// Lists by centroid distance (ties → lower id): the nearest `nprobe`
-    /// sorted, the rest after them in full order.
-    fn probe_order(&self, kern: &Kernels, qr: &[f32], nprobe: usize) -> Vec<(f32, u32)> {
+    /// (‖q′ − c′‖², list id) for every list.
+    fn centroid_distances(&self, kern: &Kernels, qr: &[f32]) -> Vec<(f32, u32)> {
         let dp = qr.len();
         let mut d: Vec<(f32, u32)> = Vec::with_capacity(self.lists.len());
         let quads = self.centroids.chunks_exact(4 * dp);
@@ -411,15 +431,6 @@ impl IvfRabitqIndex {
         }
         for c in quads.remainder().chunks_exact(dp) {
             d.push(((kern.sq_l2)(qr, c), d.len() as u32));
-        }
-        let key = |a: &(f32, u32), b: &(f32, u32)| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1));
-        if nprobe < d.len() {
-            d.select_nth_unstable_by(nprobe, key);
-            let (head, tail) = d.split_at_mut(nprobe);
-            head.sort_unstable_by(key);
-            tail.sort_unstable_by(key);
-        } else {
-            d.sort_unstable_by(key);
         }
         d
     }
@@ -440,6 +451,17 @@ fn check_capacity(have: usize, add: usize) -> Result<()> {
         return Err(Error::invalid(format!("{have} + {add} vectors exceed the {} an IvfRabitqIndex holds", u32::MAX)));
     }
     Ok(())
+}
+
+/// Puts the `count` nearest lists first, in order (ties → lower id).
+fn sort_nearest(d: &mut [(f32, u32)], count: usize) {
+    let key = |a: &(f32, u32), b: &(f32, u32)| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1));
+    if count < d.len() {
+        d.select_nth_unstable_by(count, key);
+        d[..count].sort_unstable_by(key);
+    } else {
+        d.sort_unstable_by(key);
+    }
 }
 
 /// Prepared rows (n × dim) zero-padded and rotated (n × padded dim).

@@ -21,7 +21,7 @@
 //! store (n × dim f16/f32, insertion order; present only with a store). Lists
 //! appear in id order in every section.
 
-use super::lists::{block_bytes, InvList};
+use super::lists::{block_bytes, record_bytes, InvList};
 use super::rotation::{Rotation, ROUNDS};
 use super::store::{Store, StoreKind};
 use super::tune::Calibration;
@@ -99,11 +99,11 @@ impl IvfRabitqIndex {
             for v in [&l.add, &l.res, &l.err] {
                 f32s(&mut s[4], v);
             }
-            s[5].extend_from_slice(&l.codes);
-            for v in [&l.ex_add, &l.ex_res] {
-                f32s(&mut s[6], v);
-            }
-            s[7].extend(l.pos.iter().flat_map(|p| p.to_le_bytes()));
+            let dp = self.params.padded_dim();
+            l.records(dp).for_each(|r| s[5].extend_from_slice(r.code));
+            s[6].extend(l.records(dp).flat_map(|r| r.ex_add.to_le_bytes()));
+            s[6].extend(l.records(dp).flat_map(|r| r.ex_res.to_le_bytes()));
+            s[7].extend(l.records(dp).flat_map(|r| r.pos.to_le_bytes()));
         }
         s.push(ids.iter().flat_map(|id| id.to_le_bytes()).collect());
         if self.store.kind() != StoreKind::None {
@@ -144,7 +144,7 @@ impl IvfRabitqIndex {
             }
         };
         let lists = read_lists(&h, &sizes, &sections)?;
-        check_permutation(&lists, n)?;
+        check_permutation(&lists, dp, n)?;
         let index = IvfRabitqIndex {
             params: h.params,
             rotation: Rotation::from_signs(dp, signs.to_vec()),
@@ -210,19 +210,22 @@ fn read_lists(h: &Header, sizes: &[usize], s: &[&[u8]]) -> Result<Vec<InvList>> 
         let blocks = len.div_ceil(BLOCK);
         let floats = |sec: &[u8], start: usize, count: usize| finite_f32s("factors", &sec[start * 4..(start + count) * 4], Some(count));
         let fb = 3 * at_blocks * BLOCK;
-        let l = InvList {
+        let codes = &s[5][at_vecs * dp..(at_vecs + len) * dp];
+        if let Some(c) = codes.iter().find(|&&c| c > top) {
+            return Err(bad(format!("list {id} has code {c} above {top} for {} bits", h.params.ex_bits)));
+        }
+        let (ex_add, ex_res) = (floats(s[6], 2 * at_vecs, len)?, floats(s[6], 2 * at_vecs + len, len)?);
+        let pos = s[7][at_vecs * 4..(at_vecs + len) * 4].chunks_exact(4).map(|c| u32::from_le_bytes(c.try_into().unwrap()));
+        let mut l = InvList {
             len,
             signs: s[3][at_blocks * bb..(at_blocks + blocks) * bb].to_vec(),
             add: floats(s[4], fb, blocks * BLOCK)?,
             res: floats(s[4], fb + blocks * BLOCK, blocks * BLOCK)?,
             err: floats(s[4], fb + 2 * blocks * BLOCK, blocks * BLOCK)?,
-            codes: s[5][at_vecs * dp..(at_vecs + len) * dp].to_vec(),
-            ex_add: floats(s[6], 2 * at_vecs, len)?,
-            ex_res: floats(s[6], 2 * at_vecs + len, len)?,
-            pos: s[7][at_vecs * 4..(at_vecs + len) * 4].chunks_exact(4).map(|c| u32::from_le_bytes(c.try_into().unwrap())).collect(),
+            records: Vec::with_capacity(len * record_bytes(dp)),
         };
-        if let Some(c) = l.codes.iter().find(|&&c| c > top) {
-            return Err(bad(format!("list {id} has code {c} above {top} for {} bits", h.params.ex_bits)));
+        for (((code, &a), &r), p) in codes.chunks_exact(dp).zip(&ex_add).zip(&ex_res).zip(pos) {
+            l.push_record(code, a, r, p);
         }
         check_signs(&l, dp, sign_bit).map_err(|msg| bad(format!("list {id}: {msg}")))?;
         at_blocks += blocks;
@@ -241,7 +244,7 @@ fn check_signs(l: &InvList, dp: usize, sign_bit: u8) -> std::result::Result<(), 
         for m in 0..dp / 4 {
             let nibble = l.signs[b * bb + m * 16 + j % 16] >> shift & 15;
             let want = if slot < l.len {
-                let code = &l.codes[slot * dp + 4 * m..slot * dp + 4 * m + 4];
+                let code = &l.record(slot, dp).code[4 * m..4 * m + 4];
                 code.iter().enumerate().fold(0u8, |a, (k, &c)| a | (((c >= sign_bit) as u8) << k))
             } else {
                 0
@@ -258,10 +261,10 @@ fn check_signs(l: &InvList, dp: usize, sign_bit: u8) -> std::result::Result<(), 
     Ok(())
 }
 
-fn check_permutation(lists: &[InvList], n: usize) -> Result<()> {
+fn check_permutation(lists: &[InvList], dp: usize, n: usize) -> Result<()> {
     let mut seen = vec![false; n];
-    for p in lists.iter().flat_map(|l| &l.pos) {
-        let p = *p as usize;
+    for r in lists.iter().flat_map(|l| l.records(dp)) {
+        let p = r.pos as usize;
         if p >= n || std::mem::replace(&mut seen[p], true) {
             return Err(bad(format!("row positions are not a permutation of 0..{n} (at {p})")));
         }

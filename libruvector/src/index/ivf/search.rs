@@ -3,9 +3,9 @@
 //! lower-bound gate against the current k-th best, and an exact integer
 //! ⟨code, q16⟩ for the survivors, which gives the B-bit estimate.
 
-use super::lists::InvList;
+use super::lists::{block_bytes, InvList};
 use crate::index::topk::TopK;
-use crate::kernels::{Kernels, BLOCK, LUT_ENTRIES};
+use crate::kernels::{self, Kernels, BLOCK, LUT_ENTRIES};
 
 /// Everything derived from the rotated query q′ once per search.
 pub struct QueryLut {
@@ -30,11 +30,13 @@ impl QueryLut {
         let mut sums = vec![0f32; m * LUT_ENTRIES];
         let (mut min_total, mut width) = (0f32, 0f32);
         for (quad, out) in q.chunks_exact(4).zip(sums.chunks_exact_mut(LUT_ENTRIES)) {
-            for (p, o) in out.iter_mut().enumerate() {
-                *o = (0..4).filter(|k| p >> k & 1 == 1).map(|k| quad[k]).sum();
+            // Subset p's sum adds its highest component last: the ascending order.
+            for p in 1..LUT_ENTRIES {
+                let high = usize::BITS - 1 - p.leading_zeros();
+                out[p] = out[p ^ (1 << high)] + quad[high as usize];
             }
-            let lo = out.iter().cloned().fold(f32::INFINITY, f32::min);
-            let hi = out.iter().cloned().fold(f32::NEG_INFINITY, f32::max);
+            let lo = out.iter().fold(f32::INFINITY, |a, &v| a.min(v));
+            let hi = out.iter().fold(f32::NEG_INFINITY, |a, &v| a.max(v));
             out.iter_mut().for_each(|o| *o -= lo);
             min_total += lo;
             width = width.max(hi - lo);
@@ -59,34 +61,63 @@ impl QueryLut {
     }
 }
 
+/// Per-search buffers of the list scan, reused from list to list.
+#[derive(Default)]
+pub struct Scratch {
+    lower: Vec<f32>,
+    candidates: Vec<u32>,
+}
+
 /// Scans one list into `top` (keyed by row position, scored by the B-bit
 /// estimate of the squared distance); `g_add` = ‖q′ − c′‖².
-pub fn scan_list(kern: &Kernels, list: &InvList, q: &QueryLut, g_add: f32, top: &mut TopK) {
+///
+/// First every block's 1-bit lower bounds, collecting (and prefetching the
+/// records of) the slots below the current k-th best; then those candidates
+/// in list order, each refined only if its bound still beats the k-th best
+/// at that moment — the same decisions as one interleaved pass, with the
+/// candidates' memory fetches overlapped.
+pub fn scan_list(kern: &Kernels, list: &InvList, q: &QueryLut, g_add: f32, top: &mut TopK, scratch: &mut Scratch) {
     let g_err = g_add.sqrt();
     let dim = q.q16.len();
-    let bytes = dim / 4 * LUT_ENTRIES;
+    let bytes = block_bytes(dim);
+    let Scratch { lower, candidates } = scratch;
+    lower.resize(list.blocks() * BLOCK, 0.0);
+    candidates.clear();
+    let bound = top.threshold();
     let mut acc = [0u32; BLOCK];
-    let mut lower = [0f32; BLOCK];
     for b in 0..list.blocks() {
         (kern.fastscan)(&list.signs[b * bytes..(b + 1) * bytes], &q.lut, &mut acc);
         let at = b * BLOCK;
-        let (add, res, err) = (&list.add[at..at + BLOCK], &list.res[at..at + BLOCK], &list.err[at..at + BLOCK]);
-        for j in 0..BLOCK {
-            let ip = q.delta * acc[j] as f32 + q.offset;
-            let estimate = add[j] + g_add + res[j] * ip;
-            lower[j] = estimate - (err[j] * g_err + res[j].abs() * q.lut_err);
-        }
-        let live = (list.len - at).min(BLOCK);
-        let mut bound = top.threshold();
-        for (j, &lb) in lower[..live].iter().enumerate() {
+        let out = &mut lower[at..at + BLOCK];
+        lower_bounds(&acc, [&list.add[at..at + BLOCK], &list.res[at..at + BLOCK], &list.err[at..at + BLOCK]], q, g_add, g_err, out);
+        for (j, &lb) in out[..(list.len - at).min(BLOCK)].iter().enumerate() {
             if lb < bound {
-                let v = at + j;
-                let ip = (kern.ex_ip)(&list.codes[v * dim..(v + 1) * dim], &q.q16);
-                let ip = (2 * ip - q.q16_bias) as f32 * q.ex_scale;
-                let estimate = (list.ex_add[v] + g_add + list.ex_res[v] * ip).max(0.0);
-                top.offer(list.pos[v], estimate);
-                bound = top.threshold();
+                kernels::prefetch(list.record_raw(at + j, dim));
+                candidates.push((at + j) as u32);
             }
         }
+    }
+    for &v in candidates.iter() {
+        let v = v as usize;
+        if lower[v] < top.threshold() {
+            let r = list.record(v, dim);
+            let ip = (kern.ex_ip)(r.code, &q.q16);
+            let ip = (2 * ip - q.q16_bias) as f32 * q.ex_scale;
+            top.offer(r.pos, (r.ex_add + g_add + r.ex_res * ip).max(0.0));
+        }
+    }
+}
+
+/// The 1-bit estimate minus its error bound, for the 32 slots of a block
+/// (`f` = add, res, err factors). Elementwise with separate mul and add, so
+/// the compiler's vector form rounds exactly like this scalar one.
+#[inline]
+fn lower_bounds(acc: &[u32; BLOCK], f: [&[f32]; 3], q: &QueryLut, g_add: f32, g_err: f32, out: &mut [f32]) {
+    let (add, res, err) = (&f[0][..BLOCK], &f[1][..BLOCK], &f[2][..BLOCK]);
+    for j in 0..BLOCK {
+        // acc < 2^24, so the signed conversion is exact.
+        let ip = q.delta * acc[j] as i32 as f32 + q.offset;
+        let estimate = add[j] + g_add + res[j] * ip;
+        out[j] = estimate - (err[j] * g_err + res[j].abs() * q.lut_err);
     }
 }
