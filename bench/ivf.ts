@@ -5,7 +5,7 @@
  * memory and ratios against hnswlib-node measured in the same run; plus exact flat against
  * hnswlib's BruteforceSearch and searchBatch scaling over 1 and 2 threads.
  *
- *   bun bench/ivf.ts          quick: data-set prefixes, 100 queries, coarse sweeps (~3 min on 2 cores)
+ *   bun bench/ivf.ts          quick: data-set prefixes, 100 queries, coarse sweeps (2–5 min on 2 cores)
  *   bun bench/ivf.ts --full   whole data sets, 200–1000 queries, fine sweeps (bench/results/ivf.md)
  *   … --only glove,fashion    a subset of the data sets (glove, fashion, synthetic; results in ivf[-quick]-<names>.md)
  *   … --rounds N              sweep rounds, best QPS kept (default 1 quick, 2 full)
