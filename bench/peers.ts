@@ -20,6 +20,16 @@ function scratch(): string {
   return mkdtempSync(join(tmpdir(), "ruvector-bench-peer-"));
 }
 
+/** `f()`, removing the scratch directory `dir` if it throws (a failed build leaves nothing behind). */
+async function removingOnFailure<T>(dir: string, f: () => Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (e) {
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
+}
+
 /** Bytes of every file under `dir`. */
 function treeBytes(dir: string): number {
   let total = 0;
@@ -97,11 +107,13 @@ export async function usearch(ds: Dataset, efs: readonly number[]): Promise<Buil
   });
   const dir = scratch();
   const path = join(dir, "index.usearch");
-  const [, buildS] = await timed(() => {
-    const index = new Index(config(64));
-    index.add(BigUint64Array.from({ length: ds.base.rows }, (_, i) => BigInt(i)), ds.base.data, 0);
-    index.save(path);
-  });
+  const [, buildS] = await removingOnFailure(dir, () =>
+    timed(() => {
+      const index = new Index(config(64));
+      index.add(BigUint64Array.from({ length: ds.base.rows }, (_, i) => BigInt(i)), ds.base.data, 0);
+      index.save(path);
+    }),
+  );
   let current: InstanceType<typeof Index> | undefined;
   const settings: Setting[] = efs.map((ef) => ({
     name: `ef ${ef}`,
@@ -162,11 +174,13 @@ export async function lancedb(ds: Dataset, grid: LanceSweep): Promise<Built> {
   const dir = scratch();
   const db = await lance.connect(dir);
   const distanceType = ds.metric === "cosine" ? "cosine" : "l2";
-  const [tbl, buildS] = await timed(async () => {
-    const t = await db.createTable("bench", table);
-    await t.createIndex("vector", { config: lance.Index.ivfRq({ numBits: grid.numBits, distanceType }) });
-    return t;
-  });
+  const [tbl, buildS] = await removingOnFailure(dir, () =>
+    timed(async () => {
+      const t = await db.createTable("bench", table);
+      await t.createIndex("vector", { config: lance.Index.ivfRq({ numBits: grid.numBits, distanceType }) });
+      return t;
+    }),
+  );
   const indexBytes = treeBytes(join(dir, "bench.lance", "_indices"));
   const settings: AsyncSetting[] = [];
   for (const nprobes of grid.nprobes) {
