@@ -11,11 +11,13 @@
 import { join } from "node:path";
 import { cpus, tmpdir } from "node:os";
 import { mkdtempSync, mkdirSync } from "node:fs";
-import { FlatF32Index, RabitqAsymIndex, RabitqIndex, RabitqPlusIndex, recommend, type VectorIndex, type IndexOptions } from "../src/index.ts";
+import { FlatF32Index, RabitqAsymIndex, RabitqIndex, RabitqPlusIndex, type VectorIndex, type IndexOptions } from "../src/index.ts";
 import { lib } from "../src/ffi.ts";
 import { recallAtK } from "../test/support/datasets.ts";
 import { fashion, glove, synthetic, type Dataset } from "./data.ts";
 import { encodeFvecs } from "../src/formats.ts";
+import { hnswlib, usearch } from "./peers.ts";
+import { measure, type Built } from "./sweep.ts";
 
 const ROOT = join(import.meta.dir, "..");
 const K = 10;
@@ -56,30 +58,14 @@ async function ours(ds: Dataset, label: string, cls: IndexClass, opts: Partial<I
   return { variant: label, buildS, memMiB: (index.memoryBytes / 2 ** 20).toFixed(1), recall: recallAtK(ids, K, ds.truth, nq), qps };
 }
 
-async function usearch(ds: Dataset, nq: number): Promise<Row> {
-  const { Index, MetricKind, ScalarKind } = await import("usearch");
-  const rss = process.memoryUsage.rss();
-  const t = performance.now();
-  const index = new Index({ metric: ds.metric === "cosine" ? MetricKind.Cos : MetricKind.L2sq, connectivity: 16, dimensions: ds.base.dim, expansion_add: 128, expansion_search: 64, quantization: ScalarKind.F32, multi: false });
-  index.add(BigUint64Array.from({ length: ds.base.rows }, (_, i) => BigInt(i)), ds.base.data);
-  const buildS = (performance.now() - t) / 1000;
-  const mem = ((process.memoryUsage.rss() - rss) / 2 ** 20).toFixed(1);
-  const { qps, ids } = runQueries((q) => Array.from(index.search(q, K, 0).keys, Number), ds, nq);
-  return { variant: "usearch HNSW (M 16, ef 64)", buildS, memMiB: `${mem} (RSS Δ)`, recall: recallAtK(ids, K, ds.truth, nq), qps };
-}
-
-async function hnswlib(ds: Dataset, nq: number): Promise<Row> {
-  const { HierarchicalNSW } = (await import("hnswlib-node")).default;
-  const rss = process.memoryUsage.rss();
-  const t = performance.now();
-  const index = new HierarchicalNSW(ds.metric === "cosine" ? "cosine" : "l2", ds.base.dim);
-  index.initIndex(ds.base.rows, 16, 200, 42);
-  for (let i = 0; i < ds.base.rows; i++) index.addPoint(Array.from(row(ds.base.data, ds.base.dim, i)), i);
-  index.setEf(64);
-  const buildS = (performance.now() - t) / 1000;
-  const mem = ((process.memoryUsage.rss() - rss) / 2 ** 20).toFixed(1);
-  const { qps, ids } = runQueries((q) => index.searchKnn(Array.from(q), K).neighbors, ds, nq);
-  return { variant: "hnswlib-node HNSW (M 16, efC 200, ef 64)", buildS, memMiB: `${mem} (RSS Δ)`, recall: recallAtK(ids, K, ds.truth, nq), qps };
+/** A peer HNSW at ef 64 (peers.ts builds it), one row. */
+async function peer(built: Built, ds: Dataset, nq: number): Promise<Row> {
+  try {
+    const { recall, qps } = await measure(built.settings[0]!, ds, nq);
+    return { variant: `${built.label}, ef 64`, buildS: built.buildS, memMiB: `${(built.memory.bytes / 2 ** 20).toFixed(1)} (${built.memory.how})`, recall, qps };
+  } finally {
+    await built.close();
+  }
 }
 
 function table(ds: Dataset, rows: Row[], flatQps: number): void {
@@ -91,18 +77,17 @@ function table(ds: Dataset, rows: Row[], flatQps: number): void {
 
 async function dataset(ds: Dataset, nq: number, asym: boolean): Promise<void> {
   const flat = await ours(ds, "FlatF32Index (exact)", FlatF32Index, {}, nq);
-  const plan = recommend({ n: ds.base.rows, dim: ds.base.dim, recall: 0.95 });
   const rows = [
     flat,
     await ours(ds, "RabitqIndex (1-bit, no rerank)", RabitqIndex, {}, nq),
     await ours(ds, "RabitqPlusIndex rerank 20", RabitqPlusIndex, { rerankFactor: 20 }, nq),
-    await ours(ds, `RabitqPlusIndex rerank ${plan.rerankFactor} (recommend 0.95)`, RabitqPlusIndex, { rerankFactor: plan.rerankFactor }, nq),
+    await ours(ds, "RabitqPlusIndex rerank 300", RabitqPlusIndex, { rerankFactor: 300 }, nq),
   ];
   if (asym) {
     rows.push(await ours(ds, "RabitqAsymIndex rerank 1", RabitqAsymIndex, { rerankFactor: 1 }, Math.min(nq, 100)));
     rows.push(await ours(ds, "RabitqAsymIndex rerank 20", RabitqAsymIndex, { rerankFactor: 20 }, Math.min(nq, 100)));
   }
-  rows.push(await usearch(ds, nq), await hnswlib(ds, nq));
+  rows.push(await peer(await usearch(ds, [64]), ds, nq), await peer(await hnswlib(ds, [64]), ds, nq));
   table(ds, rows, flat.qps);
 }
 
