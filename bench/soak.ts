@@ -7,9 +7,10 @@
  * right after the build (when every buffer is exactly full) times its length:
  * `memoryBytes` counts reserved capacity, which grows in doublings and is not
  * resident until written, so subtracting it would hide growth elsewhere.
- * Each window also shows the longest synchronous part of a library call on the
- * JS thread and the 1-minute load average, to tell stalls the library causes
- * from a starved CPU.
+ * Each window also shows what the JS thread did across its longest stall (CPU
+ * time, waits, preemptions), the longest synchronous part of a library call on
+ * the JS thread and the 1-minute load average, to tell stalls the library
+ * causes from a starved CPU.
  *
  *   bun bench/soak.ts                 10 minutes, 50k × 128 RabitqPlusIndex
  *   bun bench/soak.ts --minutes 1     a shorter run
@@ -44,11 +45,19 @@ let batchQueries = 0;
 let saves = 0;
 let stallWindow = 0;
 let stallWorst = 0;
+let stallCause = "";
 let last = performance.now();
+let lastClock = threadClock();
+/** Ticks every millisecond; a late tick is a stall, and the JS thread's clock across it tells who caused it: CPU time on the thread (our code, GC), waits (a lock, a page fault, I/O) or preemptions (a starved CPU). */
 const ticker = setInterval(() => {
   const now = performance.now();
-  stallWindow = Math.max(stallWindow, now - last);
+  const clock = threadClock();
+  if (now - last > stallWindow) {
+    stallWindow = now - last;
+    stallCause = `${(clock.cpuMs - lastClock.cpuMs).toFixed(1)} ms on CPU, ${clock.waits - lastClock.waits} waits, ${clock.preempted - lastClock.preempted} preemptions`;
+  }
   last = now;
+  lastClock = clock;
 }, 1);
 
 /** The JS thread's CPU time (ms) and context switches so far: voluntary ones are waits (a lock, I/O), involuntary ones preemptions. */
@@ -112,7 +121,7 @@ async function saver(): Promise<void> {
   }
 }
 
-const windows: { s: number; searchesPerS: number; batchQueriesPerS: number; length: number; rssMB: number; indexMB: number; reservedMB: number; overheadMB: number; maxStallMs: number; maxCallMs: number; maxCall: string; load1: number }[] = [];
+const windows: { s: number; searchesPerS: number; batchQueriesPerS: number; length: number; rssMB: number; indexMB: number; reservedMB: number; overheadMB: number; maxStallMs: number; stallCause: string; maxCallMs: number; maxCall: string; load1: number }[] = [];
 const started = performance.now();
 let prev = { searches: 0, batchQueries: 0, at: started };
 const reporter = setInterval(() => {
@@ -130,6 +139,7 @@ const reporter = setInterval(() => {
     reservedMB: Math.round(index.memoryBytes / 2 ** 20),
     overheadMB: Math.round(rssMB - indexMB),
     maxStallMs: Math.round(stallWindow * 10) / 10,
+    stallCause,
     maxCallMs: Math.round(callWindow.ms * 10) / 10,
     maxCall: `${callWindow.what}: ${callWindow.cpuMs.toFixed(1)} ms on CPU, ${callWindow.waits} waits, ${callWindow.preempted} preemptions`,
     load1: Math.round(loadavg()[0]! * 10) / 10,
@@ -137,9 +147,10 @@ const reporter = setInterval(() => {
   windows.push(w);
   stallWorst = Math.max(stallWorst, stallWindow);
   stallWindow = 0;
+  stallCause = "";
   callWindow = noCall;
   prev = { searches, batchQueries, at: now };
-  console.log(`${String(w.s).padStart(5)} s  ${String(w.searchesPerS).padStart(6)} search/s  ${String(w.batchQueriesPerS).padStart(6)} batch q/s  n ${w.length}  RSS ${w.rssMB} MB (index ${w.indexMB} MB of ${w.reservedMB} MB reserved, rest ${w.overheadMB} MB)  max stall ${w.maxStallMs} ms, longest call ${w.maxCallMs} ms (${w.maxCall}), load ${w.load1}`);
+  console.log(`${String(w.s).padStart(5)} s  ${String(w.searchesPerS).padStart(6)} search/s  ${String(w.batchQueriesPerS).padStart(6)} batch q/s  n ${w.length}  RSS ${w.rssMB} MB (index ${w.indexMB} MB of ${w.reservedMB} MB reserved, rest ${w.overheadMB} MB)  max stall ${w.maxStallMs} ms (${w.stallCause}), longest call ${w.maxCallMs} ms (${w.maxCall}), load ${w.load1}`);
 }, windowMs);
 
 await Promise.all([...Array.from({ length: inFlight }, (_, w) => searcher(w)), batcher(), adder(), saver()]);
