@@ -68,14 +68,14 @@ impl IvfRabitqIndex {
         let cal = self.calibration.unwrap_or(Calibration { target_recall: 0.0, measured_recall: 0.0, nprobe: 0, queries: 0 });
         let mut h = Vec::with_capacity(124);
         h.extend_from_slice(MAGIC);
-        for v in [VERSION, HEADER as u32, p.dim as u32, p.padded_dim() as u32, p.metric as u32, p.ex_bits, p.nlist as u32, p.store as u32] {
+        for v in [VERSION, HEADER as u32, p.dim as u32, p.padded_dim() as u32, p.metric as u32, p.options.ex_bits, p.options.nlist as u32, p.options.store as u32] {
             h.extend(v.to_le_bytes());
         }
         h.extend((self.len as u64).to_le_bytes());
         h.extend(p.seed.to_le_bytes());
         h.extend(self.t_const.to_le_bytes());
         h.extend(p.eps0.to_le_bytes());
-        for v in [p.nprobe as u32, p.rerank as u32, p.kmeans_iters as u32, p.train_per_list as u32, self.calibration.is_some() as u32] {
+        for v in [p.options.nprobe as u32, p.options.rerank as u32, p.kmeans_iters as u32, p.train_per_list as u32, self.calibration.is_some() as u32] {
             h.extend(v.to_le_bytes());
         }
         h.extend(cal.target_recall.to_le_bytes());
@@ -117,7 +117,7 @@ impl IvfRabitqIndex {
     pub fn load_from(bytes: &[u8]) -> Result<(Self, Vec<u64>)> {
         let h = Header::parse(bytes)?;
         let sections = h.sections(bytes)?;
-        let (dp, nlist, n) = (h.params.padded_dim(), h.params.nlist, h.n);
+        let (dp, nlist, n) = (h.params.padded_dim(), h.params.options.nlist, h.n);
         let signs = sections[0];
         expect_len("rotation signs", signs, ROUNDS * dp / 8)?;
         let centroids = finite_f32s("centroids", sections[1], nlist.checked_mul(dp))?;
@@ -135,7 +135,7 @@ impl IvfRabitqIndex {
         expect_len("positions", sections[7], n * 4)?;
         expect_len("ids", sections[8], n * 8)?;
         let ids = sections[8].chunks_exact(8).map(|c| u64::from_le_bytes(c.try_into().unwrap())).collect();
-        let store = match h.params.store {
+        let store = match h.params.options.store {
             StoreKind::None => Store::None,
             kind => {
                 let raw = sections[9];
@@ -202,8 +202,8 @@ fn read_store(kind: StoreKind, raw: &[u8]) -> Result<Store> {
 fn read_lists(h: &Header, sizes: &[usize], s: &[&[u8]]) -> Result<Vec<InvList>> {
     let dp = h.params.padded_dim();
     let bb = block_bytes(dp);
-    let sign_bit = 1u8 << (h.params.ex_bits - 1);
-    let top = ((1u32 << h.params.ex_bits) - 1) as u8;
+    let sign_bit = 1u8 << (h.params.options.ex_bits - 1);
+    let top = ((1u32 << h.params.options.ex_bits) - 1) as u8;
     let (mut at_blocks, mut at_vecs) = (0usize, 0usize);
     let mut lists = Vec::with_capacity(sizes.len());
     for (id, &len) in sizes.iter().enumerate() {
@@ -212,7 +212,7 @@ fn read_lists(h: &Header, sizes: &[usize], s: &[&[u8]]) -> Result<Vec<InvList>> 
         let fb = 3 * at_blocks * BLOCK;
         let codes = &s[5][at_vecs * dp..(at_vecs + len) * dp];
         if let Some(c) = codes.iter().find(|&&c| c > top) {
-            return Err(bad(format!("list {id} has code {c} above {top} for {} bits", h.params.ex_bits)));
+            return Err(bad(format!("list {id} has code {c} above {top} for {} bits", h.params.options.ex_bits)));
         }
         let (ex_add, ex_res) = (floats(s[6], 2 * at_vecs, len)?, floats(s[6], 2 * at_vecs + len, len)?);
         let pos = s[7][at_vecs * 4..(at_vecs + len) * 4].chunks_exact(4).map(|c| u32::from_le_bytes(c.try_into().unwrap()));
@@ -316,27 +316,27 @@ impl Header {
         }
         let metric = Metric::from_u32(u32_at(b, 24)).map_err(|e| bad(e.message))?;
         let mut p = IvfParams::new(dim, metric);
-        p.ex_bits = u32_at(b, 28);
-        p.nlist = u32_at(b, 32) as usize;
-        p.store = StoreKind::from_u32(u32_at(b, 36)).map_err(|e| bad(e.message))?;
+        p.options.ex_bits = u32_at(b, 28);
+        p.options.nlist = u32_at(b, 32) as usize;
+        p.options.store = StoreKind::from_u32(u32_at(b, 36)).map_err(|e| bad(e.message))?;
         let n = u64_at(b, 40);
         p.seed = u64_at(b, 48);
         p.eps0 = f32_at(b, 60);
-        p.nprobe = u32_at(b, 64) as usize;
-        p.rerank = u32_at(b, 68) as usize;
+        p.options.nprobe = u32_at(b, 64) as usize;
+        p.options.rerank = u32_at(b, 68) as usize;
         p.kmeans_iters = u32_at(b, 72) as usize;
         p.train_per_list = u32_at(b, 76) as usize;
         p.validate().map_err(|e| bad(e.message))?;
         let t_const = f32_at(b, 56);
-        if n == 0 || n > u32::MAX as u64 || p.nlist == 0 || p.nlist as u64 > n {
-            return Err(bad(format!("{n} vectors in {} lists", p.nlist)));
+        if n == 0 || n > u32::MAX as u64 || p.options.nlist == 0 || p.options.nlist as u64 > n {
+            return Err(bad(format!("{n} vectors in {} lists", p.options.nlist)));
         }
-        if p.nprobe == 0 || p.nprobe > p.nlist || !(t_const.is_finite() && t_const >= 0.0) {
-            return Err(bad(format!("nprobe {} of {} lists, t_const {t_const}", p.nprobe, p.nlist)));
+        if p.options.nprobe == 0 || p.options.nprobe > p.options.nlist || !(t_const.is_finite() && t_const >= 0.0) {
+            return Err(bad(format!("nprobe {} of {} lists, t_const {t_const}", p.options.nprobe, p.options.nlist)));
         }
-        let want_sections = if p.store == StoreKind::None { 9 } else { 10 };
+        let want_sections = if p.options.store == StoreKind::None { 9 } else { 10 };
         if sections != want_sections {
-            return Err(bad(format!("{sections} sections, store {:?} needs {want_sections}", p.store)));
+            return Err(bad(format!("{sections} sections, store {:?} needs {want_sections}", p.options.store)));
         }
         let calibration: Option<Calibration> = match u32_at(b, 80) {
             0 => None,
@@ -345,11 +345,11 @@ impl Header {
         };
         if let Some(c) = calibration {
             let sane = c.target_recall > 0.0 && c.target_recall <= 1.0 && (0.0..=1.0).contains(&c.measured_recall);
-            if !sane || c.nprobe as usize != p.nprobe {
-                return Err(bad(format!("calibration {c:?} does not match nprobe {}", p.nprobe)));
+            if !sane || c.nprobe as usize != p.options.nprobe {
+                return Err(bad(format!("calibration {c:?} does not match nprobe {}", p.options.nprobe)));
             }
         }
-        p.target_recall = calibration.map(|c| c.target_recall);
+        p.options.target_recall = calibration.map(|c| c.target_recall);
         Ok(Header { params: p, n: n as usize, t_const, calibration, sections })
     }
 
