@@ -193,6 +193,14 @@ impl Engine {
         }
     }
 
+    /// Bytes of a mapped file read in place (IVF loaded with `mmap`).
+    pub fn mapped_bytes(&self) -> usize {
+        match self {
+            Engine::Ivf(i) => i.mapped_bytes(),
+            _ => 0,
+        }
+    }
+
     pub fn memory_bytes(&self) -> usize {
         match self {
             Engine::Flat(r) => r.memory_bytes(),

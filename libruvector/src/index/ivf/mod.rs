@@ -14,6 +14,7 @@ mod lists;
 pub mod persist;
 mod rotation;
 mod search;
+pub mod slab;
 mod store;
 mod tune;
 
@@ -308,11 +309,19 @@ impl IvfRabitqIndex {
         self.lists.iter().map(|l| l.len).collect()
     }
 
+    /// Heap bytes; arrays read in place from a mapped file count in
+    /// [`Self::mapped_bytes`] instead.
     pub fn memory_bytes(&self) -> usize {
         self.lists.iter().map(InvList::memory_bytes).sum::<usize>()
             + self.centroids.capacity() * 4
             + self.store.memory_bytes()
             + self.rotation.sign_bytes().len()
+    }
+
+    /// Bytes of a mapped file this index reads in place (0 unless loaded
+    /// with `mmap`; shrinks as mutations copy arrays into owned storage).
+    pub fn mapped_bytes(&self) -> usize {
+        self.lists.iter().map(InvList::mapped_bytes).sum::<usize>() + self.store.mapped_bytes()
     }
 
     /// The k nearest rows (position, score), best first: min(k, len) hits.
