@@ -136,6 +136,16 @@ fn damaged_foreign_and_other_variant_files_are_typed_errors_at_open() {
         }
     }
     assert!(caught_lazily > 0);
+    // A version-1 file (three sections where version 2 has the records) is refused by name.
+    let mut v1 = good.clone();
+    v1[8..12].copy_from_slice(&1u32.to_le_bytes());
+    let crc = { let mut h = crc32fast::Hasher::new(); h.update(&v1[..124]); h.update(&v1[128..128 + 32 * 8]); h.finalize() };
+    v1[124..128].copy_from_slice(&crc.to_le_bytes());
+    std::fs::write(&bad, &v1).unwrap();
+    for opts in [MMAP, LoadOptions::default()] {
+        let e = load_err(&bad, opts, None);
+        assert!(e.status == Status::Persist && e.message.contains("unsupported version 1"), "{}", e.message);
+    }
     let flat = d.join("flat.idx");
     let p = Params::new(Kind::Flat, DIM, 7, 1, Metric::L2, false);
     persist::save(&VectorIndex::build(p, &data(50, DIM, 1), None).unwrap(), &flat).unwrap();
