@@ -3,7 +3,7 @@
 //! own file, and is refused (typed) when truncated, foreign or not IVF.
 
 mod common;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use common::data;
@@ -23,7 +23,7 @@ fn dir(name: &str) -> PathBuf {
     d
 }
 
-fn saved(store: StoreKind, path: &PathBuf) -> VectorIndex {
+fn saved(store: StoreKind, path: &Path) -> VectorIndex {
     let mut p = Params::new(Kind::Ivf, DIM, 7, 1, Metric::Cosine, false);
     let rerank = if store == StoreKind::None { 0 } else { 30 };
     p.ivf = IvfOptions { nlist: 16, store, rerank, target_recall: Some(0.9), ..IvfOptions::default() };
@@ -33,7 +33,7 @@ fn saved(store: StoreKind, path: &PathBuf) -> VectorIndex {
     idx
 }
 
-fn mapped(path: &PathBuf) -> VectorIndex {
+fn mapped(path: &Path) -> VectorIndex {
     persist::load_with(path, Some(Kind::Ivf), None, MMAP).unwrap()
 }
 
@@ -105,7 +105,7 @@ fn adds_removes_compaction_and_a_save_over_its_own_file_work_on_a_mapped_index()
     std::fs::remove_dir_all(&d).unwrap();
 }
 
-fn load_err(path: &PathBuf, opts: LoadOptions, expected: Option<Kind>) -> ruvector::error::Error {
+fn load_err(path: &Path, opts: LoadOptions, expected: Option<Kind>) -> ruvector::error::Error {
     persist::load_with(path, expected, None, opts).err().expect("refused")
 }
 

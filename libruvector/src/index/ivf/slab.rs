@@ -95,7 +95,7 @@ impl<T: Plain> Slab<T> {
         let size = size_of::<T>();
         let whole = map.bytes().as_ptr_range();
         let inside = whole.start <= bytes.as_ptr() && bytes.as_ptr_range().end <= whole.end;
-        let in_place = inside && cfg!(target_endian = "little") && bytes.as_ptr().align_offset(align_of::<T>()) == 0 && bytes.len() % size == 0;
+        let in_place = inside && cfg!(target_endian = "little") && bytes.as_ptr().align_offset(align_of::<T>()) == 0 && bytes.len().is_multiple_of(size);
         if !in_place {
             return Self::decode(bytes);
         }
