@@ -136,6 +136,15 @@ fn damaged_foreign_and_other_variant_files_are_typed_errors_at_open() {
         }
     }
     assert!(caught_lazily > 0);
+    // Ids are always checked (the id map is built at open), verified or not.
+    let ids_at = u64::from_le_bytes(good[128 + 32 * 6 + 8..128 + 32 * 6 + 16].try_into().unwrap()) as usize;
+    for (value, why) in [(good[ids_at..ids_at + 8].to_vec(), "duplicate id 5 at position 1"), ((1u64 << 53).to_le_bytes().to_vec(), "exceeds the maximum id")] {
+        let mut b = good.clone();
+        b[ids_at + 8..ids_at + 16].copy_from_slice(&value);
+        std::fs::write(&bad, &b).unwrap();
+        let e = load_err(&bad, MMAP, None);
+        assert!(e.status == Status::Persist && e.message.contains(why), "{}", e.message);
+    }
     // A version-1 file (three sections where version 2 has the records) is refused by name.
     let mut v1 = good.clone();
     v1[8..12].copy_from_slice(&1u32.to_le_bytes());

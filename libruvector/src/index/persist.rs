@@ -327,7 +327,7 @@ fn decode_limited(bytes: &[u8], expected: Option<Kind>, max_rotation_dim: Option
     }
     let mut r = Reader { bytes: body, at: HEADER_LEN };
     let (record_ids, engine) = if header.codes { read_codes(&mut r, &header)? } else { read_vectors(&mut r, &header, &params)? };
-    Ok(VectorIndex::from_parts(params, id_map(&ids.unwrap_or(record_ids))?, engine))
+    Ok(VectorIndex::from_parts(params, id_map(ids.unwrap_or(record_ids))?, engine))
 }
 
 fn check_expected(kind: Kind, expected: Option<Kind>) -> Result<()> {
@@ -337,11 +337,8 @@ fn check_expected(kind: Kind, expected: Option<Kind>) -> Result<()> {
     }
 }
 
-fn id_map(ids: &[u64]) -> Result<IdMap> {
-    let mut map = IdMap::default();
-    map.check_new(ids).map_err(|e| Error::persist(e.message))?;
-    map.extend(ids);
-    Ok(map)
+fn id_map(ids: Vec<u64>) -> Result<IdMap> {
+    IdMap::from_ids(ids).map_err(|e| Error::persist(e.message))
 }
 
 fn decode_ivf(bytes: &[u8]) -> Result<VectorIndex> {
@@ -352,7 +349,7 @@ fn decode_ivf(bytes: &[u8]) -> Result<VectorIndex> {
 fn ivf_index(ivf: IvfRabitqIndex, ids: Vec<u64>) -> Result<VectorIndex> {
     let p = ivf.params();
     let params = Params { ivf: p.options(), ..Params::new(Kind::Ivf, p.dim, p.seed, 1, p.metric, false) };
-    Ok(VectorIndex::from_parts(params, id_map(&ids)?, Engine::Ivf(ivf)))
+    Ok(VectorIndex::from_parts(params, id_map(ids)?, Engine::Ivf(ivf)))
 }
 
 fn split_tail(bytes: &[u8]) -> Result<(&[u8], Option<Tail>)> {
