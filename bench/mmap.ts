@@ -3,7 +3,7 @@
  * `load(path, { mmap: true })`, each in a fresh process (so no allocator or
  * page-table state carries over), alternating, median of the rounds. The file
  * is in the page cache (just written): this measures what a restart on a warm
- * machine costs, not a cold disk read. Writes bench/results/mmap.md.
+ * machine costs, not a cold disk read. Writes bench/results/mmap-<n>.md.
  *
  *   bun bench/mmap.ts [n=200000] [dim=128] [rounds=3]
  *   bun bench/mmap.ts --child <file> <copy|mmap|mmap+verify> <dim>   (one measurement; prints JSON)
@@ -95,7 +95,7 @@ function parent(n: number, dim: number, rounds: number): void {
     const out = lines.join("\n");
     console.log(out);
     mkdirSync(join(import.meta.dir, "results"), { recursive: true });
-    Bun.write(join(import.meta.dir, "results", "mmap.md"), out + "\n");
+    Bun.write(join(import.meta.dir, "results", `mmap-${n}.md`), out + "\n");
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
