@@ -182,3 +182,34 @@ fn mapped_indexes_are_shared_across_threads() {
     }
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+#[test]
+fn the_c_abi_loads_by_mmap_and_refuses_bad_load_options() {
+    use ruvector::ffi::index::{ruv_index_free, ruv_index_info, ruv_index_load_with, RuvIndex, RuvIndexInfo, RuvLoadOptions, RUV_INDEX_KIND_ANY, RUV_LOAD_MMAP, RUV_LOAD_VERIFY};
+    let d = dir("ffi");
+    let path = d.join("i.ivf");
+    saved(StoreKind::None, &path);
+    let p = path.to_str().unwrap().as_bytes();
+    let load = |flags: u32, reserved: u32, size: usize| {
+        let opts = RuvLoadOptions { struct_size: size as u32, expected_kind: RUV_INDEX_KIND_ANY, flags, reserved };
+        let mut out: *mut RuvIndex = std::ptr::null_mut();
+        // SAFETY: valid path bytes, options struct and out pointer.
+        let status = unsafe { ruv_index_load_with(p.as_ptr(), p.len() as u64, &opts, &mut out) };
+        (status, out)
+    };
+    let size = size_of::<RuvLoadOptions>();
+    let (status, idx) = load(RUV_LOAD_MMAP, 0, size);
+    assert_eq!(status, Status::Ok as i32);
+    let mut info = RuvIndexInfo { struct_size: size_of::<RuvIndexInfo>() as u32, ..RuvIndexInfo::default() };
+    // SAFETY: a live handle and a sized info struct; the handle is freed once.
+    unsafe {
+        assert_eq!(ruv_index_info(idx, &mut info), Status::Ok as i32);
+        assert_eq!(ruv_index_free(idx), Status::Ok as i32);
+    }
+    assert!(info.len == N as u64 && info.mapped_bytes > 0);
+    for (flags, reserved, size) in [(4, 0, size), (RUV_LOAD_VERIFY, 0, size), (RUV_LOAD_MMAP, 1, size), (RUV_LOAD_MMAP, 0, 8)] {
+        let (status, idx) = load(flags, reserved, size);
+        assert_eq!((status, idx.is_null()), (Status::InvalidArgument as i32, true), "flags {flags}, reserved {reserved}, size {size}");
+    }
+    std::fs::remove_dir_all(&d).unwrap();
+}
