@@ -74,6 +74,8 @@ impl IdMap {
     /// Appends ids already validated by [`IdMap::check_new`].
     pub fn extend(&mut self, ids: &[u64]) {
         self.by_id.reserve(ids.len());
+        // As `from_ids` sizes a loaded map: a built index reports the same memory.
+        self.by_pos.reserve(ids.len());
         for &id in ids {
             self.by_id.insert(id, self.by_pos.len() as u32);
             self.by_pos.push(id);
