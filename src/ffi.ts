@@ -60,6 +60,8 @@ export const symbols = {
   ruv_index_save_async: { args: [ptr, ptr, u64, ptr], returns: i32 },
   ruv_index_load: { args: [ptr, u64, u32, ptr], returns: i32 },
   ruv_index_load_async: { args: [ptr, u64, u32, ptr], returns: i32 },
+  ruv_index_load_with: { args: [ptr, u64, ptr, ptr], returns: i32 },
+  ruv_index_load_with_async: { args: [ptr, u64, ptr, ptr], returns: i32 },
   ruv_index_free: { args: [ptr], returns: i32 },
   ruv_lake_new: { args: [ptr, ptr], returns: i32 },
   ruv_lake_free: { args: [ptr], returns: i32 },
@@ -134,6 +136,8 @@ export const IndexKind = { Flat: 0, Rabitq: 1, Plus: 2, Asym: 3, Ivf: 4, Any: 0x
 export const IvfStore = { None: 0, F16: 1, F32: 2 } as const;
 /** `RUV_INDEX_REMOVE_*`: flags of `ruv_index_remove`. */
 export const RemoveFlag = { IgnoreMissing: 1 } as const;
+/** `RUV_LOAD_*`: flags of `RuvLoadOptions`. */
+export const LoadFlag = { Mmap: 1, Verify: 2 } as const;
 /** `RUV_METRIC_*`: distance metrics. */
 export const MetricCode = { L2: 0, Cosine: 1 } as const;
 /** `RUV_CONSISTENCY_*`: lake consistency modes. */
@@ -156,6 +160,7 @@ export const ABI_CONSTANTS = {
   RUV_METRIC_: MetricCode,
   RUV_IVF_STORE_: IvfStore,
   RUV_INDEX_REMOVE_: RemoveFlag,
+  RUV_LOAD_: LoadFlag,
   RUV_CONSISTENCY_: ConsistencyCode,
   RUV_CHECK_RESULT_: CheckResult,
   RUV_REFRESH_RESULT_: RefreshCode,

@@ -44,6 +44,7 @@ export {
   type SearchHit,
   type SearchOptions,
   type RemoveOptions,
+  type LoadOptions,
   type BatchOptions,
   type Store,
   type IvfIndexOptions,

@@ -55,8 +55,10 @@ export const IndexParams = layout("RuvIndexParams", INDEX_PARAMS);
 /** `RuvIndexInfo`: parameters, size and memory of an index. */
 export const IndexInfo = layout("RuvIndexInfo", [
   ["struct_size", "u32"], ["reserved", "u32"], ...nested("params", INDEX_PARAMS), ["len", "u64"], ["memory_bytes", "u64"],
-  ["calibration_queries", "u32"], ["measured_recall", "f32"],
+  ["calibration_queries", "u32"], ["measured_recall", "f32"], ["mapped_bytes", "u64"],
 ]);
+/** `RuvLoadOptions`: the expected variant and `RUV_LOAD_*` flags of a load. */
+export const LoadOptionsStruct = layout("RuvLoadOptions", [["struct_size", "u32"], ["expected_kind", "u32"], ["flags", "u32"], ["reserved", "u32"]]);
 /** `RuvSearchOptions`: k, rerank and nprobe overrides and threads of one search call. */
 export const SearchOptionsStruct = layout("RuvSearchOptions", [
   ["struct_size", "u32"], ["k", "u32"], ["rerank_factor", "u32"], ["threads", "u32"], ["nprobe", "u32"], ["rerank", "u32"],
@@ -81,7 +83,7 @@ export const CacheStatsStruct = layout("RuvCacheStats", [
 export const ErrorInfo = layout("RuvErrorInfo", [["struct_size", "u32"], ["status", "i32"], ["message_len", "u64"], ["expected_dim", "u64"], ["actual_dim", "u64"]]);
 
 /** Every struct of the ABI, for the test that checks them against the header. */
-export const STRUCT_LAYOUTS: readonly StructLayout[] = [IndexParams, IndexInfo, SearchOptionsStruct, LakeConfig, Collection, CacheCounters, CacheStatsStruct, ErrorInfo];
+export const STRUCT_LAYOUTS: readonly StructLayout[] = [IndexParams, IndexInfo, SearchOptionsStruct, LoadOptionsStruct, LakeConfig, Collection, CacheCounters, CacheStatsStruct, ErrorInfo];
 
 /** One instance of a struct in memory the native side reads or fills, with its `struct_size` set. */
 export class NativeStruct<F extends string> {

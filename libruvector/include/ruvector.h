@@ -60,6 +60,18 @@
 #define RUV_INDEX_REMOVE_IGNORE_MISSING 1
 
 /**
+ * `RuvLoadOptions.flags`: map an IvfRabitqIndex file read-only and search it
+ * in place instead of copying it (any other variant is refused).
+ */
+#define RUV_LOAD_MMAP 1
+
+/**
+ * `RuvLoadOptions.flags` with `RUV_LOAD_MMAP`: also check every section's CRC
+ * and content, reading the whole file (copy loads always do).
+ */
+#define RUV_LOAD_VERIFY 2
+
+/**
  * Version of the C ABI; bumped on any incompatible change.
  */
 #define RUV_ABI_VERSION 3
@@ -426,7 +438,34 @@ typedef struct {
    * IVF built with a target recall: the recall@10 measured at the chosen nprobe.
    */
   float measured_recall;
+  /**
+   * Bytes of a memory-mapped file the index reads in place (not in
+   * `memory_bytes`; 0 unless loaded with `RUV_LOAD_MMAP`).
+   */
+  uint64_t mapped_bytes;
 } RuvIndexInfo;
+
+/**
+ * How `ruv_index_load_with` reads a file.
+ */
+typedef struct {
+  /**
+   * Set by the caller: `sizeof(RuvLoadOptions)`.
+   */
+  uint32_t struct_size;
+  /**
+   * A `RUV_INDEX_KIND_*`, or `RUV_INDEX_KIND_ANY`.
+   */
+  uint32_t expected_kind;
+  /**
+   * `RUV_LOAD_*` bits.
+   */
+  uint32_t flags;
+  /**
+   * Reserved, 0.
+   */
+  uint32_t reserved;
+} RuvLoadOptions;
 
 /**
  * Settings of a new lake.
@@ -1034,6 +1073,30 @@ int32_t ruv_index_load_async(const uint8_t *path_ptr,
                              uint64_t path_len,
                              uint32_t expected_kind,
                              const RuvJob **out_job);
+
+/**
+ * `ruv_index_load` with options (`RuvLoadOptions`): with `RUV_LOAD_MMAP` an
+ * IvfRabitqIndex file is mapped and used in place.
+ *
+ * # Safety
+ * `path` valid for `path_len` bytes; `opts` for its `struct_size` bytes; `out`
+ * for one pointer write.
+ */
+int32_t ruv_index_load_with(const uint8_t *path_ptr,
+                            uint64_t path_len,
+                            const RuvLoadOptions *opts,
+                            RuvIndex **out);
+
+/**
+ * `ruv_index_load_with` off-thread; take the index with `ruv_job_take_index`.
+ *
+ * # Safety
+ * As `ruv_index_load_with`; `out_job` valid for one pointer write.
+ */
+int32_t ruv_index_load_with_async(const uint8_t *path_ptr,
+                                  uint64_t path_len,
+                                  const RuvLoadOptions *opts,
+                                  const RuvJob **out_job);
 
 /**
  * Releases a handle; memory is freed once no job uses the index.

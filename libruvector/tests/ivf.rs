@@ -46,14 +46,14 @@ fn more_probes_and_bits_raise_recall_and_every_probe_finds_exact_with_a_store() 
     let base = clustered(6000, dim, 1);
     let queries = clustered(60, dim, 2);
     let mut p = params(dim);
-    p.nlist = 64;
+    p.options.nlist = 64;
     let idx = IvfRabitqIndex::build(&p, &base, ).unwrap();
     let at = |nprobe| recall(&idx, &base, &queries, dim, SearchOptions { nprobe: Some(nprobe), rerank: None });
     let (r1, r8, r64) = (at(1), at(8), at(64));
     assert!(r1 < r8 && r8 <= r64 + 1e-9, "recall by nprobe: {r1} {r8} {r64}");
     assert!(r64 > 0.9, "all lists, 7 bits: {r64}");
-    p.store = StoreKind::F32;
-    p.rerank = 50;
+    p.options.store = StoreKind::F32;
+    p.options.rerank = 50;
     let stored = IvfRabitqIndex::build(&p, &base).unwrap();
     let full = recall(&stored, &base, &queries, dim, SearchOptions { nprobe: Some(64), rerank: None });
     assert!(full >= 0.999, "every list + exact rerank of 50: {full}");
@@ -65,15 +65,15 @@ fn target_recall_is_reached_on_held_out_queries() {
     let base = clustered(8000, dim, 3);
     let queries = clustered(100, dim, 4);
     let mut p = params(dim);
-    p.target_recall = Some(0.95);
+    p.options.target_recall = Some(0.95);
     let idx = IvfRabitqIndex::build(&p, &base).unwrap();
     let cal = *idx.calibration().unwrap();
-    assert!(cal.measured_recall >= 0.95 && cal.nprobe as usize == idx.params().nprobe, "{cal:?}");
+    assert!(cal.measured_recall >= 0.95 && cal.nprobe as usize == idx.params().options.nprobe, "{cal:?}");
     let r = recall(&idx, &base, &queries, dim, SearchOptions::default());
     assert!(r >= 0.95, "held-out recall {r} at calibrated nprobe {}", cal.nprobe);
-    p.target_recall = Some(0.99);
-    p.store = StoreKind::F16;
-    p.rerank = 40;
+    p.options.target_recall = Some(0.99);
+    p.options.store = StoreKind::F16;
+    p.options.rerank = 40;
     let stored = IvfRabitqIndex::build(&p, &base).unwrap();
     let r = recall(&stored, &base, &queries, dim, SearchOptions::default());
     assert!(r >= 0.99, "held-out recall {r} with an f16 store at target 0.99");
@@ -93,9 +93,9 @@ fn same_inputs_give_identical_files_and_answers_on_one_or_two_threads_and_after_
     let base = clustered(3000, dim, 5);
     let mut p = params(dim);
     p.metric = Metric::Cosine;
-    p.store = StoreKind::F16;
-    p.rerank = 20;
-    p.target_recall = Some(0.9);
+    p.options.store = StoreKind::F16;
+    p.options.rerank = 20;
+    p.options.target_recall = Some(0.9);
     let (a, b) = (build_on(1, &p, &base), build_on(2, &p, &base));
     let ids: Vec<u64> = (0..a.len() as u64).map(|i| i * 7 + 3).collect();
     let bytes = a.to_bytes(&ids);
@@ -121,8 +121,8 @@ fn every_simd_path_gives_the_same_ids_and_score_bits_on_every_width() {
     for dim in [1, 3, 64, 100, 384, 784] {
         let base = clustered(300, dim, dim as u64);
         let mut p = params(dim);
-        p.nlist = 7;
-        p.ex_bits = 5;
+        p.options.nlist = 7;
+        p.options.ex_bits = 5;
         let idx = IvfRabitqIndex::build(&p, &base).unwrap();
         for q in clustered(5, dim, 77).chunks_exact(dim) {
             let opts = SearchOptions { nprobe: Some(3), rerank: None };
@@ -148,7 +148,7 @@ fn tiny_and_degenerate_inputs_answer_correctly() {
     // n < 32, k > n, nprobe > nlist: every vector once, finite scores.
     let small = data(20, dim, 9);
     let mut p = params(dim);
-    p.nlist = 4;
+    p.options.nlist = 4;
     let idx = IvfRabitqIndex::build(&p, &small).unwrap();
     let hits = idx.search(&small[..dim], 50, SearchOptions { nprobe: Some(99), rerank: None }).unwrap();
     let mut pos: Vec<u32> = hits.iter().map(|h| h.0).collect();
@@ -161,7 +161,7 @@ fn tiny_and_degenerate_inputs_answer_correctly() {
     // All-equal and zero vectors, duplicates: distances exact, no NaN.
     for v in [vec![0.0f32; 40 * dim], vec![0.25f32; 40 * dim]] {
         let mut p = params(dim);
-        p.nlist = 3;
+        p.options.nlist = 3;
         let idx = IvfRabitqIndex::build(&p, &v).unwrap();
         let hits = idx.search(&v[..dim], 5, SearchOptions::default()).unwrap();
         assert_eq!(hits.iter().map(|h| h.0).collect::<Vec<_>>(), vec![0, 1, 2, 3, 4]);
@@ -175,16 +175,16 @@ fn bad_arguments_are_typed_errors_naming_the_values() {
     let v = data(50, dim, 1);
     let err = |r: Result<IvfRabitqIndex, ruvector::error::Error>| r.expect_err("an error");
     let mut p = params(dim);
-    p.nlist = 51;
+    p.options.nlist = 51;
     assert!(err(IvfRabitqIndex::build(&p, &v)).message.contains("nlist 51"));
     p = params(dim);
-    p.ex_bits = 9;
+    p.options.ex_bits = 9;
     assert!(err(IvfRabitqIndex::build(&p, &v)).message.contains("exBits 9"));
     p = params(dim);
-    p.rerank = 5;
+    p.options.rerank = 5;
     assert!(err(IvfRabitqIndex::build(&p, &v)).message.contains("needs a store"));
     p = params(dim);
-    p.target_recall = Some(1.5);
+    p.options.target_recall = Some(1.5);
     assert!(err(IvfRabitqIndex::build(&p, &v)).message.contains("1.5"));
     assert_eq!(err(IvfRabitqIndex::build(&params(dim), &[])).status, Status::EmptyIndex);
     assert!(err(IvfRabitqIndex::build(&params(dim), &v[..7])).message.contains("multiple of dim 4"));
@@ -207,9 +207,9 @@ fn bad_arguments_are_typed_errors_naming_the_values() {
 fn damaged_files_are_persist_errors_never_panics() {
     let dim = 20;
     let mut p = params(dim);
-    p.store = StoreKind::F16;
-    p.rerank = 10;
-    p.nlist = 5;
+    p.options.store = StoreKind::F16;
+    p.options.rerank = 10;
+    p.options.nlist = 5;
     let idx = IvfRabitqIndex::build(&p, &data(70, dim, 3)).unwrap();
     let good = idx.to_bytes(&(0..idx.len() as u64).collect::<Vec<_>>());
     let is_persist = |b: &[u8]| IvfRabitqIndex::load_from(b).err().map(|e| e.status) == Some(Status::Persist);
@@ -233,7 +233,7 @@ fn damaged_files_are_persist_errors_never_panics() {
     let mut absurd = good.clone();
     absurd[40..48].copy_from_slice(&(u32::MAX as u64).to_le_bytes());
     absurd[32..36].copy_from_slice(&u32::MAX.to_le_bytes());
-    let table_end = 128 + 32 * 9;
+    let table_end = 128 + 32 * 8;
     let crc = { let mut h = crc32fast::Hasher::new(); h.update(&absurd[..124]); h.update(&absurd[128..table_end]); h.finalize() };
     absurd[124..128].copy_from_slice(&crc.to_le_bytes());
     assert!(is_persist(&absurd));
@@ -262,7 +262,7 @@ fn glove_reaches_the_target_recall_on_held_out_queries() {
     let truth: Vec<Vec<u32>> = gt.chunks_exact(k).take(nq).map(|r| r[..10].iter().map(|b| i32::from_le_bytes(*b) as u32).collect()).collect();
     let mut p = IvfParams::new(dim, Metric::Cosine);
     for (target, store, rerank) in [(0.95, StoreKind::None, 0), (0.99, StoreKind::F16, 30)] {
-        (p.target_recall, p.store, p.rerank) = (Some(target), store, rerank);
+        (p.options.target_recall, p.options.store, p.options.rerank) = (Some(target), store, rerank);
         let idx = IvfRabitqIndex::build(&p, &base).unwrap();
         let hits: usize = queries
             .chunks_exact(dim)
@@ -270,6 +270,6 @@ fn glove_reaches_the_target_recall_on_held_out_queries() {
             .map(|(q, t)| idx.search(q, 10, SearchOptions::default()).unwrap().iter().filter(|h| t.contains(&h.0)).count())
             .sum();
         let r = hits as f64 / (10 * nq) as f64;
-        assert!(r >= target as f64, "target {target}: held-out recall {r} at nprobe {}", idx.params().nprobe);
+        assert!(r >= target as f64, "target {target}: held-out recall {r} at nprobe {}", idx.params().options.nprobe);
     }
 }

@@ -50,29 +50,37 @@ async function batchQps(index: VectorIndex, queries: Matrix<Float32Array>, k: nu
   return { qps: (1000 * queries.rows) / (performance.now() - started), result };
 }
 
-/** One point of an ivf `--sweep`: lists probed, recall and single-thread QPS. */
+/** One point of an ivf `--sweep`: lists probed, candidates reranked (0 without a store), recall and single-thread QPS. */
 interface SweepPoint {
   nprobe: number;
+  rerank: number;
   recall: number;
   qps: number;
 }
 
-/** Recall and single-thread QPS at nprobe = 1, 2, 4, … nlist (one batch on the calling thread each). */
-async function sweepNprobe(index: IvfRabitqIndex, queries: Matrix<Float32Array>, truth: Matrix<Int32Array>, k: number): Promise<SweepPoint[]> {
+/** The sweep's settings: nprobe = 1, 2, 4, … nlist, each with rerank k, 4k and 16k when the index has a store. */
+function sweepSettings(index: IvfRabitqIndex, k: number): Array<{ nprobe: number; rerank: number }> {
   const probes: number[] = [];
   for (let p = 1; p < index.nlist; p *= 2) probes.push(p);
   probes.push(index.nlist);
+  const reranks = index.store === "none" ? [0] : [k, 4 * k, 16 * k];
+  return probes.flatMap((nprobe) => reranks.map((rerank) => ({ nprobe, rerank })));
+}
+
+/** Recall and single-thread QPS at each sweep setting (one batch on the calling thread each). */
+async function sweep(index: IvfRabitqIndex, queries: Matrix<Float32Array>, truth: Matrix<Int32Array>, k: number): Promise<SweepPoint[]> {
+  const settings = sweepSettings(index, k);
   return withProgress(
-    "sweeping nprobe",
+    index.store === "none" ? "sweeping nprobe" : "sweeping nprobe and rerank",
     (progress) =>
-      probes.map((nprobe, i) => {
+      settings.map(({ nprobe, rerank }, i) => {
         const started = performance.now();
-        const result = index.searchBatch(queries.data, k, { nprobe, threads: 1 });
+        const result = index.searchBatch(queries.data, k, rerank > 0 ? { nprobe, rerank, threads: 1 } : { nprobe, threads: 1 });
         const qps = (1000 * queries.rows) / (performance.now() - started);
         progress.update(i + 1);
-        return { nprobe, recall: recallAtK(result, truth, k), qps };
+        return { nprobe, rerank, recall: recallAtK(result, truth, k), qps };
       }),
-    probes.length,
+    settings.length,
   );
 }
 
@@ -92,7 +100,7 @@ export const BENCH_COMMAND: CommandSpec = {
     ...BUILD_OPTIONS,
     k: K_OPTION,
     limit: { type: "string", value: "N", help: "use only the first N queries" },
-    sweep: { type: "boolean", help: "ivf: also measure recall and 1-thread QPS at nprobe = 1, 2, 4, … nlist" },
+    sweep: { type: "boolean", help: "ivf: also measure recall and 1-thread QPS at nprobe = 1, 2, 4, … nlist (with a store: each at rerank k, 4k, 16k)" },
     json: JSON_OPTION,
   },
   async run(args) {
@@ -113,9 +121,9 @@ export const BENCH_COMMAND: CommandSpec = {
       const recall = recallAtK(batch.result, truth, k);
       const cores = navigator.hardwareConcurrency;
       const summary = summarize(index);
-      const sweep = args.flag("sweep") && index instanceof IvfRabitqIndex ? await sweepNprobe(index, queries, truth, k) : undefined;
+      const points = args.flag("sweep") && index instanceof IvfRabitqIndex ? await sweep(index, queries, truth, k) : undefined;
       if (args.flag("json")) {
-        printJson({ ...summary, k, queries: queries.rows, recall, qpsSingle, qpsBatch: batch.qps, cores, buildMs, ...(sweep ? { sweep } : {}) });
+        printJson({ ...summary, k, queries: queries.rows, recall, qpsSingle, qpsBatch: batch.qps, cores, buildMs, ...(points ? { sweep: points } : {}) });
         return;
       }
       printFields([
@@ -126,7 +134,10 @@ export const BENCH_COMMAND: CommandSpec = {
         [`QPS batch (${cores} cores)`, Math.round(batch.qps)],
         ["build", formatMs(buildMs)],
       ]);
-      if (sweep) process.stdout.write("\n" + table([["nprobe", `recall@${k}`, "QPS 1 thread"], ...sweep.map((p) => [String(p.nprobe), p.recall.toFixed(4), String(Math.round(p.qps))])]));
+      if (points) {
+        const header = ["nprobe", "rerank", `recall@${k}`, "QPS 1 thread"];
+        process.stdout.write("\n" + table([header, ...points.map((p) => [String(p.nprobe), String(p.rerank), p.recall.toFixed(4), String(Math.round(p.qps))])]));
+      }
     } finally {
       index.close();
     }

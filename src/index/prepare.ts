@@ -1,10 +1,10 @@
 /** Checks of index options, vectors and queries before they cross the C ABI, and the native parameter struct. */
 import { DimensionMismatch, InvalidArgument } from "../errors.ts";
-import { IndexKind, IvfStore } from "../ffi.ts";
+import { IndexKind, IvfStore, LoadFlag } from "../ffi.ts";
 import { checkOptionKeys, describeValue, float32Hint } from "../options.ts";
 import type { ProgressCallback } from "../runtime.ts";
-import { IndexParams, NativeStruct } from "../structs.ts";
-import type { IndexOptions, IvfIndexOptions, IvfSearchOptions, Metric, SearchOptions, Store } from "./types.ts";
+import { IndexParams, LoadOptionsStruct, NativeStruct } from "../structs.ts";
+import type { IndexOptions, IvfIndexOptions, IvfSearchOptions, LoadOptions, Metric, SearchOptions, Store } from "./types.ts";
 
 /** The variant numbers of the C ABI (`RUV_INDEX_KIND_*`). */
 export const Kind = IndexKind;
@@ -172,6 +172,18 @@ export function searchOverrides(kind: KindValue, options: SearchOptions | IvfSea
   const keys = kind === Kind.Ivf ? IVF_SEARCH_KEYS : SEARCH_KEYS;
   checkOptionKeys(options, batch ? [...keys, "threads"] : keys, batch ? "searchBatch options" : "search options");
   return { rerank_factor: optionalInt(options, "rerankFactor", 1024), nprobe: optionalInt(options, "nprobe", 1 << 24), rerank: optionalInt(options, "rerank", 1 << 20) };
+}
+
+/** The `RuvLoadOptions` of a load expecting `kind` (`Kind.Any` for any). */
+export function loadOptionsStruct(kind: number, options: LoadOptions): Uint8Array {
+  if (typeof options !== "object" || options === null) throw new InvalidArgument(`load options must be an object, got ${describeValue(options)}`);
+  checkOptionKeys(options, ["mmap", "verify"], "load options");
+  for (const key of ["mmap", "verify"] as const) {
+    if (options[key] !== undefined && typeof options[key] !== "boolean") throw new InvalidArgument(`load option ${key} must be a boolean, got ${describeValue(options[key])}`);
+  }
+  if (options.verify && !options.mmap) throw new InvalidArgument("load option verify needs mmap: true (a copy load always verifies)");
+  const flags = (options.mmap ? LoadFlag.Mmap : 0) | (options.verify ? LoadFlag.Verify : 0);
+  return new NativeStruct(LoadOptionsStruct, { expected_kind: kind, flags }).bytes;
 }
 
 export function checkPath(path: unknown): string {

@@ -13,6 +13,22 @@ export interface RemoveOptions {
   ignoreMissing?: boolean;
 }
 
+/** Options of `load`, `loadAsync`, `loadIndex` and `loadIndexAsync`. */
+export interface LoadOptions {
+  /**
+   * Map an {@link IvfRabitqIndex} file read-only and search it in place
+   * instead of copying it into memory: it opens in milliseconds, pages come in
+   * on first touch and are shared with the page cache (`mappedBytes`). The
+   * header, section table and every size are checked; section CRCs and
+   * contents only with `verify`. Adds, removals and compaction copy what they
+   * touch; saving over the mapped file is safe. Other classes throw
+   * {@link InvalidArgument}. Default false.
+   */
+  mmap?: boolean;
+  /** With `mmap`: also check every section's CRC and content, reading the whole file (a copy load always does). Default false. */
+  verify?: boolean;
+}
+
 /** Parameters fixed when an index is created. */
 export interface IndexOptions {
   /** Dimensions of every vector (1..8192). */

@@ -3,7 +3,8 @@ import type { Pointer } from "bun:ffi";
 import { check, lastError, lib, outPointer, statusError, utf8 } from "../ffi.ts";
 import { IndexInfo, NativeStruct } from "../structs.ts";
 import { runJob } from "../runtime.ts";
-import { checkPath, Kind } from "./prepare.ts";
+import { checkPath, Kind, loadOptionsStruct } from "./prepare.ts";
+import type { LoadOptions } from "./types.ts";
 import { IvfRabitqIndex } from "./ivf.ts";
 import { NativeIndex, takeIndex, VectorIndex, type ClassicOptions } from "./vector-index.ts";
 
@@ -46,17 +47,19 @@ function wrapLoaded(handle: Pointer): VectorIndex {
   return new cls(new NativeIndex(handle));
 }
 
-/** Loads an index file of any variant. */
-export function loadIndex(path: string): VectorIndex {
+/** Loads an index file of any variant; `{ mmap: true }` maps an IvfRabitqIndex file in place (see {@link LoadOptions}). */
+export function loadIndex(path: string, options: LoadOptions = {}): VectorIndex {
   const bytes = utf8(checkPath(path));
+  const opts = loadOptionsStruct(Kind.Any, options);
   const cell = new BigUint64Array(1);
-  check(lib().ruv_index_load(bytes, bytes.length, Kind.Any, cell));
+  check(lib().ruv_index_load_with(bytes, bytes.length, opts, cell));
   return wrapLoaded(outPointer(cell));
 }
 
 /** `loadIndex` off the JS thread. */
-export async function loadIndexAsync(path: string): Promise<VectorIndex> {
+export async function loadIndexAsync(path: string, options: LoadOptions = {}): Promise<VectorIndex> {
   const bytes = utf8(checkPath(path));
+  const opts = loadOptionsStruct(Kind.Any, options);
   const sym = lib();
-  return wrapLoaded(await runJob((job) => sym.ruv_index_load_async(bytes, bytes.length, Kind.Any, job), takeIndex));
+  return wrapLoaded(await runJob((job) => sym.ruv_index_load_with_async(bytes, bytes.length, opts, job), takeIndex));
 }

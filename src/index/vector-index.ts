@@ -10,8 +10,8 @@ import { IndexInfo, NativeStruct, SearchOptionsStruct } from "../structs.ts";
 import { NativeHandle, runJob } from "../runtime.ts";
 import { formatBytes } from "../units.ts";
 import { checkId, toIdList, toIds } from "./ids.ts";
-import { checkK, checkPath, checkProgressCallback, checkQuery, checkThreads, checkVectors, copyInSlices, Kind, KIND_NAMES, METRICS, nativeParams, paramsStruct, searchOverrides, type KindValue, type NativeParams } from "./prepare.ts";
-import { BatchResult, type RemoveOptions, type BatchOptions, type BuildOptions, type IdsInput, type IndexOptions, type IvfBatchOptions, type IvfBuildOptions, type IvfIndexOptions, type IvfSearchOptions, type Metric, type SearchHit, type SearchOptions } from "./types.ts";
+import { checkK, checkPath, checkProgressCallback, loadOptionsStruct, checkQuery, checkThreads, checkVectors, copyInSlices, Kind, KIND_NAMES, METRICS, nativeParams, paramsStruct, searchOverrides, type KindValue, type NativeParams } from "./prepare.ts";
+import { BatchResult, type RemoveOptions, type BatchOptions, type BuildOptions, type IdsInput, type IndexOptions, type IvfBatchOptions, type IvfBuildOptions, type IvfIndexOptions, type IvfSearchOptions, type LoadOptions, type Metric, type SearchHit, type SearchOptions } from "./types.ts";
 
 /** A stable address for memory the native side reads after the call returns. */
 function pinned(view: Float32Array | BigUint64Array): Pointer | null {
@@ -114,20 +114,25 @@ export abstract class VectorIndex implements Disposable {
     );
   }
 
-  /** Loads an index saved by `save` (or an upstream `rbpx0001` file, for {@link RabitqPlusIndex}). */
-  static load<T>(this: IndexClass<T>, path: string): T {
+  /**
+   * Loads an index saved by `save` (or an upstream `rbpx0001` file, for {@link RabitqPlusIndex}).
+   * `{ mmap: true }` maps an {@link IvfRabitqIndex} file instead of copying it (see {@link LoadOptions}).
+   */
+  static load<T>(this: IndexClass<T>, path: string, options: LoadOptions = {}): T {
     const bytes = utf8(checkPath(path));
+    const opts = loadOptionsStruct(this.kind, options);
     const cell = new BigUint64Array(1);
-    check(lib().ruv_index_load(bytes, bytes.length, this.kind, cell));
+    check(lib().ruv_index_load_with(bytes, bytes.length, opts, cell));
     return new this(new NativeIndex(outPointer(cell)));
   }
 
   /** `load` off the JS thread. */
-  static loadAsync<T>(this: IndexClass<T>, path: string): Promise<T> {
+  static loadAsync<T>(this: IndexClass<T>, path: string, options: LoadOptions = {}): Promise<T> {
     const bytes = utf8(checkPath(path));
+    const opts = loadOptionsStruct(this.kind, options);
     const sym = lib();
     return runJob(
-      (job) => sym.ruv_index_load_async(bytes, bytes.length, this.kind, job),
+      (job) => sym.ruv_index_load_with_async(bytes, bytes.length, opts, job),
       (job) => new this(new NativeIndex(takeIndex(job))),
     );
   }
@@ -164,9 +169,13 @@ export abstract class VectorIndex implements Disposable {
   get rerankFactor(): number {
     return this.#params.rerankFactor;
   }
-  /** Bytes held by the native index (codes, rotation, vectors and ids). */
+  /** Bytes held in memory by the native index (codes, rotation, vectors and ids); a mapped file's bytes count in {@link mappedBytes} instead. */
   get memoryBytes(): number {
     return Number(this.#info().u64("memory_bytes"));
+  }
+  /** Bytes of the file an `mmap` load reads in place (page cache, shared; 0 otherwise). Mutations copy what they touch, so it shrinks. */
+  get mappedBytes(): number {
+    return Number(this.#info().u64("mapped_bytes"));
   }
   /** True after `close()`. */
   get closed(): boolean {
@@ -386,7 +395,13 @@ export abstract class VectorIndex implements Disposable {
 
   toString(): string {
     if (this.closed) return `${KIND_NAMES[this.#params.kind]} { closed }`;
-    return `${KIND_NAMES[this.#params.kind]} { n: ${this.length}, dim: ${this.dim}, metric: "${this.metric}"${this.describeTuning()}, memory: "${formatBytes(this.memoryBytes)}" }`;
+    return `${KIND_NAMES[this.#params.kind]} { n: ${this.length}, dim: ${this.dim}, metric: "${this.metric}"${this.describeTuning()}, memory: "${formatBytes(this.memoryBytes)}"${this.#describeMapping()} }`;
+  }
+
+  /** `, mapped: "…"` for `toString` when a mapped file is read in place. */
+  #describeMapping(): string {
+    const mapped = this.mappedBytes;
+    return mapped > 0 ? `, mapped: "${formatBytes(mapped)}"` : "";
   }
 
   /** The variant's own parameters for `toString`, as `, name: value` pairs. @internal */

@@ -182,10 +182,21 @@ describe("bench on GloVe-100 (100k base, first 200 queries)", () => {
     expect(r).toMatchObject({ variant: "ivf", class: "IvfRabitqIndex", queries: 200, ivf: { nlist: 1024, exBits: 7, store: "none", rerank: 0 } });
     expect(r.ivf.calibratedRecall).toBeGreaterThanOrEqual(0.9);
     expect(r.recall).toBeGreaterThanOrEqual(0.88);
-    const sweep = r.sweep as Array<{ nprobe: number; recall: number; qps: number }>;
+    const sweep = r.sweep as Array<{ nprobe: number; rerank: number; recall: number; qps: number }>;
     expect(sweep.map((p) => p.nprobe)).toEqual([1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024]);
+    expect(sweep.every((p) => p.rerank === 0)).toBe(true);
     for (let i = 1; i < sweep.length; i++) expect(sweep[i]!.recall).toBeGreaterThanOrEqual(sweep[i - 1]!.recall);
     expect(sweep.at(-1)!.recall).toBeGreaterThan(0.97);
+  }, 300_000);
+
+  test("with a store, --sweep also varies rerank (k, 4k, 16k) at every nprobe", async () => {
+    const r = await ruvectorJson(["bench", ...data, "--variant", "ivf", "--metric", "cosine", "--nlist", "64", "--store", "f16", "--sweep"]);
+    expect(r).toMatchObject({ variant: "ivf", ivf: { nlist: 64, store: "f16" } });
+    const sweep = r.sweep as Array<{ nprobe: number; rerank: number; recall: number; qps: number }>;
+    expect(sweep.map((p) => `${p.nprobe}/${p.rerank}`)).toEqual([1, 2, 4, 8, 16, 32, 64].flatMap((n) => [10, 40, 160].map((d) => `${n}/${d}`)));
+    for (let i = 0; i < sweep.length; i += 3) expect(sweep[i + 2]!.recall).toBeGreaterThanOrEqual(sweep[i]!.recall - 0.01);
+    expect(sweep.at(-1)!.recall).toBeGreaterThan(0.98);
+    expect(sweep.every((p) => p.qps > 0)).toBe(true);
   }, 300_000);
 
   test("plus with rerank 20 passes recall@10 0.5", async () => {

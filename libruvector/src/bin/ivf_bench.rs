@@ -7,7 +7,7 @@
 
 use std::time::Instant;
 
-use ruvector::index::ivf::{IvfParams, IvfRabitqIndex, SearchOptions, StoreKind};
+use ruvector::index::ivf::{IvfOptions, IvfParams, IvfRabitqIndex, SearchOptions, StoreKind};
 use ruvector::index::{Kind, Metric, Params, SearchParams, VectorIndex};
 
 struct Data {
@@ -107,11 +107,11 @@ fn ivf(d: &Data, p: &IvfParams, label: &str, settings: &[(usize, usize)]) {
     let idx = IvfRabitqIndex::build(p, &d.base).expect("ivf build");
     let build = t.elapsed().as_secs_f64();
     let cal = idx.calibration().map(|c| format!(", calibrated nprobe {} (own-row recall {:.3})", c.nprobe, c.measured_recall)).unwrap_or_default();
-    println!("\n{label}: nlist {}, exBits {}, store {:?}: build {build:.2} s, {:.1} MB{cal}", idx.nlist(), p.ex_bits, p.store, idx.memory_bytes() as f64 / 1e6);
+    println!("\n{label}: nlist {}, exBits {}, store {:?}: build {build:.2} s, {:.1} MB{cal}", idx.nlist(), p.options.ex_bits, p.options.store, idx.memory_bytes() as f64 / 1e6);
     println!("| nprobe | rerank | recall@10 | QPS |\n|---:|---:|---:|---:|");
     let mut list: Vec<(usize, usize)> = settings.to_vec();
     if idx.calibration().is_some() {
-        list = vec![(idx.params().nprobe, idx.params().rerank)];
+        list = vec![(idx.params().options.nprobe, idx.params().options.rerank)];
     }
     for (nprobe, rerank) in list {
         let opts = SearchOptions { nprobe: Some(nprobe), rerank: Some(rerank) };
@@ -137,11 +137,11 @@ fn main() {
     let probes: Vec<usize> = if full { vec![16, 32, 64, 96, 128, 192, 256] } else { vec![32, 64, 128] };
     let codes: Vec<(usize, usize)> = probes.iter().map(|&p| (p, 0)).collect();
     for bits in if full { vec![4, 5, 7, 8] } else { vec![7] } {
-        ivf(&d, &IvfParams { ex_bits: bits, ..base }, "codes only", &codes);
+        ivf(&d, &IvfParams { options: IvfOptions { ex_bits: bits, ..base.options }, ..base }, "codes only", &codes);
     }
-    let stored = IvfParams { ex_bits: 4, store: StoreKind::F16, ..base };
+    let stored = IvfParams { options: IvfOptions { ex_bits: 4, store: StoreKind::F16, ..base.options }, ..base };
     let reranked: Vec<(usize, usize)> = probes.iter().flat_map(|&p| [(p, 20), (p, 50)]).collect();
     ivf(&d, &stored, "f16 store", &reranked);
-    ivf(&d, &IvfParams { target_recall: Some(0.95), ..base }, "targetRecall 0.95", &[]);
-    ivf(&d, &IvfParams { target_recall: Some(0.99), rerank: 30, ..stored }, "targetRecall 0.99 + f16 store", &[]);
+    ivf(&d, &IvfParams { options: IvfOptions { target_recall: Some(0.95), ..base.options }, ..base }, "targetRecall 0.95", &[]);
+    ivf(&d, &IvfParams { options: IvfOptions { target_recall: Some(0.99), rerank: 30, ..stored.options }, ..stored }, "targetRecall 0.99 + f16 store", &[]);
 }

@@ -32,6 +32,42 @@ pub const RUV_INDEX_KIND_ANY: u32 = 0xFFFF_FFFF;
 /// `ruv_index_remove` flag: skip ids that are not in the index instead of failing.
 pub const RUV_INDEX_REMOVE_IGNORE_MISSING: u32 = 1;
 
+/// `RuvLoadOptions.flags`: map an IvfRabitqIndex file read-only and search it
+/// in place instead of copying it (any other variant is refused).
+pub const RUV_LOAD_MMAP: u32 = 1;
+/// `RuvLoadOptions.flags` with `RUV_LOAD_MMAP`: also check every section's CRC
+/// and content, reading the whole file (copy loads always do).
+pub const RUV_LOAD_VERIFY: u32 = 2;
+
+/// How `ruv_index_load_with` reads a file.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RuvLoadOptions {
+    /// Set by the caller: `sizeof(RuvLoadOptions)`.
+    pub struct_size: u32,
+    /// A `RUV_INDEX_KIND_*`, or `RUV_INDEX_KIND_ANY`.
+    pub expected_kind: u32,
+    /// `RUV_LOAD_*` bits.
+    pub flags: u32,
+    /// Reserved, 0.
+    pub reserved: u32,
+}
+
+first_version!(RuvLoadOptions);
+
+impl RuvLoadOptions {
+    fn to_options(self) -> Result<(Option<Kind>, persist::LoadOptions)> {
+        if self.flags & !(RUV_LOAD_MMAP | RUV_LOAD_VERIFY) != 0 || self.reserved != 0 {
+            return Err(Error::invalid(format!("unknown load flags {:#x} (reserved {})", self.flags, self.reserved)));
+        }
+        let (mmap, verify) = (self.flags & RUV_LOAD_MMAP != 0, self.flags & RUV_LOAD_VERIFY != 0);
+        if verify && !mmap {
+            return Err(Error::invalid("RUV_LOAD_VERIFY needs RUV_LOAD_MMAP (a copy load always verifies)"));
+        }
+        Ok((kind_filter(self.expected_kind)?, persist::LoadOptions { mmap, verify }))
+    }
+}
+
 /// Parameters fixed when an index is created.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default)]
@@ -83,7 +119,13 @@ impl AbiStruct for RuvSearchOptions {
     }
 }
 
-first_version!(RuvIndexInfo);
+impl AbiStruct for RuvIndexInfo {
+    /// Bytes before `mapped_bytes` was appended.
+    const MIN_SIZE: usize = std::mem::offset_of!(RuvIndexInfo, mapped_bytes);
+    fn defaults() -> Self {
+        Self::default()
+    }
+}
 
 impl RuvIndexParams {
     fn to_params(self) -> Result<Params> {
@@ -141,6 +183,9 @@ pub struct RuvIndexInfo {
     pub calibration_queries: u32,
     /// IVF built with a target recall: the recall@10 measured at the chosen nprobe.
     pub measured_recall: f32,
+    /// Bytes of a memory-mapped file the index reads in place (not in
+    /// `memory_bytes`; 0 unless loaded with `RUV_LOAD_MMAP`).
+    pub mapped_bytes: u64,
 }
 
 /// Options of one search call.
@@ -364,6 +409,7 @@ pub unsafe extern "C" fn ruv_index_info(idx: *const RuvIndex, out: *mut RuvIndex
             memory_bytes: shared.memory_bytes() as u64,
             calibration_queries: cal.map_or(0, |c| c.queries),
             measured_recall: cal.map_or(0.0, |c| c.measured_recall),
+            mapped_bytes: shared.mapped_bytes() as u64,
         };
         write_struct(out, info, "out")
     })
@@ -463,6 +509,35 @@ pub unsafe extern "C" fn ruv_index_load_async(path_ptr: *const u8, path_len: u64
     guard(|| {
         let (path, kind) = (path(path_ptr, path_len, "path")?, kind_filter(expected_kind)?);
         let job = spawn(move || Ok(RuvIndex::new(persist::load(&path, kind)?)))?;
+        job_out(job, out_job)
+    })
+}
+
+/// `ruv_index_load` with options (`RuvLoadOptions`): with `RUV_LOAD_MMAP` an
+/// IvfRabitqIndex file is mapped and used in place.
+///
+/// # Safety
+/// `path` valid for `path_len` bytes; `opts` for its `struct_size` bytes; `out`
+/// for one pointer write.
+#[no_mangle]
+pub unsafe extern "C" fn ruv_index_load_with(path_ptr: *const u8, path_len: u64, opts: *const RuvLoadOptions, out: *mut *mut RuvIndex) -> i32 {
+    guard(|| {
+        let (kind, o) = read_struct(opts, "opts")?.to_options()?;
+        let idx = persist::load_with(&path(path_ptr, path_len, "path")?, kind, Some(persist::SYNC_MAX_ROTATION_DIM), o)?;
+        handle_out(out, RuvIndex::new(idx))
+    })
+}
+
+/// `ruv_index_load_with` off-thread; take the index with `ruv_job_take_index`.
+///
+/// # Safety
+/// As `ruv_index_load_with`; `out_job` valid for one pointer write.
+#[no_mangle]
+pub unsafe extern "C" fn ruv_index_load_with_async(path_ptr: *const u8, path_len: u64, opts: *const RuvLoadOptions, out_job: *mut *const Job) -> i32 {
+    guard(|| {
+        let (kind, o) = read_struct(opts, "opts")?.to_options()?;
+        let path = path(path_ptr, path_len, "path")?;
+        let job = spawn(move || Ok(RuvIndex::new(persist::load_with(&path, kind, None, o)?)))?;
         job_out(job, out_job)
     })
 }

@@ -193,6 +193,14 @@ impl Engine {
         }
     }
 
+    /// Bytes of a mapped file read in place (IVF loaded with `mmap`).
+    pub fn mapped_bytes(&self) -> usize {
+        match self {
+            Engine::Ivf(i) => i.mapped_bytes(),
+            _ => 0,
+        }
+    }
+
     pub fn memory_bytes(&self) -> usize {
         match self {
             Engine::Flat(r) => r.memory_bytes(),
@@ -211,7 +219,7 @@ impl Engine {
         match self {
             Engine::Flat(r) | Engine::Plus(_, r) | Engine::Asym(_, r) => Some(Cow::Borrowed(r)),
             Engine::Ivf(i) => i.stored_rows(0..i.len()).map(|flat| Cow::Owned(Rows::from_flat(d, flat))),
-            Engine::IvfUntrained(p) => (p.store != ivf::StoreKind::None).then(|| Cow::Owned(Rows::new(d))),
+            Engine::IvfUntrained(p) => (p.options.store != ivf::StoreKind::None).then(|| Cow::Owned(Rows::new(d))),
             Engine::Rabitq(_) => None,
         }
     }

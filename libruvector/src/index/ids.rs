@@ -53,21 +53,29 @@ impl IdMap {
         }
         let mut seen = HashMap::with_capacity(ids.len());
         for (i, &id) in ids.iter().enumerate() {
-            if id > MAX_ID {
-                return Err(Error::invalid(format!(
-                    "id {id} at position {i} exceeds the maximum id {MAX_ID} (2^53-1)"
-                )));
-            }
-            if present(id) || seen.insert(id, ()).is_some() {
-                return Err(Error::invalid(format!("duplicate id {id} at position {i}")));
-            }
+            check_id(i, id, present(id) || seen.insert(id, ()).is_some())?;
         }
         Ok(())
+    }
+
+    /// The map of `ids` (one per position), checked as `check_new` does but
+    /// hashing each id once: what a loader needs, where the ids are all new.
+    pub fn from_ids(ids: Vec<u64>) -> Result<Self> {
+        if ids.len() as u64 > u32::MAX as u64 {
+            return Err(Error::invalid(format!("too many vectors: {} exceeds {}", ids.len(), u32::MAX)));
+        }
+        let mut by_id = HashMap::with_capacity(ids.len());
+        for (i, &id) in ids.iter().enumerate() {
+            check_id(i, id, id <= MAX_ID && by_id.insert(id, i as u32).is_some())?;
+        }
+        Ok(Self { by_pos: ids, by_id })
     }
 
     /// Appends ids already validated by [`IdMap::check_new`].
     pub fn extend(&mut self, ids: &[u64]) {
         self.by_id.reserve(ids.len());
+        // As `from_ids` sizes a loaded map: a built index reports the same memory.
+        self.by_pos.reserve(ids.len());
         for &id in ids {
             self.by_id.insert(id, self.by_pos.len() as u32);
             self.by_pos.push(id);
@@ -82,4 +90,15 @@ impl IdMap {
     pub fn fits_u32(&self) -> bool {
         self.by_pos.iter().all(|&id| id <= u32::MAX as u64)
     }
+}
+
+/// `id` at position `i` is in range and, unless `duplicate`, new.
+fn check_id(i: usize, id: u64, duplicate: bool) -> Result<()> {
+    if id > MAX_ID {
+        return Err(Error::invalid(format!("id {id} at position {i} exceeds the maximum id {MAX_ID} (2^53-1)")));
+    }
+    if duplicate {
+        return Err(Error::invalid(format!("duplicate id {id} at position {i}")));
+    }
+    Ok(())
 }

@@ -254,6 +254,10 @@ impl VectorIndex {
     pub fn memory_bytes(&self) -> usize {
         self.engine.memory_bytes() + self.ids.memory_bytes() + self.removed.memory_bytes()
     }
+    /// Bytes of a mapped file read in place (not in `memory_bytes`).
+    pub fn mapped_bytes(&self) -> usize {
+        self.engine.mapped_bytes()
+    }
     /// Removed rows still held (until `compacted`).
     pub fn removed_rows(&self) -> usize {
         self.removed.len()

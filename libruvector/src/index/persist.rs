@@ -16,7 +16,7 @@ use std::fs::{self, File};
 use std::io::{BufWriter, Read, Write};
 use std::path::Path;
 
-use super::ivf::{persist::MAGIC as IVF_MAGIC, IvfRabitqIndex};
+use super::ivf::{persist::MAGIC as IVF_MAGIC, slab::Mapping, IvfRabitqIndex};
 use super::{codes, engine::Engine, ids::IdMap, Kind, Metric, Params, VectorIndex, MAX_DIM, MAX_RERANK_FACTOR};
 use crate::error::{Error, Result};
 use crate::fsio;
@@ -67,6 +67,46 @@ pub fn load_limited(path: &Path, expected: Option<Kind>, max_rotation_dim: Optio
     let in_file = |e: Error| Error::new(e.status, format!("{}: {}", path.display(), e.message));
     let bytes = read_index_file(path).map_err(|e| Error::persist(e.message))?;
     decode_limited(&bytes, expected, max_rotation_dim).map_err(in_file)
+}
+
+/// How a file is read.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LoadOptions {
+    /// Map an `IvfRabitqIndex` file read-only and search it in place instead
+    /// of copying it (other variants are refused): it opens in milliseconds
+    /// and its pages are shared with the page cache.
+    pub mmap: bool,
+    /// With `mmap`: also check every section's CRC and content, which reads
+    /// the whole file (a copy load always does).
+    pub verify: bool,
+}
+
+/// `load_limited` with `opts`.
+pub fn load_with(path: &Path, expected: Option<Kind>, max_rotation_dim: Option<usize>, opts: LoadOptions) -> Result<VectorIndex> {
+    if !opts.mmap {
+        return load_limited(path, expected, max_rotation_dim);
+    }
+    if let Some(kind) = expected.filter(|&k| k != Kind::Ivf) {
+        return Err(Error::invalid(format!("{} files cannot be memory-mapped (mmap is for IvfRabitqIndex files): load without mmap", kind.name())));
+    }
+    let in_file = |e: Error| Error::new(e.status, format!("{}: {}", path.display(), e.message));
+    load_mapped(path, opts.verify).map_err(in_file)
+}
+
+/// An `IvfRabitqIndex` whose arrays borrow from the mapped file.
+fn load_mapped(path: &Path, verify: bool) -> Result<VectorIndex> {
+    let (file, size) = fsio::open_regular(path, "index file").map_err(|e| Error::persist(e.message))?;
+    let len = usize::try_from(size).map_err(|_| Error::persist(format!("a {size}-byte file does not fit this address space")))?;
+    if len < IVF_MAGIC.len() {
+        return decode(&[], Some(Kind::Ivf)).map_err(|e| Error::persist(format!("{} ({len} bytes)", e.message)));
+    }
+    let map = Mapping::map(&file, len)?;
+    if !map.bytes().starts_with(IVF_MAGIC) {
+        let why = decode(map.bytes(), Some(Kind::Ivf)).err().map_or_else(String::new, |e| e.message);
+        return Err(Error::persist(format!("only IvfRabitqIndex files can be memory-mapped: {why}")));
+    }
+    let (ivf, ids) = IvfRabitqIndex::load_mapped(&map, verify)?;
+    ivf_index(ivf, ids)
 }
 
 /// The file's bytes, refused by size before reading when its header allows fewer.
@@ -287,7 +327,7 @@ fn decode_limited(bytes: &[u8], expected: Option<Kind>, max_rotation_dim: Option
     }
     let mut r = Reader { bytes: body, at: HEADER_LEN };
     let (record_ids, engine) = if header.codes { read_codes(&mut r, &header)? } else { read_vectors(&mut r, &header, &params)? };
-    Ok(VectorIndex::from_parts(params, id_map(&ids.unwrap_or(record_ids))?, engine))
+    Ok(VectorIndex::from_parts(params, id_map(ids.unwrap_or(record_ids))?, engine))
 }
 
 fn check_expected(kind: Kind, expected: Option<Kind>) -> Result<()> {
@@ -297,18 +337,19 @@ fn check_expected(kind: Kind, expected: Option<Kind>) -> Result<()> {
     }
 }
 
-fn id_map(ids: &[u64]) -> Result<IdMap> {
-    let mut map = IdMap::default();
-    map.check_new(ids).map_err(|e| Error::persist(e.message))?;
-    map.extend(ids);
-    Ok(map)
+fn id_map(ids: Vec<u64>) -> Result<IdMap> {
+    IdMap::from_ids(ids).map_err(|e| Error::persist(e.message))
 }
 
 fn decode_ivf(bytes: &[u8]) -> Result<VectorIndex> {
     let (ivf, ids) = IvfRabitqIndex::load_from(bytes)?;
+    ivf_index(ivf, ids)
+}
+
+fn ivf_index(ivf: IvfRabitqIndex, ids: Vec<u64>) -> Result<VectorIndex> {
     let p = ivf.params();
     let params = Params { ivf: p.options(), ..Params::new(Kind::Ivf, p.dim, p.seed, 1, p.metric, false) };
-    Ok(VectorIndex::from_parts(params, id_map(&ids)?, Engine::Ivf(ivf)))
+    Ok(VectorIndex::from_parts(params, id_map(ids)?, Engine::Ivf(ivf)))
 }
 
 fn split_tail(bytes: &[u8]) -> Result<(&[u8], Option<Tail>)> {

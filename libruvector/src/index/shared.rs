@@ -123,6 +123,11 @@ impl SharedIndex {
         st.current.memory_bytes() + st.pending.iter().map(Op::bytes).sum::<usize>()
     }
 
+    /// Bytes of a mapped file the current state reads in place.
+    pub fn mapped_bytes(&self) -> usize {
+        self.lock().current.mapped_bytes()
+    }
+
     /// Appends `vectors` under `ids` (all or nothing) without waiting for readers
     /// or for the thread pool (rows are prepared on the calling thread).
     pub fn add(self: &Arc<Self>, vectors: &[f32], ids: &[u64]) -> Result<()> {

@@ -7,20 +7,21 @@
 //! position — so a refined candidate costs one contiguous fetch, not four.
 
 use super::encode::{Encoded, Factors};
+use super::slab::Slab;
 use crate::kernels::{BLOCK, LUT_ENTRIES};
 
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InvList {
     pub len: usize,
     /// blocks × (dim/4) × 16 sign-nibble bytes.
-    pub signs: Vec<u8>,
+    pub signs: Slab<u8>,
     /// 1-bit factors, 32 slots per block (unused slots are zero).
-    pub add: Vec<f32>,
-    pub res: Vec<f32>,
-    pub err: Vec<f32>,
+    pub add: Slab<f32>,
+    pub res: Slab<f32>,
+    pub err: Slab<f32>,
     /// len × `record_bytes(dim)`: code, then ex_add, ex_res (f32 LE) and the
     /// row position (u32 LE).
-    pub records: Vec<u8>,
+    pub records: Slab<u8>,
 }
 
 /// Bytes of sign nibbles per block at width `dim`.
@@ -83,30 +84,32 @@ impl InvList {
     pub fn push(&mut self, e: &Encoded, pos: u32, sign_bit: u8) {
         let dim = e.code.len();
         let slot = self.len % BLOCK;
+        let signs = self.signs.to_mut();
+        let (adds, ress, errs) = (self.add.to_mut(), self.res.to_mut(), self.err.to_mut());
         if slot == 0 {
-            self.signs.resize(self.signs.len() + block_bytes(dim), 0);
-            for v in [&mut self.add, &mut self.res, &mut self.err] {
+            signs.resize(signs.len() + block_bytes(dim), 0);
+            for v in [&mut *adds, &mut *ress, &mut *errs] {
                 v.resize(v.len() + BLOCK, 0.0);
             }
         }
-        let base = self.signs.len() - block_bytes(dim);
+        let base = signs.len() - block_bytes(dim);
         for (m, quad) in e.code.chunks_exact(4).enumerate() {
             let nibble = quad.iter().enumerate().fold(0u8, |acc, (k, &c)| acc | (((c >= sign_bit) as u8) << k));
-            let byte = &mut self.signs[base + m * LUT_ENTRIES + slot % 16];
+            let byte = &mut signs[base + m * LUT_ENTRIES + slot % 16];
             *byte |= if slot < 16 { nibble } else { nibble << 4 };
         }
-        let at = self.add.len() - BLOCK + slot;
+        let at = adds.len() - BLOCK + slot;
         let Factors { add, res, err } = e.one_bit;
-        (self.add[at], self.res[at], self.err[at]) = (add, res, err);
+        (adds[at], ress[at], errs[at]) = (add, res, err);
         self.push_record(&e.code, e.ex.add, e.ex.res, pos);
         self.len += 1;
     }
 
-    /// Appends a record only (the loader fills the block arrays itself).
-    pub fn push_record(&mut self, code: &[u8], ex_add: f32, ex_res: f32, pos: u32) {
-        self.records.extend_from_slice(code);
+    fn push_record(&mut self, code: &[u8], ex_add: f32, ex_res: f32, pos: u32) {
+        let records = self.records.to_mut();
+        records.extend_from_slice(code);
         for w in [ex_add.to_le_bytes(), ex_res.to_le_bytes(), pos.to_le_bytes()] {
-            self.records.extend_from_slice(&w);
+            records.extend_from_slice(&w);
         }
     }
 
@@ -136,7 +139,13 @@ impl InvList {
         out
     }
 
+    /// Heap bytes (mapped arrays count in `mapped_bytes`).
     pub fn memory_bytes(&self) -> usize {
-        self.signs.capacity() + self.records.capacity() + 4 * (self.add.capacity() + self.res.capacity() + self.err.capacity())
+        self.signs.owned_bytes() + self.records.owned_bytes() + [&self.add, &self.res, &self.err].iter().map(|v| v.owned_bytes()).sum::<usize>()
+    }
+
+    /// Bytes read in place from a mapped file.
+    pub fn mapped_bytes(&self) -> usize {
+        self.signs.mapped_bytes() + self.records.mapped_bytes() + [&self.add, &self.res, &self.err].iter().map(|v| v.mapped_bytes()).sum::<usize>()
     }
 }

@@ -14,6 +14,7 @@ mod lists;
 pub mod persist;
 mod rotation;
 mod search;
+pub mod slab;
 mod store;
 mod tune;
 
@@ -58,23 +59,16 @@ impl Default for IvfOptions {
     }
 }
 
-/// Build options. `IvfParams::new(dim, metric)` gives the defaults.
+/// Build options: the caller's [`IvfOptions`] plus tuning constants.
+/// `IvfParams::new(dim, metric)` gives the defaults.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct IvfParams {
     pub dim: usize,
     pub metric: Metric,
     pub seed: u64,
-    /// Number of lists; 0 picks the power of two nearest 4√n.
-    pub nlist: usize,
-    /// Total code bits per component, 1..=8 (1 = sign bits only).
-    pub ex_bits: u32,
-    pub store: StoreKind,
-    /// Lists probed by default; 0 picks nlist/8 (or the calibrated value).
-    pub nprobe: usize,
-    /// Candidates reranked from the store by default; 0 = none (codes only).
-    pub rerank: usize,
-    /// Calibrate nprobe at build so held-out own rows reach this recall@10.
-    pub target_recall: Option<f32>,
+    /// What the caller chose; after a build, as resolved (actual nlist,
+    /// nprobe). `ex_bits` is never 0 here.
+    pub options: IvfOptions,
     pub kmeans_iters: usize,
     /// k-means trains on at most this many rows per list.
     pub train_per_list: usize,
@@ -84,45 +78,32 @@ pub struct IvfParams {
 
 impl IvfParams {
     pub fn new(dim: usize, metric: Metric) -> Self {
-        Self {
-            dim,
-            metric,
-            seed: 42,
-            nlist: 0,
-            ex_bits: DEFAULT_EX_BITS,
-            store: StoreKind::None,
-            nprobe: 0,
-            rerank: 0,
-            target_recall: None,
-            kmeans_iters: 10,
-            train_per_list: 32,
-            eps0: 1.9,
-        }
+        Self { dim, metric, seed: 42, options: IvfOptions::default(), kmeans_iters: 10, train_per_list: 32, eps0: 1.9 }
     }
 
     /// Defaults with the caller's choices applied.
     pub fn with_options(dim: usize, metric: Metric, seed: u64, o: &IvfOptions) -> Self {
         let ex_bits = if o.ex_bits == 0 { DEFAULT_EX_BITS } else { o.ex_bits };
-        let base = Self::new(dim, metric);
-        Self { seed, nlist: o.nlist, ex_bits, store: o.store, nprobe: o.nprobe, rerank: o.rerank, target_recall: o.target_recall, ..base }
+        Self { seed, options: IvfOptions { ex_bits, ..*o }, ..Self::new(dim, metric) }
     }
 
     /// The caller-facing part, as resolved by a build (actual nlist, nprobe).
     pub fn options(&self) -> IvfOptions {
-        IvfOptions { nlist: self.nlist, ex_bits: self.ex_bits, store: self.store, nprobe: self.nprobe, rerank: self.rerank, target_recall: self.target_recall }
+        self.options
     }
 
     pub(crate) fn validate(&self) -> Result<()> {
         if self.dim == 0 || self.dim > MAX_DIM {
             return Err(Error::invalid(format!("dim {} out of range (1..={MAX_DIM})", self.dim)));
         }
-        if !(1..=8).contains(&self.ex_bits) {
-            return Err(Error::invalid(format!("exBits {} out of range (1..=8)", self.ex_bits)));
+        let o = &self.options;
+        if !(1..=8).contains(&o.ex_bits) {
+            return Err(Error::invalid(format!("exBits {} out of range (1..=8)", o.ex_bits)));
         }
-        if self.rerank > 0 && self.store == StoreKind::None {
-            return Err(Error::invalid(format!("rerank {} needs a store (f16 or f32); store is none", self.rerank)));
+        if o.rerank > 0 && o.store == StoreKind::None {
+            return Err(Error::invalid(format!("rerank {} needs a store (f16 or f32); store is none", o.rerank)));
         }
-        if let Some(t) = self.target_recall {
+        if let Some(t) = o.target_recall {
             if !(t > 0.0 && t <= 1.0) {
                 return Err(Error::invalid(format!("targetRecall {t} out of range (0, 1]")));
             }
@@ -155,7 +136,7 @@ impl IvfParams {
 /// Stages of n work units each that a build reports to a running job: rotating,
 /// training the lists, encoding, and calibrating when there is a target.
 pub fn build_stages(p: &IvfParams) -> u64 {
-    3 + p.target_recall.is_some() as u64
+    3 + p.options.target_recall.is_some() as u64
 }
 
 /// The power of two nearest 4√n, at most n.
@@ -202,14 +183,14 @@ impl IvfRabitqIndex {
             return Err(Error::new(Status::EmptyIndex, "IvfRabitqIndex needs at least one vector to train its lists"));
         }
         check_capacity(0, n)?;
-        let nlist = match params.nlist {
+        let nlist = match params.options.nlist {
             0 => default_nlist(n),
             l if l > n => return Err(Error::invalid(format!("nlist {l} exceeds the number of vectors {n}"))),
             l => l,
         };
         let mut p = *params;
-        p.nlist = nlist;
-        p.nprobe = if p.nprobe == 0 { nlist.div_ceil(8) } else { p.nprobe.min(nlist) };
+        p.options.nlist = nlist;
+        p.options.nprobe = if p.options.nprobe == 0 { nlist.div_ceil(8) } else { p.options.nprobe.min(nlist) };
         let dp = p.padded_dim();
         let rotation = Rotation::new(dp, p.seed);
         let progress = Reporter::current();
@@ -221,10 +202,10 @@ impl IvfRabitqIndex {
         let mut index = Self {
             params: p,
             rotation,
-            t_const: encode::t_const(dp, p.ex_bits),
+            t_const: encode::t_const(dp, p.options.ex_bits),
             centroids,
             lists: vec![InvList::default(); nlist],
-            store: Store::new(p.store),
+            store: Store::new(p.options.store),
             len: 0,
             calibration: None,
         };
@@ -232,7 +213,7 @@ impl IvfRabitqIndex {
         // Only after a build: add loops would copy every list on each call.
         index.lists.iter_mut().for_each(InvList::shrink_to_fit);
         progress.advance(n as u64);
-        if let Some(target) = p.target_recall {
+        if let Some(target) = p.options.target_recall {
             index.calibration = Some(tune::calibrate(&mut index, prepared, target)?);
             progress.advance(n as u64);
         }
@@ -257,7 +238,7 @@ impl IvfRabitqIndex {
         let n = prepare::row_count(prepared.len(), dim)?;
         check_capacity(self.len, n)?;
         let kern = kernels::active();
-        let (bits, t, eps0) = (self.params.ex_bits, self.t_const, self.params.eps0);
+        let (bits, t, eps0) = (self.params.options.ex_bits, self.t_const, self.params.eps0);
         let mut row = vec![0f32; dp];
         for (i, src) in prepared.chunks_exact(dim).enumerate() {
             row.fill(0.0);
@@ -284,7 +265,7 @@ impl IvfRabitqIndex {
     fn append_rotated(&mut self, rotated: &[f32], prepared: &[f32]) {
         let dp = self.params.padded_dim();
         let (labels, _) = kmeans::assign(rotated, dp, &self.centroids);
-        let (bits, t, eps0) = (self.params.ex_bits, self.t_const, self.params.eps0);
+        let (bits, t, eps0) = (self.params.options.ex_bits, self.t_const, self.params.eps0);
         let encoded: Vec<encode::Encoded> = rotated
             .par_chunks_exact(dp)
             .zip(labels.par_iter())
@@ -328,11 +309,19 @@ impl IvfRabitqIndex {
         self.lists.iter().map(|l| l.len).collect()
     }
 
+    /// Heap bytes; arrays read in place from a mapped file count in
+    /// [`Self::mapped_bytes`] instead.
     pub fn memory_bytes(&self) -> usize {
         self.lists.iter().map(InvList::memory_bytes).sum::<usize>()
             + self.centroids.capacity() * 4
             + self.store.memory_bytes()
             + self.rotation.sign_bytes().len()
+    }
+
+    /// Bytes of a mapped file this index reads in place (0 unless loaded
+    /// with `mmap`; shrinks as mutations copy arrays into owned storage).
+    pub fn mapped_bytes(&self) -> usize {
+        self.lists.iter().map(InvList::mapped_bytes).sum::<usize>() + self.store.mapped_bytes()
     }
 
     /// The k nearest rows (position, score), best first: min(k, len) hits.
@@ -378,11 +367,11 @@ impl IvfRabitqIndex {
         if k == 0 {
             return Err(Error::invalid("k must be at least 1, got 0"));
         }
-        let nprobe = opts.nprobe.unwrap_or(self.params.nprobe);
+        let nprobe = opts.nprobe.unwrap_or(self.params.options.nprobe);
         if nprobe == 0 {
             return Err(Error::invalid("nprobe must be at least 1, got 0"));
         }
-        let rerank = opts.rerank.unwrap_or(self.params.rerank);
+        let rerank = opts.rerank.unwrap_or(self.params.options.rerank);
         if rerank > 0 && self.store.kind() == StoreKind::None {
             return Err(Error::invalid(format!("rerank {rerank} needs a store; this index was built with store none")));
         }
@@ -394,7 +383,7 @@ impl IvfRabitqIndex {
         let mut qr = vec![0f32; dp];
         qr[..q.len()].copy_from_slice(q);
         self.rotation.apply(kern, &mut qr);
-        let lut = QueryLut::new(&qr, self.params.ex_bits);
+        let lut = QueryLut::new(&qr, self.params.options.ex_bits);
         let live = self.len - skip.map_or(0, RowSet::len);
         let want = k.min(live);
         // Skipped rows thin the lists out: probe more of them, so as many
@@ -461,7 +450,7 @@ impl IvfRabitqIndex {
     /// rest answer as before).
     pub(crate) fn without(&self, drop: &RowSet) -> Self {
         let map = drop.compaction_map(self.len);
-        let sign_bit = 1u8 << (self.params.ex_bits - 1);
+        let sign_bit = 1u8 << (self.params.options.ex_bits - 1);
         let lists = self.lists.iter().map(|l| l.retained(sign_bit, |p| map[p as usize])).collect();
         let store = self.store.retained(self.params.dim, |p| map[p].is_some());
         Self { lists, store, len: self.len - drop.len(), ..self.clone_frame() }

@@ -4,6 +4,7 @@
 
 use half::f16;
 
+use super::slab::Slab;
 use crate::error::{Error, Result};
 use crate::kernels::Kernels;
 
@@ -30,16 +31,16 @@ impl StoreKind {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Store {
     None,
-    F16(Vec<u16>),
-    F32(Vec<f32>),
+    F16(Slab<u16>),
+    F32(Slab<f32>),
 }
 
 impl Store {
     pub fn new(kind: StoreKind) -> Self {
         match kind {
             StoreKind::None => Store::None,
-            StoreKind::F16 => Store::F16(Vec::new()),
-            StoreKind::F32 => Store::F32(Vec::new()),
+            StoreKind::F16 => Store::F16(Slab::default()),
+            StoreKind::F32 => Store::F32(Slab::default()),
         }
     }
 
@@ -54,8 +55,8 @@ impl Store {
     pub fn extend(&mut self, rows: &[f32]) {
         match self {
             Store::None => {}
-            Store::F16(v) => v.extend(rows.iter().map(|&x| f16::from_f32(x).to_bits())),
-            Store::F32(v) => v.extend_from_slice(rows),
+            Store::F16(v) => v.to_mut().extend(rows.iter().map(|&x| f16::from_f32(x).to_bits())),
+            Store::F32(v) => v.to_mut().extend_from_slice(rows),
         }
     }
 
@@ -92,8 +93,8 @@ impl Store {
         }
         match self {
             Store::None => Store::None,
-            Store::F16(v) => Store::F16(rows(v, dim, keep)),
-            Store::F32(v) => Store::F32(rows(v, dim, keep)),
+            Store::F16(v) => Store::F16(rows(v, dim, keep).into()),
+            Store::F32(v) => Store::F32(rows(v, dim, keep).into()),
         }
     }
 
@@ -106,11 +107,20 @@ impl Store {
         }
     }
 
+    /// Heap bytes (a mapped store counts in `mapped_bytes`).
     pub fn memory_bytes(&self) -> usize {
         match self {
             Store::None => 0,
-            Store::F16(v) => v.capacity() * 2,
-            Store::F32(v) => v.capacity() * 4,
+            Store::F16(v) => v.owned_bytes(),
+            Store::F32(v) => v.owned_bytes(),
+        }
+    }
+
+    pub fn mapped_bytes(&self) -> usize {
+        match self {
+            Store::None => 0,
+            Store::F16(v) => v.mapped_bytes(),
+            Store::F32(v) => v.mapped_bytes(),
         }
     }
 }

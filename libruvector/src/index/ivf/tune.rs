@@ -50,7 +50,7 @@ pub fn calibrate(index: &mut IvfRabitqIndex, prepared: &[f32], target: f32) -> R
             lo = mid + 1;
         }
     }
-    index.params.nprobe = best.0;
+    index.params.options.nprobe = best.0;
     Ok(Calibration { target_recall: target, measured_recall: best.1, nprobe: best.0 as u32, queries: picks.len() as u32 })
 }
 
@@ -60,7 +60,7 @@ fn without(hits: Vec<(u32, f32)>, own: usize, k: usize) -> Vec<u32> {
 
 fn recall(index: &IvfRabitqIndex, rows: &Rows, picks: &[usize], truth: &[Vec<u32>], k: usize, nprobe: usize) -> f32 {
     let kern = kernels::active();
-    let rerank = index.params.rerank;
+    let rerank = index.params.options.rerank;
     let found: usize = picks
         .par_iter()
         .zip(truth)

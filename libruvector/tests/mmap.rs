@@ -1,0 +1,215 @@
+//! `load` with `mmap`: an IvfRabitqIndex file mapped and used in place answers
+//! bit for bit like a copy load, survives every mutation and a save over its
+//! own file, and is refused (typed) when truncated, foreign or not IVF.
+
+mod common;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use common::data;
+use ruvector::error::Status;
+use ruvector::index::ivf::StoreKind;
+use ruvector::index::persist::{self, LoadOptions};
+use ruvector::index::shared::SharedIndex;
+use ruvector::index::{IvfOptions, Kind, Metric, Params, SearchParams, VectorIndex};
+
+const DIM: usize = 40;
+const N: usize = 1500;
+const MMAP: LoadOptions = LoadOptions { mmap: true, verify: false };
+
+fn dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("ruv-mmap-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn saved(store: StoreKind, path: &Path) -> VectorIndex {
+    let mut p = Params::new(Kind::Ivf, DIM, 7, 1, Metric::Cosine, false);
+    let rerank = if store == StoreKind::None { 0 } else { 30 };
+    p.ivf = IvfOptions { nlist: 16, store, rerank, target_recall: Some(0.9), ..IvfOptions::default() };
+    let ids: Vec<u64> = (0..N as u64).map(|i| i * 13 + 5).collect();
+    let idx = VectorIndex::build(p, &data(N, DIM, 1), Some(&ids)).unwrap();
+    persist::save(&idx, path).unwrap();
+    idx
+}
+
+fn mapped(path: &Path) -> VectorIndex {
+    persist::load_with(path, Some(Kind::Ivf), None, MMAP).unwrap()
+}
+
+/// Batch answers (ids, score bits) on `threads` threads.
+fn answers(idx: &VectorIndex, threads: usize) -> (Vec<u64>, Vec<u32>) {
+    let (q, k) = (data(25, DIM, 9), 10);
+    let (mut ids, mut scores) = (vec![0u64; 25 * k], vec![0f32; 25 * k]);
+    idx.search_batch(&q, k, &SearchParams::default(), threads, &mut ids, &mut scores).unwrap();
+    (ids, scores.iter().map(|s| s.to_bits()).collect())
+}
+
+#[test]
+fn a_mapped_load_answers_bit_for_bit_like_a_copy_load_on_one_and_two_threads() {
+    let d = dir("same");
+    for store in [StoreKind::None, StoreKind::F16, StoreKind::F32] {
+        let path = d.join(format!("{store:?}.ivf"));
+        let built = saved(store, &path);
+        let (copy, map) = (persist::load(&path, None).unwrap(), mapped(&path));
+        assert!(map.mapped_bytes() > 0 && copy.mapped_bytes() == 0, "{store:?}");
+        assert!(map.memory_bytes() + map.mapped_bytes() >= copy.memory_bytes() / 2, "{store:?}: mapped bytes count the lists");
+        assert!(map.memory_bytes() < copy.memory_bytes(), "{store:?}: the lists are not copied");
+        for threads in [1, 2] {
+            assert_eq!(answers(&map, threads), answers(&copy, threads), "{store:?}, {threads} threads");
+            assert_eq!(answers(&map, threads), answers(&built, threads), "{store:?}, {threads} threads");
+        }
+        assert!(map.equals(&copy) && map.calibration() == copy.calibration());
+        let again = d.join("again.ivf");
+        persist::save(&map, &again).unwrap();
+        assert_eq!(std::fs::read(&again).unwrap(), std::fs::read(&path).unwrap(), "{store:?}: a mapped index saves the same bytes");
+        let verified = persist::load_with(&path, None, None, LoadOptions { mmap: true, verify: true }).unwrap();
+        assert_eq!(answers(&verified, 1), answers(&copy, 1));
+    }
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn adds_removes_compaction_and_a_save_over_its_own_file_work_on_a_mapped_index() {
+    let d = dir("mutate");
+    let path = d.join("i.ivf");
+    saved(StoreKind::F16, &path);
+    let (copy, map) = (SharedIndex::new(persist::load(&path, None).unwrap()), SharedIndex::new(mapped(&path)));
+    let before = map.mapped_bytes();
+    let extra = data(300, DIM, 4);
+    let extra_ids: Vec<u64> = (0..300).map(|i| 1_000_000 + i).collect();
+    let gone: Vec<u64> = (0..N as u64).step_by(3).map(|i| i * 13 + 5).collect();
+    let upserted = [5u64, 18];
+    for s in [&copy, &map] {
+        s.add(&extra, &extra_ids).unwrap();
+        s.remove(&gone[2..], false).unwrap();
+        s.upsert(&data(2, DIM, 11), &upserted).unwrap();
+    }
+    let (c, m) = (copy.read().unwrap(), map.read().unwrap());
+    assert!(m.mapped_bytes() < before, "touched lists and the store became owned");
+    assert_eq!(answers(&m, 2), answers(&c, 2));
+    assert_eq!(m.get(1_000_299).unwrap(), c.get(1_000_299).unwrap());
+    // Saving over the mapped file renames a new file into place: the mapping
+    // keeps the old inode, so the index still reads valid memory.
+    persist::save(&m, &path).unwrap();
+    assert_eq!(answers(&m, 1), answers(&c, 1));
+    let reloaded = mapped(&path);
+    assert_eq!(answers(&reloaded, 1), answers(&c.compacted().unwrap(), 1));
+    drop((c, m));
+    map.compact().unwrap();
+    copy.compact().unwrap();
+    let (c, m) = (copy.read().unwrap(), map.read().unwrap());
+    assert_eq!((m.mapped_bytes(), answers(&m, 2)), (0, answers(&c, 2)));
+    let left: Vec<_> = std::fs::read_dir(&d).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(left, ["i.ivf"], "no temporary file is left behind");
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+fn load_err(path: &Path, opts: LoadOptions, expected: Option<Kind>) -> ruvector::error::Error {
+    persist::load_with(path, expected, None, opts).err().expect("refused")
+}
+
+#[test]
+fn damaged_foreign_and_other_variant_files_are_typed_errors_at_open() {
+    let d = dir("bad");
+    let path = d.join("good.ivf");
+    saved(StoreKind::F16, &path);
+    let good = std::fs::read(&path).unwrap();
+    let bad = d.join("bad.ivf");
+    for len in (0..good.len()).step_by(97).chain([good.len() - 1]) {
+        std::fs::write(&bad, &good[..len]).unwrap();
+        assert_eq!(load_err(&bad, MMAP, None).status, Status::Persist, "truncated to {len}");
+    }
+    let verify = LoadOptions { mmap: true, verify: true };
+    let mut caught_lazily = 0;
+    for at in (0..good.len()).step_by(41) {
+        let mut b = good.clone();
+        b[at] ^= 0x10;
+        std::fs::write(&bad, &b).unwrap();
+        assert_eq!(load_err(&bad, verify, None).status, Status::Persist, "byte {at} flipped, verified");
+        // Unverified, a flip in a section's content may load (documented);
+        // the header, table and structure are always checked.
+        let lazy = persist::load_with(&bad, None, None, MMAP);
+        caught_lazily += lazy.is_err() as usize;
+        if at < 128 + 32 * 8 {
+            assert_eq!(lazy.err().map(|e| e.status), Some(Status::Persist), "header byte {at} flipped");
+        }
+    }
+    assert!(caught_lazily > 0);
+    // Ids are always checked (the id map is built at open), verified or not.
+    let ids_at = u64::from_le_bytes(good[128 + 32 * 6 + 8..128 + 32 * 6 + 16].try_into().unwrap()) as usize;
+    for (value, why) in [(good[ids_at..ids_at + 8].to_vec(), "duplicate id 5 at position 1"), ((1u64 << 53).to_le_bytes().to_vec(), "exceeds the maximum id")] {
+        let mut b = good.clone();
+        b[ids_at + 8..ids_at + 16].copy_from_slice(&value);
+        std::fs::write(&bad, &b).unwrap();
+        let e = load_err(&bad, MMAP, None);
+        assert!(e.status == Status::Persist && e.message.contains(why), "{}", e.message);
+    }
+    // A version-1 file (three sections where version 2 has the records) is refused by name.
+    let mut v1 = good.clone();
+    v1[8..12].copy_from_slice(&1u32.to_le_bytes());
+    let crc = { let mut h = crc32fast::Hasher::new(); h.update(&v1[..124]); h.update(&v1[128..128 + 32 * 8]); h.finalize() };
+    v1[124..128].copy_from_slice(&crc.to_le_bytes());
+    std::fs::write(&bad, &v1).unwrap();
+    for opts in [MMAP, LoadOptions::default()] {
+        let e = load_err(&bad, opts, None);
+        assert!(e.status == Status::Persist && e.message.contains("unsupported version 1"), "{}", e.message);
+    }
+    let flat = d.join("flat.idx");
+    let p = Params::new(Kind::Flat, DIM, 7, 1, Metric::L2, false);
+    persist::save(&VectorIndex::build(p, &data(50, DIM, 1), None).unwrap(), &flat).unwrap();
+    let e = load_err(&flat, MMAP, Some(Kind::Flat));
+    assert_eq!(e.status, Status::InvalidArgument);
+    assert!(e.message.contains("FlatF32Index files cannot be memory-mapped"), "{}", e.message);
+    let e = load_err(&flat, MMAP, None);
+    assert!(e.status == Status::Persist && e.message.contains("only IvfRabitqIndex files can be memory-mapped"), "{}", e.message);
+    std::fs::write(&bad, b"not an index at all").unwrap();
+    assert_eq!(load_err(&bad, MMAP, None).status, Status::Persist);
+    assert_eq!(load_err(&d, MMAP, None).status, Status::Persist, "a directory");
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn mapped_indexes_are_shared_across_threads() {
+    let d = dir("threads");
+    let path = d.join("i.ivf");
+    saved(StoreKind::F32, &path);
+    let idx = Arc::new(mapped(&path));
+    let want = answers(&idx, 1);
+    let workers: Vec<_> = (0..2).map(|_| { let i = Arc::clone(&idx); std::thread::spawn(move || answers(&i, 1)) }).collect();
+    for w in workers {
+        assert_eq!(w.join().unwrap(), want);
+    }
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn the_c_abi_loads_by_mmap_and_refuses_bad_load_options() {
+    use ruvector::ffi::index::{ruv_index_free, ruv_index_info, ruv_index_load_with, RuvIndex, RuvIndexInfo, RuvLoadOptions, RUV_INDEX_KIND_ANY, RUV_LOAD_MMAP, RUV_LOAD_VERIFY};
+    let d = dir("ffi");
+    let path = d.join("i.ivf");
+    saved(StoreKind::None, &path);
+    let p = path.to_str().unwrap().as_bytes();
+    let load = |flags: u32, reserved: u32, size: usize| {
+        let opts = RuvLoadOptions { struct_size: size as u32, expected_kind: RUV_INDEX_KIND_ANY, flags, reserved };
+        let mut out: *mut RuvIndex = std::ptr::null_mut();
+        // SAFETY: valid path bytes, options struct and out pointer.
+        let status = unsafe { ruv_index_load_with(p.as_ptr(), p.len() as u64, &opts, &mut out) };
+        (status, out)
+    };
+    let size = size_of::<RuvLoadOptions>();
+    let (status, idx) = load(RUV_LOAD_MMAP, 0, size);
+    assert_eq!(status, Status::Ok as i32);
+    let mut info = RuvIndexInfo { struct_size: size_of::<RuvIndexInfo>() as u32, ..RuvIndexInfo::default() };
+    // SAFETY: a live handle and a sized info struct; the handle is freed once.
+    unsafe {
+        assert_eq!(ruv_index_info(idx, &mut info), Status::Ok as i32);
+        assert_eq!(ruv_index_free(idx), Status::Ok as i32);
+    }
+    assert!(info.len == N as u64 && info.mapped_bytes > 0);
+    for (flags, reserved, size) in [(4, 0, size), (RUV_LOAD_VERIFY, 0, size), (RUV_LOAD_MMAP, 1, size), (RUV_LOAD_MMAP, 0, 8)] {
+        let (status, idx) = load(flags, reserved, size);
+        assert_eq!((status, idx.is_null()), (Status::InvalidArgument as i32, true), "flags {flags}, reserved {reserved}, size {size}");
+    }
+    std::fs::remove_dir_all(&d).unwrap();
+}
