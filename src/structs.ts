@@ -47,7 +47,7 @@ const INDEX_PARAMS = [
 ] as const;
 const CACHE_COUNTERS = [
   ["hits", "u64"], ["misses", "u64"], ["primes", "u64"], ["invalidations", "u64"], ["shared_hits", "u64"], ["evictions", "u64"],
-  ["warm_installs", "u64"], ["total_prime_us", "u64"], ["last_prime_us", "u64"],
+  ["warm_installs", "u64"], ["total_prime_us", "u64"], ["last_prime_us", "u64"], ["rows_pulled", "u64"], ["change_sets", "u64"], ["rows_applied", "u64"],
 ] as const;
 
 /** `RuvIndexParams`: what an index is built with. */
@@ -65,6 +65,8 @@ export const SearchOptionsStruct = layout("RuvSearchOptions", [
 export const LakeConfig = layout("RuvLakeConfig", [
   ["struct_size", "u32"], ["rerank_factor", "u32"], ["consistency", "u32"], ["reserved", "u32"],
   ["rotation_seed", "u64"], ["ttl_ms", "u64"], ["max_entries", "u64"], ["max_bytes", "u64"],
+  ["engine", "u32"], ["nlist", "u32"], ["ex_bits", "u32"], ["store", "u32"], ["nprobe", "u32"], ["rerank", "u32"], ["target_recall", "f32"], ["reserved2", "u32"],
+  ["ivf_from_rows", "u64"],
 ]);
 /** `RuvCollection`: a collection's state as its backend reports it. */
 export const Collection = layout("RuvCollection", [

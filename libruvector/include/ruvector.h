@@ -464,6 +464,42 @@ typedef struct {
    * Most bytes of cached indexes (0 = unbounded).
    */
   uint64_t max_bytes;
+  /**
+   * One of `RUV_LAKE_ENGINE_*` (appended; older callers get Plus).
+   */
+  uint32_t engine;
+  /**
+   * IVF: number of lists (0 = the power of two nearest 4√n).
+   */
+  uint32_t nlist;
+  /**
+   * IVF: code bits per component, 1..8 (0 = 7).
+   */
+  uint32_t ex_bits;
+  /**
+   * IVF: one of `RUV_IVF_STORE_*`.
+   */
+  uint32_t store;
+  /**
+   * IVF: lists probed per search (0 = nlist / 8, or what calibration chose).
+   */
+  uint32_t nprobe;
+  /**
+   * IVF: candidates reranked exactly from the store (0 = none).
+   */
+  uint32_t rerank;
+  /**
+   * IVF: recall@10 the build calibrates nprobe for, in (0, 1] (0 = none).
+   */
+  float target_recall;
+  /**
+   * Reserved, must be 0.
+   */
+  uint32_t reserved2;
+  /**
+   * `RUV_LAKE_ENGINE_AUTO`: collections of at least this many vectors get IVF.
+   */
+  uint64_t ivf_from_rows;
 } RuvLakeConfig;
 
 /**
@@ -515,6 +551,18 @@ typedef struct {
   uint64_t warm_installs;
   uint64_t total_prime_us;
   uint64_t last_prime_us;
+  /**
+   * Vectors pulled in full by primes.
+   */
+  uint64_t rows_pulled;
+  /**
+   * Change sets applied to a cached index in place of a full pull.
+   */
+  uint64_t change_sets;
+  /**
+   * Rows those change sets removed or upserted.
+   */
+  uint64_t rows_applied;
 } RuvCacheCounters;
 
 /**
@@ -1122,6 +1170,37 @@ int32_t ruv_lake_prime_async(const RuvLake *lake,
                              const uint64_t *ids,
                              uint64_t ids_len,
                              const RuvJob **out_job);
+
+/**
+ * Applies a backend's changes since state `from` (what the cache holds) to
+ * reach state `to`: `removed` ids go, `upserted` ids (rows of `vectors`,
+ * `upserted_len × dim`) are inserted or replaced. `out` gets 1 when applied,
+ * 0 when the cache cannot take them (no longer holding exactly `from`,
+ * shared with another key, dim or source changed): then pull and prime.
+ *
+ * # Safety
+ * `lake` live; both collections valid; buffers valid for their lengths; `out` for one i32.
+ */
+int32_t ruv_lake_apply_changes(const RuvLake *lake,
+                               uint32_t key,
+                               const RuvCollection *from,
+                               const RuvCollection *to,
+                               const uint64_t *removed,
+                               uint64_t removed_len,
+                               const uint64_t *upserted,
+                               uint64_t upserted_len,
+                               const float *vectors,
+                               uint64_t len,
+                               int32_t *out);
+
+/**
+ * The engine of a collection's cached index: a `RUV_LAKE_ENGINE_*` (never
+ * auto); `CacheMiss` when nothing is cached.
+ *
+ * # Safety
+ * `lake` live; `out` for one u32.
+ */
+int32_t ruv_lake_engine_of(const RuvLake *lake, uint32_t key, uint32_t *out);
 
 /**
  * Searches one cached collection; writes min(k, n) hits with the backend's ids.

@@ -5,7 +5,9 @@
  * so backends written in TypeScript work and native threads never call into JS.
  */
 import { BackendError, CacheMissError, InvalidArgument } from "../errors.ts";
-import { check as checkStatus, ConsistencyCode, lib, outPointer, readString, StatsScope, utf8 } from "../ffi.ts";
+import { check as checkStatus, ConsistencyCode, LakeEngineCode, lib, outPointer, readString, StatsScope, utf8 } from "../ffi.ts";
+import { IVF_FROM_ROWS } from "../index/recommend.ts";
+import { engineConfig, type LakeEngine, type LakeIvfOptions } from "./engine.ts";
 import { checkOptionKeys, optionKeys } from "../options.ts";
 import { CacheStatsStruct, LakeConfig, NativeStruct } from "../structs.ts";
 import { NativeHandle, runJob } from "../runtime.ts";
@@ -35,9 +37,17 @@ export interface LakeOptions {
   maxCacheBytes: number;
   consistency: Consistency;
   backendTimeoutMs: number;
+  /** Which index collections are cached as (default `"plus"`). */
+  engine: LakeEngine;
+  /** The IVF engine's calibration target (default 0.95). */
+  targetRecall: number;
+  /** Explicit IVF engine options; they override what `targetRecall` implies. */
+  ivf: LakeIvfOptions;
 }
 
-const LAKE_KEYS = optionKeys<LakeOptions>({ rerankFactor: true, rotationSeed: true, maxCacheEntries: true, maxCacheBytes: true, consistency: true, backendTimeoutMs: true });
+const LAKE_KEYS = optionKeys<LakeOptions>({
+  rerankFactor: true, rotationSeed: true, maxCacheEntries: true, maxCacheBytes: true, consistency: true, backendTimeoutMs: true, engine: true, targetRecall: true, ivf: true,
+});
 
 /** A failed lake call: I/O failures become {@link LakeIoError}. */
 function check(status: number): void {
@@ -55,6 +65,9 @@ export class RuLakeBuilder {
     maxCacheBytes: 0,
     consistency: Consistency.fresh(),
     backendTimeoutMs: 30_000,
+    engine: "plus",
+    targetRecall: 0.95,
+    ivf: {},
   };
   /** Candidates reranked per query = k × factor (1..1024; default 20). */
   rerankFactor(n: number): this {
@@ -84,6 +97,26 @@ export class RuLakeBuilder {
   /** How long a backend call may take before it fails with BackendError (default 30 s). */
   backendTimeoutMs(n: number): this {
     this.#o.backendTimeoutMs = n;
+    return this;
+  }
+  /**
+   * Which index collections are cached as; part of every witness. `"plus"` (the default): RabitqPlusIndex,
+   * upstream's engine, witnesses and bundles upstream reads. `"ivf"`: IvfRabitqIndex built for
+   * {@link targetRecall}. `"auto"`: IVF for collections of at least 10,000 vectors (where `recommend()`
+   * picks IVF), Plus below; decided at each full pull. {@link RuLake.engineOf} says which one a collection got.
+   */
+  engine(name: LakeEngine): this {
+    this.#o.engine = name;
+    return this;
+  }
+  /** Recall@10 the IVF engine calibrates nprobe for on each collection's own rows, in (0, 1] (default 0.95); above 0.96 it keeps an f16 store and reranks 40. */
+  targetRecall(recall: number): this {
+    this.#o.targetRecall = recall;
+    return this;
+  }
+  /** IVF engine options (nlist, exBits, store, nprobe, rerank) overriding what {@link targetRecall} implies. */
+  ivfOptions(options: LakeIvfOptions): this {
+    this.#o.ivf = options;
     return this;
   }
   build(): RuLake {
@@ -125,6 +158,8 @@ export class RuLake implements Disposable {
       ttl_ms: ttl,
       max_entries: o.maxCacheEntries,
       max_bytes: o.maxCacheBytes,
+      ...engineConfig(o.engine, o.targetRecall, o.ivf),
+      ivf_from_rows: IVF_FROM_ROWS,
     });
     const cell = new BigUint64Array(1);
     check(lib().ruv_lake_new(config.bytes, cell));
@@ -133,7 +168,7 @@ export class RuLake implements Disposable {
     this.#freshness = new FreshnessProtocol({ handle: () => this.#handle.ptr, source: (scope) => this.#source(scope), timeoutMs: o.backendTimeoutMs });
   }
 
-  /** A builder with the defaults: rerank 20, seed 42, unbounded cache, fresh consistency. */
+  /** A builder with the defaults: rerank 20, seed 42, unbounded cache, fresh consistency, the Plus engine. */
   static builder(): RuLakeBuilder {
     return new RuLakeBuilder();
   }
@@ -439,6 +474,15 @@ export class RuLake implements Disposable {
     const out: Record<string, CacheStats> = {};
     for (const [name, key] of this.#keys) out[name.replace("\u0000", "/")] = this.#stats(StatsScope.Collection, key);
     return out;
+  }
+
+  /** The engine of a collection's cached index (`"plus"` or `"ivf"`; under `auto`, what its size chose), or undefined when nothing is cached. */
+  engineOf(key: CollectionKey): "plus" | "ivf" | undefined {
+    const id = this.#key(...checkTarget(key));
+    if (!this.isPrimed(key)) return undefined;
+    const out = new Uint32Array(1);
+    check(lib().ruv_lake_engine_of(this.#handle.ptr, id, out));
+    return out[0] === LakeEngineCode.Ivf ? "ivf" : "plus";
   }
 
   /** Witness of the cached state of a collection, or undefined when nothing is cached. */

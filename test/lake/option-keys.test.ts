@@ -9,12 +9,12 @@ import { join } from "node:path";
 import { BackendError, Consistency, FsBackend, InvalidArgument, LocalBackend, PostgresBackend, RuLake, type LakeOptions } from "../../src/index.ts";
 import { tempDir } from "../support/helpers.ts";
 
-const defaults: LakeOptions = { rerankFactor: 20, rotationSeed: 42, maxCacheEntries: 0, maxCacheBytes: 0, consistency: Consistency.fresh(), backendTimeoutMs: 30_000 };
+const defaults: LakeOptions = { rerankFactor: 20, rotationSeed: 42, maxCacheEntries: 0, maxCacheBytes: 0, consistency: Consistency.fresh(), backendTimeoutMs: 30_000, engine: "plus", targetRecall: 0.95, ivf: {} };
 
 test("RuLake options: a misspelt key is an InvalidArgument naming it and the closest valid key", () => {
   expect(() => new RuLake({ ...defaults, rerankfactor: 50 } as never)).toThrow(
     new InvalidArgument(
-      'unknown option "rerankfactor" in RuLake options; did you mean "rerankFactor"? (valid: rerankFactor, rotationSeed, maxCacheEntries, maxCacheBytes, consistency, backendTimeoutMs)',
+      'unknown option "rerankfactor" in RuLake options; did you mean "rerankFactor"? (valid: rerankFactor, rotationSeed, maxCacheEntries, maxCacheBytes, consistency, backendTimeoutMs, engine, targetRecall, ivf)',
     ),
   );
   expect(() => new RuLake(null as never)).toThrow(new InvalidArgument("RuLake options must be an object, got null"));
