@@ -179,6 +179,32 @@ typedef uint32_t RuvGenerationKind;
 #endif // __cplusplus
 
 /**
+ * Which index a lake caches collections as (`RuvLakeConfig.engine`), and
+ * which one a collection got (`ruv_lake_engine_of`).
+ */
+enum RuvLakeEngine
+#ifdef __cplusplus
+  : uint32_t
+#endif // __cplusplus
+ {
+  /**
+   * `RabitqPlusIndex` (upstream's engine and witness).
+   */
+  RUV_LAKE_ENGINE_PLUS = 0,
+  /**
+   * `IvfRabitqIndex` with the config's IVF fields.
+   */
+  RUV_LAKE_ENGINE_IVF = 1,
+  /**
+   * IVF from `ivf_from_rows` vectors up, Plus below (config only).
+   */
+  RUV_LAKE_ENGINE_AUTO = 2,
+};
+#ifndef __cplusplus
+typedef uint32_t RuvLakeEngine;
+#endif // __cplusplus
+
+/**
  * Whose counters `ruv_lake_stats` reports.
  */
 enum RuvStatsScope
