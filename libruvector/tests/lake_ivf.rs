@@ -195,3 +195,31 @@ fn many_removals_compact_and_memory_follows() {
     assert_eq!(lake.index(k).unwrap().len(), 400);
     assert_eq!(lake.index(k).unwrap().removed_rows(), 0);
 }
+
+#[test]
+fn the_c_config_refuses_an_unknown_engine_and_store_by_number() {
+    use ruvector::ffi::lake::{ruv_lake_free, ruv_lake_new, RuvLake, RuvLakeConfig};
+    let make = |engine: u32, store: u32| {
+        let config = RuvLakeConfig { struct_size: std::mem::size_of::<RuvLakeConfig>() as u32, rerank_factor: 20, engine, store, ..RuvLakeConfig::default() };
+        let mut out: *mut RuvLake = std::ptr::null_mut();
+        let status = unsafe { ruv_lake_new(&config, &mut out) };
+        let mut msg = [0u8; 256];
+        unsafe { ruvector::ffi::ruv_last_error(msg.as_mut_ptr(), msg.len() as u64, std::ptr::null_mut()) };
+        if !out.is_null() {
+            unsafe { ruv_lake_free(out) };
+        }
+        (status, String::from_utf8_lossy(&msg).trim_end_matches('\0').to_string())
+    };
+    assert_eq!(make(2, 0).0, 0);
+    let (status, message) = make(7, 0);
+    assert_ne!(status, 0);
+    assert!(message.contains("unknown lake engine 7 (0 plus, 1 ivf, 2 auto)"), "{message}");
+    let (status, message) = make(1, 9);
+    assert_ne!(status, 0);
+    assert!(message.contains("unknown store kind 9"), "{message}");
+    // A caller of the first ABI (no engine fields) gets the Plus engine.
+    let old = RuvLakeConfig { struct_size: 48, rerank_factor: 20, engine: 7, ..RuvLakeConfig::default() };
+    let mut out: *mut RuvLake = std::ptr::null_mut();
+    assert_eq!(unsafe { ruv_lake_new(&old, &mut out) }, 0);
+    unsafe { ruv_lake_free(out) };
+}

@@ -9,7 +9,6 @@ use std::time::Duration;
 use super::runtime::{job_out, Hits, ShardHits};
 use super::{copy_string_out, first_version, free_handle, guard, handle, handle_out, path, read_struct, slice, slice_mut, utf8, write_out, write_struct};
 use crate::error::{Error, Result, Status};
-use crate::index::ivf::StoreKind;
 use crate::index::{IvfOptions, SearchParams};
 use crate::lake::witness::{CacheEngine, Descriptor, Generation};
 use crate::lake::{Changes, Config, Consistency, EngineChoice, Lake, Scope, Stats};
@@ -129,14 +128,9 @@ impl RuvLakeConfig {
             e if e == RuvLakeEngine::Auto as u32 => EngineChoice::Auto { ivf_from_rows: self.ivf_from_rows as usize },
             e => return Err(Error::invalid(format!("unknown lake engine {e} (0 plus, 1 ivf, 2 auto)"))),
         };
-        let ivf = IvfOptions {
-            nlist: self.nlist as usize,
-            ex_bits: if self.ex_bits == 0 { IvfOptions::default().ex_bits } else { self.ex_bits },
-            store: StoreKind::from_u32(self.store)?,
-            nprobe: self.nprobe as usize,
-            rerank: self.rerank as usize,
-            target_recall: (self.target_recall != 0.0).then_some(self.target_recall),
-        };
+        // 0 = the default, spelt out so equal configurations have equal witnesses.
+        let ex_bits = if self.ex_bits == 0 { IvfOptions::default().ex_bits } else { self.ex_bits };
+        let ivf = super::index::ivf_options(self.nlist, ex_bits, self.store, self.nprobe, self.rerank, self.target_recall)?;
         Ok(Config {
             rerank_factor: self.rerank_factor as usize,
             rotation_seed: self.rotation_seed,
