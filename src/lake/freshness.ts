@@ -153,6 +153,11 @@ export class FreshnessProtocol {
     return out[0] === 1;
   }
 
+  /** Records that the cache holds `info` for `key` (e.g. after a warm start), so its next miss can ask for changes. */
+  remember(key: number, info: BundleInfo): void {
+    this.#known.set(key, info);
+  }
+
   /** Compares with the cache; a hit or shared state is remembered as this key's. */
   #isMiss(key: number, info: BundleInfo, state: CollectionState): boolean {
     const out = new Uint32Array(1);

@@ -11,7 +11,8 @@ import { engineConfig, type LakeEngine, type LakeIvfOptions } from "./engine.ts"
 import { checkOptionKeys, optionKeys } from "../options.ts";
 import { CacheStatsStruct, LakeConfig, NativeStruct } from "../structs.ts";
 import { NativeHandle, runJob } from "../runtime.ts";
-import type { BackendAdapter } from "./backend.ts";
+import { join } from "node:path";
+import type { BackendAdapter, BundleInfo } from "./backend.ts";
 import { Consistency, REFRESH_RESULTS, type RefreshResult } from "./consistency.ts";
 import { LakeSession } from "./session.ts";
 import { ask, collectionState, FreshnessProtocol } from "./freshness.ts";
@@ -53,6 +54,10 @@ const LAKE_KEYS = optionKeys<LakeOptions>({
 function check(status: number): void {
   checkStatus(status, "lake");
 }
+
+/** The sidecar beside a saved cache, and the most bytes the native side reads of it. */
+const SIDECAR = "table.rulake.json";
+const SIDECAR_MAX_BYTES = 64 * 1024;
 
 const CONSISTENCY_CODE = { fresh: ConsistencyCode.Fresh, eventual: ConsistencyCode.Eventual, frozen: ConsistencyCode.Frozen } as const;
 
@@ -445,6 +450,8 @@ export class RuLake implements Disposable {
       "lake",
     );
     if (installed > 0) this.#searchCached(id, backend, collection, new Float32Array(this.#dim(id)), 1);
+    const published = await publishedState(dir);
+    if (published) this.#freshness.remember(id, published);
     return installed;
   }
 
@@ -510,6 +517,23 @@ export class RuLake implements Disposable {
   [Symbol.dispose](): void {
     this.#handle.dispose();
     this.close();
+  }
+}
+
+/**
+ * The state a saved cache's sidecar declares (already verified natively), so
+ * that later deletes can arrive as changes; undefined when it cannot be read
+ * exactly (a number generation beyond 2^53 would lose digits in JSON.parse).
+ */
+async function publishedState(dir: string): Promise<BundleInfo | undefined> {
+  const file = Bun.file(join(dir, SIDECAR));
+  if (file.size > SIDECAR_MAX_BYTES) return undefined;
+  try {
+    const { data_ref: dataRef, dim, generation } = JSON.parse(await file.text());
+    const exact = typeof generation === "string" || Number.isSafeInteger(generation);
+    return typeof dataRef === "string" && Number.isInteger(dim) && exact ? { dataRef, dim, generation } : undefined;
+  } catch {
+    return undefined; // replaced or removed since the warm start verified it: changes then pull in full
   }
 }
 

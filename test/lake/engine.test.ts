@@ -89,6 +89,13 @@ describe("warm restart from a saved IVF cache", () => {
       expect(before[0]!.id).toBe(ids[77]!);
       expect(reader.cacheWitnessOf(KEY)).toBe(publisher.cacheWitnessOf(KEY)!);
       expect(reader.engineOf(KEY)).toBe("ivf");
+      // A lake that warmed from the cache and then meets the backend takes its deletes as changes.
+      using follower = RuLake.builder().engine("ivf").build();
+      await follower.warmFromDirAsync(KEY, dir);
+      follower.registerBackend(local);
+      local.delete("docs", [ids[77]!]);
+      expect(follower.searchOne(KEY, row(vectors, DIM, 77), 10).map((h) => h.id)).not.toContain(ids[77]!);
+      expect(follower.cacheStats()).toMatchObject({ primes: 0, rowsPulled: 0, changeSets: 1, rowsApplied: 1, warmInstalls: 1 });
       const sidecar = `${dir}/table.rulake.json`;
       await Bun.write(sidecar, (await Bun.file(sidecar).text()).replace('"nlist": 0', '"nlist": 8'));
       using tampered = RuLake.builder().build();
