@@ -39,11 +39,11 @@ export interface LakeOptions {
   consistency: Consistency;
   backendTimeoutMs: number;
   /** Which index collections are cached as (default `"plus"`). */
-  engine: LakeEngine;
+  engine?: LakeEngine;
   /** The IVF engine's calibration target (default 0.95). */
-  targetRecall: number;
+  targetRecall?: number;
   /** Explicit IVF engine options; they override what `targetRecall` implies. */
-  ivf: LakeIvfOptions;
+  ivf?: LakeIvfOptions;
 }
 
 const LAKE_KEYS = optionKeys<LakeOptions>({
@@ -54,6 +54,9 @@ const LAKE_KEYS = optionKeys<LakeOptions>({
 function check(status: number): void {
   checkStatus(status, "lake");
 }
+
+/** The IVF engine's default calibration target. */
+const DEFAULT_TARGET_RECALL = 0.95;
 
 /** The sidecar beside a saved cache, and the most bytes the native side reads of it. */
 const SIDECAR = "table.rulake.json";
@@ -71,7 +74,7 @@ export class RuLakeBuilder {
     consistency: Consistency.fresh(),
     backendTimeoutMs: 30_000,
     engine: "plus",
-    targetRecall: 0.95,
+    targetRecall: DEFAULT_TARGET_RECALL,
     ivf: {},
   };
   /** Candidates reranked per query = k × factor (1..1024; default 20). */
@@ -163,7 +166,7 @@ export class RuLake implements Disposable {
       ttl_ms: ttl,
       max_entries: o.maxCacheEntries,
       max_bytes: o.maxCacheBytes,
-      ...engineConfig(o.engine, o.targetRecall, o.ivf),
+      ...engineConfig(o.engine ?? "plus", o.targetRecall ?? DEFAULT_TARGET_RECALL, o.ivf ?? {}),
       ivf_from_rows: IVF_FROM_ROWS,
     });
     const cell = new BigUint64Array(1);

@@ -158,6 +158,24 @@ describe("deletes and upserts reach the cache as change sets", () => {
     expect(lake.cacheWitnessOf(KEY)).toBe(w1);
   });
 
+  test("a changesSince that throws is a BackendError naming it; under auto, publishing an uncached state is a CacheMissError", async () => {
+    const { local, vectors, ids } = localWith(300, 8);
+    const failing: BackendAdapter = {
+      id: "hot",
+      listCollections: () => local.listCollections(),
+      pullVectors: (c) => local.pullVectors(c),
+      currentBundle: (c) => local.currentBundle(c),
+      changesSince: () => {
+        throw new Error("log unavailable");
+      },
+    };
+    using lake = lakeWith("auto", failing);
+    await expect(lake.publishBundleAsync(KEY, tempDir())).rejects.toThrow("with engine auto its engine depends on its size, so search or prime it before publishing");
+    lake.searchOne(KEY, row(vectors, DIM, 2), 1);
+    local.delete("docs", [ids[2]!]);
+    expect(() => lake.searchOne(KEY, row(vectors, DIM, 2), 1)).toThrow(new BackendError("hot", "changesSince failed: log unavailable", { collection: "docs" }));
+  });
+
   test("LocalBackend.changesSince: deletes and upserts since a generation; undefined beyond its log", () => {
     const { local, vectors, ids } = localWith(10, 7);
     expect(local.changesSince("docs", 1)).toEqual({ generation: 1, removed: [], upserted: [], vectors: new Float32Array(0) });
@@ -174,5 +192,10 @@ describe("deletes and upserts reach the cache as change sets", () => {
     expect(local.changesSince("docs", "etag")).toBeUndefined();
     local.putCollection("docs", { ids: [1], vectors: vectors.subarray(0, DIM) });
     expect(local.changesSince("docs", 4)).toBeUndefined();
+    // The log keeps at most max(1,024, size) ids: older generations are forgotten, newer ones told.
+    const one = vectors.subarray(0, DIM);
+    for (let i = 0; i < 1100; i++) local.upsert("docs", { ids: [i % 2], vectors: one });
+    expect(local.changesSince("docs", 5)).toBeUndefined();
+    expect(Array.from(local.changesSince("docs", 1100)!.upserted as ArrayLike<number>).sort()).toEqual([0, 1]);
   });
 });

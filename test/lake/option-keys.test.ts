@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { BackendError, Consistency, FsBackend, InvalidArgument, LocalBackend, PostgresBackend, RuLake, type LakeOptions } from "../../src/index.ts";
 import { tempDir } from "../support/helpers.ts";
 
-const defaults: LakeOptions = { rerankFactor: 20, rotationSeed: 42, maxCacheEntries: 0, maxCacheBytes: 0, consistency: Consistency.fresh(), backendTimeoutMs: 30_000, engine: "plus", targetRecall: 0.95, ivf: {} };
+const defaults: LakeOptions = { rerankFactor: 20, rotationSeed: 42, maxCacheEntries: 0, maxCacheBytes: 0, consistency: Consistency.fresh(), backendTimeoutMs: 30_000 };
 
 test("RuLake options: a misspelt key is an InvalidArgument naming it and the closest valid key", () => {
   expect(() => new RuLake({ ...defaults, rerankfactor: 50 } as never)).toThrow(

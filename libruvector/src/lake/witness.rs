@@ -25,6 +25,7 @@ pub enum CacheEngine {
 }
 
 impl CacheEngine {
+    /// `"plus"` or `"ivf"`, as the builder and `engineOf` spell it.
     pub fn name(&self) -> &'static str {
         match self {
             CacheEngine::Plus => "plus",
