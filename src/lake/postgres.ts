@@ -27,10 +27,16 @@ const SCHEMA = [
      id bigint not null check (id between 0 and 9007199254740991),
      vec bytea not null,
      primary key (collection, id))`,
-  // Which ids each generation's write touched, from generation log_from on (null: no log,
+  // Which ids each generation's write touched, for every write after generation log_from (null: no log,
   // e.g. a collection written before the log existed), so a lake can apply changes
   // instead of pulling everything.
-  `alter table rulake_collections add column if not exists log_from bigint`,
+  // Checked first: ALTER TABLE takes an exclusive lock even when the column exists.
+  `do $$ begin
+     if not exists (select 1 from information_schema.columns
+                    where table_schema = current_schema() and table_name = 'rulake_collections' and column_name = 'log_from') then
+       alter table rulake_collections add column log_from bigint;
+     end if;
+   end $$`,
   `create table if not exists rulake_changes (
      collection text not null,
      generation bigint not null,
@@ -283,7 +289,8 @@ async function insertVectors(tx: SQL, collection: string, { ids, vectors, dim }:
 /** Records the ids a write touched under its generation, pruning generations beyond the log's reach. */
 async function logChanges(tx: SQL, collection: string, generation: bigint, ids: number[]): Promise<void> {
   if (ids.length > LOG_MAX_IDS_PER_WRITE) return restartLog(tx, collection, generation);
-  await tx`update rulake_collections set log_from = coalesce(log_from, ${generation.toString()}::bigint) where name = ${collection}`;
+  // No log yet (a new collection, or one from before the log): it starts with this write.
+  await tx`update rulake_collections set log_from = coalesce(log_from, ${(generation - 1n).toString()}::bigint) where name = ${collection}`;
   await tx`insert into rulake_changes (collection, generation, id)
            select ${collection}, ${generation.toString()}::bigint, unnest(${ids}::bigint[]) on conflict do nothing`;
   const horizon = generation - BigInt(LOG_GENERATIONS);

@@ -80,3 +80,22 @@ test("changesSince: what changed since a generation; undefined without a log or 
   expect(await pg.changesSince("log", 3n)).toBeUndefined();
   await expect(pg.changesSince("nope", 1n)).rejects.toThrow("unknown collection");
 });
+
+test("a schema from before the change log gains it: earlier generations cannot be told, writes from the upgrade on are", async () => {
+  const admin = new SQL(server.url);
+  opened.push(admin);
+  await admin.unsafe("create database before_log");
+  const url = server.url.replace(/\/postgres$/, "/before_log");
+  const old = new SQL(url);
+  opened.push(old);
+  await old.unsafe("create table rulake_collections (name text primary key, dim int not null check (dim between 1 and 8192), generation bigint not null)");
+  await old.unsafe("create table rulake_vectors (collection text not null, id bigint not null, vec bytea not null, primary key (collection, id))");
+  await old.unsafe("insert into rulake_collections values ('docs', 2, 5)");
+  await old.unsafe("insert into rulake_vectors values ('docs', 1, decode('0000803f00000040', 'hex'))");
+  const pg = new PostgresBackend("pg", { url });
+  opened.push(pg);
+  expect(await pg.changesSince("docs", 5n)).toBeUndefined();
+  await pg.delete("docs", [1]);
+  expect(await pg.changesSince("docs", 4n)).toBeUndefined();
+  expect(await pg.changesSince("docs", 5n)).toEqual({ generation: 6n, removed: [1], upserted: expect.anything(), vectors: new Float32Array(0) });
+});
