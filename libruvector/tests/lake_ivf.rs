@@ -68,6 +68,8 @@ fn a_format_3_sidecar_round_trips_its_engine_and_refuses_tampering() {
     assert!(Bundle::from_json(tampered.as_bytes()).unwrap_err().message.contains("witness mismatch"));
     let bad_store = json.replace("\"f16\"", "\"f8\"");
     assert!(Bundle::from_json(bad_store.as_bytes()).unwrap_err().message.contains("unknown engine store \"f8\""));
+    let other_kind = json.replace("\"kind\": \"ivf\"", "\"kind\": \"hnsw\"");
+    assert!(Bundle::from_json(other_kind.as_bytes()).unwrap_err().message.contains("unknown engine kind \"hnsw\""));
     let v2_with_engine = json.replace("\"format_version\": 3", "\"format_version\": 2");
     assert!(Bundle::from_json(v2_with_engine.as_bytes()).unwrap_err().message.contains("format_version 2 with an engine"));
     let plus = Bundle::new(&plus_descriptor()).to_json();
@@ -93,6 +95,8 @@ fn auto_picks_ivf_from_the_threshold_and_plus_below() {
     let dir = temp("auto-publish");
     let w = lake.publish(&d_big, &dir).unwrap();
     assert_eq!(Some(w), lake.witness_of(big).unwrap());
+    let never = lake.key("b", "never");
+    assert!(lake.engine_of(never).unwrap_err().message.contains("b/never is not cached, so it has no engine yet"));
     let unknown = lake.descriptor("local://b/none".into(), dim, Generation::Num(1));
     assert!(lake.publish(&unknown, &dir).unwrap_err().message.contains("search or prime it before publishing"));
 }
