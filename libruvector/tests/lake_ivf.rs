@@ -227,3 +227,21 @@ fn the_c_config_refuses_an_unknown_engine_and_store_by_number() {
     assert_eq!(unsafe { ruv_lake_new(&old, &mut out) }, 0);
     unsafe { ruv_lake_free(out) };
 }
+
+#[test]
+fn a_search_holding_the_old_version_keeps_it_while_changes_land_in_a_copy() {
+    let lake = ivf_lake(EngineChoice::Ivf);
+    let dim = 8;
+    let v = data(500, dim, 4);
+    let ids: Vec<u64> = (0..500).collect();
+    let k = lake.key("b", "c");
+    let g = |n| lake.descriptor("local://b/c".into(), dim, Generation::Num(n));
+    lake.prime(k, g(1), &v, &ids).unwrap();
+    let in_flight = lake.index(k).unwrap();
+    assert!(lake.apply_changes(k, &g(1), g(2), Changes { removed: &[3], upserted: &[], vectors: &[] }).unwrap());
+    let q = &v[3 * dim..4 * dim];
+    let old = in_flight.search_owned(q, 1, &SearchParams::default()).unwrap().0;
+    assert_eq!(old, vec![3], "the snapshot a search holds is unchanged");
+    assert!(!top(&lake, k, q, 10).contains(&3));
+    assert_eq!((in_flight.len(), lake.index(k).unwrap().len()), (500, 499));
+}
