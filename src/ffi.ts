@@ -68,7 +68,7 @@ export const symbols = {
   ruv_lake_check: { args: [ptr, u32, ptr, ptr], returns: i32 },
   ruv_lake_prime: { args: [ptr, u32, ptr, ptr, u64, ptr, u64], returns: i32 },
   ruv_lake_prime_async: { args: [ptr, u32, ptr, ptr, u64, ptr, u64, ptr], returns: i32 },
-  ruv_lake_apply_changes: { args: [ptr, u32, ptr, ptr, ptr, u64, ptr, u64, ptr, u64, ptr], returns: i32 },
+  ruv_lake_apply_changes: { args: [ptr, u32, ptr, ptr, ptr, ptr], returns: i32 },
   ruv_lake_engine_of: { args: [ptr, u32, ptr], returns: i32 },
   ruv_lake_search: { args: [ptr, u32, ptr, u64, u32, ptr, ptr, u64, ptr], returns: i32 },
   ruv_lake_search_async: { args: [ptr, u32, ptr, u64, u32, ptr], returns: i32 },

@@ -73,6 +73,11 @@ export const Collection = layout("RuvCollection", [
   ["struct_size", "u32"], ["dim", "u32"], ["data_ref", "ptr"], ["data_ref_len", "u64"], ["generation_kind", "u32"], ["reserved", "u32"],
   ["generation_num", "u64"], ["generation_str", "ptr"], ["generation_str_len", "u64"],
 ]);
+/** `RuvChangeSet`: a backend's removed and upserted rows since a generation. */
+export const ChangeSetStruct = layout("RuvChangeSet", [
+  ["struct_size", "u32"], ["reserved", "u32"], ["removed", "ptr"], ["removed_len", "u64"], ["upserted", "ptr"], ["upserted_len", "u64"],
+  ["vectors", "ptr"], ["vectors_len", "u64"],
+]);
 /** `RuvCacheCounters`: the counters of one cache scope. */
 export const CacheCounters = layout("RuvCacheCounters", CACHE_COUNTERS);
 /** `RuvCacheStats`: a scope's counters and the lake's cached entries and bytes. */
@@ -83,7 +88,7 @@ export const CacheStatsStruct = layout("RuvCacheStats", [
 export const ErrorInfo = layout("RuvErrorInfo", [["struct_size", "u32"], ["status", "i32"], ["message_len", "u64"], ["expected_dim", "u64"], ["actual_dim", "u64"]]);
 
 /** Every struct of the ABI, for the test that checks them against the header. */
-export const STRUCT_LAYOUTS: readonly StructLayout[] = [IndexParams, IndexInfo, SearchOptionsStruct, LakeConfig, Collection, CacheCounters, CacheStatsStruct, ErrorInfo];
+export const STRUCT_LAYOUTS: readonly StructLayout[] = [IndexParams, IndexInfo, SearchOptionsStruct, LakeConfig, Collection, ChangeSetStruct, CacheCounters, CacheStatsStruct, ErrorInfo];
 
 /** One instance of a struct in memory the native side reads or fills, with its `struct_size` set. */
 export class NativeStruct<F extends string> {
@@ -113,6 +118,11 @@ export class NativeStruct<F extends string> {
   /** Points a `ptr` field (and its `_len` field) at `bytes`, which the caller keeps alive across the call. */
   setBytes(field: F, lengthField: F, bytes: Uint8Array): this {
     return this.set(field, bytes.length === 0 ? 0 : (ptr(bytes) as Pointer as number)).set(lengthField, bytes.length);
+  }
+
+  /** Points `field` at a typed array and sets `lengthField` to its element count; the caller keeps the array alive. */
+  setArray(field: F, lengthField: F, array: BigUint64Array | Float32Array): this {
+    return this.set(field, array.length === 0 ? 0 : (ptr(array) as Pointer as number)).set(lengthField, array.length);
   }
 
   /** A 32-bit field. */

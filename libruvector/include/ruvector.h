@@ -565,6 +565,35 @@ typedef struct {
 } RuvCollection;
 
 /**
+ * A backend's changes since a generation, for `ruv_lake_apply_changes`.
+ */
+typedef struct {
+  /**
+   * Set by the caller: `sizeof(RuvChangeSet)`.
+   */
+  uint32_t struct_size;
+  /**
+   * Reserved, must be 0.
+   */
+  uint32_t reserved;
+  /**
+   * Ids removed (`removed_len` of them).
+   */
+  const uint64_t *removed;
+  uint64_t removed_len;
+  /**
+   * Ids inserted or replaced (`upserted_len`), one per row of `vectors`.
+   */
+  const uint64_t *upserted;
+  uint64_t upserted_len;
+  /**
+   * Their vectors, `upserted_len × dim` floats (`vectors_len`).
+   */
+  const float *vectors;
+  uint64_t vectors_len;
+} RuvChangeSet;
+
+/**
  * Cache counters; `#[repr(C)]` because `RuvCacheStats` hands them to C as they are.
  */
 typedef struct {
@@ -1199,24 +1228,19 @@ int32_t ruv_lake_prime_async(const RuvLake *lake,
 
 /**
  * Applies a backend's changes since state `from` (what the cache holds) to
- * reach state `to`: `removed` ids go, `upserted` ids (rows of `vectors`,
- * `upserted_len × dim`) are inserted or replaced. `out` gets 1 when applied,
- * 0 when the cache cannot take them (no longer holding exactly `from`,
- * shared with another key, dim or source changed): then pull and prime.
+ * reach state `to`: the change set's removed ids go, its upserted ids are
+ * inserted or replaced. `out` gets 1 when applied, 0 when the cache cannot
+ * take them (no longer holding exactly `from`, shared with another key, dim
+ * or source changed): then pull and prime.
  *
  * # Safety
- * `lake` live; both collections valid; buffers valid for their lengths; `out` for one i32.
+ * `lake` live; both collections and `changes` valid, with their buffers; `out` for one i32.
  */
 int32_t ruv_lake_apply_changes(const RuvLake *lake,
                                uint32_t key,
                                const RuvCollection *from,
                                const RuvCollection *to,
-                               const uint64_t *removed,
-                               uint64_t removed_len,
-                               const uint64_t *upserted,
-                               uint64_t upserted_len,
-                               const float *vectors,
-                               uint64_t len,
+                               const RuvChangeSet *changes,
                                int32_t *out);
 
 /**

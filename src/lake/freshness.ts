@@ -13,7 +13,7 @@ import { BackendError } from "../errors.ts";
 import { check, CheckResult, GenerationKind, lib, utf8 } from "../ffi.ts";
 import { copyInSlices } from "../index/prepare.ts";
 import { runJob } from "../runtime.ts";
-import { Collection, NativeStruct } from "../structs.ts";
+import { ChangeSetStruct, Collection, NativeStruct } from "../structs.ts";
 import type { BackendAdapter, BundleInfo, ChangeSet, MaybePromise, PulledBatch } from "./backend.ts";
 import { checkFinite, checkIds, collectionScope, fail, type CollectionScope } from "./validate.ts";
 
@@ -178,8 +178,11 @@ export class FreshnessProtocol {
     const c = checkChanges(scope, changes, info);
     const from = collectionState(scope, since);
     const out = new Int32Array(1);
-    const { removed, upserted, vectors } = c;
-    check(lib().ruv_lake_apply_changes(this.#host.handle(), key, from.bytes, c.to.bytes, removed, removed.length, upserted, upserted.length, vectors, vectors.length, out), "lake");
+    const set = new NativeStruct(ChangeSetStruct)
+      .setArray("removed", "removed_len", c.removed)
+      .setArray("upserted", "upserted_len", c.upserted)
+      .setArray("vectors", "vectors_len", c.vectors);
+    check(lib().ruv_lake_apply_changes(this.#host.handle(), key, from.bytes, c.to.bytes, set.bytes, out), "lake");
     if (out[0] !== 1) return false;
     this.#known.set(key, { ...info, generation: changes.generation });
     return true;

@@ -171,7 +171,32 @@ impl Default for RuvCollection {
     }
 }
 
-first_version!(RuvCollection, RuvCacheStats);
+/// A backend's changes since a generation, for `ruv_lake_apply_changes`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct RuvChangeSet {
+    /// Set by the caller: `sizeof(RuvChangeSet)`.
+    pub struct_size: u32,
+    /// Reserved, must be 0.
+    pub reserved: u32,
+    /// Ids removed (`removed_len` of them).
+    pub removed: *const u64,
+    pub removed_len: u64,
+    /// Ids inserted or replaced (`upserted_len`), one per row of `vectors`.
+    pub upserted: *const u64,
+    pub upserted_len: u64,
+    /// Their vectors, `upserted_len × dim` floats (`vectors_len`).
+    pub vectors: *const f32,
+    pub vectors_len: u64,
+}
+
+impl Default for RuvChangeSet {
+    fn default() -> Self {
+        Self { struct_size: 0, reserved: 0, removed: std::ptr::null(), removed_len: 0, upserted: std::ptr::null(), upserted_len: 0, vectors: std::ptr::null(), vectors_len: 0 }
+    }
+}
+
+first_version!(RuvCollection, RuvCacheStats, RuvChangeSet);
 
 /// Cache counters of a scope, and the lake's cached entries and bytes.
 #[repr(C)]
@@ -292,22 +317,26 @@ pub unsafe extern "C" fn ruv_lake_prime_async(
 }
 
 /// Applies a backend's changes since state `from` (what the cache holds) to
-/// reach state `to`: `removed` ids go, `upserted` ids (rows of `vectors`,
-/// `upserted_len × dim`) are inserted or replaced. `out` gets 1 when applied,
-/// 0 when the cache cannot take them (no longer holding exactly `from`,
-/// shared with another key, dim or source changed): then pull and prime.
+/// reach state `to`: the change set's removed ids go, its upserted ids are
+/// inserted or replaced. `out` gets 1 when applied, 0 when the cache cannot
+/// take them (no longer holding exactly `from`, shared with another key, dim
+/// or source changed): then pull and prime.
 ///
 /// # Safety
-/// `lake` live; both collections valid; buffers valid for their lengths; `out` for one i32.
+/// `lake` live; both collections and `changes` valid, with their buffers; `out` for one i32.
 #[no_mangle]
 pub unsafe extern "C" fn ruv_lake_apply_changes(
-    lake: *const RuvLake, key: u32, from: *const RuvCollection, to: *const RuvCollection, removed: *const u64, removed_len: u64,
-    upserted: *const u64, upserted_len: u64, vectors: *const f32, len: u64, out: *mut i32,
+    lake: *const RuvLake, key: u32, from: *const RuvCollection, to: *const RuvCollection, changes: *const RuvChangeSet, out: *mut i32,
 ) -> i32 {
     guard(|| {
         let lake = &handle(lake, "lake")?.0;
         let (from, to) = (descriptor(lake, from)?, descriptor(lake, to)?);
-        let changes = Changes { removed: slice(removed, removed_len, "removed")?, upserted: slice(upserted, upserted_len, "upserted")?, vectors: slice(vectors, len, "vectors")? };
+        let c = read_struct(changes, "changes")?;
+        let changes = Changes {
+            removed: slice(c.removed, c.removed_len, "removed")?,
+            upserted: slice(c.upserted, c.upserted_len, "upserted")?,
+            vectors: slice(c.vectors, c.vectors_len, "vectors")?,
+        };
         write_out(out, lake.apply_changes(key, &from, to, changes)? as i32, "out")
     })
 }
