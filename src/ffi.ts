@@ -70,6 +70,8 @@ export const symbols = {
   ruv_lake_check: { args: [ptr, u32, ptr, ptr], returns: i32 },
   ruv_lake_prime: { args: [ptr, u32, ptr, ptr, u64, ptr, u64], returns: i32 },
   ruv_lake_prime_async: { args: [ptr, u32, ptr, ptr, u64, ptr, u64, ptr], returns: i32 },
+  ruv_lake_apply_changes: { args: [ptr, u32, ptr, ptr, ptr, ptr], returns: i32 },
+  ruv_lake_engine_of: { args: [ptr, u32, ptr], returns: i32 },
   ruv_lake_search: { args: [ptr, u32, ptr, u64, u32, ptr, ptr, u64, ptr], returns: i32 },
   ruv_lake_search_async: { args: [ptr, u32, ptr, u64, u32, ptr], returns: i32 },
   ruv_lake_search_batch: { args: [ptr, u32, ptr, u64, u32, u32, ptr, ptr, u64, ptr], returns: i32 },
@@ -142,6 +144,8 @@ export const LoadFlag = { Mmap: 1, Verify: 2 } as const;
 export const MetricCode = { L2: 0, Cosine: 1 } as const;
 /** `RUV_CONSISTENCY_*`: lake consistency modes. */
 export const ConsistencyCode = { Fresh: 0, Eventual: 1, Frozen: 2 } as const;
+/** `RUV_LAKE_ENGINE_*`: the index a lake caches collections as. */
+export const LakeEngineCode = { Plus: 0, Ivf: 1, Auto: 2 } as const;
 /** `RUV_CHECK_RESULT_*`: what a lake freshness check found. */
 export const CheckResult = { Hit: 0, Shared: 1, Miss: 2 } as const;
 /** `RUV_REFRESH_RESULT_*`: what comparing a bundle directory with the cache did. */
@@ -162,6 +166,7 @@ export const ABI_CONSTANTS = {
   RUV_INDEX_REMOVE_: RemoveFlag,
   RUV_LOAD_: LoadFlag,
   RUV_CONSISTENCY_: ConsistencyCode,
+  RUV_LAKE_ENGINE_: LakeEngineCode,
   RUV_CHECK_RESULT_: CheckResult,
   RUV_REFRESH_RESULT_: RefreshCode,
   RUV_STATS_SCOPE_: StatsScope,

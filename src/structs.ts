@@ -47,7 +47,7 @@ const INDEX_PARAMS = [
 ] as const;
 const CACHE_COUNTERS = [
   ["hits", "u64"], ["misses", "u64"], ["primes", "u64"], ["invalidations", "u64"], ["shared_hits", "u64"], ["evictions", "u64"],
-  ["warm_installs", "u64"], ["total_prime_us", "u64"], ["last_prime_us", "u64"],
+  ["warm_installs", "u64"], ["total_prime_us", "u64"], ["last_prime_us", "u64"], ["rows_pulled", "u64"], ["change_sets", "u64"], ["rows_applied", "u64"],
 ] as const;
 
 /** `RuvIndexParams`: what an index is built with. */
@@ -67,11 +67,18 @@ export const SearchOptionsStruct = layout("RuvSearchOptions", [
 export const LakeConfig = layout("RuvLakeConfig", [
   ["struct_size", "u32"], ["rerank_factor", "u32"], ["consistency", "u32"], ["reserved", "u32"],
   ["rotation_seed", "u64"], ["ttl_ms", "u64"], ["max_entries", "u64"], ["max_bytes", "u64"],
+  ["engine", "u32"], ["nlist", "u32"], ["ex_bits", "u32"], ["store", "u32"], ["nprobe", "u32"], ["rerank", "u32"], ["target_recall", "f32"], ["reserved2", "u32"],
+  ["ivf_from_rows", "u64"],
 ]);
 /** `RuvCollection`: a collection's state as its backend reports it. */
 export const Collection = layout("RuvCollection", [
   ["struct_size", "u32"], ["dim", "u32"], ["data_ref", "ptr"], ["data_ref_len", "u64"], ["generation_kind", "u32"], ["reserved", "u32"],
   ["generation_num", "u64"], ["generation_str", "ptr"], ["generation_str_len", "u64"],
+]);
+/** `RuvChangeSet`: a backend's removed and upserted rows since a generation. */
+export const ChangeSetStruct = layout("RuvChangeSet", [
+  ["struct_size", "u32"], ["reserved", "u32"], ["removed", "ptr"], ["removed_len", "u64"], ["upserted", "ptr"], ["upserted_len", "u64"],
+  ["vectors", "ptr"], ["vectors_len", "u64"],
 ]);
 /** `RuvCacheCounters`: the counters of one cache scope. */
 export const CacheCounters = layout("RuvCacheCounters", CACHE_COUNTERS);
@@ -83,7 +90,7 @@ export const CacheStatsStruct = layout("RuvCacheStats", [
 export const ErrorInfo = layout("RuvErrorInfo", [["struct_size", "u32"], ["status", "i32"], ["message_len", "u64"], ["expected_dim", "u64"], ["actual_dim", "u64"]]);
 
 /** Every struct of the ABI, for the test that checks them against the header. */
-export const STRUCT_LAYOUTS: readonly StructLayout[] = [IndexParams, IndexInfo, SearchOptionsStruct, LoadOptionsStruct, LakeConfig, Collection, CacheCounters, CacheStatsStruct, ErrorInfo];
+export const STRUCT_LAYOUTS: readonly StructLayout[] = [IndexParams, IndexInfo, SearchOptionsStruct, LoadOptionsStruct, LakeConfig, Collection, ChangeSetStruct, CacheCounters, CacheStatsStruct, ErrorInfo];
 
 /** One instance of a struct in memory the native side reads or fills, with its `struct_size` set. */
 export class NativeStruct<F extends string> {
@@ -113,6 +120,11 @@ export class NativeStruct<F extends string> {
   /** Points a `ptr` field (and its `_len` field) at `bytes`, which the caller keeps alive across the call. */
   setBytes(field: F, lengthField: F, bytes: Uint8Array): this {
     return this.set(field, bytes.length === 0 ? 0 : (ptr(bytes) as Pointer as number)).set(lengthField, bytes.length);
+  }
+
+  /** Points `field` at a typed array and sets `lengthField` to its element count; the caller keeps the array alive. */
+  setArray(field: F, lengthField: F, array: BigUint64Array | Float32Array): this {
+    return this.set(field, array.length === 0 ? 0 : (ptr(array) as Pointer as number)).set(lengthField, array.length);
   }
 
   /** A 32-bit field. */

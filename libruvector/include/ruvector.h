@@ -191,6 +191,32 @@ typedef uint32_t RuvGenerationKind;
 #endif // __cplusplus
 
 /**
+ * Which index a lake caches collections as (`RuvLakeConfig.engine`), and
+ * which one a collection got (`ruv_lake_engine_of`).
+ */
+enum RuvLakeEngine
+#ifdef __cplusplus
+  : uint32_t
+#endif // __cplusplus
+ {
+  /**
+   * `RabitqPlusIndex` (upstream's engine and witness).
+   */
+  RUV_LAKE_ENGINE_PLUS = 0,
+  /**
+   * `IvfRabitqIndex` with the config's IVF fields.
+   */
+  RUV_LAKE_ENGINE_IVF = 1,
+  /**
+   * IVF from `ivf_from_rows` vectors up, Plus below (config only).
+   */
+  RUV_LAKE_ENGINE_AUTO = 2,
+};
+#ifndef __cplusplus
+typedef uint32_t RuvLakeEngine;
+#endif // __cplusplus
+
+/**
  * Whose counters `ruv_lake_stats` reports.
  */
 enum RuvStatsScope
@@ -503,6 +529,42 @@ typedef struct {
    * Most bytes of cached indexes (0 = unbounded).
    */
   uint64_t max_bytes;
+  /**
+   * One of `RUV_LAKE_ENGINE_*` (appended; older callers get Plus).
+   */
+  uint32_t engine;
+  /**
+   * IVF: number of lists (0 = the power of two nearest 4√n).
+   */
+  uint32_t nlist;
+  /**
+   * IVF: code bits per component, 1..8 (0 = 7).
+   */
+  uint32_t ex_bits;
+  /**
+   * IVF: one of `RUV_IVF_STORE_*`.
+   */
+  uint32_t store;
+  /**
+   * IVF: lists probed per search (0 = nlist / 8, or what calibration chose).
+   */
+  uint32_t nprobe;
+  /**
+   * IVF: candidates reranked exactly from the store (0 = none).
+   */
+  uint32_t rerank;
+  /**
+   * IVF: recall@10 the build calibrates nprobe for, in (0, 1] (0 = none).
+   */
+  float target_recall;
+  /**
+   * Reserved, must be 0.
+   */
+  uint32_t reserved2;
+  /**
+   * `RUV_LAKE_ENGINE_AUTO`: collections of at least this many vectors get IVF.
+   */
+  uint64_t ivf_from_rows;
 } RuvLakeConfig;
 
 /**
@@ -542,6 +604,35 @@ typedef struct {
 } RuvCollection;
 
 /**
+ * A backend's changes since a generation, for `ruv_lake_apply_changes`.
+ */
+typedef struct {
+  /**
+   * Set by the caller: `sizeof(RuvChangeSet)`.
+   */
+  uint32_t struct_size;
+  /**
+   * Reserved, must be 0.
+   */
+  uint32_t reserved;
+  /**
+   * Ids removed (`removed_len` of them).
+   */
+  const uint64_t *removed;
+  uint64_t removed_len;
+  /**
+   * Ids inserted or replaced (`upserted_len`), one per row of `vectors`.
+   */
+  const uint64_t *upserted;
+  uint64_t upserted_len;
+  /**
+   * Their vectors, `upserted_len × dim` floats (`vectors_len`).
+   */
+  const float *vectors;
+  uint64_t vectors_len;
+} RuvChangeSet;
+
+/**
  * Cache counters; `#[repr(C)]` because `RuvCacheStats` hands them to C as they are.
  */
 typedef struct {
@@ -554,6 +645,18 @@ typedef struct {
   uint64_t warm_installs;
   uint64_t total_prime_us;
   uint64_t last_prime_us;
+  /**
+   * Vectors pulled in full by primes.
+   */
+  uint64_t rows_pulled;
+  /**
+   * Change sets applied to a cached index in place of a full pull.
+   */
+  uint64_t change_sets;
+  /**
+   * Rows those change sets removed or upserted.
+   */
+  uint64_t rows_applied;
 } RuvCacheCounters;
 
 /**
@@ -1185,6 +1288,32 @@ int32_t ruv_lake_prime_async(const RuvLake *lake,
                              const uint64_t *ids,
                              uint64_t ids_len,
                              const RuvJob **out_job);
+
+/**
+ * Applies a backend's changes since state `from` (what the cache holds) to
+ * reach state `to`: the change set's removed ids go, its upserted ids are
+ * inserted or replaced. `out` gets 1 when applied, 0 when the cache cannot
+ * take them (no longer holding exactly `from`, shared with another key, dim
+ * or source changed): then pull and prime.
+ *
+ * # Safety
+ * `lake` live; both collections and `changes` valid, with their buffers; `out` for one i32.
+ */
+int32_t ruv_lake_apply_changes(const RuvLake *lake,
+                               uint32_t key,
+                               const RuvCollection *from,
+                               const RuvCollection *to,
+                               const RuvChangeSet *changes,
+                               int32_t *out);
+
+/**
+ * The engine of a collection's cached index: a `RUV_LAKE_ENGINE_*` (never
+ * auto); `CacheMiss` when nothing is cached.
+ *
+ * # Safety
+ * `lake` live; `out` for one u32.
+ */
+int32_t ruv_lake_engine_of(const RuvLake *lake, uint32_t key, uint32_t *out);
 
 /**
  * Searches one cached collection; writes min(k, n) hits with the backend's ids.

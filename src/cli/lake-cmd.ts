@@ -30,12 +30,15 @@ const publish: CommandSpec = {
   description:
     "Reads the collection's current state from the FsBackend (its file header; nothing is\n" +
     "pulled) and writes <bundle-dir>/table.rulake.json with the SHAKE-256 witness of that\n" +
-    "state and the lake settings. Readers compare it with `ruvector lake refresh`.",
+    "state and the lake settings. Readers compare it with `ruvector lake refresh`.\n" +
+    "With --engine auto the collection is pulled first: its size decides its engine.",
   positionals: [],
   options: { ...FS_COLLECTION_OPTIONS, dir: DIR_OPTION, json: JSON_OPTION },
   async run(args) {
     const dir = args.required("dir");
     await withFsLake(args, async (lake, key) => {
+      // Under auto the engine depends on the collection's size, known once it is pulled.
+      if (args.string("engine") === "auto") await primeCollection(lake, key);
       const witness = await lake.publishBundleAsync(key, dir);
       if (args.flag("json")) printJson({ backend: key[0], collection: key[1], dir, witness });
       else printFields([["collection", keyName(key)], ["witness", witness], ["published", dir]]);
@@ -178,7 +181,7 @@ const stats: CommandSpec = {
   summary: "show a saved collection's cache footprint and an FsBackend's collections",
   description:
     "Primes and searches nothing. With --warm, installs the collection saved in <saved>\n" +
-    "(verifying its witness) and reports its vector count, witness and the lake's cache\n" +
+    "(verifying its witness) and reports its vector count, witness, engine and the lake's cache\n" +
     "counters: entries, memory held by cached indexes, warm installs, primes, hits and misses.\n" +
     "With --fs-root, lists the FsBackend's collections with their dim, data ref and\n" +
     "generation, read from the file headers.",
@@ -199,7 +202,7 @@ const stats: CommandSpec = {
     const { lake, vectors } = warmDir === undefined ? { lake: openLake(args), vectors: undefined } : await warmLake(args, warmDir);
     try {
       const key = warmDir === undefined ? undefined : collectionKey(args);
-      const warmed = key && { backend: key[0], collection: key[1], dir: warmDir, vectors, witness: lake.cacheWitnessOf(key) };
+      const warmed = key && { backend: key[0], collection: key[1], dir: warmDir, vectors, witness: lake.cacheWitnessOf(key), engine: lake.engineOf(key) };
       const cache = lake.cacheStats();
       if (args.flag("json")) return printJson({ ...(collections && { collections }), ...(warmed && { warmed }), stats: cache });
       if (collections) {
@@ -208,7 +211,7 @@ const stats: CommandSpec = {
       }
       if (warmed) {
         if (collections) process.stdout.write("\n");
-        printFields([["warmed", `${keyName(key!)} from ${warmed.dir}`], ["vectors", vectors!], ["witness", warmed.witness ?? "(none)"], ...statsFields(cache)]);
+        printFields([["warmed", `${keyName(key!)} from ${warmed.dir}`], ["vectors", vectors!], ["witness", warmed.witness ?? "(none)"], ["engine", warmed.engine ?? "(none)"], ...statsFields(cache)]);
       }
     } finally {
       lake.close();

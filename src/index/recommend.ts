@@ -36,6 +36,8 @@ export interface RecommendOptions {
 
 /** Below this many vectors a flat scan answers in well under a millisecond per query at dim ≤ 128. */
 const EXACT_BELOW = 10_000;
+/** The collection size from which {@link recommend} picks IvfRabitqIndex (the lake's `auto` engine follows it). */
+export const IVF_FROM_ROWS = EXACT_BELOW;
 /** Above this target, codes alone plateau: keep an f16 store and rerank a short list exactly. */
 const STORE_ABOVE = 0.96;
 const MEASURED_N = 100_000;
@@ -45,6 +47,11 @@ const MEASURED_K = 10;
 const MEASURED =
   "measured on GloVe-100 (100k × 100, angular), 1,000 held-out queries: targetRecall 0.95 reached recall@10 ≥ 0.95 with codes only, " +
   "targetRecall 0.99 reached ≥ 0.99 with an f16 store and rerank 40";
+
+/** IvfRabitqIndex options reaching `recall` at `k`: `targetRecall`, plus an f16 store and a short exact rerank above what codes alone reach. */
+export function ivfBuildOptions(recall: number, k = MEASURED_K): { targetRecall: number; store?: Store; rerank?: number } {
+  return recall > STORE_ABOVE ? { targetRecall: recall, store: "f16", rerank: Math.max(40, 4 * k) } : { targetRecall: recall };
+}
 
 /**
  * Recommends a class and build options reaching `recall` at `k`. Small sets
@@ -68,8 +75,8 @@ export function recommend(options: RecommendOptions): Recommendation {
       reason: `${n} vectors are fewer than ${EXACT_BELOW}: an exact scan reads ${n} × ${dim} floats per query and loses no recall`,
     };
   }
-  const stored = recall > STORE_ABOVE;
-  const buildOptions = stored ? { targetRecall: recall, store: "f16" as const, rerank: Math.max(40, 4 * k) } : { targetRecall: recall };
+  const buildOptions = ivfBuildOptions(recall, k);
+  const stored = buildOptions.store !== undefined;
   const differences = [
     n !== MEASURED_N ? `n=${n} instead of ${MEASURED_N}` : "",
     dim !== MEASURED_DIM ? `dim ${dim} instead of ${MEASURED_DIM}` : "",

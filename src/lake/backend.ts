@@ -29,6 +29,22 @@ export interface BundleInfo {
   generation: Generation;
 }
 
+/**
+ * What changed in a collection between two generations: the ids now absent,
+ * and the rows inserted or replaced (their current vectors). An id appears in
+ * at most one of the two lists.
+ */
+export interface ChangeSet {
+  /** The generation these changes lead to (the collection's current one). */
+  generation: Generation;
+  /** Ids removed since the earlier generation. */
+  removed: ArrayLike<number> | BigUint64Array;
+  /** Ids inserted or replaced since then, one per row of `vectors`. */
+  upserted: ArrayLike<number> | BigUint64Array;
+  /** Row-major vectors of `upserted`, `upserted.length × dim`. */
+  vectors: Float32Array;
+}
+
 /** A value or a Promise of it. */
 export type MaybePromise<T> = T | Promise<T>;
 
@@ -46,4 +62,11 @@ export interface BackendAdapter {
   pullVectors(collection: string): MaybePromise<PulledBatch>;
   /** The collection's current state; changes whenever its vectors change. */
   currentBundle(collection: string): MaybePromise<BundleInfo>;
+  /**
+   * Optional: the changes from generation `since` to the current one, or
+   * undefined when the backend cannot tell (it no longer remembers `since`, or
+   * the collection was replaced). With it, a freshness check that finds a newer
+   * generation applies these to the cached index instead of pulling everything.
+   */
+  changesSince?(collection: string, since: Generation): MaybePromise<ChangeSet | undefined>;
 }

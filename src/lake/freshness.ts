@@ -1,8 +1,10 @@
 /**
  * The freshness protocol between a backend and the native cache, run on the JS
  * side: ask the backend for its collection's current state (cheap), compare it
- * with the cache (`ruv_lake_check`), and only on a miss pull the vectors, check
- * them against what was announced and prime. Backend answers may be sync or
+ * with the cache (`ruv_lake_check`), and only on a miss bring the cache up to
+ * date: with the backend's changes since the cached generation when it can
+ * tell them (`changesSince`, applied to the cached index), else by pulling the
+ * vectors, checking them against what was announced and priming. Backend answers may be sync or
  * async; they are awaited within a timeout and their failures become
  * {@link BackendError} naming the backend and collection.
  */
@@ -11,8 +13,8 @@ import { BackendError } from "../errors.ts";
 import { check, CheckResult, GenerationKind, lib, utf8 } from "../ffi.ts";
 import { copyInSlices } from "../index/prepare.ts";
 import { runJob } from "../runtime.ts";
-import { Collection, NativeStruct } from "../structs.ts";
-import type { BackendAdapter, BundleInfo, MaybePromise, PulledBatch } from "./backend.ts";
+import { ChangeSetStruct, Collection, NativeStruct } from "../structs.ts";
+import type { BackendAdapter, BundleInfo, ChangeSet, MaybePromise, PulledBatch } from "./backend.ts";
 import { checkFinite, checkIds, collectionScope, fail, type CollectionScope } from "./validate.ts";
 
 /** A collection's state as a `RuvCollection`, with the strings it points to (kept alive with it). */
@@ -98,6 +100,28 @@ function checkPulled(scope: CollectionScope, batch: PulledBatch, info: BundleInf
   return BigUint64Array.from(ids, BigInt);
 }
 
+/** A change set checked against the announced dim, with its ids as u64. */
+interface CheckedChanges {
+  to: CollectionState;
+  removed: BigUint64Array;
+  upserted: BigUint64Array;
+  vectors: Float32Array;
+}
+
+function checkChanges(scope: CollectionScope, changes: ChangeSet, info: BundleInfo): CheckedChanges {
+  if (typeof changes !== "object" || changes === null || !(changes.vectors instanceof Float32Array)) {
+    throw fail(scope, "changesSince must return undefined or { generation, removed, upserted, vectors: Float32Array }");
+  }
+  const removed = checkIds(scope, changes.removed);
+  const upserted = checkIds(scope, changes.upserted);
+  if (changes.vectors.length !== upserted.length * info.dim) {
+    throw fail(scope, `changesSince gave ${upserted.length} upserted ids but ${changes.vectors.length} values (expected ${upserted.length * info.dim} for dim ${info.dim})`);
+  }
+  checkFinite(scope, changes.vectors, info.dim, upserted);
+  const to = collectionState(scope, { ...info, generation: changes.generation });
+  return { to, removed: BigUint64Array.from(removed, BigInt), upserted: BigUint64Array.from(upserted, BigInt), vectors: changes.vectors };
+}
+
 /** What the protocol needs from its lake. */
 export interface FreshnessHost {
   /** The live native lake handle. */
@@ -112,6 +136,12 @@ export interface FreshnessHost {
 export class FreshnessProtocol {
   readonly #host: FreshnessHost;
   readonly #inflight = new Map<number, Promise<void>>();
+  /**
+   * The backend state each key was last brought to, so a later miss can ask
+   * for the changes since. Only a hint: the native side applies changes only
+   * when its cache holds exactly this state, and says so.
+   */
+  readonly #known = new Map<number, BundleInfo>();
 
   constructor(host: FreshnessHost) {
     this.#host = host;
@@ -123,10 +153,39 @@ export class FreshnessProtocol {
     return out[0] === 1;
   }
 
-  #isMiss(key: number, state: CollectionState): boolean {
+  /** Records that the cache holds `info` for `key` (e.g. after a warm start), so its next miss can ask for changes. */
+  remember(key: number, info: BundleInfo): void {
+    this.#known.set(key, info);
+  }
+
+  /** Compares with the cache; a hit or shared state is remembered as this key's. */
+  #isMiss(key: number, info: BundleInfo, state: CollectionState): boolean {
     const out = new Uint32Array(1);
     check(lib().ruv_lake_check(this.#host.handle(), key, state.bytes, out), "lake");
-    return out[0] === CheckResult.Miss;
+    if (out[0] === CheckResult.Miss) return true;
+    this.#known.set(key, info);
+    return false;
+  }
+
+  /** The state to ask changes since, when the backend can answer that. */
+  #since(key: number, adapter: BackendAdapter): BundleInfo | undefined {
+    return typeof adapter.changesSince === "function" ? this.#known.get(key) : undefined;
+  }
+
+  /** Applies checked changes to the cached index; false when the cache cannot take them (then pull). */
+  #apply(key: number, scope: CollectionScope, since: BundleInfo, info: BundleInfo, changes: ChangeSet | undefined): boolean {
+    if (changes === undefined) return false;
+    const c = checkChanges(scope, changes, info);
+    const from = collectionState(scope, since);
+    const out = new Int32Array(1);
+    const set = new NativeStruct(ChangeSetStruct)
+      .setArray("removed", "removed_len", c.removed)
+      .setArray("upserted", "upserted_len", c.upserted)
+      .setArray("vectors", "vectors_len", c.vectors);
+    check(lib().ruv_lake_apply_changes(this.#host.handle(), key, from.bytes, c.to.bytes, set.bytes, out), "lake");
+    if (out[0] !== 1) return false;
+    this.#known.set(key, { ...info, generation: changes.generation });
+    return true;
   }
 
   /** Makes `key` searchable on the calling thread; needs a synchronous backend. */
@@ -136,10 +195,13 @@ export class FreshnessProtocol {
     const adapter = this.#host.source(scope);
     const info = askSync(scope, "currentBundle", () => adapter.currentBundle(collection));
     const state = collectionState(scope, info);
-    if (!this.#isMiss(key, state)) return;
+    if (!this.#isMiss(key, info, state)) return;
+    const since = this.#since(key, adapter);
+    if (since && this.#apply(key, scope, since, info, askSync(scope, "changesSince", () => adapter.changesSince!(collection, since.generation)))) return;
     const batch = askSync(scope, "pullVectors", () => adapter.pullVectors(collection));
     const ids = checkPulled(scope, batch, info);
     check(lib().ruv_lake_prime(this.#host.handle(), key, state.bytes, batch.vectors, batch.vectors.length, ids, ids.length), "lake");
+    this.#known.set(key, info);
   }
 
   /** Makes `key` searchable with any backend; concurrent calls for one stale collection share one check and pull. */
@@ -159,7 +221,9 @@ export class FreshnessProtocol {
     const timeout = this.#host.timeoutMs;
     const info = await ask(scope, "currentBundle", () => adapter.currentBundle(scope.collection), timeout);
     const state = collectionState(scope, info);
-    if (!this.#isMiss(key, state)) return;
+    if (!this.#isMiss(key, info, state)) return;
+    const since = this.#since(key, adapter);
+    if (since && this.#apply(key, scope, since, info, await ask(scope, "changesSince", () => adapter.changesSince!(scope.collection, since.generation), timeout))) return;
     const batch = await ownPulled(scope, await ask(scope, "pullVectors", () => adapter.pullVectors(scope.collection), timeout));
     const ids = checkPulled(scope, batch, info);
     const sym = lib();
@@ -173,5 +237,6 @@ export class FreshnessProtocol {
       [vectors, ids],
       "lake",
     );
+    this.#known.set(key, info);
   }
 }

@@ -5,9 +5,10 @@
  */
 export { RuLake, RuLakeBuilder, type CollectionKey, type LakeHit, type LakeOptions } from "./lake.ts";
 export { Consistency, RefreshResult } from "./consistency.ts";
+export type { LakeEngine, LakeIvfOptions } from "./engine.ts";
 export { LakeSession, type WritableBackend } from "./session.ts";
 export type { CacheStats } from "./stats.ts";
-export type { BackendAdapter, BundleInfo, Generation, PulledBatch, MaybePromise } from "./backend.ts";
+export type { BackendAdapter, BundleInfo, ChangeSet, Generation, PulledBatch, MaybePromise } from "./backend.ts";
 export { LocalBackend } from "./local.ts";
 export { FsBackend } from "./fs.ts";
 export { PostgresBackend, type PostgresConnection } from "./postgres.ts";

@@ -5,11 +5,14 @@
  * so backends written in TypeScript work and native threads never call into JS.
  */
 import { BackendError, CacheMissError, InvalidArgument } from "../errors.ts";
-import { check as checkStatus, ConsistencyCode, lib, outPointer, readString, StatsScope, utf8 } from "../ffi.ts";
+import { check as checkStatus, ConsistencyCode, LakeEngineCode, lib, outPointer, readString, StatsScope, utf8 } from "../ffi.ts";
+import { IVF_FROM_ROWS } from "../index/recommend.ts";
+import { engineConfig, type LakeEngine, type LakeIvfOptions } from "./engine.ts";
 import { checkOptionKeys, optionKeys } from "../options.ts";
 import { CacheStatsStruct, LakeConfig, NativeStruct } from "../structs.ts";
 import { NativeHandle, runJob } from "../runtime.ts";
-import type { BackendAdapter } from "./backend.ts";
+import { join } from "node:path";
+import type { BackendAdapter, BundleInfo } from "./backend.ts";
 import { Consistency, REFRESH_RESULTS, type RefreshResult } from "./consistency.ts";
 import { LakeSession } from "./session.ts";
 import { ask, collectionState, FreshnessProtocol } from "./freshness.ts";
@@ -35,14 +38,29 @@ export interface LakeOptions {
   maxCacheBytes: number;
   consistency: Consistency;
   backendTimeoutMs: number;
+  /** Which index collections are cached as (default `"plus"`). */
+  engine?: LakeEngine;
+  /** The IVF engine's calibration target (default 0.95). */
+  targetRecall?: number;
+  /** Explicit IVF engine options; they override what `targetRecall` implies. */
+  ivf?: LakeIvfOptions;
 }
 
-const LAKE_KEYS = optionKeys<LakeOptions>({ rerankFactor: true, rotationSeed: true, maxCacheEntries: true, maxCacheBytes: true, consistency: true, backendTimeoutMs: true });
+const LAKE_KEYS = optionKeys<LakeOptions>({
+  rerankFactor: true, rotationSeed: true, maxCacheEntries: true, maxCacheBytes: true, consistency: true, backendTimeoutMs: true, engine: true, targetRecall: true, ivf: true,
+});
 
 /** A failed lake call: I/O failures become {@link LakeIoError}. */
 function check(status: number): void {
   checkStatus(status, "lake");
 }
+
+/** The IVF engine's default calibration target. */
+const DEFAULT_TARGET_RECALL = 0.95;
+
+/** The sidecar beside a saved cache, and the most bytes the native side reads of it. */
+const SIDECAR = "table.rulake.json";
+const SIDECAR_MAX_BYTES = 64 * 1024;
 
 const CONSISTENCY_CODE = { fresh: ConsistencyCode.Fresh, eventual: ConsistencyCode.Eventual, frozen: ConsistencyCode.Frozen } as const;
 
@@ -55,6 +73,9 @@ export class RuLakeBuilder {
     maxCacheBytes: 0,
     consistency: Consistency.fresh(),
     backendTimeoutMs: 30_000,
+    engine: "plus",
+    targetRecall: DEFAULT_TARGET_RECALL,
+    ivf: {},
   };
   /** Candidates reranked per query = k × factor (1..1024; default 20). */
   rerankFactor(n: number): this {
@@ -84,6 +105,26 @@ export class RuLakeBuilder {
   /** How long a backend call may take before it fails with BackendError (default 30 s). */
   backendTimeoutMs(n: number): this {
     this.#o.backendTimeoutMs = n;
+    return this;
+  }
+  /**
+   * Which index collections are cached as; part of every witness. `"plus"` (the default): RabitqPlusIndex,
+   * upstream's engine, witnesses and bundles upstream reads. `"ivf"`: IvfRabitqIndex built for
+   * {@link targetRecall}. `"auto"`: IVF for collections of at least 10,000 vectors (where `recommend()`
+   * picks IVF), Plus below; decided at each full pull. {@link RuLake.engineOf} says which one a collection got.
+   */
+  engine(name: LakeEngine): this {
+    this.#o.engine = name;
+    return this;
+  }
+  /** Recall@10 the IVF engine calibrates nprobe for on each collection's own rows, in (0, 1] (default 0.95); above 0.96 it keeps an f16 store and reranks 40. */
+  targetRecall(recall: number): this {
+    this.#o.targetRecall = recall;
+    return this;
+  }
+  /** IVF engine options (nlist, exBits, store, nprobe, rerank) overriding what {@link targetRecall} implies. */
+  ivfOptions(options: LakeIvfOptions): this {
+    this.#o.ivf = options;
     return this;
   }
   build(): RuLake {
@@ -125,6 +166,8 @@ export class RuLake implements Disposable {
       ttl_ms: ttl,
       max_entries: o.maxCacheEntries,
       max_bytes: o.maxCacheBytes,
+      ...engineConfig(o.engine ?? "plus", o.targetRecall ?? DEFAULT_TARGET_RECALL, o.ivf ?? {}),
+      ivf_from_rows: IVF_FROM_ROWS,
     });
     const cell = new BigUint64Array(1);
     check(lib().ruv_lake_new(config.bytes, cell));
@@ -133,7 +176,7 @@ export class RuLake implements Disposable {
     this.#freshness = new FreshnessProtocol({ handle: () => this.#handle.ptr, source: (scope) => this.#source(scope), timeoutMs: o.backendTimeoutMs });
   }
 
-  /** A builder with the defaults: rerank 20, seed 42, unbounded cache, fresh consistency. */
+  /** A builder with the defaults: rerank 20, seed 42, unbounded cache, fresh consistency, the Plus engine. */
   static builder(): RuLakeBuilder {
     return new RuLakeBuilder();
   }
@@ -410,6 +453,8 @@ export class RuLake implements Disposable {
       "lake",
     );
     if (installed > 0) this.#searchCached(id, backend, collection, new Float32Array(this.#dim(id)), 1);
+    const published = await publishedState(dir);
+    if (published) this.#freshness.remember(id, published);
     return installed;
   }
 
@@ -441,6 +486,15 @@ export class RuLake implements Disposable {
     return out;
   }
 
+  /** The engine of a collection's cached index (`"plus"` or `"ivf"`; under `auto`, what its size chose), or undefined when nothing is cached. */
+  engineOf(key: CollectionKey): "plus" | "ivf" | undefined {
+    const id = this.#key(...checkTarget(key));
+    if (!this.isPrimed(key)) return undefined;
+    const out = new Uint32Array(1);
+    check(lib().ruv_lake_engine_of(this.#handle.ptr, id, out));
+    return out[0] === LakeEngineCode.Ivf ? "ivf" : "plus";
+  }
+
   /** Witness of the cached state of a collection, or undefined when nothing is cached. */
   cacheWitnessOf(key: CollectionKey): string | undefined {
     return this.#witness(this.#key(...checkTarget(key)));
@@ -466,6 +520,23 @@ export class RuLake implements Disposable {
   [Symbol.dispose](): void {
     this.#handle.dispose();
     this.close();
+  }
+}
+
+/**
+ * The state a saved cache's sidecar declares (already verified natively), so
+ * that later deletes can arrive as changes; undefined when it cannot be read
+ * exactly (a number generation beyond 2^53 would lose digits in JSON.parse).
+ */
+async function publishedState(dir: string): Promise<BundleInfo | undefined> {
+  const file = Bun.file(join(dir, SIDECAR));
+  if (file.size > SIDECAR_MAX_BYTES) return undefined;
+  try {
+    const { data_ref: dataRef, dim, generation } = JSON.parse(await file.text());
+    const exact = typeof generation === "string" || Number.isSafeInteger(generation);
+    return typeof dataRef === "string" && Number.isInteger(dim) && exact ? { dataRef, dim, generation } : undefined;
+  } catch {
+    return undefined; // replaced or removed since the warm start verified it: changes then pull in full
   }
 }
 

@@ -2,12 +2,17 @@
  * LocalBackend: collections held in this process's memory. The reference
  * backend for tests, hot shards and data a program computes itself.
  */
-import type { BackendAdapter, BundleInfo, PulledBatch } from "./backend.ts";
+import type { BackendAdapter, BundleInfo, ChangeSet, Generation, PulledBatch } from "./backend.ts";
 import { checkBackendId, checkIds, checkWrite, collectionScope, fail, type CollectionScope, type VectorWrite } from "./validate.ts";
+
+/** Ids a log keeps at least, whatever the collection's size. */
+const MIN_LOGGED_IDS = 1024;
 
 /**
  * One collection: rows stored flat with an id → row map, so upserts, appends
- * and deletes cost O(1) per vector and a pull is two array copies.
+ * and deletes cost O(1) per vector and a pull is two array copies. It logs
+ * which ids each write touched, for as long as the log stays smaller than the
+ * collection (a change set larger than that would cost more than a pull).
  */
 class VectorTable {
   ids: Float64Array;
@@ -15,6 +20,10 @@ class VectorTable {
   size: number;
   generation = 0;
   private readonly rowOf = new Map<number, number>();
+  /** Ids touched by each write after generation `logFrom`, oldest first. */
+  private log: Array<{ generation: number; ids: number[] }> = [];
+  private logged = 0;
+  private logFrom = 0;
 
   constructor(
     readonly dim: number,
@@ -56,6 +65,39 @@ class VectorTable {
     }
     this.rowOf.delete(id);
     return true;
+  }
+
+  /** Starts a new generation whose write touched `ids`. */
+  bump(ids: number[]): number {
+    this.generation++;
+    this.log.push({ generation: this.generation, ids });
+    this.logged += ids.length;
+    while (this.logged > Math.max(MIN_LOGGED_IDS, this.size) && this.log.length > 0) {
+      const dropped = this.log.shift()!;
+      this.logged -= dropped.ids.length;
+      this.logFrom = dropped.generation;
+    }
+    return this.generation;
+  }
+
+  /** Forgets the log: nothing before the current generation can be told as changes. */
+  resetLog(): void {
+    this.log = [];
+    this.logged = 0;
+    this.logFrom = this.generation;
+  }
+
+  /** What changed after generation `since`, or undefined when the log does not reach back that far. */
+  changesSince(since: number): ChangeSet | undefined {
+    if (!Number.isSafeInteger(since) || since < this.logFrom || since > this.generation) return undefined;
+    const touched = new Set<number>();
+    for (const entry of this.log) if (entry.generation > since) for (const id of entry.ids) touched.add(id);
+    const removed: number[] = [];
+    const upserted: number[] = [];
+    for (const id of touched) (this.rowOf.has(id) ? upserted : removed).push(id);
+    const vectors = new Float32Array(upserted.length * this.dim);
+    upserted.forEach((id, i) => vectors.set(this.vectors.subarray(this.rowOf.get(id)! * this.dim, (this.rowOf.get(id)! + 1) * this.dim), i * this.dim));
+    return { generation: this.generation, removed, upserted, vectors };
   }
 
   /** Copies of the live rows, untouched by later writes. */
@@ -116,6 +158,7 @@ export class LocalBackend implements BackendAdapter {
     const checked = checkWrite(scope, write);
     const table = new VectorTable(checked.dim, checked.ids, checked.vectors);
     table.generation = (this.tables.get(collection)?.generation ?? 0) + 1;
+    table.resetLog();
     this.tables.set(collection, table);
     return table.generation;
   }
@@ -131,9 +174,8 @@ export class LocalBackend implements BackendAdapter {
     const { ids, vectors, dim } = checkWrite(scope, write, existing?.dim);
     const table = existing ?? new VectorTable(dim, new Float64Array(0), new Float32Array(0));
     ids.forEach((id, row) => table.set(id, vectors.subarray(row * dim, (row + 1) * dim)));
-    table.generation++;
     this.tables.set(collection, table);
-    return table.generation;
+    return table.bump(Array.from(ids));
   }
 
   /** Adds one vector under a new id to an existing collection. Returns the new generation. */
@@ -143,7 +185,7 @@ export class LocalBackend implements BackendAdapter {
     const { vectors } = checkWrite(scope, { ids: [id], vectors: [vector] }, table.dim);
     if (table.has(id)) throw fail(scope, `id ${id} already exists: append adds new ids only, use upsert to replace`);
     table.set(id, vectors);
-    return ++table.generation;
+    return table.bump([id]);
   }
 
   /**
@@ -153,10 +195,19 @@ export class LocalBackend implements BackendAdapter {
   delete(collection: string, ids: ArrayLike<number> | BigUint64Array): number {
     const scope = this.scope(collection);
     const table = this.table(scope);
-    let removed = 0;
-    for (const id of checkIds(scope, ids, false)) if (table.remove(id)) removed++;
-    if (removed > 0) table.generation++;
-    return removed;
+    const removed = checkIds(scope, ids, false).filter((id) => table.remove(id));
+    if (removed.length > 0) table.bump(Array.from(removed));
+    return removed.length;
+  }
+
+  /**
+   * The deletes and upserts since generation `since` (ids removed, rows
+   * inserted or replaced with their current vectors), or undefined when that
+   * generation is older than this collection's log (a `putCollection`
+   * replaced it, or more ids changed since than the collection holds).
+   */
+  changesSince(collection: string, since: Generation): ChangeSet | undefined {
+    return this.table(this.scope(collection)).changesSince(Number(since));
   }
 
   /** All vectors of `collection`, as copies. */

@@ -6,7 +6,7 @@
 import { SQL } from "bun";
 import { BackendError } from "../errors.ts";
 import { describeValue, optionKeysProblem } from "../options.ts";
-import type { BackendAdapter, BundleInfo, PulledBatch } from "./backend.ts";
+import type { BackendAdapter, BundleInfo, ChangeSet, Generation, PulledBatch } from "./backend.ts";
 import { checkBackendId, checkDim, checkFinite, checkIds, checkSize, checkWrite, collectionScope, fail, type CheckedWrite, type CollectionScope, type Scope, type VectorWrite } from "./validate.ts";
 
 /** Where a {@link PostgresBackend} connects: a URL (it owns the client), or a client the caller owns. */
@@ -27,7 +27,27 @@ const SCHEMA = [
      id bigint not null check (id between 0 and 9007199254740991),
      vec bytea not null,
      primary key (collection, id))`,
+  // Which ids each generation's write touched, for every write after generation log_from (null: no log,
+  // e.g. a collection written before the log existed), so a lake can apply changes
+  // instead of pulling everything.
+  // Checked first: ALTER TABLE takes an exclusive lock even when the column exists.
+  `do $$ begin
+     if not exists (select 1 from information_schema.columns
+                    where table_schema = current_schema() and table_name = 'rulake_collections' and column_name = 'log_from') then
+       alter table rulake_collections add column log_from bigint;
+     end if;
+   end $$`,
+  `create table if not exists rulake_changes (
+     collection text not null,
+     generation bigint not null,
+     id bigint not null,
+     primary key (collection, generation, id))`,
 ];
+
+/** Generations the change log keeps; older ones are pruned (a lake that far behind pulls in full). */
+const LOG_GENERATIONS = 256;
+/** A write touching more ids than this restarts the log instead of being logged: its changes would cost about a pull. */
+const LOG_MAX_IDS_PER_WRITE = 10_000;
 
 /** Advisory lock key that serialises schema creation between clients ("rulake" in ASCII). */
 const SCHEMA_LOCK = 0x72756c616b65;
@@ -90,6 +110,7 @@ export class PostgresBackend implements BackendAdapter, AsyncDisposable {
       const generation = await bumpGeneration(tx, scope, checked.dim, { replaceDim: true });
       await tx`delete from rulake_vectors where collection = ${collection}`;
       await insertVectors(tx, collection, checked);
+      await restartLog(tx, collection, generation);
       return generation;
     });
   }
@@ -106,6 +127,7 @@ export class PostgresBackend implements BackendAdapter, AsyncDisposable {
       const checked = checkWrite(scope, write, existing?.dim);
       const generation = await bumpGeneration(tx, scope, checked.dim, { replaceDim: false });
       await insertVectors(tx, collection, checked);
+      await logChanges(tx, collection, generation, Array.from(checked.ids));
       return generation;
     });
   }
@@ -119,10 +141,35 @@ export class PostgresBackend implements BackendAdapter, AsyncDisposable {
     const checkedIds = Array.from(checkIds(scope, ids, false));
     return this.transaction(scope, async (tx) => {
       if ((await lockCatalogRow(tx, collection)) === undefined) throw fail(scope, "unknown collection");
-      const { count } = await tx`delete from rulake_vectors where collection = ${collection} and id = any(${checkedIds}::bigint[])`;
-      if (count > 0) await tx`update rulake_collections set generation = generation + 1 where name = ${collection}`;
-      return count;
+      const deleted = await tx`delete from rulake_vectors where collection = ${collection} and id = any(${checkedIds}::bigint[]) returning id`.values();
+      if (deleted.length === 0) return 0;
+      const [row] = await tx`update rulake_collections set generation = generation + 1 where name = ${collection} returning generation`;
+      await logChanges(tx, collection, toGeneration(scope, row.generation), deleted.map(([id]: [unknown]) => Number(id)));
+      return deleted.length;
     });
+  }
+
+  /**
+   * The deletes and upserts since generation `since`, read from the change log
+   * in one snapshot with the current generation, or undefined when the log
+   * does not reach back that far (the collection was replaced, written before
+   * the log existed, or more than 256 generations or one very large write ago).
+   */
+  async changesSince(collection: string, since: Generation): Promise<ChangeSet | undefined> {
+    const scope = this.scope(collection);
+    const from = typeof since === "bigint" || Number.isSafeInteger(since) ? BigInt(since) : undefined;
+    if (from === undefined) return undefined;
+    return this.run(scope, (sql) =>
+      sql.begin("isolation level repeatable read read only", async (tx) => {
+        const [row] = await tx`select dim, generation, log_from from rulake_collections where name = ${collection}`;
+        if (row === undefined) throw fail(scope, "unknown collection");
+        const generation = toGeneration(scope, row.generation);
+        if (row.log_from === null || from < toGeneration(scope, row.log_from) || from > generation) return undefined;
+        const rows = await tx`select c.id, v.vec from (select distinct id from rulake_changes where collection = ${collection} and generation > ${from.toString()}::bigint) c
+                              left join rulake_vectors v on v.collection = ${collection} and v.id = c.id order by c.id`.values();
+        return decodeChanges(scope, checkDim(scope, row.dim), generation, rows as [unknown, unknown][]);
+      }),
+    );
   }
 
   /** All vectors of `collection` (ordered by id), read from one snapshot with its generation. */
@@ -237,6 +284,37 @@ async function insertVectors(tx: SQL, collection: string, { ids, vectors, dim }:
              from unnest(${chunkIds}::bigint[]) with ordinality as r(id, ord)
              on conflict (collection, id) do update set vec = excluded.vec`;
   }
+}
+
+/** Records the ids a write touched under its generation, pruning generations beyond the log's reach. */
+async function logChanges(tx: SQL, collection: string, generation: bigint, ids: number[]): Promise<void> {
+  if (ids.length > LOG_MAX_IDS_PER_WRITE) return restartLog(tx, collection, generation);
+  // No log yet (a new collection, or one from before the log): it starts with this write.
+  await tx`update rulake_collections set log_from = coalesce(log_from, ${(generation - 1n).toString()}::bigint) where name = ${collection}`;
+  await tx`insert into rulake_changes (collection, generation, id)
+           select ${collection}, ${generation.toString()}::bigint, unnest(${ids}::bigint[]) on conflict do nothing`;
+  const horizon = generation - BigInt(LOG_GENERATIONS);
+  if (horizon <= 0n) return;
+  await tx`delete from rulake_changes where collection = ${collection} and generation <= ${horizon.toString()}::bigint`;
+  await tx`update rulake_collections set log_from = greatest(log_from, ${horizon.toString()}::bigint) where name = ${collection}`;
+}
+
+/** Forgets the log: changes can be told from `generation` on only. */
+async function restartLog(tx: SQL, collection: string, generation: bigint): Promise<void> {
+  await tx`delete from rulake_changes where collection = ${collection}`;
+  await tx`update rulake_collections set log_from = ${generation.toString()}::bigint where name = ${collection}`;
+}
+
+/** A change set from `[id, vec | null]` rows: a null vector is a removed id. */
+function decodeChanges(scope: Scope, dim: number, generation: bigint, rows: [unknown, unknown][]): ChangeSet {
+  const removed: number[] = [];
+  const present: [unknown, unknown][] = [];
+  for (const row of rows) {
+    if (row[1] === null) removed.push(Number(row[0]));
+    else present.push(row);
+  }
+  const { ids: upserted, vectors } = decodeRows(scope, { dim, generation }, present);
+  return { generation, removed, upserted, vectors };
 }
 
 /** A pulled batch from the catalog row and `[id, vec]` rows, checking every value. */

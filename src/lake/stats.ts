@@ -21,6 +21,12 @@ export interface CacheStats {
   totalPrimeMs: number;
   /** Time of the latest build, in ms. */
   lastPrimeMs: number;
+  /** Vectors pulled in full from backends by primes. */
+  rowsPulled: number;
+  /** Change sets (deletes and upserts since the cached generation) applied to a cached index instead of a full pull. */
+  changeSets: number;
+  /** Rows those change sets removed or upserted. */
+  rowsApplied: number;
   /** hits / (hits + misses), or 0 before any search. */
   hitRate: number;
   /** Cached indexes (lake-wide). */
@@ -43,6 +49,9 @@ export function toCacheStats(s: NativeStruct<keyof typeof CacheStatsStruct.field
     warmInstalls: n("counters.warm_installs"),
     totalPrimeMs: n("counters.total_prime_us") / 1000,
     lastPrimeMs: n("counters.last_prime_us") / 1000,
+    rowsPulled: n("counters.rows_pulled"),
+    changeSets: n("counters.change_sets"),
+    rowsApplied: n("counters.rows_applied"),
     hitRate: hits + misses === 0 ? 0 : hits / (hits + misses),
     entries: n("entries"),
     bytes: n("bytes"),

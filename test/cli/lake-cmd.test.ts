@@ -59,6 +59,23 @@ describe("publish and refresh", () => {
     expect(text.stdout).toContain(`witness     ${b.witness}\n`);
   });
 
+  test("--engine and --target-recall are part of the witness; stats --warm names the engine", async () => {
+    const { flags } = await fsCollection();
+    const plus = await ruvectorJson(["lake", "publish", ...flags, "--dir", tempDir()]);
+    const ivf = await ruvectorJson(["lake", "publish", ...flags, "--dir", tempDir(), "--engine", "ivf"]);
+    const stricter = await ruvectorJson(["lake", "publish", ...flags, "--dir", tempDir(), "--engine", "ivf", "--target-recall", "0.99"]);
+    const auto = await ruvectorJson(["lake", "publish", ...flags, "--dir", tempDir(), "--engine", "auto"]);
+    expect(new Set([plus.witness, ivf.witness, stricter.witness]).size).toBe(3);
+    expect(auto.witness).toBe(plus.witness); // a small collection: auto caches it as Plus
+    const saved = tempDir();
+    expect((await ruvector(["lake", "save", ...flags, "--dir", saved, "--engine", "ivf"])).code).toBe(0);
+    const backend = flags[flags.indexOf("--backend") + 1]!;
+    const collection = flags[flags.indexOf("--collection") + 1]!;
+    const stats = await ruvectorJson(["lake", "stats", "--warm", saved, "--backend", backend, "--collection", collection]);
+    expect(stats.warmed.engine).toBe("ivf");
+    expect(stats.warmed.witness).toBe(ivf.witness);
+  });
+
   test("an unknown collection or backend root fails with one line naming it", async () => {
     const { root } = await fsCollection();
     const run = await ruvector(["lake", "refresh", "--fs-root", root, "--backend", "fs", "--collection", "nope", "--dir", tempDir()]);
@@ -91,7 +108,7 @@ describe("save, then search and stats from the saved dir (warm restart)", () => 
     expect(one.stdout).toMatch(new RegExp(`^query +rank +id +score\\n0 +1 +${ids[150]} +0\\n$`));
 
     const stats = await ruvectorJson(["lake", "stats", "--warm", saved, "--backend", "fs", "--collection", "docs", "--fs-root", root]);
-    expect(stats.warmed).toEqual({ backend: "fs", collection: "docs", dir: saved, vectors: N, witness: summary.witness });
+    expect(stats.warmed).toEqual({ backend: "fs", collection: "docs", dir: saved, vectors: N, witness: summary.witness, engine: "plus" });
     expect(stats.stats).toMatchObject({ entries: 1, warmInstalls: 1, primes: 0, hits: 0 });
     expect(stats.stats.bytes).toBeGreaterThan(0);
     expect(stats.collections).toEqual([{ collection: "docs", dim: DIM, dataRef: `file://${join(root, "docs.ruvec")}`, generation: expect.any(String) }]);
@@ -124,6 +141,8 @@ describe("usage errors exit 2; --help everywhere", () => {
     [["lake", "refresh", "--fs-root", "r", "--dir", "d", "--collection", "c"], "missing required option --backend", "ruvector lake refresh"],
     [["lake", "save", ...fs, "--dir", "d", "--rerank", "0"], "--rerank must be an integer in 1..1024, got '0'", "ruvector lake save"],
     [["lake", "publish", ...fs, "--dir", "d", "--seed", "x"], "--seed must be an integer", "ruvector lake publish"],
+    [["lake", "publish", ...fs, "--dir", "d", "--engine", "hnsw"], "--engine must be one of plus, ivf, auto, got 'hnsw'", "ruvector lake publish"],
+    [["lake", "save", ...fs, "--dir", "d", "--target-recall", "1.5"], "--target-recall must be a number in (0, 1], got '1.5'", "ruvector lake save"],
     [["lake", "search", "--dir", "d", "--backend", "fs", "--collection", "c"], "give --query <file> or --vector <list>", "ruvector lake search"],
     [["lake", "search", "--dir", "d", "--backend", "fs", "--collection", "c", "--vector", "1", "-k", "0"], "-k must be an integer", "ruvector lake search"],
     [["lake", "stats"], "give --warm <saved>, --fs-root <dir>, or both", "ruvector lake stats"],

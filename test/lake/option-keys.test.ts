@@ -14,7 +14,7 @@ const defaults: LakeOptions = { rerankFactor: 20, rotationSeed: 42, maxCacheEntr
 test("RuLake options: a misspelt key is an InvalidArgument naming it and the closest valid key", () => {
   expect(() => new RuLake({ ...defaults, rerankfactor: 50 } as never)).toThrow(
     new InvalidArgument(
-      'unknown option "rerankfactor" in RuLake options; did you mean "rerankFactor"? (valid: rerankFactor, rotationSeed, maxCacheEntries, maxCacheBytes, consistency, backendTimeoutMs)',
+      'unknown option "rerankfactor" in RuLake options; did you mean "rerankFactor"? (valid: rerankFactor, rotationSeed, maxCacheEntries, maxCacheBytes, consistency, backendTimeoutMs, engine, targetRecall, ivf)',
     ),
   );
   expect(() => new RuLake(null as never)).toThrow(new InvalidArgument("RuLake options must be an object, got null"));

@@ -127,18 +127,24 @@ impl AbiStruct for RuvIndexInfo {
     }
 }
 
+/// IVF options from their C fields (`store` a `RUV_IVF_STORE_*`, `target_recall` 0 = none),
+/// as `RuvIndexParams` and `RuvLakeConfig` both carry them.
+pub(super) fn ivf_options(nlist: u32, ex_bits: u32, store: u32, nprobe: u32, rerank: u32, target_recall: f32) -> Result<IvfOptions> {
+    Ok(IvfOptions {
+        nlist: nlist as usize,
+        ex_bits,
+        store: StoreKind::from_u32(store)?,
+        nprobe: nprobe as usize,
+        rerank: rerank as usize,
+        target_recall: (target_recall != 0.0).then_some(target_recall),
+    })
+}
+
 impl RuvIndexParams {
     fn to_params(self) -> Result<Params> {
         let kind = Kind::from_u32(self.kind)?;
         let base = Params::new(kind, self.dim as usize, self.seed, self.rerank_factor as usize, Metric::from_u32(self.metric)?, self.pad_to_word != 0);
-        let ivf = IvfOptions {
-            nlist: self.nlist as usize,
-            ex_bits: self.ex_bits,
-            store: StoreKind::from_u32(self.store)?,
-            nprobe: self.nprobe as usize,
-            rerank: self.rerank as usize,
-            target_recall: (self.target_recall != 0.0).then_some(self.target_recall),
-        };
+        let ivf = ivf_options(self.nlist, self.ex_bits, self.store, self.nprobe, self.rerank, self.target_recall)?;
         let any_ivf = (self.nlist | self.ex_bits | self.store | self.nprobe | self.rerank) != 0 || self.target_recall != 0.0;
         if kind != Kind::Ivf && any_ivf {
             return Err(Error::invalid(format!("nlist, exBits, store, nprobe, rerank and targetRecall are IvfRabitqIndex options, not {}", kind.name())));

@@ -9,9 +9,9 @@ use std::time::Duration;
 use super::runtime::{job_out, Hits, ShardHits};
 use super::{copy_string_out, first_version, free_handle, guard, handle, handle_out, path, read_struct, slice, slice_mut, utf8, write_out, write_struct};
 use crate::error::{Error, Result, Status};
-use crate::index::SearchParams;
-use crate::lake::witness::{Descriptor, Generation};
-use crate::lake::{Config, Consistency, Lake, Scope, Stats};
+use crate::index::{IvfOptions, SearchParams};
+use crate::lake::witness::{CacheEngine, Descriptor, Generation};
+use crate::lake::{Changes, Config, Consistency, EngineChoice, Lake, Scope, Stats};
 use crate::runtime::{spawn, Job};
 
 /// Opaque handle to a lake. Thread-safe: every call may come from any thread.
@@ -27,6 +27,19 @@ pub enum RuvConsistency {
     Eventual = 1,
     /// Check only when nothing is cached.
     Frozen = 2,
+}
+
+/// Which index a lake caches collections as (`RuvLakeConfig.engine`), and
+/// which one a collection got (`ruv_lake_engine_of`).
+#[repr(u32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RuvLakeEngine {
+    /// `RabitqPlusIndex` (upstream's engine and witness).
+    Plus = 0,
+    /// `IvfRabitqIndex` with the config's IVF fields.
+    Ivf = 1,
+    /// IVF from `ivf_from_rows` vectors up, Plus below (config only).
+    Auto = 2,
 }
 
 /// Whose counters `ruv_lake_stats` reports.
@@ -71,8 +84,35 @@ pub struct RuvLakeConfig {
     pub max_entries: u64,
     /// Most bytes of cached indexes (0 = unbounded).
     pub max_bytes: u64,
+    /// One of `RUV_LAKE_ENGINE_*` (appended; older callers get Plus).
+    pub engine: u32,
+    /// IVF: number of lists (0 = the power of two nearest 4√n).
+    pub nlist: u32,
+    /// IVF: code bits per component, 1..8 (0 = 7).
+    pub ex_bits: u32,
+    /// IVF: one of `RUV_IVF_STORE_*`.
+    pub store: u32,
+    /// IVF: lists probed per search (0 = nlist / 8, or what calibration chose).
+    pub nprobe: u32,
+    /// IVF: candidates reranked exactly from the store (0 = none).
+    pub rerank: u32,
+    /// IVF: recall@10 the build calibrates nprobe for, in (0, 1] (0 = none).
+    pub target_recall: f32,
+    /// Reserved, must be 0.
+    pub reserved2: u32,
+    /// `RUV_LAKE_ENGINE_AUTO`: collections of at least this many vectors get IVF.
+    pub ivf_from_rows: u64,
 }
 
+/// Bytes of `RuvLakeConfig` before the engine fields were appended.
+const LAKE_CONFIG_V1_SIZE: usize = 48;
+
+impl super::AbiStruct for RuvLakeConfig {
+    const MIN_SIZE: usize = LAKE_CONFIG_V1_SIZE;
+    fn defaults() -> Self {
+        Self::default()
+    }
+}
 
 impl RuvLakeConfig {
     fn to_config(self) -> Result<Config> {
@@ -82,12 +122,23 @@ impl RuvLakeConfig {
             c if c == RuvConsistency::Frozen as u32 => Consistency::Frozen,
             c => return Err(Error::invalid(format!("unknown consistency {c} (0 fresh, 1 eventual, 2 frozen)"))),
         };
+        let engine = match self.engine {
+            e if e == RuvLakeEngine::Plus as u32 => EngineChoice::Plus,
+            e if e == RuvLakeEngine::Ivf as u32 => EngineChoice::Ivf,
+            e if e == RuvLakeEngine::Auto as u32 => EngineChoice::Auto { ivf_from_rows: self.ivf_from_rows as usize },
+            e => return Err(Error::invalid(format!("unknown lake engine {e} (0 plus, 1 ivf, 2 auto)"))),
+        };
+        // 0 = the default, spelt out so equal configurations have equal witnesses.
+        let ex_bits = if self.ex_bits == 0 { IvfOptions::default().ex_bits } else { self.ex_bits };
+        let ivf = super::index::ivf_options(self.nlist, ex_bits, self.store, self.nprobe, self.rerank, self.target_recall)?;
         Ok(Config {
             rerank_factor: self.rerank_factor as usize,
             rotation_seed: self.rotation_seed,
             consistency,
             max_entries: self.max_entries as usize,
             max_bytes: self.max_bytes as usize,
+            engine,
+            ivf,
         })
     }
 }
@@ -120,7 +171,32 @@ impl Default for RuvCollection {
     }
 }
 
-first_version!(RuvLakeConfig, RuvCollection, RuvCacheStats);
+/// A backend's changes since a generation, for `ruv_lake_apply_changes`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct RuvChangeSet {
+    /// Set by the caller: `sizeof(RuvChangeSet)`.
+    pub struct_size: u32,
+    /// Reserved, must be 0.
+    pub reserved: u32,
+    /// Ids removed (`removed_len` of them).
+    pub removed: *const u64,
+    pub removed_len: u64,
+    /// Ids inserted or replaced (`upserted_len`), one per row of `vectors`.
+    pub upserted: *const u64,
+    pub upserted_len: u64,
+    /// Their vectors, `upserted_len × dim` floats (`vectors_len`).
+    pub vectors: *const f32,
+    pub vectors_len: u64,
+}
+
+impl Default for RuvChangeSet {
+    fn default() -> Self {
+        Self { struct_size: 0, reserved: 0, removed: std::ptr::null(), removed_len: 0, upserted: std::ptr::null(), upserted_len: 0, vectors: std::ptr::null(), vectors_len: 0 }
+    }
+}
+
+first_version!(RuvCollection, RuvCacheStats, RuvChangeSet);
 
 /// Cache counters of a scope, and the lake's cached entries and bytes.
 #[repr(C)]
@@ -240,6 +316,47 @@ pub unsafe extern "C" fn ruv_lake_prime_async(
     })
 }
 
+/// Applies a backend's changes since state `from` (what the cache holds) to
+/// reach state `to`: the change set's removed ids go, its upserted ids are
+/// inserted or replaced. `out` gets 1 when applied, 0 when the cache cannot
+/// take them (no longer holding exactly `from`, shared with another key, dim
+/// or source changed): then pull and prime.
+///
+/// # Safety
+/// `lake` live; both collections and `changes` valid, with their buffers; `out` for one i32.
+#[no_mangle]
+pub unsafe extern "C" fn ruv_lake_apply_changes(
+    lake: *const RuvLake, key: u32, from: *const RuvCollection, to: *const RuvCollection, changes: *const RuvChangeSet, out: *mut i32,
+) -> i32 {
+    guard(|| {
+        let lake = &handle(lake, "lake")?.0;
+        let (from, to) = (descriptor(lake, from)?, descriptor(lake, to)?);
+        let c = read_struct(changes, "changes")?;
+        let changes = Changes {
+            removed: slice(c.removed, c.removed_len, "removed")?,
+            upserted: slice(c.upserted, c.upserted_len, "upserted")?,
+            vectors: slice(c.vectors, c.vectors_len, "vectors")?,
+        };
+        write_out(out, lake.apply_changes(key, &from, to, changes)? as i32, "out")
+    })
+}
+
+/// The engine of a collection's cached index: a `RUV_LAKE_ENGINE_*` (never
+/// auto); `CacheMiss` when nothing is cached.
+///
+/// # Safety
+/// `lake` live; `out` for one u32.
+#[no_mangle]
+pub unsafe extern "C" fn ruv_lake_engine_of(lake: *const RuvLake, key: u32, out: *mut u32) -> i32 {
+    guard(|| {
+        let engine = match handle(lake, "lake")?.0.engine_of(key)? {
+            CacheEngine::Plus => RuvLakeEngine::Plus,
+            CacheEngine::Ivf(_) => RuvLakeEngine::Ivf,
+        };
+        write_out(out, engine as u32, "out")
+    })
+}
+
 /// Searches one cached collection; writes min(k, n) hits with the backend's ids.
 ///
 /// # Safety
@@ -250,7 +367,7 @@ pub unsafe extern "C" fn ruv_lake_search(
 ) -> i32 {
     guard(|| {
         let lake = &handle(lake, "lake")?.0;
-        let n = lake.search(key, slice(query, len, "query")?, k as usize, slice_mut(out_ids, cap, "out_ids")?, slice_mut(out_scores, cap, "out_scores")?)?;
+        let n = lake.search(key, slice(query, len, "query")?, k as usize, &SearchParams::default(), slice_mut(out_ids, cap, "out_ids")?, slice_mut(out_scores, cap, "out_scores")?)?;
         write_out(out_count, n as u64, "out_count")
     })
 }
@@ -454,7 +571,7 @@ pub unsafe extern "C" fn ruv_lake_warm_from_dir_async(lake: *const RuvLake, key:
 #[no_mangle]
 pub unsafe extern "C" fn ruv_witness(collection: *const RuvCollection, seed: u64, rerank_factor: u32, buf: *mut u8, cap: u64, out_len: *mut u64) -> i32 {
     guard(|| {
-        let config = Config { rerank_factor: rerank_factor as usize, rotation_seed: seed, consistency: Consistency::Fresh, max_entries: 0, max_bytes: 0 };
+        let config = Config { rerank_factor: rerank_factor as usize, rotation_seed: seed, ..Config::default() };
         let d = descriptor(&Lake::new(config)?, collection)?;
         copy_string_out(d.witness().as_bytes(), buf, cap, out_len)
     })

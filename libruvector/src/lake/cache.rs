@@ -56,10 +56,11 @@ impl Cache {
 
     /// The entry a key points to, touched for LRU.
     pub fn entry_of(&mut self, id: u32) -> Option<&Entry> {
-        let witness = self.keys[id as usize].pointer.clone()?;
+        // Borrows the pointer rather than cloning it: this runs on every search.
+        let witness = self.keys[id as usize].pointer.as_deref()?;
         self.clock += 1;
         let clock = self.clock;
-        let e = self.entries.get_mut(&witness)?;
+        let e = self.entries.get_mut(witness)?;
         e.last_used = clock;
         Some(e)
     }

@@ -15,13 +15,16 @@ use std::time::{Duration, Instant};
 use rayon::prelude::*;
 
 use crate::error::{Error, Result, Status};
-use crate::index::{persist, Kind, Metric, Params, SearchParams, VectorIndex};
+use crate::index::{persist, IvfOptions, Kind, Metric, Params, SearchParams, VectorIndex};
 pub use bundle::Bundle;
 use cache::{Bound, Cache};
 pub use stats::Stats;
-use witness::Descriptor;
+use witness::{CacheEngine, Descriptor};
 
-const INDEX_FILE: &str = "index.rbpx";
+/// The saved index of a Plus collection (upstream's `rbpx0001`).
+const PLUS_FILE: &str = "index.rbpx";
+/// The saved index of an IVF collection (`RVIVFRQ1`).
+const IVF_FILE: &str = "index.ivf";
 
 /// When a search may skip asking the backend for its current state.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -34,6 +37,18 @@ pub enum Consistency {
     Frozen,
 }
 
+/// Which index the lake caches collections as.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EngineChoice {
+    /// `RabitqPlusIndex`, whatever the size (upstream's engine).
+    Plus,
+    /// `IvfRabitqIndex`, whatever the size.
+    Ivf,
+    /// IVF for collections of at least `ivf_from_rows` vectors, Plus below;
+    /// decided at each full pull (changes applied in place keep the engine).
+    Auto { ivf_from_rows: usize },
+}
+
 #[derive(Clone, Copy)]
 pub struct Config {
     pub rerank_factor: usize,
@@ -41,6 +56,25 @@ pub struct Config {
     pub consistency: Consistency,
     pub max_entries: usize,
     pub max_bytes: usize,
+    pub engine: EngineChoice,
+    /// The IVF engine's build options (used when it is chosen).
+    pub ivf: IvfOptions,
+}
+
+impl Default for Config {
+    /// Upstream's defaults: rerank 20, seed 42, fresh, unbounded, the Plus engine.
+    fn default() -> Self {
+        Self { rerank_factor: 20, rotation_seed: 42, consistency: Consistency::Fresh, max_entries: 0, max_bytes: 0, engine: EngineChoice::Plus, ivf: IvfOptions::default() }
+    }
+}
+
+/// Changes a backend reports since the cached generation: ids removed, and
+/// rows inserted or replaced (`vectors` is `upserted.len() × dim`).
+#[derive(Clone, Copy)]
+pub struct Changes<'a> {
+    pub removed: &'a [u64],
+    pub upserted: &'a [u64],
+    pub vectors: &'a [f32],
 }
 
 /// Outcome of a freshness check.
@@ -76,16 +110,46 @@ impl Lake {
     pub fn new(config: Config) -> Result<Self> {
         Params::new(Kind::Plus, 1, config.rotation_seed, config.rerank_factor, Metric::L2, true)
             .validate()?;
-        Ok(Self { config, cache: Mutex::new(Cache::default()) })
+        let lake = Self { config, cache: Mutex::new(Cache::default()) };
+        if config.engine != EngineChoice::Plus {
+            lake.index_params(1, CacheEngine::Ivf(config.ivf)).normalized()?;
+        }
+        Ok(lake)
+    }
+
+    /// The engine a full pull of `rows` vectors is built with.
+    fn engine_for(&self, rows: usize) -> CacheEngine {
+        match self.config.engine {
+            EngineChoice::Plus => CacheEngine::Plus,
+            EngineChoice::Ivf => CacheEngine::Ivf(self.config.ivf),
+            EngineChoice::Auto { ivf_from_rows } if rows >= ivf_from_rows => CacheEngine::Ivf(self.config.ivf),
+            EngineChoice::Auto { .. } => CacheEngine::Plus,
+        }
+    }
+
+    /// Every engine a cached state of this lake may have been built with.
+    fn candidates(&self) -> Vec<CacheEngine> {
+        match self.config.engine {
+            EngineChoice::Plus => vec![CacheEngine::Plus],
+            EngineChoice::Ivf => vec![CacheEngine::Ivf(self.config.ivf)],
+            EngineChoice::Auto { .. } => vec![CacheEngine::Plus, CacheEngine::Ivf(self.config.ivf)],
+        }
+    }
+
+    /// The witnesses a backend state may be cached under here, one per candidate engine.
+    fn candidate_witnesses(&self, d: &Descriptor) -> Vec<String> {
+        self.candidates().into_iter().map(|engine| Descriptor { engine, ..d.clone() }.witness()).collect()
     }
 
     fn cache(&self) -> MutexGuard<'_, Cache> {
         self.cache.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// The descriptor of a backend's state under this lake's seed and rerank factor.
+    /// The descriptor of a backend's state under this lake's seed, rerank
+    /// factor and first candidate engine (a build settles `auto`'s).
     pub fn descriptor(&self, data_ref: String, dim: usize, generation: witness::Generation) -> Descriptor {
-        Descriptor { data_ref, dim, rotation_seed: self.config.rotation_seed, rerank_factor: self.config.rerank_factor, generation }
+        let engine = self.candidates()[0];
+        Descriptor { data_ref, dim, rotation_seed: self.config.rotation_seed, rerank_factor: self.config.rerank_factor, generation, engine }
     }
 
     /// Interns a (backend, collection) pair as a small key id.
@@ -130,14 +194,16 @@ impl Lake {
 
     /// Compares the backend's current state with the cache.
     pub fn check(&self, id: u32, d: &Descriptor) -> Result<Check> {
-        let witness = d.witness();
+        let witnesses = self.candidate_witnesses(d);
         let mut c = self.cache();
         Self::checked_key(&c, id)?;
-        let current = c.key(id).pointer.as_deref() == Some(witness.as_str()) && c.entries.contains_key(&witness);
+        let pointer = c.key(id).pointer.clone();
+        let current = witnesses.iter().any(|w| pointer.as_deref() == Some(w.as_str()) && c.entries.contains_key(w));
+        let shared = witnesses.iter().find(|w| c.entries.contains_key(*w)).cloned();
         let outcome = if current {
             c.count(id, |s| s.hits += 1);
             Check::Hit
-        } else if c.entries.contains_key(&witness) {
+        } else if let Some(witness) = shared {
             c.point(id, Some(witness));
             c.count(id, |s| s.shared_hits += 1);
             Check::Shared
@@ -149,29 +215,79 @@ impl Lake {
         Ok(outcome)
     }
 
-    fn index_params(&self, dim: usize) -> Params {
-        Params::new(Kind::Plus, dim, self.config.rotation_seed, self.config.rerank_factor, Metric::L2, true)
+    fn index_params(&self, dim: usize, engine: CacheEngine) -> Params {
+        let plus = Params::new(Kind::Plus, dim, self.config.rotation_seed, self.config.rerank_factor, Metric::L2, true);
+        match engine {
+            CacheEngine::Plus => plus,
+            CacheEngine::Ivf(ivf) => Params { kind: Kind::Ivf, ivf, ..plus },
+        }
     }
 
-    /// Builds the index for pulled vectors (outside the lock) and installs it.
+    /// Builds the index for pulled vectors (outside the lock) and installs it;
+    /// the engine is settled here, by the number of rows.
     pub fn prime(&self, id: u32, d: Descriptor, vectors: &[f32], ids: &[u64]) -> Result<()> {
         Self::checked_key(&self.cache(), id)?;
         if d.dim == 0 || vectors.len() != ids.len() * d.dim {
             return Err(Error::invalid(format!("{} ids and {} floats do not make rows of dim {}", ids.len(), vectors.len(), d.dim)));
         }
         let started = Instant::now();
-        let index = VectorIndex::build(self.index_params(d.dim), vectors, Some(ids))?;
+        let d = Descriptor { engine: self.engine_for(ids.len()), ..d };
+        let index = VectorIndex::build(self.index_params(d.dim, d.engine), vectors, Some(ids))?;
         let bytes = index.memory_bytes();
         if self.config.max_bytes > 0 && bytes > self.config.max_bytes {
             return Err(Error::invalid(format!("collection needs {bytes} bytes, over the cache bound of {} bytes", self.config.max_bytes)));
         }
         let us = started.elapsed().as_micros() as u64;
+        let rows = ids.len() as u64;
         self.install(id, d, Arc::new(index), |s| {
             s.primes += 1;
             s.total_prime_us += us;
             s.last_prime_us = us;
+            s.rows_pulled += rows;
         });
         Ok(())
+    }
+
+    /// Moves a cached collection from state `from` to state `to` by applying
+    /// `changes` to its index, instead of a full pull. `Ok(false)` when that
+    /// cannot be done safely — the cache no longer holds exactly `from` for this
+    /// key, another key shares the entry, the dim or source changed — and the
+    /// caller pulls in full. Invalid changes are an error and leave the cache as it was.
+    pub fn apply_changes(&self, id: u32, from: &Descriptor, to: Descriptor, changes: Changes<'_>) -> Result<bool> {
+        let mut c = self.cache();
+        Self::checked_key(&c, id)?;
+        let Some(old) = c.key(id).pointer.clone() else { return Ok(false) };
+        let Some(entry) = c.entries.get(&old) else { return Ok(false) };
+        let cached = entry.descriptor.clone();
+        let to = Descriptor { engine: cached.engine, ..to };
+        let sole = c.keys.iter().filter(|k| k.pointer.as_deref() == Some(old.as_str())).count() == 1;
+        let same_source = to.data_ref == cached.data_ref && to.dim == cached.dim;
+        let new_witness = to.witness();
+        let holds_from = Descriptor { engine: cached.engine, ..from.clone() } == cached;
+        if !holds_from || !sole || !same_source || c.entries.contains_key(&new_witness) {
+            return Ok(false);
+        }
+        let mut entry = c.entries.remove(&old).expect("checked above");
+        match apply_to(&mut entry.index, changes) {
+            Ok(()) => {}
+            Err(e) => {
+                c.entries.insert(old, entry);
+                return Err(e);
+            }
+        }
+        entry.bytes = entry.index.memory_bytes();
+        entry.descriptor = to;
+        c.entries.insert(new_witness.clone(), entry);
+        let k = &mut c.keys[id as usize];
+        k.pointer = Some(new_witness.clone());
+        k.last_checked = Some(Instant::now());
+        let rows = (changes.removed.len() + changes.upserted.len()) as u64;
+        c.count(id, |s| {
+            s.change_sets += 1;
+            s.rows_applied += rows;
+        });
+        c.bound(Bound { max_entries: self.config.max_entries, max_bytes: self.config.max_bytes }, &new_witness);
+        Ok(true)
     }
 
     fn install(&self, id: u32, d: Descriptor, index: Arc<VectorIndex>, event: impl Fn(&mut Stats)) {
@@ -187,16 +303,28 @@ impl Lake {
     fn cached(&self, id: u32) -> Result<Arc<VectorIndex>> {
         let mut c = self.cache();
         Self::checked_key(&c, id)?;
+        if let Some(e) = c.entry_of(id) {
+            return Ok(Arc::clone(&e.index));
+        }
         let k = c.key(id);
-        let name = format!("{}/{}", k.backend, k.collection);
-        c.entry_of(id).map(|e| Arc::clone(&e.index)).ok_or_else(|| {
-            Error::new(Status::CacheMiss, format!("{name} is not cached (never primed, invalidated or evicted)"))
-        })
+        Err(Error::new(Status::CacheMiss, format!("{}/{} is not cached (never primed, invalidated or evicted)", k.backend, k.collection)))
     }
 
-    /// Searches one cached collection; ids are the backend's own.
-    pub fn search(&self, id: u32, query: &[f32], k: usize, ids: &mut [u64], scores: &mut [f32]) -> Result<usize> {
-        self.cached(id)?.search_into(query, k, &SearchParams::default(), ids, scores)
+    /// Searches one cached collection; ids are the backend's own. `sp` is
+    /// where per-search options (and later a filter) reach the index.
+    pub fn search(&self, id: u32, query: &[f32], k: usize, sp: &SearchParams, ids: &mut [u64], scores: &mut [f32]) -> Result<usize> {
+        self.cached(id)?.search_into(query, k, sp, ids, scores)
+    }
+
+    /// The engine of a collection's cached index (`CacheMiss` when nothing is cached).
+    pub fn engine_of(&self, id: u32) -> Result<CacheEngine> {
+        let mut c = self.cache();
+        Self::checked_key(&c, id)?;
+        if let Some(e) = c.entry_of(id) {
+            return Ok(e.descriptor.engine);
+        }
+        let k = c.key(id);
+        Err(Error::new(Status::CacheMiss, format!("{}/{} is not cached, so it has no engine yet", k.backend, k.collection)))
     }
 
     /// The cached index of a collection, for batch searches.
@@ -222,7 +350,9 @@ impl Lake {
             .par_iter()
             .enumerate()
             .map(|(s, idx)| {
-                let (ids, scores) = idx.search_owned(query, k_shard, &SearchParams::rerank_factor(rerank.min(1024))).map_err(|e| shard_error(s, e))?;
+                // The IVF engine has its own rerank depth; the factor is the Plus engine's.
+                let sp = if idx.params().kind == Kind::Ivf { SearchParams::default() } else { SearchParams::rerank_factor(rerank.min(1024)) };
+                let (ids, scores) = idx.search_owned(query, k_shard, &sp).map_err(|e| shard_error(s, e))?;
                 Ok(ids.into_iter().zip(scores).map(|(i, sc)| (s as u32, i, sc)).collect())
             })
             .collect::<Result<_>>()?;
@@ -268,10 +398,29 @@ impl Lake {
     }
 
     /// Writes `table.rulake.json` for a descriptor; returns its witness.
+    /// Under `auto` the engine is the one this state is cached with (it
+    /// depends on the collection's size), so the state must be cached.
     pub fn publish(&self, d: &Descriptor, dir: &Path) -> Result<String> {
+        let d = match self.config.engine {
+            EngineChoice::Auto { .. } => self.cached_descriptor(d)?,
+            _ => d.clone(),
+        };
+        self.write_bundle(&d, dir)
+    }
+
+    fn write_bundle(&self, d: &Descriptor, dir: &Path) -> Result<String> {
         let b = Bundle::new(d);
         b.write_to_dir(dir)?;
         Ok(b.witness().to_string())
+    }
+
+    /// The cached descriptor of state `d` under any candidate engine.
+    fn cached_descriptor(&self, d: &Descriptor) -> Result<Descriptor> {
+        let witnesses = self.candidate_witnesses(d);
+        let c = self.cache();
+        witnesses.iter().find_map(|w| c.entries.get(w)).map(|e| e.descriptor.clone()).ok_or_else(|| {
+            Error::new(Status::CacheMiss, format!("{} at this generation is not cached: with engine auto its engine depends on its size, so search or prime it before publishing", d.data_ref))
+        })
     }
 
     /// Compares a published sidecar with what the cache holds for `id`.
@@ -297,8 +446,19 @@ impl Lake {
             c.entry_of(id).map(|e| e.descriptor.clone()).ok_or_else(|| Error::new(Status::CacheMiss, "evicted while saving"))?
         };
         std::fs::create_dir_all(dir).map_err(|e| Error::io(&format!("cannot create {}", dir.display()), e))?;
-        persist::save(&index, &bundle::contained(dir, INDEX_FILE)?)?;
-        self.publish(&descriptor, dir)
+        let (file, other) = match descriptor.engine {
+            CacheEngine::Plus => (PLUS_FILE, IVF_FILE),
+            CacheEngine::Ivf(_) => (IVF_FILE, PLUS_FILE),
+        };
+        persist::save(&index, &bundle::contained(dir, file)?)?;
+        let witness = self.write_bundle(&descriptor, dir)?;
+        // A save with the other engine before: its file is no longer what the sidecar describes.
+        let stale = bundle::contained(dir, other)?;
+        match std::fs::remove_file(&stale) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(Error::io(&format!("cannot remove stale {}", stale.display()), e)),
+            _ => {}
+        }
+        Ok(witness)
     }
 
     /// Installs a saved collection under its bundle's witness; returns its size.
@@ -307,15 +467,13 @@ impl Lake {
         let bundle = Bundle::read_from_dir(dir)?
             .ok_or_else(|| Error::new(Status::Bundle, format!("{} has no {}", dir.display(), bundle::SIDECAR)))?;
         let d = bundle.descriptor();
-        // The rotation costs O(dim³): never build a larger one than the bundle declares.
-        let index = persist::load_limited(&bundle::contained(dir, INDEX_FILE)?, Some(Kind::Plus), Some(d.dim.div_ceil(64) * 64))?;
-        let p = index.params();
-        if p.dim != d.dim || p.rerank_factor != d.rerank_factor || p.seed != d.rotation_seed {
-            return Err(Error::new(
-                Status::Bundle,
-                format!("index (dim {}, rerank {}, seed {}) does not match its bundle (dim {}, rerank {}, seed {})", p.dim, p.rerank_factor, p.seed, d.dim, d.rerank_factor, d.rotation_seed),
-            ));
-        }
+        let (file, kind) = match d.engine {
+            CacheEngine::Plus => (PLUS_FILE, Kind::Plus),
+            CacheEngine::Ivf(_) => (IVF_FILE, Kind::Ivf),
+        };
+        let index = load_cached_index(&bundle::contained(dir, file)?, kind, d.dim)?;
+        check_matches_bundle(index.params(), &d)?;
+        touch_every_list(&index)?;
         let n = index.len();
         self.install(id, d, Arc::new(index), |s| s.warm_installs += 1);
         Ok(n)
@@ -331,6 +489,73 @@ impl Lake {
         Self::checked_key(&c, id)?;
         Ok(c.entry_of(id).is_some())
     }
+}
+
+/// Reads a saved collection's index. The one place the lake loads index
+/// files: the rotation costs O(dim³), so it is never built larger than the
+/// bundle declares.
+fn load_cached_index(path: &Path, kind: Kind, dim: usize) -> Result<VectorIndex> {
+    persist::load_limited(path, Some(kind), Some(dim.div_ceil(64) * 64))
+}
+
+/// One search probing every list of an IVF index, so a warm start leaves all
+/// of it paged in and cached rather than only the lists the first queries hit
+/// (a Plus search scans every code anyway; the host's warm-up search covers it).
+fn touch_every_list(index: &VectorIndex) -> Result<()> {
+    let p = index.params();
+    if p.kind != Kind::Ivf || index.is_empty() {
+        return Ok(());
+    }
+    let sp = SearchParams { nprobe: Some(p.ivf.nlist.max(1)), ..SearchParams::default() };
+    index.search_owned(&vec![0.0; p.dim], 1, &sp).map(|_| ())
+}
+
+/// Refuses a saved index whose parameters are not those its bundle declares.
+fn check_matches_bundle(p: &Params, d: &Descriptor) -> Result<()> {
+    let mismatch = |what: String| Error::new(Status::Bundle, format!("index does not match its bundle: {what}"));
+    if p.dim != d.dim || p.seed != d.rotation_seed {
+        return Err(mismatch(format!("index dim {} seed {}, bundle dim {} seed {}", p.dim, p.seed, d.dim, d.rotation_seed)));
+    }
+    match d.engine {
+        CacheEngine::Plus if p.rerank_factor != d.rerank_factor => Err(mismatch(format!("index rerank {}, bundle rerank {}", p.rerank_factor, d.rerank_factor))),
+        CacheEngine::Plus => Ok(()),
+        // A build resolves nlist 0 and calibrates nprobe: compare what it keeps as configured.
+        CacheEngine::Ivf(o) => {
+            let (got, nlist_ok) = (p.ivf, o.nlist == 0 || o.nlist == p.ivf.nlist);
+            if got.store != o.store || got.ex_bits != o.ex_bits || got.rerank != o.rerank || !nlist_ok {
+                return Err(mismatch(format!("index IVF options {got:?}, bundle {o:?}")));
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Applies a change set to an index: all of it, or (on invalid input) none.
+fn apply_to(index: &mut Arc<VectorIndex>, changes: Changes<'_>) -> Result<()> {
+    let params = *index.params();
+    let rows = crate::index::prepare_batch(&params, changes.vectors, changes.upserted)?;
+    index.check_new_ids_with(changes.upserted, |_| false)?;
+    let upserted: std::collections::HashSet<u64> = changes.upserted.iter().copied().collect();
+    if let Some(id) = changes.removed.iter().find(|id| upserted.contains(id)) {
+        return Err(Error::invalid(format!("id {id} is both removed and upserted in one change set")));
+    }
+    crate::index::check_remove_with(changes.removed, true, |_| true)?;
+    // An in-flight search holds the current version: change a copy instead.
+    let index = match Arc::get_mut(index) {
+        Some(ix) => ix,
+        None => {
+            *index = Arc::new(index.compacted()?);
+            Arc::get_mut(index).expect("a fresh copy is unshared")
+        }
+    };
+    index.remove_present(changes.removed);
+    index.remove_present(changes.upserted);
+    index.append_prepared(&rows, changes.upserted)?;
+    // Tombstones beyond a quarter of the rows cost more scan time than a compaction.
+    if index.removed_rows() * 4 > index.len() + index.removed_rows() {
+        index.compact()?;
+    }
+    Ok(())
 }
 
 /// Which counters `stats` reports.

@@ -13,10 +13,16 @@ pub struct Stats {
     pub warm_installs: u64,
     pub total_prime_us: u64,
     pub last_prime_us: u64,
+    /// Vectors pulled in full by primes.
+    pub rows_pulled: u64,
+    /// Change sets applied to a cached index in place of a full pull.
+    pub change_sets: u64,
+    /// Rows those change sets removed or upserted.
+    pub rows_applied: u64,
 }
 
 /// Number of fields in [`Stats::to_array`].
-const FIELDS: usize = 9;
+const FIELDS: usize = 12;
 
 impl Stats {
     fn to_array(self) -> [u64; FIELDS] {
@@ -30,6 +36,9 @@ impl Stats {
             self.warm_installs,
             self.total_prime_us,
             self.last_prime_us,
+            self.rows_pulled,
+            self.change_sets,
+            self.rows_applied,
         ]
     }
 
@@ -52,6 +61,9 @@ impl Stats {
             warm_installs: a[6],
             total_prime_us: a[7],
             last_prime_us: a[8],
+            rows_pulled: a[9],
+            change_sets: a[10],
+            rows_applied: a[11],
         }
     }
 }
