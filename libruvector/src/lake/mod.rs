@@ -493,9 +493,12 @@ impl Lake {
 
 /// Reads a saved collection's index. The one place the lake loads index
 /// files: the rotation costs O(dim³), so it is never built larger than the
-/// bundle declares.
+/// bundle declares. An IVF cache is mapped rather than copied (its pages are
+/// shared with the page cache), with every section's CRC verified since the
+/// witness covers the parameters, not the file's bytes.
 fn load_cached_index(path: &Path, kind: Kind, dim: usize) -> Result<VectorIndex> {
-    persist::load_limited(path, Some(kind), Some(dim.div_ceil(64) * 64))
+    let opts = persist::LoadOptions { mmap: kind == Kind::Ivf, verify: kind == Kind::Ivf };
+    persist::load_with(path, Some(kind), Some(dim.div_ceil(64) * 64), opts)
 }
 
 /// One search probing every list of an IVF index, so a warm start leaves all
