@@ -88,4 +88,15 @@ impl Rows {
         }
         top.into_sorted()
     }
+
+    /// Exact top-k by squared L2 over the rows at `positions` only (ties →
+    /// lower position): the scan of a selective filter.
+    pub fn scan_at(&self, query: &[f32], k: usize, positions: impl Iterator<Item = u32>) -> Vec<(u32, f32)> {
+        let kern = kernels::active();
+        let mut top = TopK::new(k);
+        for pos in positions {
+            top.offer(pos, (kern.sq_l2)(query, self.row(pos as usize)));
+        }
+        top.into_sorted()
+    }
 }

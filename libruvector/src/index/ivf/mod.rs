@@ -428,6 +428,20 @@ impl IvfRabitqIndex {
         hits
     }
 
+    /// Exact top-k (position, squared L2) from the store over the rows at
+    /// `positions` only, or `None` when the index keeps codes only.
+    pub(crate) fn exact_among(&self, kern: &Kernels, q: &[f32], k: usize, positions: impl Iterator<Item = u32>) -> Option<Vec<(u32, f32)>> {
+        if self.store.kind() == StoreKind::None {
+            return None;
+        }
+        let mut top = TopK::new(k);
+        let mut buf = Vec::new();
+        for pos in positions {
+            top.offer(pos, self.store.sq_l2(kern, q, pos as usize, &mut buf)?);
+        }
+        Some(top.into_sorted())
+    }
+
     /// (‖q′ − c′‖², list id) for every list.
     fn centroid_distances(&self, kern: &Kernels, qr: &[f32]) -> Vec<(f32, u32)> {
         let dp = qr.len();

@@ -18,8 +18,10 @@
 //! lists · 5 1-bit factors (per list: add, res, err, 32 per block, f32) ·
 //! 6 B-bit codes (n × D u8) · 7 extended factors (per list: add, res, f32) ·
 //! 8 row positions (n u32) · 9 the caller's ids (n u64, by position) · 10 the
-//! store (n × dim f16/f32, insertion order; present only with a store). Lists
-//! appear in id order in every section.
+//! store (n × dim f16/f32, insertion order; present only with a store) · 11
+//! the rows' tags (n u64, by position; present only when some row has tags,
+//! always last, so a file has 9, 10 or 11 sections with ids 1..=9, then 10 if
+//! it has a store, then 11 if it has tags). Lists appear in id order in every section.
 
 use super::lists::{block_bytes, record_bytes, InvList};
 use super::rotation::{Rotation, ROUNDS};
@@ -40,14 +42,24 @@ impl IvfRabitqIndex {
     /// The file's bytes with `ids` (one per position; deterministic: equal
     /// indexes give equal bytes).
     pub fn to_bytes(&self, ids: &[u64]) -> Vec<u8> {
+        self.to_bytes_tagged(ids, &[])
+    }
+
+    /// `to_bytes` with the rows' `tags` (one per position, or empty for none).
+    pub fn to_bytes_tagged(&self, ids: &[u64], tags: &[u64]) -> Vec<u8> {
         assert_eq!(ids.len(), self.len, "one id per position");
-        let sections = self.sections(ids);
+        assert!(tags.is_empty() || tags.len() == self.len, "one tag per position, or none");
+        let mut sections = self.sections(ids);
+        if !tags.is_empty() {
+            sections.push(tags.iter().flat_map(|t| t.to_le_bytes()).collect());
+        }
         let table_end = HEADER + ENTRY * sections.len();
         let mut out = vec![0u8; table_end];
         let mut table = Vec::with_capacity(ENTRY * sections.len());
+        let store_sections = 9 + (self.store.kind() != StoreKind::None) as usize;
         for (i, s) in sections.iter().enumerate() {
             out.resize(out.len().next_multiple_of(ALIGN), 0);
-            table.extend((i as u32 + 1).to_le_bytes());
+            table.extend(section_id(i, store_sections).to_le_bytes());
             table.extend(0u32.to_le_bytes());
             table.extend((out.len() as u64).to_le_bytes());
             table.extend((s.len() as u64).to_le_bytes());
@@ -115,6 +127,12 @@ impl IvfRabitqIndex {
     /// Parses and validates a file image into the index and its ids (by
     /// position); any inconsistency is a `Persist` error.
     pub fn load_from(bytes: &[u8]) -> Result<(Self, Vec<u64>)> {
+        Self::load_tagged(bytes).map(|(index, ids, _)| (index, ids))
+    }
+
+    /// `load_from`, also returning the rows' tags (by position; empty when
+    /// the file has none).
+    pub fn load_tagged(bytes: &[u8]) -> Result<(Self, Vec<u64>, Vec<u64>)> {
         let h = Header::parse(bytes)?;
         let sections = h.sections(bytes)?;
         let (dp, nlist, n) = (h.params.padded_dim(), h.params.nlist, h.n);
@@ -143,6 +161,13 @@ impl IvfRabitqIndex {
                 read_store(kind, raw)?
             }
         };
+        let tags = match sections.get(h.store_sections()) {
+            Some(raw) => {
+                expect_len("tags", raw, n * 8)?;
+                raw.chunks_exact(8).map(|c| u64::from_le_bytes(c.try_into().unwrap())).collect()
+            }
+            None => Vec::new(),
+        };
         let lists = read_lists(&h, &sizes, &sections)?;
         check_permutation(&lists, dp, n)?;
         let index = IvfRabitqIndex {
@@ -155,8 +180,14 @@ impl IvfRabitqIndex {
             len: n,
             calibration: h.calibration,
         };
-        Ok((index, ids))
+        Ok((index, ids, tags))
     }
+}
+
+/// The id of the `i`-th section of a file whose sections without tags number
+/// `store_sections`: the tags section, when present, is always id 11.
+fn section_id(i: usize, store_sections: usize) -> u32 {
+    if i < store_sections { i as u32 + 1 } else { 11 }
 }
 
 fn header_crc(header: &[u8], table: &[u8]) -> u32 {
@@ -291,6 +322,11 @@ fn f32_at(b: &[u8], at: usize) -> f32 {
 }
 
 impl Header {
+    /// Sections before the optional tags section.
+    fn store_sections(&self) -> usize {
+        9 + (self.params.store != StoreKind::None) as usize
+    }
+
     fn parse(b: &[u8]) -> Result<Self> {
         if b.len() < HEADER || &b[..8] != MAGIC {
             return Err(bad(format!("not an RVIVFRQ1 file ({} bytes, magic {:?})", b.len(), &b[..b.len().min(8)])));
@@ -300,7 +336,7 @@ impl Header {
             return Err(bad(format!("unsupported version {version} / header size {header_len}")));
         }
         let sections = u32_at(b, 100) as usize;
-        if !(9..=10).contains(&sections) || HEADER + ENTRY * sections > b.len() {
+        if !(9..=11).contains(&sections) || HEADER + ENTRY * sections > b.len() {
             return Err(bad(format!("{sections} sections do not fit a {}-byte file", b.len())));
         }
         let table = &b[HEADER..HEADER + ENTRY * sections];
@@ -335,8 +371,8 @@ impl Header {
             return Err(bad(format!("nprobe {} of {} lists, t_const {t_const}", p.nprobe, p.nlist)));
         }
         let want_sections = if p.store == StoreKind::None { 9 } else { 10 };
-        if sections != want_sections {
-            return Err(bad(format!("{sections} sections, store {:?} needs {want_sections}", p.store)));
+        if sections != want_sections && sections != want_sections + 1 {
+            return Err(bad(format!("{sections} sections, store {:?} needs {want_sections} (or one more for tags)", p.store)));
         }
         let calibration: Option<Calibration> = match u32_at(b, 80) {
             0 => None,
@@ -361,7 +397,7 @@ impl Header {
         for i in 0..self.sections {
             let e = HEADER + ENTRY * i;
             let (id, offset, len, crc) = (u32_at(b, e), u64_at(b, e + 8), u64_at(b, e + 16), u32_at(b, e + 24));
-            if id as usize != i + 1 || u32_at(b, e + 4) != 0 || u32_at(b, e + 28) != 0 {
+            if id != section_id(i, self.store_sections()) || u32_at(b, e + 4) != 0 || u32_at(b, e + 28) != 0 {
                 return Err(bad(format!("section table entry {i} has id {id}")));
             }
             let fits = offset % ALIGN as u64 == 0 && offset >= end as u64 && offset.checked_add(len).is_some_and(|x| x <= b.len() as u64);
