@@ -72,7 +72,7 @@ pub const RUV_FILTER_IDS_ALLOW: u32 = 1;
 /// `RuvSearchFilter.ids_mode`: every id but the listed ones.
 pub const RUV_FILTER_IDS_DENY: u32 = 2;
 /// The id of an empty slot in batch search results: the query's filter passed fewer than k vectors.
-pub const RUV_NO_HIT_ID: u64 = crate::index::NO_HIT;
+pub const RUV_NO_HIT_ID: u64 = u64::MAX;
 
 /// Which vectors one query may return: both the id rule and the tag rule must
 /// pass. A vector's 64 tag bits `t` pass when `t & tags_any != 0` (unless

@@ -183,6 +183,10 @@ mod tests {
             let path = dir.join(p.kind.name());
             persist::save(&idx, &path).unwrap();
             let back = persist::load(&path, None).unwrap();
+            if p.kind == Kind::Plus {
+                let theirs = ruvector_rabitq::persist::load_index(&mut std::fs::File::open(&path).unwrap()).unwrap();
+                assert_eq!(ruvector_rabitq::AnnIndex::len(&theirs), n - 1, "upstream reads a tagged file");
+            }
             assert!(back.equals(&idx), "{}", p.kind.name());
             assert_eq!(back.tags_of(7).unwrap(), tags[7]);
             assert_eq!(back.tags_of(1000).unwrap(), 0);

@@ -30,7 +30,7 @@ pub use rows::Rows;
 pub(crate) const MAX_DIM: usize = 8192;
 pub(crate) const MAX_RERANK_FACTOR: usize = 1024;
 /// The id of an empty slot in batch results (a filtered query with fewer than k matches).
-pub const NO_HIT: u64 = u64::MAX;
+pub(crate) const NO_HIT: u64 = u64::MAX;
 /// A filter that admits at most 1/this of the rows is answered by an exact
 /// scan of those rows (variants that keep vectors): it costs about what the
 /// approximate path would, which has to probe or over-fetch that much more.
@@ -226,9 +226,9 @@ impl VectorIndex {
         Self { params, ids, engine, removed: RowSet::default(), tags: Vec::new() }
     }
 
-    /// Sets the tags of every row (one per position) of a freshly loaded index.
+    /// Sets the tags of every row (one per position, or none) of a freshly loaded index.
     pub(crate) fn with_tags(mut self, tags: Vec<u64>) -> Result<Self> {
-        check_tags_len(Some(&tags), self.ids.len())?;
+        check_tags_len(Some(tags.as_slice()).filter(|t| !t.is_empty()), self.ids.len())?;
         self.tags = tags;
         Ok(self)
     }
