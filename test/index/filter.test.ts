@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FlatF32Index, IvfRabitqIndex, RabitqAsymIndex, RabitqIndex, RabitqPlusIndex, type SearchFilter, type VectorIndex } from "../../src/index.ts";
-import { glove } from "../support/datasets.ts";
+import { glove, SELECTIVITIES, selectivityTags } from "../support/datasets.ts";
 
 const DIM = 16;
 const N = 600;
@@ -148,16 +148,6 @@ test("a filtered searchAsync while remove runs from JS never crashes and sees a 
 describe("selective filters keep recall on GloVe-100 (20k rows, recall@10 against exact filtered truth)", () => {
   const n = 20_000;
   const nq = 100;
-  const selectivities = [0.5, 0.1, 0.01, 0.001];
-
-  /** Bit s of row i is set with probability selectivities[s], independent of the data. */
-  function tagsFor(rows: number): BigUint64Array {
-    return BigUint64Array.from({ length: rows }, (_, i) => {
-      const h = (Math.imul(i + 1, 2654435761) >>> 0) / 2 ** 32;
-      return selectivities.reduce((t, s, bit) => (h < s ? t | (1n << BigInt(bit)) : t), 0n);
-    });
-  }
-
   function recall(got: VectorIndex, truth: FlatF32Index, queries: Float32Array, dim: number, filter?: SearchFilter): number {
     let hit = 0;
     let total = 0;
@@ -178,11 +168,11 @@ describe("selective filters keep recall on GloVe-100 (20k rows, recall@10 agains
     const dim = ds.base.dim;
     const base = ds.base.data.subarray(0, n * dim);
     const queries = ds.queries.data.subarray(0, nq * dim);
-    const tags = tagsFor(n);
+    const tags = selectivityTags(n);
     using exact = FlatF32Index.build(base, { dim, metric: "cosine", tags });
     using index = build(base, dim, tags);
     const unfiltered = recall(index, exact, queries, dim);
-    for (let bit = 0; bit < selectivities.length; bit++) {
+    for (let bit = 0; bit < SELECTIVITIES.length; bit++) {
       const filtered = recall(index, exact, queries, dim, { tagsAll: 1n << BigInt(bit) });
       expect(filtered).toBeGreaterThanOrEqual(unfiltered - 0.02);
     }

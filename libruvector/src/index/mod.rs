@@ -470,7 +470,7 @@ impl VectorIndex {
         let prepared = prepare::queries(&self.params, queries)?;
         let d = self.params.stored_dim();
         let shared = filters.first().filter(|_| filters.len() == 1).and_then(|f| self.resolve(f));
-        let one = |(i, (q, (ids, scores))): (usize, (&[f32], (&mut [u64], &mut [f32])))| -> Result<()> {
+        let one = |(i, (q, (ids, scores))): (usize, BatchSlot)| -> Result<()> {
             let own = if filters.len() > 1 { self.resolve(&filters[i]) } else { None };
             let n = self.search_prepared(q, k, sp, own.as_ref().or(shared.as_ref()), ids, scores)?;
             ids[n..].fill(NO_HIT);
@@ -535,6 +535,9 @@ impl VectorIndex {
         self.params == other.params && self.ids.as_slice() == other.ids.as_slice() && same_tags && self.engine.same_content(&other.engine)
     }
 }
+
+/// One query of a batch search and the slots its hits go to.
+type BatchSlot<'a> = (&'a [f32], (&'a mut [u64], &'a mut [f32]));
 
 /// Validates a batch of caller vectors against `params` and prepares the rows
 /// to store, on the calling thread; ids are checked only for their count.

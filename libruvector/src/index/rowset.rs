@@ -12,7 +12,7 @@ impl RowSet {
     /// The set of every position in `0..slots`.
     pub fn full(slots: usize) -> Self {
         let mut words = vec![!0u64; slots.div_ceil(64)];
-        if let Some(last) = words.last_mut().filter(|_| slots % 64 != 0) {
+        if let Some(last) = words.last_mut().filter(|_| !slots.is_multiple_of(64)) {
             *last = (1u64 << (slots % 64)) - 1;
         }
         Self { words, len: slots }
