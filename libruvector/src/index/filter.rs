@@ -36,7 +36,8 @@ impl TagRule {
 
     #[inline]
     pub fn admits(&self, tags: u64) -> bool {
-        (self.any == 0 || tags & self.any != 0) && tags & self.all == self.all && tags & self.none == 0
+        // Non-short-circuit operators: no branch per row, so resolving vectorises.
+        ((self.any == 0) | (tags & self.any != 0)) & (tags & self.all == self.all) & (tags & self.none == 0)
     }
 }
 
@@ -82,15 +83,23 @@ pub fn resolve(filter: &SearchFilter, slots: usize, removed: &RowSet, map: &IdMa
         IdRule::Any => removed.clone(),
     };
     if !filter.tags.is_open() {
-        let tag_of = |p: usize| tags.get(p).copied().unwrap_or(0);
-        for p in 0..slots {
-            if !filter.tags.admits(tag_of(p)) {
-                skip.insert(p as u32);
-            }
-        }
+        skip.insert_words(&failing_rows(&filter.tags, tags, slots));
     }
     let admitted = slots - skip.len();
     Resolved { skip, admitted }
+}
+
+/// One bit per row (of `slots`), set where the row's tags fail `rule`; rows
+/// past `tags` have tags 0. Branch-free per row: one u64 test each.
+fn failing_rows(rule: &TagRule, tags: &[u64], slots: usize) -> Vec<u64> {
+    let mut words = vec![0u64; slots.div_ceil(64)];
+    for (word, chunk) in words.iter_mut().zip(tags.chunks(64)) {
+        *word = chunk.iter().enumerate().fold(0, |bits, (j, &t)| bits | (!rule.admits(t) as u64) << j);
+    }
+    if !rule.admits(0) {
+        (tags.len()..slots).for_each(|p| words[p / 64] |= 1 << (p % 64));
+    }
+    words
 }
 
 #[cfg(test)]

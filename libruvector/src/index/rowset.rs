@@ -18,6 +18,15 @@ impl RowSet {
         Self { words, len: slots }
     }
 
+    /// Adds every position whose bit is set in `words` (bit j of word w = position 64w + j).
+    pub fn insert_words(&mut self, words: &[u64]) {
+        if words.len() > self.words.len() {
+            self.words.resize(words.len(), 0);
+        }
+        self.words.iter_mut().zip(words).for_each(|(w, &add)| *w |= add);
+        self.len = self.words.iter().map(|w| w.count_ones() as usize).sum();
+    }
+
     /// Drops `pos`; false when it was not in the set.
     pub fn remove(&mut self, pos: u32) -> bool {
         let (w, bit) = (pos as usize / 64, 1u64 << (pos % 64));
@@ -124,5 +133,7 @@ mod tests {
         let mut s = RowSet::default();
         s.insert(1);
         assert_eq!(s.complement(4).collect::<Vec<_>>(), vec![0, 2, 3]);
+        s.insert_words(&[0b1001, 1]);
+        assert_eq!((s.len(), s.contains(0), s.contains(3), s.contains(64), s.contains(2)), (4, true, true, true, false));
     }
 }
