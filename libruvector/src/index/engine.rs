@@ -140,12 +140,13 @@ impl Engine {
         }
     }
 
-    /// Exact top-k over the rows at `positions` only, or `None` for the
-    /// variants that keep no vectors.
-    pub fn exact_among(&self, query: &[f32], k: usize, positions: impl Iterator<Item = u32>) -> Option<Vec<(u32, f32)>> {
+    /// Top-k over only the rows `skip` admits, scanning just those: exact
+    /// where the variant keeps vectors, IVF's code estimate where it keeps
+    /// codes only; `None` for the upstream codes-only variant.
+    pub fn search_among(&self, query: &[f32], k: usize, skip: &RowSet) -> Option<Vec<(u32, f32)>> {
         match self {
-            Engine::Flat(r) | Engine::Plus(_, r) | Engine::Asym(_, r) => Some(r.scan_at(query, k, positions)),
-            Engine::Ivf(i) => i.exact_among(kernels::active(), query, k, positions),
+            Engine::Flat(r) | Engine::Plus(_, r) | Engine::Asym(_, r) => Some(r.scan_at(query, k, skip.complement(r.len()))),
+            Engine::Ivf(i) => Some(i.search_among(kernels::active(), query, k, skip)),
             Engine::Rabitq(_) | Engine::IvfUntrained(_) => None,
         }
     }

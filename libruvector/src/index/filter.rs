@@ -93,8 +93,16 @@ pub fn resolve(filter: &SearchFilter, slots: usize, removed: &RowSet, map: &IdMa
 /// past `tags` have tags 0. Branch-free per row: one u64 test each.
 fn failing_rows(rule: &TagRule, tags: &[u64], slots: usize) -> Vec<u64> {
     let mut words = vec![0u64; slots.div_ceil(64)];
-    for (word, chunk) in words.iter_mut().zip(tags.chunks(64)) {
-        *word = chunk.iter().enumerate().fold(0, |bits, (j, &t)| bits | (!rule.admits(t) as u64) << j);
+    let fails = |chunk: &[u64]| chunk.iter().enumerate().fold(0, |bits, (j, &t)| bits | (!rule.admits(t) as u64) << j);
+    let full = tags.chunks_exact(64);
+    let tail = full.remainder();
+    // Whole 64-row chunks as arrays, so the compiler unrolls and vectorises them.
+    for (word, chunk) in words.iter_mut().zip(full) {
+        let chunk: &[u64; 64] = chunk.try_into().expect("chunks of 64");
+        *word = fails(chunk);
+    }
+    if !tail.is_empty() {
+        words[tags.len() / 64] = fails(tail);
     }
     if !rule.admits(0) {
         (tags.len()..slots).for_each(|p| words[p / 64] |= 1 << (p % 64));

@@ -31,10 +31,10 @@ pub(crate) const MAX_DIM: usize = 8192;
 pub(crate) const MAX_RERANK_FACTOR: usize = 1024;
 /// The id of an empty slot in batch results (a filtered query with fewer than k matches).
 pub(crate) const NO_HIT: u64 = u64::MAX;
-/// A filter that admits at most 1/this of the rows is answered by an exact
-/// scan of those rows (variants that keep vectors): it costs about what the
+/// A filter that admits at most 1/this of the rows is answered by scoring
+/// just those rows (exactly where vectors are kept): it costs about what the
 /// approximate path would, which has to probe or over-fetch that much more.
-const EXACT_SCAN_SHARE: usize = 8;
+const SELECTIVE_SHARE: usize = 8;
 
 #[repr(u32)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -414,8 +414,9 @@ impl VectorIndex {
         Ok(hits.len())
     }
 
-    /// A filtered search. A selective filter (few rows pass) is answered by an
-    /// exact scan of those rows where the variant keeps vectors, so it loses no
+    /// A filtered search. A selective filter (few rows pass) is answered by
+    /// scoring just those rows (exactly where the variant keeps vectors, by
+    /// the IVF code estimate where it keeps codes only), so it loses no
     /// recall; otherwise the engine skips the excluded rows during its scan and
     /// probes or over-fetches in proportion to what they thin out.
     fn search_admitted(&self, q: &[f32], k: usize, sp: &SearchParams, f: &Resolved) -> Result<Vec<(u32, f32)>> {
@@ -423,9 +424,8 @@ impl VectorIndex {
         if f.admitted == 0 {
             return Ok(Vec::new());
         }
-        let slots = self.engine.slots();
-        if f.admitted * EXACT_SCAN_SHARE <= slots {
-            if let Some(hits) = self.engine.exact_among(q, k, f.skip.complement(slots)) {
+        if f.admitted * SELECTIVE_SHARE <= self.engine.slots() {
+            if let Some(hits) = self.engine.search_among(q, k, &f.skip) {
                 return Ok(hits);
             }
         }

@@ -428,9 +428,28 @@ impl IvfRabitqIndex {
         hits
     }
 
+    /// Top-k (position, squared L2) over only the rows `skip` admits, for a
+    /// selective filter: exact from the store, or with codes only the B-bit
+    /// estimate of each admitted row (every list, no 1-bit pass).
+    pub(crate) fn search_among(&self, kern: &Kernels, q: &[f32], k: usize, skip: &RowSet) -> Vec<(u32, f32)> {
+        if let Some(hits) = self.exact_among(kern, q, k, skip.complement(self.len)) {
+            return hits;
+        }
+        let dp = self.params.padded_dim();
+        let mut qr = vec![0f32; dp];
+        qr[..q.len()].copy_from_slice(q);
+        self.rotation.apply(kern, &mut qr);
+        let lut = QueryLut::new(&qr, self.params.ex_bits);
+        let mut top = TopK::new(k);
+        for (g_add, list) in self.centroid_distances(kern, &qr) {
+            search::estimate_admitted(kern, &self.lists[list as usize], &lut, g_add, skip, &mut top);
+        }
+        top.into_sorted()
+    }
+
     /// Exact top-k (position, squared L2) from the store over the rows at
     /// `positions` only, or `None` when the index keeps codes only.
-    pub(crate) fn exact_among(&self, kern: &Kernels, q: &[f32], k: usize, positions: impl Iterator<Item = u32>) -> Option<Vec<(u32, f32)>> {
+    fn exact_among(&self, kern: &Kernels, q: &[f32], k: usize, positions: impl Iterator<Item = u32>) -> Option<Vec<(u32, f32)>> {
         if self.store.kind() == StoreKind::None {
             return None;
         }
