@@ -215,6 +215,28 @@ mod tests {
     }
 
     #[test]
+    fn damaged_tag_sections_are_persist_errors() {
+        let (n, d) = (200, 16);
+        let base = data(n, d);
+        let tags: Vec<u64> = (0..n as u64).collect();
+        for p in every_kind() {
+            let idx = VectorIndex::build_tagged(p, &base, None, Some(&tags)).unwrap();
+            let path = std::env::temp_dir().join(format!("ruv-filter-damaged-{}-{}", std::process::id(), p.kind.name()));
+            persist::save(&idx, &path).unwrap();
+            let bytes = std::fs::read(&path).unwrap();
+            std::fs::remove_file(&path).unwrap();
+            // The tags are the last n u64 before the trailer's end (rbpx/rbcx) or the last section (IVF).
+            let end = if p.kind == Kind::Ivf { bytes.len() } else { bytes.len() - 24 };
+            let mut flipped = bytes.clone();
+            flipped[end - 8] ^= 0x40;
+            for damaged in [flipped, bytes[..bytes.len() - 8].to_vec(), bytes[..end - 4].to_vec()] {
+                let e = persist::decode(&damaged, None).err().unwrap_or_else(|| panic!("{}: damaged file loaded", p.kind.name()));
+                assert_eq!(e.status, crate::error::Status::Persist, "{}: {}", p.kind.name(), e.message);
+            }
+        }
+    }
+
+    #[test]
     fn wrong_tag_count_names_both_lengths() {
         let p = Params::new(Kind::Flat, 4, 1, 1, Metric::L2, false);
         let e = VectorIndex::build_tagged(p, &[0.0; 8], None, Some(&[1])).err().unwrap();
