@@ -44,6 +44,12 @@ export const symbols = {
   ruv_index_build: { args: [ptr, ptr, u64, ptr, u64, ptr], returns: i32 },
   ruv_index_build_async: { args: [ptr, ptr, u64, ptr, u64, ptr], returns: i32 },
   ruv_index_add: { args: [ptr, ptr, u64, ptr, u64], returns: i32 },
+  ruv_index_add_with: { args: [ptr, ptr, u64, ptr, u64, ptr], returns: i32 },
+  ruv_index_upsert_with: { args: [ptr, ptr, u64, ptr, u64, ptr], returns: i32 },
+  ruv_index_build_with: { args: [ptr, ptr, u64, ptr, u64, ptr, ptr], returns: i32 },
+  ruv_index_build_async_with: { args: [ptr, ptr, u64, ptr, u64, ptr, ptr], returns: i32 },
+  ruv_index_tags: { args: [ptr, ptr, u64], returns: i32 },
+  ruv_index_get_tags: { args: [ptr, u64, ptr], returns: i32 },
   ruv_index_remove: { args: [ptr, ptr, u64, u32, ptr], returns: i32 },
   ruv_index_upsert: { args: [ptr, ptr, u64, ptr, u64], returns: i32 },
   ruv_index_compact: { args: [ptr], returns: i32 },
@@ -140,6 +146,8 @@ export const IvfStore = { None: 0, F16: 1, F32: 2 } as const;
 export const RemoveFlag = { IgnoreMissing: 1 } as const;
 /** `RUV_LOAD_*`: flags of `RuvLoadOptions`. */
 export const LoadFlag = { Mmap: 1, Verify: 2 } as const;
+/** `RUV_FILTER_IDS_*`: the id rule of a `RuvSearchFilter`. */
+export const FilterIds = { Any: 0, Allow: 1, Deny: 2 } as const;
 /** `RUV_METRIC_*`: distance metrics. */
 export const MetricCode = { L2: 0, Cosine: 1 } as const;
 /** `RUV_CONSISTENCY_*`: lake consistency modes. */
@@ -165,6 +173,7 @@ export const ABI_CONSTANTS = {
   RUV_IVF_STORE_: IvfStore,
   RUV_INDEX_REMOVE_: RemoveFlag,
   RUV_LOAD_: LoadFlag,
+  RUV_FILTER_IDS_: FilterIds,
   RUV_CONSISTENCY_: ConsistencyCode,
   RUV_LAKE_ENGINE_: LakeEngineCode,
   RUV_CHECK_RESULT_: CheckResult,

@@ -62,7 +62,14 @@ export const LoadOptionsStruct = layout("RuvLoadOptions", [["struct_size", "u32"
 /** `RuvSearchOptions`: k, rerank and nprobe overrides and threads of one search call. */
 export const SearchOptionsStruct = layout("RuvSearchOptions", [
   ["struct_size", "u32"], ["k", "u32"], ["rerank_factor", "u32"], ["threads", "u32"], ["nprobe", "u32"], ["rerank", "u32"],
+  ["filters", "ptr"], ["filters_len", "u64"],
 ]);
+/** `RuvSearchFilter`: the id rule and tag masks of one query's filter. */
+export const SearchFilterStruct = layout("RuvSearchFilter", [
+  ["struct_size", "u32"], ["ids_mode", "u32"], ["ids", "ptr"], ["ids_len", "u64"], ["tags_any", "u64"], ["tags_all", "u64"], ["tags_none", "u64"],
+]);
+/** `RuvAddOptions`: the tags of a build, add or upsert. */
+export const AddOptionsStruct = layout("RuvAddOptions", [["struct_size", "u32"], ["reserved", "u32"], ["tags", "ptr"], ["tags_len", "u64"]]);
 /** `RuvLakeConfig`: settings of a new lake. */
 export const LakeConfig = layout("RuvLakeConfig", [
   ["struct_size", "u32"], ["rerank_factor", "u32"], ["consistency", "u32"], ["reserved", "u32"],
@@ -90,7 +97,7 @@ export const CacheStatsStruct = layout("RuvCacheStats", [
 export const ErrorInfo = layout("RuvErrorInfo", [["struct_size", "u32"], ["status", "i32"], ["message_len", "u64"], ["expected_dim", "u64"], ["actual_dim", "u64"]]);
 
 /** Every struct of the ABI, for the test that checks them against the header. */
-export const STRUCT_LAYOUTS: readonly StructLayout[] = [IndexParams, IndexInfo, SearchOptionsStruct, LoadOptionsStruct, LakeConfig, Collection, ChangeSetStruct, CacheCounters, CacheStatsStruct, ErrorInfo];
+export const STRUCT_LAYOUTS: readonly StructLayout[] = [IndexParams, IndexInfo, SearchOptionsStruct, SearchFilterStruct, AddOptionsStruct, LoadOptionsStruct, LakeConfig, Collection, ChangeSetStruct, CacheCounters, CacheStatsStruct, ErrorInfo];
 
 /** One instance of a struct in memory the native side reads or fills, with its `struct_size` set. */
 export class NativeStruct<F extends string> {

@@ -72,6 +72,26 @@
 #define RUV_LOAD_VERIFY 2
 
 /**
+ * `RuvSearchFilter.ids_mode`: no restriction by id.
+ */
+#define RUV_FILTER_IDS_ANY 0
+
+/**
+ * `RuvSearchFilter.ids_mode`: only the listed ids (ids not in the index match nothing).
+ */
+#define RUV_FILTER_IDS_ALLOW 1
+
+/**
+ * `RuvSearchFilter.ids_mode`: every id but the listed ones.
+ */
+#define RUV_FILTER_IDS_DENY 2
+
+/**
+ * The id of an empty slot in batch search results: the query's filter passed fewer than k vectors.
+ */
+#define RUV_NO_HIT_ID UINT64_MAX
+
+/**
  * Version of the C ABI; bumped on any incompatible change.
  */
 #define RUV_ABI_VERSION 3
@@ -403,6 +423,50 @@ typedef struct {
 } RuvIndexParams;
 
 /**
+ * Options of a write (build, add, upsert) beyond the vectors and ids.
+ */
+typedef struct {
+  /**
+   * Set by the caller: `sizeof(RuvAddOptions)`.
+   */
+  uint32_t struct_size;
+  /**
+   * Reserved, 0.
+   */
+  uint32_t reserved;
+  /**
+   * 64 tag bits per vector (`tags_len` = the number of vectors), or null with `tags_len` 0 for none.
+   */
+  const uint64_t *tags;
+  uint64_t tags_len;
+} RuvAddOptions;
+
+/**
+ * Which vectors one query may return: both the id rule and the tag rule must
+ * pass. A vector's 64 tag bits `t` pass when `t & tags_any != 0` (unless
+ * `tags_any` is 0: no constraint), `t & tags_all == tags_all` and
+ * `t & tags_none == 0`. Vectors given no tags have tags 0.
+ */
+typedef struct {
+  /**
+   * Set by the caller: `sizeof(RuvSearchFilter)`; also the stride of an array of filters.
+   */
+  uint32_t struct_size;
+  /**
+   * One of `RUV_FILTER_IDS_*`.
+   */
+  uint32_t ids_mode;
+  /**
+   * The ids of an allow- or deny-list (`ids_len` of them; may be null when 0).
+   */
+  const uint64_t *ids;
+  uint64_t ids_len;
+  uint64_t tags_any;
+  uint64_t tags_all;
+  uint64_t tags_none;
+} RuvSearchFilter;
+
+/**
  * Options of one search call.
  */
 typedef struct {
@@ -430,6 +494,12 @@ typedef struct {
    * Overrides the candidates reranked from the store (0 = keep; IvfRabitq only).
    */
   uint32_t rerank;
+  /**
+   * Filters (`filters_len` of them, stride `filters[0].struct_size`): none,
+   * one for every query, or (batch searches) one per query.
+   */
+  const RuvSearchFilter *filters;
+  uint64_t filters_len;
 } RuvSearchOptions;
 
 /**
@@ -977,6 +1047,20 @@ int32_t ruv_index_build(const RuvIndexParams *params,
                         RuvIndex **out);
 
 /**
+ * `ruv_index_build` with write options (tags); `options` may be null.
+ *
+ * # Safety
+ * As `ruv_index_build`; `options` null or valid for its `struct_size`, its `tags` for `tags_len`.
+ */
+int32_t ruv_index_build_with(const RuvIndexParams *params,
+                             const float *vectors,
+                             uint64_t len,
+                             const uint64_t *ids,
+                             uint64_t ids_len,
+                             const RuvAddOptions *options,
+                             RuvIndex **out);
+
+/**
  * Like `ruv_index_build`, off-thread. The caller keeps `vectors` and `ids`
  * alive and unchanged until the job completes; take the result with
  * `ruv_job_take_index`.
@@ -992,6 +1076,20 @@ int32_t ruv_index_build_async(const RuvIndexParams *params,
                               const RuvJob **out_job);
 
 /**
+ * `ruv_index_build_async` with write options (tags, copied); `options` may be null.
+ *
+ * # Safety
+ * As `ruv_index_build_async`; `options` null or valid for its `struct_size`, its `tags` for `tags_len`.
+ */
+int32_t ruv_index_build_async_with(const RuvIndexParams *params,
+                                   const float *vectors,
+                                   uint64_t len,
+                                   const uint64_t *ids,
+                                   uint64_t ids_len,
+                                   const RuvAddOptions *options,
+                                   const RuvJob **out_job);
+
+/**
  * Appends `len / dim` vectors with their ids; all are validated first.
  *
  * # Safety
@@ -1002,6 +1100,19 @@ int32_t ruv_index_add(const RuvIndex *idx,
                       uint64_t len,
                       const uint64_t *ids,
                       uint64_t ids_len);
+
+/**
+ * `ruv_index_add` with write options (tags); `options` may be null.
+ *
+ * # Safety
+ * As `ruv_index_add`; `options` null or valid for its `struct_size`, its `tags` for `tags_len`.
+ */
+int32_t ruv_index_add_with(const RuvIndex *idx,
+                           const float *vectors,
+                           uint64_t len,
+                           const uint64_t *ids,
+                           uint64_t ids_len,
+                           const RuvAddOptions *options);
 
 /**
  * Removes `len` ids (all or nothing); `out_removed` gets how many were
@@ -1030,6 +1141,19 @@ int32_t ruv_index_upsert(const RuvIndex *idx,
                          uint64_t len,
                          const uint64_t *ids,
                          uint64_t ids_len);
+
+/**
+ * `ruv_index_upsert` with write options (tags: a replaced vector gets these, or 0); `options` may be null.
+ *
+ * # Safety
+ * As `ruv_index_upsert`; `options` null or valid for its `struct_size`, its `tags` for `tags_len`.
+ */
+int32_t ruv_index_upsert_with(const RuvIndex *idx,
+                              const float *vectors,
+                              uint64_t len,
+                              const uint64_t *ids,
+                              uint64_t ids_len,
+                              const RuvAddOptions *options);
 
 /**
  * Drops the rows of removed vectors now (saves write compacted files anyway).
@@ -1117,6 +1241,22 @@ int32_t ruv_index_get(const RuvIndex *idx, uint64_t id, float *out, uint64_t cap
  * `idx` a live handle; `out` valid for `cap` entries.
  */
 int32_t ruv_index_ids(const RuvIndex *idx, uint64_t *out, uint64_t cap);
+
+/**
+ * Copies the tags of every vector in insertion order (n entries; 0 for vectors given none).
+ *
+ * # Safety
+ * `idx` a live handle; `out` valid for `cap` entries.
+ */
+int32_t ruv_index_tags(const RuvIndex *idx, uint64_t *out, uint64_t cap);
+
+/**
+ * Writes the tags of `id` (0 when it was given none); `RUV_STATUS_NOT_FOUND` when absent.
+ *
+ * # Safety
+ * `idx` a live handle; `out` valid for one write.
+ */
+int32_t ruv_index_get_tags(const RuvIndex *idx, uint64_t id, uint64_t *out);
 
 /**
  * Copies all stored vectors in insertion order (n × dim floats).

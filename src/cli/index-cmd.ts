@@ -1,5 +1,5 @@
 /** `ruvector index build|search|info|remove`. */
-import { IvfRabitqIndex, loadIndexAsync, type IvfSearchOptions, type SearchHit, type SearchOptions, type VectorIndex } from "../index/index.ts";
+import { IvfRabitqIndex, loadIndexAsync, type FilterSpec, type IvfSearchOptions, type SearchHit, type SearchOptions, type VectorIndex } from "../index/index.ts";
 import { JSON_OPTION, type Args, type CommandSpec, type OptionSpec } from "./args.ts";
 import { InputError } from "./failures.ts";
 import { parseVectorList, readTexts, readVectors, rowsOf, VECTOR_EXTENSIONS } from "./input.ts";
@@ -26,10 +26,13 @@ const build: CommandSpec = {
   description:
     `Builds an index over every vector in <input> and saves it atomically to <out>.\n` +
     `Formats by extension: ${FORMATS}. JSONL lines are arrays of numbers, or\n` +
-    `objects {"id": n, "vector": [...]} to give ids (default ids: row numbers).`,
+    `objects {"id": n, "vector": [...]} to give ids (default ids: row numbers).\n` +
+    `--tags FILE gives each vector 64 tag bits for filtered searches: one number per line\n` +
+    `(decimal or 0x hex), in the order of the vectors.`,
   positionals: ["input"],
   options: {
     out: { type: "string", short: "o", value: "FILE", help: "where to save the index (required)" },
+    tags: { type: "string", value: "FILE", help: "64 tag bits per vector: one number per line (decimal or 0x hex)" },
     ...BUILD_OPTIONS,
     json: JSON_OPTION,
   },
@@ -37,7 +40,9 @@ const build: CommandSpec = {
     const out = args.required("out");
     const plan = buildPlan(args);
     const vectors = await readVectors(args.positional(0));
-    const { index, buildMs } = await buildIndex(plan, vectors);
+    const tagsPath = args.string("tags");
+    const tags = tagsPath === undefined ? undefined : await readTags(tagsPath, vectors.rows);
+    const { index, buildMs } = await buildIndex(plan, vectors, tags);
     try {
       await withProgress(`saving ${out}`, () => index.saveAsync(out));
       const summary = summarize(index);
@@ -56,7 +61,9 @@ const search: CommandSpec = {
   description:
     "Loads an index of any variant and prints the k nearest ids of each query, best first\n" +
     "(scores are distances: lower is closer). With --docs, each hit also shows its document:\n" +
-    "the file the vectors were embedded from (one text per line, or JSONL {\"id\", \"text\"}).",
+    "the file the vectors were embedded from (one text per line, or JSONL {\"id\", \"text\"}).\n" +
+    "Filters restrict the hits natively during the scan: --filter-ids or --exclude-ids by id,\n" +
+    "--tags-any/--tags-all/--tags-none by the 64 tag bits given at build (--tags); all must pass.",
   positionals: ["index"],
   options: {
     query: { type: "string", value: "FILE", help: `query vectors (${FORMATS}), one search per row` },
@@ -65,10 +72,16 @@ const search: CommandSpec = {
     k: K_OPTION,
     rerank: { type: "string", value: "N", help: "plus: rerank factor for these searches, 1..1024; ivf: candidates reranked from the store (default: the index's)" },
     nprobe: { type: "string", value: "N", help: "ivf: lists probed by these searches (default: the index's)" },
+    "filter-ids": { type: "string", value: "LIST", help: "return only these ids, e.g. 3,17,42 (ids not in the index match nothing)" },
+    "exclude-ids": { type: "string", value: "LIST", help: "never return these ids" },
+    "tags-any": { type: "string", value: "MASK", help: "only vectors with at least one of these tag bits (decimal or 0x hex)" },
+    "tags-all": { type: "string", value: "MASK", help: "only vectors with all of these tag bits" },
+    "tags-none": { type: "string", value: "MASK", help: "only vectors with none of these tag bits" },
     json: JSON_OPTION,
   },
   async run(args) {
     const k = args.int("k", { min: 1, max: MAX_K }, 10);
+    const filter = searchFilter(args);
     const rerank = args.int("rerank", { min: 1, max: 1 << 20 }, undefined);
     const nprobe = args.int("nprobe", { min: 1, max: 1 << 24 }, undefined);
     const queries = await readQueries(args);
@@ -76,7 +89,7 @@ const search: CommandSpec = {
     const docs = docsPath === undefined ? undefined : await readDocs(docsPath);
     const index = await openIndex(args.positional(0));
     try {
-      const options = searchOptions(args, index, rerank, nprobe);
+      const options = { ...searchOptions(args, index, rerank, nprobe), ...(filter && { filter }) };
       const results = await withProgress(
         "searching",
         (progress) =>
@@ -96,12 +109,49 @@ const search: CommandSpec = {
   },
 };
 
+/** A `--tags` file: one u64 per line (decimal or 0x hex; blank lines at the end ignored), one per vector. */
+async function readTags(path: string, rows: number): Promise<BigUint64Array> {
+  const lines = (await Bun.file(path).text()).replace(/\s+$/, "").split("\n");
+  if (lines.length === 1 && lines[0] === "") lines.length = 0;
+  if (lines.length !== rows) throw new InputError(`${path} has ${lines.length} tag lines for ${rows} vectors (one per vector)`);
+  return BigUint64Array.from(lines, (line, i) => {
+    const text = line.trim();
+    const value = /^(0x[0-9a-f]+|\d+)$/i.test(text) ? BigInt(text) : -1n;
+    if (value < 0n || value >= 1n << 64n) throw new InputError(`${path} line ${i + 1}: '${line}' is not a 64-bit tag value (decimal or 0x hex)`);
+    return value;
+  });
+}
+
 /** `--rerank` and `--nprobe` as the options of the loaded index's class. */
 function searchOptions(args: Args, index: VectorIndex, rerank: number | undefined, nprobe: number | undefined): SearchOptions | IvfSearchOptions {
   if (index instanceof IvfRabitqIndex) return { rerank, nprobe };
   if (nprobe !== undefined) throw args.usage(`--nprobe applies to ivf indexes only; this one is ${index.constructor.name}`);
   if (rerank !== undefined && rerank > 1024) throw args.usage(`--rerank must be an integer in 1..1024 for ${index.constructor.name}, got '${rerank}'`);
   return { rerankFactor: rerank };
+}
+
+/** The filter the `--filter-ids`, `--exclude-ids` and `--tags-*` options give, if any. */
+function searchFilter(args: Args): FilterSpec | undefined {
+  const allow = args.string("filter-ids");
+  const deny = args.string("exclude-ids");
+  if (allow !== undefined && deny !== undefined) throw args.usage("give either --filter-ids or --exclude-ids, not both");
+  const filter: FilterSpec = {};
+  if (allow !== undefined) filter.allow = parseIdList(args, allow, "--filter-ids");
+  if (deny !== undefined) filter.deny = parseIdList(args, deny, "--exclude-ids");
+  for (const [flag, key] of [["tags-any", "tagsAny"], ["tags-all", "tagsAll"], ["tags-none", "tagsNone"]] as const) {
+    const mask = args.string(flag);
+    if (mask !== undefined) filter[key] = parseTagMask(args, flag, mask);
+  }
+  if (filter.tagsAny === 0n) throw args.usage("--tags-any 0 matches no vector: give at least one bit");
+  return Object.keys(filter).length === 0 ? undefined : filter;
+}
+
+/** A 64-bit tag mask in decimal or 0x hex; anything else is a usage error naming it. */
+function parseTagMask(args: Args, flag: string, text: string): bigint {
+  const ok = /^(0x[0-9a-f]+|\d+)$/i.test(text.trim());
+  const mask = ok ? BigInt(text.trim()) : -1n;
+  if (mask < 0n || mask >= 1n << 64n) throw args.usage(`--${flag} must be a 64-bit mask (decimal or 0x hex), got '${text}'`);
+  return mask;
 }
 
 /** The query rows of `--query FILE` or `--vector LIST` (exactly one must be given). */
@@ -183,7 +233,7 @@ const remove: CommandSpec = {
     json: JSON_OPTION,
   },
   async run(args) {
-    const ids = parseIdList(args, args.required("ids"));
+    const ids = parseIdList(args, args.required("ids"), "--ids");
     const path = args.positional(0);
     const out = args.string("out") ?? path;
     const index = await openIndex(path);
@@ -200,11 +250,11 @@ const remove: CommandSpec = {
 };
 
 /** `--ids 3,17,42` as ids; an element that is not an id is a usage error naming it. */
-function parseIdList(args: Args, list: string): number[] {
+function parseIdList(args: Args, list: string, flag: string): number[] {
   return list.split(",").map((text, i) => {
     const id = Number(text.trim());
     if (text.trim() === "" || !Number.isSafeInteger(id) || id < 0) {
-      throw args.usage(`--ids: element ${i} ('${text}') is not an id (an integer in 0..2^53-1)`);
+      throw args.usage(`${flag}: element ${i} ('${text}') is not an id (an integer in 0..2^53-1)`);
     }
     return id;
   });

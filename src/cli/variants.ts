@@ -61,9 +61,9 @@ export function buildPlan(args: Args): BuildPlan {
   return { variant, options: { ...common, rerankFactor: args.int("rerank", { min: 1, max: 1024 }, undefined), padToWord: !args.flag("no-pad") } };
 }
 
-/** Builds the planned index over `vectors` off the JS thread; returns it with the build time. */
-export async function buildIndex(plan: BuildPlan, vectors: VectorFile): Promise<{ index: VectorIndex; buildMs: number }> {
-  const options = { ...plan.options, dim: vectors.dim, ids: vectors.ids };
+/** Builds the planned index over `vectors` (with `tags`, one per vector) off the JS thread; returns it with the build time. */
+export async function buildIndex(plan: BuildPlan, vectors: VectorFile, tags?: BigUint64Array): Promise<{ index: VectorIndex; buildMs: number }> {
+  const options = { ...plan.options, dim: vectors.dim, ids: vectors.ids, ...(tags && { tags }) };
   const cls = VARIANTS[plan.variant] as typeof RabitqPlusIndex;
   const started = performance.now();
   const index: VectorIndex = await withProgress(`building ${plan.variant} index over ${vectors.rows} vectors`, (progress) =>

@@ -4,7 +4,7 @@ import { IndexKind, IvfStore, LoadFlag } from "../ffi.ts";
 import { checkOptionKeys, describeValue, float32Hint } from "../options.ts";
 import type { ProgressCallback } from "../runtime.ts";
 import { IndexParams, LoadOptionsStruct, NativeStruct } from "../structs.ts";
-import type { IndexOptions, IvfIndexOptions, IvfSearchOptions, LoadOptions, Metric, SearchOptions, Store } from "./types.ts";
+import type { IndexOptions, IvfIndexOptions, LoadOptions, Metric, Store } from "./types.ts";
 
 /** The variant numbers of the C ABI (`RUV_INDEX_KIND_*`). */
 export const Kind = IndexKind;
@@ -47,12 +47,12 @@ export function isPositiveInt(x: unknown, max: number): x is number {
 }
 
 /** The keys of {@link BuildOptions}, for the unknown-key check. */
-const BUILD_KEYS = ["dim", "seed", "rerankFactor", "metric", "padToWord", "ids", "onProgress"];
+const BUILD_KEYS = ["dim", "seed", "rerankFactor", "metric", "padToWord", "ids", "tags", "onProgress"];
 /** The keys of {@link IvfBuildOptions}. */
-const IVF_BUILD_KEYS = ["dim", "seed", "metric", "ids", "onProgress", "nlist", "exBits", "store", "nprobe", "rerank", "targetRecall"];
+const IVF_BUILD_KEYS = ["dim", "seed", "metric", "ids", "tags", "onProgress", "nlist", "exBits", "store", "nprobe", "rerank", "targetRecall"];
 /** The keys of search options (batch options add `threads`) by variant. */
-const SEARCH_KEYS = ["rerankFactor"];
-const IVF_SEARCH_KEYS = ["nprobe", "rerank"];
+const SEARCH_KEYS = ["rerankFactor", "filter"];
+const IVF_SEARCH_KEYS = ["nprobe", "rerank", "filter"];
 
 /** `what` names the call for messages, e.g. `RabitqPlusIndex.build`. */
 export function nativeParams(kind: KindValue, o: IndexOptions | IvfIndexOptions, defaultRerank: number, what = KIND_NAMES[kind]): NativeParams {
@@ -167,7 +167,7 @@ export interface SearchOverrides {
 }
 
 /** The options of `search` (`batch`: of `searchBatch`) on a `kind` index, checked. */
-export function searchOverrides(kind: KindValue, options: SearchOptions | IvfSearchOptions, batch = false): SearchOverrides {
+export function searchOverrides(kind: KindValue, options: object, batch = false): SearchOverrides {
   if (typeof options !== "object" || options === null) throw new InvalidArgument(`search options must be an object, got ${describeValue(options)}`);
   const keys = kind === Kind.Ivf ? IVF_SEARCH_KEYS : SEARCH_KEYS;
   checkOptionKeys(options, batch ? [...keys, "threads"] : keys, batch ? "searchBatch options" : "search options");

@@ -1,5 +1,6 @@
 /** The public shapes of index options and results. */
 import { InvalidArgument, type UnknownId } from "../errors.ts";
+import type { SearchFilter } from "./filter.ts";
 
 /** Distance metric. `cosine` normalises vectors on the way in and reports cosine distance (1 − cos). */
 export type Metric = "l2" | "cosine";
@@ -43,9 +44,11 @@ export interface IndexOptions {
   padToWord?: boolean;
 }
 
-/** Options of `build`: index parameters plus optional ids (default 0..n−1). */
+/** Options of `build`: index parameters plus optional ids (default 0..n−1) and tags. */
 export interface BuildOptions extends IndexOptions {
   ids?: IdsInput;
+  /** 64 label bits per vector (one u64 each), for `tagsAny`/`tagsAll`/`tagsNone` filters. Default: all 0. */
+  tags?: BigUint64Array;
   /** `buildAsync` only: called about every 100 ms with the work units done and the total (for a progress bar). */
   onProgress?: (done: number, total: number) => void;
 }
@@ -81,6 +84,8 @@ export interface IvfIndexOptions {
 /** Options of `IvfRabitqIndex.build`: parameters plus optional ids (default 0..n−1). */
 export interface IvfBuildOptions extends IvfIndexOptions {
   ids?: IdsInput;
+  /** 64 label bits per vector (one u64 each), for `tagsAny`/`tagsAll`/`tagsNone` filters. Default: all 0. */
+  tags?: BigUint64Array;
   /** `buildAsync` only: called about every 100 ms with the work units done and the total (for a progress bar). */
   onProgress?: (done: number, total: number) => void;
 }
@@ -91,10 +96,14 @@ export interface IvfSearchOptions {
   nprobe?: number;
   /** Candidates reranked exactly from the store (needs a store). */
   rerank?: number;
+  /** Only vectors this filter passes are returned (see {@link SearchFilter}). */
+  filter?: SearchFilter;
 }
 
 /** Options of `IvfRabitqIndex` batch searches. */
-export interface IvfBatchOptions extends IvfSearchOptions {
+export interface IvfBatchOptions extends Omit<IvfSearchOptions, "filter"> {
+  /** One filter for every query, or an array of one per query. */
+  filter?: SearchFilter | readonly SearchFilter[];
   /** Worker threads: 0 (default) = all cores, 1 = the calling thread only. */
   threads?: number;
 }
@@ -121,17 +130,25 @@ export interface SearchHit {
 export interface SearchOptions {
   /** Override the index's rerank factor for this search (RabitqPlusIndex only; 1..1024). */
   rerankFactor?: number;
+  /** Only vectors this filter passes are returned (see {@link SearchFilter}). */
+  filter?: SearchFilter;
 }
 
 /** Options of batch searches. */
-export interface BatchOptions extends SearchOptions {
+export interface BatchOptions extends Omit<SearchOptions, "filter"> {
+  /** One filter for every query, or an array of one per query. */
+  filter?: SearchFilter | readonly SearchFilter[];
   /** Worker threads: 0 (default) = all cores, 1 = the calling thread only. */
   threads?: number;
 }
 
-/** Results of a batch search: `k` hits per query in flat typed arrays. */
+/**
+ * Results of a batch search: `k` hits per query in flat typed arrays. A
+ * filtered query that matches fewer than k vectors leaves its last slots empty:
+ * id -1, score `Infinity` (`hits(i)` leaves them out).
+ */
 export class BatchResult {
-  /** @param ids query-major ids, `count × k` @param scores matching scores */
+  /** @param ids query-major ids, `count × k` (-1: empty slot) @param scores matching scores */
   constructor(
     readonly count: number,
     readonly k: number,
@@ -145,7 +162,7 @@ export class BatchResult {
       throw new InvalidArgument(`query index ${i} out of range (0..${this.count - 1})`);
     }
     const out: SearchHit[] = [];
-    for (let j = i * this.k; j < (i + 1) * this.k; j++) out.push({ id: this.ids[j]!, score: this.scores[j]! });
+    for (let j = i * this.k; j < (i + 1) * this.k && this.ids[j] !== -1; j++) out.push({ id: this.ids[j]!, score: this.scores[j]! });
     return out;
   }
 }

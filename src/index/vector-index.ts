@@ -5,11 +5,13 @@
  */
 import { ptr, type Pointer } from "bun:ffi";
 import { InvalidArgument } from "../errors.ts";
+import { describeValue } from "../options.ts";
 import { check, lib, outPointer, RemoveFlag, Status, utf8 } from "../ffi.ts";
 import { IndexInfo, NativeStruct, SearchOptionsStruct } from "../structs.ts";
 import { NativeHandle, runJob } from "../runtime.ts";
 import { formatBytes } from "../units.ts";
 import { checkId, toIdList, toIds } from "./ids.ts";
+import { addOptions, batchFilters, checkTags, singleFilter, type NativeFilters } from "./filter.ts";
 import { checkK, checkPath, checkProgressCallback, loadOptionsStruct, checkQuery, checkThreads, checkVectors, copyInSlices, Kind, KIND_NAMES, METRICS, nativeParams, paramsStruct, searchOverrides, type KindValue, type NativeParams } from "./prepare.ts";
 import { BatchResult, type RemoveOptions, type BatchOptions, type BuildOptions, type IdsInput, type IndexOptions, type IvfBatchOptions, type IvfBuildOptions, type IvfIndexOptions, type IvfSearchOptions, type LoadOptions, type Metric, type SearchHit, type SearchOptions } from "./types.ts";
 
@@ -86,8 +88,9 @@ export abstract class VectorIndex implements Disposable {
     if (options.onProgress !== undefined) throw new InvalidArgument("onProgress is reported by buildAsync only: build blocks the JS thread until it returns");
     checkVectors(vectors, p.dim, "vectors");
     const ids = options.ids ? toIds(options.ids, vectors.length / p.dim) : new BigUint64Array(0);
+    const tags = checkTags(options.tags, vectors.length / p.dim);
     const cell = new BigUint64Array(1);
-    check(lib().ruv_index_build(paramsStruct(p), vectors, vectors.length, ids, ids.length, cell));
+    check(lib().ruv_index_build_with(paramsStruct(p), vectors, vectors.length, ids, ids.length, addOptions(tags), cell));
     return new this(new NativeIndex(outPointer(cell)));
   }
 
@@ -102,11 +105,13 @@ export abstract class VectorIndex implements Disposable {
     const onProgress = checkProgressCallback(options.onProgress);
     checkVectors(vectors, p.dim, "vectors");
     const ids = options.ids ? toIds(options.ids, vectors.length / p.dim).slice() : new BigUint64Array(0);
+    const tags = checkTags(options.tags, vectors.length / p.dim)?.slice();
     const own = await copyInSlices(vectors, "vectors");
     const sym = lib();
     const params = paramsStruct(p);
+    // The native call copies the tags before it returns.
     return runJob(
-      (job) => sym.ruv_index_build_async(params, pinned(own), own.length, pinned(ids), ids.length, job),
+      (job) => sym.ruv_index_build_async_with(params, pinned(own), own.length, pinned(ids), ids.length, addOptions(tags), job),
       (job) => new this(new NativeIndex(takeIndex(job))),
       [own, ids],
       "index",
@@ -182,30 +187,31 @@ export abstract class VectorIndex implements Disposable {
     return this.#handle.closed;
   }
 
-  /** Appends one vector under `id`; the dimension must match. */
-  add(id: number, vector: Float32Array): void {
-    this.addBatch(...this.#one(id, vector));
+  /** Appends one vector under `id` (with 64 tag bits, default 0); the dimension must match. */
+  add(id: number, vector: Float32Array, tags?: bigint): void {
+    this.addBatch(...this.#one(id, vector, tags));
   }
 
-  /** Appends n vectors (n × dim) with their ids; either all are added or none. */
-  addBatch(vectors: Float32Array, ids: IdsInput): void {
-    this.#length += this.#writeRows(vectors, ids, lib().ruv_index_add);
+  /** Appends n vectors (n × dim) with their ids (and one u64 of tags each); either all are added or none. */
+  addBatch(vectors: Float32Array, ids: IdsInput, tags?: BigUint64Array): void {
+    this.#length += this.#writeRows(vectors, ids, tags, lib().ruv_index_add_with);
   }
 
-  /** `[vector, [id]]`, checked, for the one-vector writes. */
-  #one(id: number, vector: Float32Array): [Float32Array, number[]] {
+  /** `[vector, [id], tags]`, checked, for the one-vector writes. */
+  #one(id: number, vector: Float32Array, tags: bigint | undefined): [Float32Array, number[], BigUint64Array | undefined] {
     checkId(id);
     checkQuery(vector, this.dim, "vector");
-    return [vector, [id]];
+    if (tags !== undefined && typeof tags !== "bigint") throw new InvalidArgument(`tags must be a bigint (64 tag bits), got ${describeValue(tags)}`);
+    return [vector, [id], tags === undefined ? undefined : BigUint64Array.of(checkTagBits(tags))];
   }
 
-  /** Checks n vectors and their ids and passes them to a native write; returns n. */
-  #writeRows(vectors: Float32Array, ids: IdsInput, write: (idx: Pointer, v: Float32Array, len: number, ids: BigUint64Array, idsLen: number) => number): number {
+  /** Checks n vectors, their ids and tags and passes them to a native write; returns n. */
+  #writeRows(vectors: Float32Array, ids: IdsInput, tags: BigUint64Array | undefined, write: (idx: Pointer, v: Float32Array, len: number, ids: BigUint64Array, idsLen: number, options: Uint8Array) => number): number {
     const handle = this.#handle.ptr;
     checkVectors(vectors, this.dim, "vectors");
     const n = vectors.length / this.dim;
     const u64 = toIds(ids, n);
-    check(write(handle, vectors, vectors.length, u64, u64.length));
+    check(write(handle, vectors, vectors.length, u64, u64.length, addOptions(checkTags(tags, n))));
     return n;
   }
 
@@ -233,17 +239,17 @@ export abstract class VectorIndex implements Disposable {
     return removed;
   }
 
-  /** Adds `vector` under `id`, replacing the vector `id` had. */
-  upsert(id: number, vector: Float32Array): void {
-    this.upsertBatch(...this.#one(id, vector));
+  /** Adds `vector` under `id` (with `tags`, default 0), replacing the vector and tags `id` had. */
+  upsert(id: number, vector: Float32Array, tags?: bigint): void {
+    this.upsertBatch(...this.#one(id, vector, tags));
   }
 
   /**
-   * Adds n vectors (n × dim) under their ids, replacing the vectors of ids
-   * already present; all or none, and a concurrent search sees all of it or none.
+   * Adds n vectors (n × dim) under their ids (and tags, default 0), replacing the vectors
+   * and tags of ids already present; all or none, and a concurrent search sees all of it or none.
    */
-  upsertBatch(vectors: Float32Array, ids: IdsInput): void {
-    this.#writeRows(vectors, ids, lib().ruv_index_upsert);
+  upsertBatch(vectors: Float32Array, ids: IdsInput, tags?: BigUint64Array): void {
+    this.#writeRows(vectors, ids, tags, lib().ruv_index_upsert_with);
     this.#length = Number(this.#info().u64("len"));
   }
 
@@ -252,12 +258,16 @@ export abstract class VectorIndex implements Disposable {
     check(lib().ruv_index_compact(this.#handle.ptr));
   }
 
-  /** The k nearest vectors to `query`, best first. Returns min(k, length) hits. */
+  /**
+   * The k nearest vectors to `query`, best first: min(k, length) hits, or fewer
+   * when `options.filter` passes fewer vectors (`[]` when it passes none).
+   */
   search(query: Float32Array, k: number, options: this["~options"]["search"] = {}): SearchHit[] {
     const handle = this.#handle.ptr;
     checkQuery(query, this.dim);
     checkK(k);
     const overrides = searchOverrides(this.#params.kind, options);
+    const filters = singleFilter(options.filter);
     const cap = Math.min(k, this.#length);
     if (this.#ids.length < cap) {
       this.#ids = new BigUint64Array(cap);
@@ -265,8 +275,9 @@ export abstract class VectorIndex implements Disposable {
     }
     const ids = this.#ids;
     const scores = this.#scores;
-    const search = this.#search.set("k", k).set("rerank_factor", overrides.rerank_factor).set("nprobe", overrides.nprobe).set("rerank", overrides.rerank).bytes;
+    const search = withFilters(this.#search.set("k", k).set("rerank_factor", overrides.rerank_factor).set("nprobe", overrides.nprobe).set("rerank", overrides.rerank), filters).bytes;
     check(lib().ruv_index_search(handle, query, query.length, search, ids, scores, cap, this.#count));
+    void filters.bytes; // the filters' memory stays alive until the call returns
     const n = Number(this.#count[0]);
     const hits = new Array<SearchHit>(n);
     for (let i = 0; i < n; i++) hits[i] = { id: Number(ids[i]), score: scores[i]! };
@@ -278,10 +289,12 @@ export abstract class VectorIndex implements Disposable {
     const handle = this.#handle.ptr;
     checkQuery(query, this.dim);
     checkK(k);
-    const search = new NativeStruct(SearchOptionsStruct, { k, ...searchOverrides(this.#params.kind, options) }).bytes;
+    const filters = singleFilter(options.filter);
+    const search = withFilters(new NativeStruct(SearchOptionsStruct, { k, ...searchOverrides(this.#params.kind, options) }), filters).bytes;
     const sym = lib();
     // The job's snapshot holds the writes made so far: its hit count is fixed now.
     const cap = Math.min(k, this.#length);
+    // The native call copies the filters before it returns.
     return runJob(
       (job) => sym.ruv_index_search_async(handle, query, query.length, search, job),
       (job) => {
@@ -297,7 +310,8 @@ export abstract class VectorIndex implements Disposable {
     const ids = new BigUint64Array(b.m * b.kEff);
     const scores = new Float32Array(b.m * b.kEff);
     check(lib().ruv_index_search_batch(b.handle, queries, queries.length, b.search, ids, scores, ids.length, this.#count));
-    return new BatchResult(b.m, b.kEff, Float64Array.from(ids, Number), scores);
+    void b.filters.bytes;
+    return new BatchResult(b.m, b.kEff, hitIds(ids), scores);
   }
 
   #batch(queries: Float32Array, k: number, options: BatchOptions | IvfBatchOptions) {
@@ -305,8 +319,10 @@ export abstract class VectorIndex implements Disposable {
     checkVectors(queries, this.dim, "queries");
     checkK(k);
     const overrides = searchOverrides(this.#params.kind, options, true);
-    const search = new NativeStruct(SearchOptionsStruct, { k, ...overrides, threads: checkThreads(options.threads) }).bytes;
-    return { handle, search, m: queries.length / this.dim, kEff: Math.min(k, this.#length) };
+    const m = queries.length / this.dim;
+    const filters = batchFilters(options.filter, m);
+    const search = withFilters(new NativeStruct(SearchOptionsStruct, { k, ...overrides, threads: checkThreads(options.threads) }), filters).bytes;
+    return { handle, search, filters, m, kEff: Math.min(k, this.#length) };
   }
 
   /** `searchBatch` off the JS thread. */
@@ -330,6 +346,24 @@ export abstract class VectorIndex implements Disposable {
     const status = lib().ruv_index_get(handle, id, out, out.length);
     if (status === Status.NotFound) return undefined;
     check(status);
+    return out;
+  }
+
+  /** The 64 tag bits of `id` (0n when it was given none), or undefined if absent. */
+  tagsOf(id: number): bigint | undefined {
+    const handle = this.#handle.ptr;
+    checkId(id);
+    const out = new BigUint64Array(1);
+    const status = lib().ruv_index_get_tags(handle, id, out);
+    if (status === Status.NotFound) return undefined;
+    check(status);
+    return out[0]!;
+  }
+
+  /** The tags of every vector, in the order of {@link ids} (0n for vectors given none). */
+  tags(): BigUint64Array {
+    const out = new BigUint64Array(this.length);
+    check(lib().ruv_index_tags(this.#handle.ptr, out, out.length));
     return out;
   }
 
@@ -414,6 +448,24 @@ export abstract class VectorIndex implements Disposable {
   }
 }
 
+/** `search` with `filters` set on it (kept alive by the caller across the native call). */
+function withFilters(search: NativeStruct<keyof typeof SearchOptionsStruct.fields>, filters: NativeFilters): NativeStruct<keyof typeof SearchOptionsStruct.fields> {
+  return search.set("filters", filters.address).set("filters_len", filters.filters.length);
+}
+
+/** Batch ids as numbers, empty slots (`RUV_NO_HIT_ID`) as -1. */
+function hitIds(ids: BigUint64Array): Float64Array {
+  return Float64Array.from(ids, (id) => (id === NO_HIT ? -1 : Number(id)));
+}
+
+const NO_HIT = (1n << 64n) - 1n;
+
+/** A tags bigint, checked to fit 64 bits. */
+function checkTagBits(tags: bigint): bigint {
+  if (tags < 0n || tags >= 1n << 64n) throw new InvalidArgument(`tags must be a bigint in 0n..2n**64n-1n (64 tag bits), got ${tags}n`);
+  return tags;
+}
+
 /** The `ruv_index_remove` flags for `options`. */
 function checkRemoveOptions(options: RemoveOptions): number {
   if (typeof options !== "object" || options === null) throw new InvalidArgument(`remove options must be an object, got ${options}`);
@@ -453,6 +505,6 @@ function takeHits(job: Pointer, cap: number): { ids: Float64Array; scores: Float
   const len = new BigUint64Array(1);
   check(lib().ruv_job_take_hits(job, ids, scores, cap, len));
   const n = Number(len[0]);
-  return { ids: Float64Array.from(ids.subarray(0, n), Number), scores: scores.slice(0, n) };
+  return { ids: hitIds(ids.subarray(0, n)), scores: scores.slice(0, n) };
 }
 

@@ -58,6 +58,24 @@ int main(int argc, char **argv) {
   CHECK(ruv_index_search(loaded, data + 7 * DIM, DIM, &search, ids, scores, K, &count));
   if (info.len != N || ids[0] != 7) { fprintf(stderr, "upsert did not bring id 7 back\n"); return 1; }
 
+  const uint64_t tags[1] = { 0x5 }, only[2] = { 3, 4 };
+  RuvAddOptions tagged = { .struct_size = sizeof tagged, .tags = tags, .tags_len = 1 };
+  const uint64_t fresh[1] = { 9000 };
+  CHECK(ruv_index_add_with(loaded, data + 3 * DIM, DIM, fresh, 1, &tagged));
+  RuvSearchFilter filters[2] = {
+    { .struct_size = sizeof filters[0], .ids_mode = RUV_FILTER_IDS_ANY, .tags_any = 0x4 },
+    { .struct_size = sizeof filters[0], .ids_mode = RUV_FILTER_IDS_ALLOW, .ids = only, .ids_len = 2 },
+  };
+  RuvSearchOptions filtered = { .struct_size = sizeof filtered, .k = K, .filters = filters, .filters_len = 1 };
+  uint64_t tag_of = 0, batch_ids[2 * K], hits = 0, kk = 0;
+  float batch_scores[2 * K];
+  CHECK(ruv_index_search(loaded, data, DIM, &filtered, batch_ids, batch_scores, K, &hits));
+  CHECK(ruv_index_get_tags(loaded, 9000, &tag_of));
+  if (hits != 1 || batch_ids[0] != 9000 || tag_of != 0x5) { fprintf(stderr, "tag filter found %llu hits\n", (unsigned long long)hits); return 1; }
+  filtered.filters_len = 2;
+  CHECK(ruv_index_search_batch(loaded, data, 2 * DIM, &filtered, batch_ids, batch_scores, 2 * K, &kk));
+  if (batch_ids[0] != 9000 || batch_ids[1] != RUV_NO_HIT_ID || batch_ids[K + 2] != RUV_NO_HIT_ID) { fprintf(stderr, "per-query filters not applied\n"); return 1; }
+
   int32_t s = ruv_index_search(index, data, DIM - 1, &search, ids, scores, K, &count);
   char msg[16];
   RuvErrorInfo error = { .struct_size = sizeof error };

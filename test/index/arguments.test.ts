@@ -10,7 +10,7 @@ const data = randomVectors(50, DIM, 5);
 describe("unknown option keys are refused, naming the closest valid key", () => {
   test("build, create and buildAsync options", async () => {
     expect(() => RabitqPlusIndex.build(data, { dim: DIM, rerankfactor: 50 } as never)).toThrow(
-      new InvalidArgument('unknown option "rerankfactor" in RabitqPlusIndex options; did you mean "rerankFactor"? (valid: dim, seed, rerankFactor, metric, padToWord, ids, onProgress)'),
+      new InvalidArgument('unknown option "rerankfactor" in RabitqPlusIndex options; did you mean "rerankFactor"? (valid: dim, seed, rerankFactor, metric, padToWord, ids, tags, onProgress)'),
     );
     expect(() => FlatF32Index.create({ dim: DIM, metirc: "cosine" } as never)).toThrow('unknown option "metirc" in FlatF32Index options; did you mean "metric"?');
     await expect(RabitqPlusIndex.buildAsync(data, { dim: DIM, padToWords: false } as never)).rejects.toThrow('did you mean "padToWord"?');
@@ -19,7 +19,7 @@ describe("unknown option keys are refused, naming the closest valid key", () => 
   test("search, searchAsync and searchBatch options (argument errors throw before any Promise)", () => {
     using index = RabitqPlusIndex.build(data, { dim: DIM });
     const q = data.subarray(0, DIM);
-    expect(() => index.search(q, 3, { rerank: 4 } as never)).toThrow('unknown option "rerank" in search options; did you mean "rerankFactor"? (valid: rerankFactor)');
+    expect(() => index.search(q, 3, { rerank: 4 } as never)).toThrow('unknown option "rerank" in search options; did you mean "rerankFactor"? (valid: rerankFactor, filter)');
     expect(() => index.searchBatch(q, 3, { thread: 1 } as never)).toThrow('unknown option "thread" in searchBatch options; did you mean "threads"?');
     expect(() => index.searchAsync(q, 3, { rerankfactor: 2 } as never)).toThrow('did you mean "rerankFactor"?');
     expect(index.search(q, 3, { rerankFactor: 2 })).toHaveLength(3);

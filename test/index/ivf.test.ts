@@ -187,10 +187,10 @@ describe("bad options are typed errors naming the value", () => {
     ["exBits", () => IvfRabitqIndex.build(data, { dim, exBits: 9 }), "exBits must be an integer in 1..8, got 9"],
     ["targetRecall", () => IvfRabitqIndex.build(data, { dim, targetRecall: 1.5 }), "targetRecall must be a number in (0, 1], got 1.5"],
     ["nlist", () => IvfRabitqIndex.build(data, { dim, nlist: 0 }), "nlist must be an integer in 1..16777216, got 0"],
-    ["a classic option", () => IvfRabitqIndex.build(data, { dim, rerankFactor: 4 } as never), 'unknown option "rerankFactor" in IvfRabitqIndex options (valid: dim, seed, metric, ids, onProgress, nlist, exBits, store, nprobe, rerank, targetRecall)'],
+    ["a classic option", () => IvfRabitqIndex.build(data, { dim, rerankFactor: 4 } as never), 'unknown option "rerankFactor" in IvfRabitqIndex options (valid: dim, seed, metric, ids, tags, onProgress, nlist, exBits, store, nprobe, rerank, targetRecall)'],
     ["an IVF option elsewhere", () => FlatF32Index.build(data, { dim, nprobe: 4 } as never), 'unknown option "nprobe" in FlatF32Index options'],
-    ["search rerankFactor", () => IvfRabitqIndex.build(data, { dim }).search(row(data, dim, 0), 1, { rerankFactor: 2 } as never), 'unknown option "rerankFactor" in search options (valid: nprobe, rerank)'],
-    ["search nprobe elsewhere", () => RabitqPlusIndex.build(data, { dim }).search(row(data, dim, 0), 1, { nprobe: 2 } as never), 'unknown option "nprobe" in search options (valid: rerankFactor)'],
+    ["search rerankFactor", () => IvfRabitqIndex.build(data, { dim }).search(row(data, dim, 0), 1, { rerankFactor: 2 } as never), 'unknown option "rerankFactor" in search options (valid: nprobe, rerank, filter)'],
+    ["search nprobe elsewhere", () => RabitqPlusIndex.build(data, { dim }).search(row(data, dim, 0), 1, { nprobe: 2 } as never), 'unknown option "nprobe" in search options (valid: rerankFactor, filter)'],
     ["search rerank without a store", () => IvfRabitqIndex.build(data, { dim }).search(row(data, dim, 0), 1, { rerank: 5 }), "rerank 5 needs a store; this index was built with store none"],
     ["search nprobe 0", () => IvfRabitqIndex.build(data, { dim }).searchBatch(data, 1, { nprobe: 0 }), "nprobe must be an integer in 1..16777216, got 0"],
   ];

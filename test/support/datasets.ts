@@ -49,3 +49,17 @@ export function recallAtK(ids: Float64Array, k: number, truth: Matrix<Int32Array
   }
   return hit / (queries * k);
 }
+
+/** Filter selectivities the filtered-search tests and benchmarks measure: the share of rows each passes. */
+export const SELECTIVITIES = [0.5, 0.1, 0.01, 0.001] as const;
+
+/**
+ * Tags for `rows` rows: bit s of a row is set with probability `SELECTIVITIES[s]`, from a hash of the row
+ * number (independent of the data), so `{ tagsAll: 1n << s }` passes about that share of the rows.
+ */
+export function selectivityTags(rows: number): BigUint64Array {
+  return BigUint64Array.from({ length: rows }, (_, i) => {
+    const h = (Math.imul(i + 1, 2654435761) >>> 0) / 2 ** 32;
+    return SELECTIVITIES.reduce((t, s, bit) => (h < s ? t | (1n << BigInt(bit)) : t), 0n);
+  });
+}

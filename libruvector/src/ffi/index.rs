@@ -8,6 +8,7 @@ use std::sync::Arc;
 use super::runtime::{job_out, Hits};
 use super::{copy_into, first_version, free_handle, guard, handle, handle_out, path, read_struct, slice, slice_mut, write_out, write_struct, AbiStruct};
 use crate::error::{Error, Result};
+use crate::index::filter::{IdRule, SearchFilter, TagRule};
 use crate::index::ivf::StoreKind;
 use crate::index::shared::{SharedIndex, Snapshot};
 use crate::index::{persist, IvfOptions, Kind, Metric, Params, SearchParams, VectorIndex};
@@ -98,6 +99,135 @@ pub struct RuvIndexParams {
     pub rerank: u32,
     /// IVF: recall@10 that build calibrates nprobe for, in (0, 1] (0 = no calibration).
     pub target_recall: f32,
+}
+
+/// `RuvSearchFilter.ids_mode`: no restriction by id.
+pub const RUV_FILTER_IDS_ANY: u32 = 0;
+/// `RuvSearchFilter.ids_mode`: only the listed ids (ids not in the index match nothing).
+pub const RUV_FILTER_IDS_ALLOW: u32 = 1;
+/// `RuvSearchFilter.ids_mode`: every id but the listed ones.
+pub const RUV_FILTER_IDS_DENY: u32 = 2;
+/// The id of an empty slot in batch search results: the query's filter passed fewer than k vectors.
+pub const RUV_NO_HIT_ID: u64 = u64::MAX;
+
+/// Which vectors one query may return: both the id rule and the tag rule must
+/// pass. A vector's 64 tag bits `t` pass when `t & tags_any != 0` (unless
+/// `tags_any` is 0: no constraint), `t & tags_all == tags_all` and
+/// `t & tags_none == 0`. Vectors given no tags have tags 0.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct RuvSearchFilter {
+    /// Set by the caller: `sizeof(RuvSearchFilter)`; also the stride of an array of filters.
+    pub struct_size: u32,
+    /// One of `RUV_FILTER_IDS_*`.
+    pub ids_mode: u32,
+    /// The ids of an allow- or deny-list (`ids_len` of them; may be null when 0).
+    pub ids: *const u64,
+    pub ids_len: u64,
+    pub tags_any: u64,
+    pub tags_all: u64,
+    pub tags_none: u64,
+}
+
+impl Default for RuvSearchFilter {
+    fn default() -> Self {
+        Self { struct_size: 0, ids_mode: RUV_FILTER_IDS_ANY, ids: std::ptr::null(), ids_len: 0, tags_any: 0, tags_all: 0, tags_none: 0 }
+    }
+}
+
+/// Options of a write (build, add, upsert) beyond the vectors and ids.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct RuvAddOptions {
+    /// Set by the caller: `sizeof(RuvAddOptions)`.
+    pub struct_size: u32,
+    /// Reserved, 0.
+    pub reserved: u32,
+    /// 64 tag bits per vector (`tags_len` = the number of vectors), or null with `tags_len` 0 for none.
+    pub tags: *const u64,
+    pub tags_len: u64,
+}
+
+impl Default for RuvAddOptions {
+    fn default() -> Self {
+        Self { struct_size: 0, reserved: 0, tags: std::ptr::null(), tags_len: 0 }
+    }
+}
+
+first_version!(RuvSearchFilter, RuvAddOptions);
+
+impl RuvAddOptions {
+    /// The options at `ptr`, or the defaults when it is null.
+    unsafe fn read(ptr: *const Self) -> Result<Self> {
+        if ptr.is_null() {
+            return Ok(Self::default());
+        }
+        let o = read_struct(ptr, "options")?;
+        if o.reserved != 0 {
+            return Err(Error::invalid(format!("options.reserved must be 0, got {}", o.reserved)));
+        }
+        Ok(o)
+    }
+
+    /// The tags, copied (`None`: the write gives none).
+    unsafe fn tags(&self) -> Result<Option<Vec<u64>>> {
+        if self.tags.is_null() && self.tags_len == 0 {
+            return Ok(None);
+        }
+        Ok(Some(slice(self.tags, self.tags_len, "options.tags")?.to_vec()))
+    }
+}
+
+/// A filter copied out of the caller's memory, so a job may outlive the call.
+struct OwnedFilter {
+    mode: u32,
+    ids: Vec<u64>,
+    tags: TagRule,
+}
+
+impl OwnedFilter {
+    fn as_filter(&self) -> SearchFilter<'_> {
+        let ids = match self.mode {
+            RUV_FILTER_IDS_ALLOW => IdRule::Allow(&self.ids),
+            RUV_FILTER_IDS_DENY => IdRule::Deny(&self.ids),
+            _ => IdRule::Any,
+        };
+        SearchFilter { ids, tags: self.tags }
+    }
+}
+
+/// The filters of `options` (none, one, or one per query), copied and checked.
+unsafe fn read_filters(o: &RuvSearchOptions) -> Result<Vec<OwnedFilter>> {
+    if o.filters_len == 0 {
+        return Ok(Vec::new());
+    }
+    if o.filters.is_null() {
+        return Err(Error::invalid(format!("options.filters is null but filters_len is {}", o.filters_len)));
+    }
+    let stride = o.filters.cast::<u32>().read_unaligned() as usize;
+    (0..o.filters_len as usize)
+        .map(|i| {
+            let at = o.filters.cast::<u8>().add(i * stride).cast::<RuvSearchFilter>();
+            let f = read_struct(at, &format!("options.filters[{i}]"))?;
+            if f.struct_size as usize != stride {
+                return Err(Error::invalid(format!("options.filters[{i}].struct_size is {}, filters[0] says {stride}", f.struct_size)));
+            }
+            if f.ids_mode > RUV_FILTER_IDS_DENY {
+                return Err(Error::invalid(format!("options.filters[{i}].ids_mode {} is not a RUV_FILTER_IDS_* value", f.ids_mode)));
+            }
+            let ids = slice(f.ids, f.ids_len, "filter ids")?.to_vec();
+            Ok(OwnedFilter { mode: f.ids_mode, ids, tags: TagRule { any: f.tags_any, all: f.tags_all, none: f.tags_none } })
+        })
+        .collect()
+}
+
+/// The one filter of a single-query search (open when none is given).
+fn single(filters: &[OwnedFilter]) -> Result<SearchFilter<'_>> {
+    match filters {
+        [] => Ok(SearchFilter::default()),
+        [f] => Ok(f.as_filter()),
+        _ => Err(Error::invalid(format!("a single-query search takes at most one filter, got {}", filters.len()))),
+    }
 }
 
 /// Bytes of `RuvIndexParams` before the IVF fields were appended.
@@ -196,7 +326,7 @@ pub struct RuvIndexInfo {
 
 /// Options of one search call.
 #[repr(C)]
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug)]
 pub struct RuvSearchOptions {
     /// Set by the caller: `sizeof(RuvSearchOptions)`.
     pub struct_size: u32,
@@ -210,6 +340,16 @@ pub struct RuvSearchOptions {
     pub nprobe: u32,
     /// Overrides the candidates reranked from the store (0 = keep; IvfRabitq only).
     pub rerank: u32,
+    /// Filters (`filters_len` of them, stride `filters[0].struct_size`): none,
+    /// one for every query, or (batch searches) one per query.
+    pub filters: *const RuvSearchFilter,
+    pub filters_len: u64,
+}
+
+impl Default for RuvSearchOptions {
+    fn default() -> Self {
+        Self { struct_size: 0, k: 0, rerank_factor: 0, threads: 0, nprobe: 0, rerank: 0, filters: std::ptr::null(), filters_len: 0 }
+    }
 }
 
 impl RuvSearchOptions {
@@ -245,10 +385,22 @@ pub unsafe extern "C" fn ruv_index_new(params: *const RuvIndexParams, out: *mut 
 /// `params` valid for its `struct_size`; buffers valid for their lengths; `out` for one pointer write.
 #[no_mangle]
 pub unsafe extern "C" fn ruv_index_build(params: *const RuvIndexParams, vectors: *const f32, len: u64, ids: *const u64, ids_len: u64, out: *mut *mut RuvIndex) -> i32 {
+    ruv_index_build_with(params, vectors, len, ids, ids_len, std::ptr::null(), out)
+}
+
+/// `ruv_index_build` with write options (tags); `options` may be null.
+///
+/// # Safety
+/// As `ruv_index_build`; `options` null or valid for its `struct_size`, its `tags` for `tags_len`.
+#[no_mangle]
+pub unsafe extern "C" fn ruv_index_build_with(
+    params: *const RuvIndexParams, vectors: *const f32, len: u64, ids: *const u64, ids_len: u64, options: *const RuvAddOptions, out: *mut *mut RuvIndex,
+) -> i32 {
     guard(|| {
         let p = read_struct(params, "params")?.to_params()?;
+        let tags = RuvAddOptions::read(options)?.tags()?;
         let ids = if ids_len == 0 { None } else { Some(slice(ids, ids_len, "ids")?) };
-        handle_out(out, RuvIndex::new(VectorIndex::build(p, slice(vectors, len, "vectors")?, ids)?))
+        handle_out(out, RuvIndex::new(VectorIndex::build_tagged(p, slice(vectors, len, "vectors")?, ids, tags.as_deref())?))
     })
 }
 
@@ -262,11 +414,23 @@ pub unsafe extern "C" fn ruv_index_build(params: *const RuvIndexParams, vectors:
 pub unsafe extern "C" fn ruv_index_build_async(
     params: *const RuvIndexParams, vectors: *const f32, len: u64, ids: *const u64, ids_len: u64, out_job: *mut *const Job,
 ) -> i32 {
+    ruv_index_build_async_with(params, vectors, len, ids, ids_len, std::ptr::null(), out_job)
+}
+
+/// `ruv_index_build_async` with write options (tags, copied); `options` may be null.
+///
+/// # Safety
+/// As `ruv_index_build_async`; `options` null or valid for its `struct_size`, its `tags` for `tags_len`.
+#[no_mangle]
+pub unsafe extern "C" fn ruv_index_build_async_with(
+    params: *const RuvIndexParams, vectors: *const f32, len: u64, ids: *const u64, ids_len: u64, options: *const RuvAddOptions, out_job: *mut *const Job,
+) -> i32 {
     guard(|| {
         let p = read_struct(params, "params")?.to_params()?;
+        let tags = RuvAddOptions::read(options)?.tags()?;
         let vectors = slice(vectors, len, "vectors")?;
         let ids = if ids_len == 0 { None } else { Some(slice(ids, ids_len, "ids")?) };
-        let job = spawn(move || Ok(RuvIndex::new(VectorIndex::build(p, vectors, ids)?)))?;
+        let job = spawn(move || Ok(RuvIndex::new(VectorIndex::build_tagged(p, vectors, ids, tags.as_deref())?)))?;
         job_out(job, out_job)
     })
 }
@@ -277,8 +441,18 @@ pub unsafe extern "C" fn ruv_index_build_async(
 /// `idx` a live handle; buffers valid for their lengths.
 #[no_mangle]
 pub unsafe extern "C" fn ruv_index_add(idx: *const RuvIndex, vectors: *const f32, len: u64, ids: *const u64, ids_len: u64) -> i32 {
+    ruv_index_add_with(idx, vectors, len, ids, ids_len, std::ptr::null())
+}
+
+/// `ruv_index_add` with write options (tags); `options` may be null.
+///
+/// # Safety
+/// As `ruv_index_add`; `options` null or valid for its `struct_size`, its `tags` for `tags_len`.
+#[no_mangle]
+pub unsafe extern "C" fn ruv_index_add_with(idx: *const RuvIndex, vectors: *const f32, len: u64, ids: *const u64, ids_len: u64, options: *const RuvAddOptions) -> i32 {
     guard(|| {
-        handle(idx, "index")?.0.add(slice(vectors, len, "vectors")?, slice(ids, ids_len, "ids")?)
+        let tags = RuvAddOptions::read(options)?.tags()?;
+        handle(idx, "index")?.0.add_tagged(slice(vectors, len, "vectors")?, slice(ids, ids_len, "ids")?, tags.as_deref())
     })
 }
 
@@ -310,8 +484,18 @@ pub unsafe extern "C" fn ruv_index_remove(idx: *const RuvIndex, ids: *const u64,
 /// `idx` a live handle; buffers valid for their lengths.
 #[no_mangle]
 pub unsafe extern "C" fn ruv_index_upsert(idx: *const RuvIndex, vectors: *const f32, len: u64, ids: *const u64, ids_len: u64) -> i32 {
+    ruv_index_upsert_with(idx, vectors, len, ids, ids_len, std::ptr::null())
+}
+
+/// `ruv_index_upsert` with write options (tags: a replaced vector gets these, or 0); `options` may be null.
+///
+/// # Safety
+/// As `ruv_index_upsert`; `options` null or valid for its `struct_size`, its `tags` for `tags_len`.
+#[no_mangle]
+pub unsafe extern "C" fn ruv_index_upsert_with(idx: *const RuvIndex, vectors: *const f32, len: u64, ids: *const u64, ids_len: u64, options: *const RuvAddOptions) -> i32 {
     guard(|| {
-        handle(idx, "index")?.0.upsert(slice(vectors, len, "vectors")?, slice(ids, ids_len, "ids")?)
+        let tags = RuvAddOptions::read(options)?.tags()?;
+        handle(idx, "index")?.0.upsert_tagged(slice(vectors, len, "vectors")?, slice(ids, ids_len, "ids")?, tags.as_deref())
     })
 }
 
@@ -334,8 +518,10 @@ pub unsafe extern "C" fn ruv_index_search(
 ) -> i32 {
     guard(|| {
         let o = read_struct(options, "options")?;
+        let filters = read_filters(&o)?;
+        let filter = single(&filters)?;
         let r = handle(idx, "index")?.read()?;
-        let n = r.search_into(slice(query, len, "query")?, o.k as usize, &o.params(), slice_mut(out_ids, cap, "out_ids")?, slice_mut(out_scores, cap, "out_scores")?)?;
+        let n = r.search_filtered_into(slice(query, len, "query")?, o.k as usize, &o.params(), &filter, slice_mut(out_ids, cap, "out_ids")?, slice_mut(out_scores, cap, "out_scores")?)?;
         write_out(out_count, n as u64, "out_count")
     })
 }
@@ -348,10 +534,13 @@ pub unsafe extern "C" fn ruv_index_search(
 pub unsafe extern "C" fn ruv_index_search_async(idx: *const RuvIndex, query: *const f32, len: u64, options: *const RuvSearchOptions, out_job: *mut *const Job) -> i32 {
     guard(|| {
         let o = read_struct(options, "options")?;
+        let filters = read_filters(&o)?;
+        single(&filters)?;
         let shared = &handle(idx, "index")?.0;
         let query = slice(query, len, "query")?.to_vec();
+        let (k, sp) = (o.k as usize, o.params());
         let job = shared.read_async(move |r| {
-            let (ids, scores) = r.search_owned(&query, o.k as usize, &o.params())?;
+            let (ids, scores) = r.search_filtered_owned(&query, k, &sp, &single(&filters)?)?;
             Ok(Hits { ids, scores })
         })?;
         job_out(job, out_job)
@@ -369,8 +558,11 @@ pub unsafe extern "C" fn ruv_index_search_batch(
 ) -> i32 {
     guard(|| {
         let o = read_struct(options, "options")?;
+        let owned = read_filters(&o)?;
+        let filters: Vec<SearchFilter> = owned.iter().map(OwnedFilter::as_filter).collect();
         let r = handle(idx, "index")?.read()?;
-        let kk = r.search_batch(slice(queries, len, "queries")?, o.k as usize, &o.params(), o.threads as usize, slice_mut(out_ids, cap, "out_ids")?, slice_mut(out_scores, cap, "out_scores")?)?;
+        let (ids, scores) = (slice_mut(out_ids, cap, "out_ids")?, slice_mut(out_scores, cap, "out_scores")?);
+        let kk = r.search_batch_filtered(slice(queries, len, "queries")?, o.k as usize, &o.params(), &filters, o.threads as usize, ids, scores)?;
         write_out(out_k, kk as u64, "out_k")
     })
 }
@@ -383,13 +575,16 @@ pub unsafe extern "C" fn ruv_index_search_batch(
 pub unsafe extern "C" fn ruv_index_search_batch_async(idx: *const RuvIndex, queries: *const f32, len: u64, options: *const RuvSearchOptions, out_job: *mut *const Job) -> i32 {
     guard(|| {
         let o = read_struct(options, "options")?;
+        let owned = read_filters(&o)?;
         let shared = &handle(idx, "index")?.0;
         let queries = slice(queries, len, "queries")?.to_vec();
+        let (k, sp, threads) = (o.k as usize, o.params(), o.threads as usize);
         let job = shared.read_async(move |r| {
-            let k = r.effective_k(o.k as usize)?;
+            let k = r.effective_k(k)?;
             let m = queries.len() / r.params().dim.max(1);
             let (mut ids, mut scores) = (vec![0u64; m * k], vec![0f32; m * k]);
-            r.search_batch(&queries, k, &o.params(), o.threads as usize, &mut ids, &mut scores)?;
+            let filters: Vec<SearchFilter> = owned.iter().map(OwnedFilter::as_filter).collect();
+            r.search_batch_filtered(&queries, k, &sp, &filters, threads, &mut ids, &mut scores)?;
             Ok(Hits { ids, scores })
         })?;
         job_out(job, out_job)
@@ -440,6 +635,27 @@ pub unsafe extern "C" fn ruv_index_get(idx: *const RuvIndex, id: u64, out: *mut 
 #[no_mangle]
 pub unsafe extern "C" fn ruv_index_ids(idx: *const RuvIndex, out: *mut u64, cap: u64) -> i32 {
     guard(|| copy_into(&handle(idx, "index")?.read()?.ids(), out, cap, "out"))
+}
+
+/// Copies the tags of every vector in insertion order (n entries; 0 for vectors given none).
+///
+/// # Safety
+/// `idx` a live handle; `out` valid for `cap` entries.
+#[no_mangle]
+pub unsafe extern "C" fn ruv_index_tags(idx: *const RuvIndex, out: *mut u64, cap: u64) -> i32 {
+    guard(|| copy_into(&handle(idx, "index")?.read()?.tags(), out, cap, "out"))
+}
+
+/// Writes the tags of `id` (0 when it was given none); `RUV_STATUS_NOT_FOUND` when absent.
+///
+/// # Safety
+/// `idx` a live handle; `out` valid for one write.
+#[no_mangle]
+pub unsafe extern "C" fn ruv_index_get_tags(idx: *const RuvIndex, id: u64, out: *mut u64) -> i32 {
+    guard(|| {
+        let tags = handle(idx, "index")?.read()?.tags_of(id)?;
+        write_out(out, tags, "out")
+    })
 }
 
 /// Copies all stored vectors in insertion order (n × dim floats).

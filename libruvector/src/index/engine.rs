@@ -115,19 +115,11 @@ impl Engine {
     /// variant has. Our own engines skip rows during their scan; upstream's
     /// are asked for more hits until k admitted ones come back.
     pub fn search(&self, query: &[f32], k: usize, sp: &SearchParams, skip: Option<&RowSet>) -> Result<Vec<(u32, f32)>> {
+        self.check_overrides(sp)?;
         if let Engine::Ivf(i) = self {
-            if sp.rerank_factor.is_some() {
-                return Err(Error::invalid("IvfRabitqIndex takes rerank (candidates reranked from its store), not rerankFactor"));
-            }
             return i.search_positions(kernels::active(), query, k, ivf::SearchOptions { nprobe: sp.nprobe, rerank: sp.rerank }, skip);
         }
-        if sp.nprobe.is_some() || sp.rerank.is_some() {
-            return Err(Error::invalid("nprobe and rerank are IvfRabitqIndex search options"));
-        }
         if let Engine::Flat(r) = self {
-            if sp.rerank_factor.is_some() {
-                return Err(Error::invalid("a per-search rerankFactor is supported by RabitqPlusIndex only"));
-            }
             return Ok(r.scan(query, k, skip));
         }
         let Some(skip) = skip else { return self.search_upstream(query, k, sp) };
@@ -148,6 +140,32 @@ impl Engine {
         }
     }
 
+    /// Top-k over only the rows `skip` admits, scanning just those: exact
+    /// where the variant keeps vectors, IVF's code estimate where it keeps
+    /// codes only; `None` for the upstream codes-only variant.
+    pub fn search_among(&self, query: &[f32], k: usize, skip: &RowSet) -> Option<Vec<(u32, f32)>> {
+        match self {
+            Engine::Flat(r) | Engine::Plus(_, r) | Engine::Asym(_, r) => Some(r.scan_at(query, k, skip.complement(r.len()))),
+            Engine::Ivf(i) => Some(i.search_among(kernels::active(), query, k, skip)),
+            Engine::Rabitq(_) | Engine::IvfUntrained(_) => None,
+        }
+    }
+
+    /// Checks that `sp` overrides only what this variant has.
+    pub fn check_overrides(&self, sp: &SearchParams) -> Result<()> {
+        let ivf = matches!(self, Engine::Ivf(_) | Engine::IvfUntrained(_));
+        if ivf && sp.rerank_factor.is_some() {
+            return Err(Error::invalid("IvfRabitqIndex takes rerank (candidates reranked from its store), not rerankFactor"));
+        }
+        if !ivf && (sp.nprobe.is_some() || sp.rerank.is_some()) {
+            return Err(Error::invalid("nprobe and rerank are IvfRabitqIndex search options"));
+        }
+        if sp.rerank_factor.is_some() && !matches!(self, Engine::Plus(..)) {
+            return Err(Error::invalid("a per-search rerankFactor is supported by RabitqPlusIndex only"));
+        }
+        Ok(())
+    }
+
     fn search_upstream(&self, query: &[f32], k: usize, sp: &SearchParams) -> Result<Vec<(u32, f32)>> {
         let hits = match (self, sp.rerank_factor) {
             (Engine::Rabitq(i), None) => i.search(query, k)?,
@@ -161,7 +179,7 @@ impl Engine {
     }
 
     /// Rows held, removed ones included.
-    fn slots(&self) -> usize {
+    pub fn slots(&self) -> usize {
         match self {
             Engine::Flat(r) | Engine::Plus(_, r) | Engine::Asym(_, r) => r.len(),
             Engine::Rabitq(i) => i.norms().len(),

@@ -3,6 +3,7 @@
 
 mod codes;
 mod engine;
+pub mod filter;
 mod ids;
 pub mod ivf;
 pub mod persist;
@@ -19,6 +20,7 @@ use rayon::prelude::*;
 use crate::error::{Error, Result, Status};
 use crate::runtime::Reporter;
 use engine::Engine;
+use filter::{Resolved, SearchFilter};
 use ids::IdMap;
 use rowset::RowSet;
 pub use ivf::IvfOptions;
@@ -27,6 +29,12 @@ pub use rows::Rows;
 /// Upper bounds shared with upstream's `rbpx0001` format.
 pub(crate) const MAX_DIM: usize = 8192;
 pub(crate) const MAX_RERANK_FACTOR: usize = 1024;
+/// The id of an empty slot in batch results (a filtered query with fewer than k matches).
+pub(crate) const NO_HIT: u64 = u64::MAX;
+/// A filter that admits at most 1/this of the rows is answered by scoring
+/// just those rows (exactly where vectors are kept): it costs about what the
+/// approximate path would, which has to probe or over-fetch that much more.
+const SELECTIVE_SHARE: usize = 8;
 
 #[repr(u32)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -170,6 +178,8 @@ pub struct VectorIndex {
     engine: Engine,
     /// Positions of removed rows: skipped by every read until compaction.
     removed: RowSet,
+    /// 64 tag bits per row (by position), or empty when no row was given tags.
+    tags: Vec<u64>,
 }
 
 impl VectorIndex {
@@ -181,8 +191,14 @@ impl VectorIndex {
     /// Builds an index over `vectors` (n × dim, row-major) with the given ids
     /// (or 0..n when `ids` is `None`). Rows are encoded in parallel.
     pub fn build(params: Params, vectors: &[f32], ids: Option<&[u64]>) -> Result<Self> {
+        Self::build_tagged(params, vectors, ids, None)
+    }
+
+    /// `build` with 64 tag bits per vector (`None`: no tags).
+    pub fn build_tagged(params: Params, vectors: &[f32], ids: Option<&[u64]>, tags: Option<&[u64]>) -> Result<Self> {
         let params = params.normalized()?;
         let n = prepare::row_count(vectors.len(), params.dim)?;
+        check_tags_len(tags, n)?;
         let default_ids: Vec<u64>;
         let ids = match ids {
             Some(ids) => ids,
@@ -201,20 +217,47 @@ impl VectorIndex {
         progress.advance(n as u64);
         let engine = Engine::build(&params, rows)?;
         map.extend(ids);
-        Ok(Self::from_parts(engine.resolve(params), map, engine))
+        let mut index = Self::from_parts(engine.resolve(params), map, engine);
+        index.extend_tags(n, tags);
+        Ok(index)
     }
 
     fn from_parts(params: Params, ids: IdMap, engine: Engine) -> Self {
-        Self { params, ids, engine, removed: RowSet::default() }
+        Self { params, ids, engine, removed: RowSet::default(), tags: Vec::new() }
+    }
+
+    /// Sets the tags of every row (one per position, or none) of a freshly loaded index.
+    pub(crate) fn with_tags(mut self, tags: Vec<u64>) -> Result<Self> {
+        check_tags_len(Some(tags.as_slice()).filter(|t| !t.is_empty()), self.ids.len())?;
+        self.tags = tags;
+        Ok(self)
+    }
+
+    /// Records the tags of `n` rows just appended; rows without tags get 0.
+    fn extend_tags(&mut self, n: usize, tags: Option<&[u64]>) {
+        match tags {
+            Some(t) => {
+                self.tags.resize(self.ids.len() - n, 0);
+                self.tags.extend_from_slice(t);
+            }
+            None if !self.tags.is_empty() => self.tags.resize(self.ids.len(), 0),
+            None => {}
+        }
     }
 
     /// Appends rows; all are validated before any is added.
     pub fn add_batch(&mut self, vectors: &[f32], ids: &[u64]) -> Result<()> {
+        self.add_batch_tagged(vectors, ids, None)
+    }
+
+    /// `add_batch` with 64 tag bits per vector.
+    pub fn add_batch_tagged(&mut self, vectors: &[f32], ids: &[u64], tags: Option<&[u64]>) -> Result<()> {
         let n = prepare::row_count(vectors.len(), self.params.dim)?;
         check_ids_len(ids.len(), n)?;
+        check_tags_len(tags, n)?;
         let rows = prepare::rows(&self.params, vectors)?;
         self.ids.check_new(ids)?;
-        self.append_prepared(&rows, ids)
+        self.append_prepared(&rows, ids, tags)
     }
 
     /// Checks that `ids` can be appended (see [`IdMap::check_new`]), with
@@ -224,10 +267,12 @@ impl VectorIndex {
     }
 
     /// Appends rows from [`prepare_batch`] under ids that passed
-    /// [`VectorIndex::check_new_ids_with`]. Runs on the calling thread only.
-    pub fn append_prepared(&mut self, rows: &[f32], ids: &[u64]) -> Result<()> {
+    /// [`VectorIndex::check_new_ids_with`], with their tags (checked by
+    /// [`prepare_batch`]). Runs on the calling thread only.
+    pub fn append_prepared(&mut self, rows: &[f32], ids: &[u64], tags: Option<&[u64]>) -> Result<()> {
         self.engine.append(self.ids.len(), rows)?;
         self.ids.extend(ids);
+        self.extend_tags(ids.len(), tags);
         self.params = self.engine.resolve(self.params);
         Ok(())
     }
@@ -252,7 +297,27 @@ impl VectorIndex {
     }
     /// Bytes held, including removed rows not yet compacted away.
     pub fn memory_bytes(&self) -> usize {
-        self.engine.memory_bytes() + self.ids.memory_bytes() + self.removed.memory_bytes()
+        self.engine.memory_bytes() + self.ids.memory_bytes() + self.removed.memory_bytes() + self.tags.capacity() * 8
+    }
+    /// True when rows carry tags (some were given at build or add).
+    pub fn has_tags(&self) -> bool {
+        !self.tags.is_empty()
+    }
+    /// The tag bits of `id` (0 when it was given none).
+    pub fn tags_of(&self, id: u64) -> Result<u64> {
+        let pos = self.ids.position(id).ok_or_else(|| Error::new(Status::NotFound, format!("id {id} is not in the index")))?;
+        Ok(self.tag_at(pos))
+    }
+    /// The tags of the live rows in insertion order (all 0 without tags).
+    pub fn tags(&self) -> Vec<u64> {
+        (0..self.ids.len()).filter(|&p| !self.removed.contains(p as u32)).map(|p| self.tag_at(p)).collect()
+    }
+    /// Tags by position, every row, for a file: empty when no row has tags.
+    pub(crate) fn tags_by_position(&self) -> &[u64] {
+        &self.tags
+    }
+    fn tag_at(&self, pos: usize) -> u64 {
+        self.tags.get(pos).copied().unwrap_or(0)
     }
     /// Bytes of a mapped file read in place (not in `memory_bytes`).
     pub fn mapped_bytes(&self) -> usize {
@@ -282,7 +347,8 @@ impl VectorIndex {
         let engine = self.engine.without(&self.params, &self.removed)?;
         let mut ids = IdMap::default();
         ids.extend(&self.ids());
-        Ok(Self::from_parts(self.params, ids, engine))
+        let tags = if self.tags.is_empty() { Vec::new() } else { self.tags() };
+        Ok(Self { tags, ..Self::from_parts(self.params, ids, engine) })
     }
 
     /// Drops removed rows in place (see [`VectorIndex::compacted`]).
@@ -320,17 +386,30 @@ impl VectorIndex {
     /// Searches one query, writing min(k, n) hits; returns the hit count.
     /// `sp` overrides the index's search defaults for this call.
     pub fn search_into(&self, query: &[f32], k: usize, sp: &SearchParams, ids: &mut [u64], scores: &mut [f32]) -> Result<usize> {
+        self.search_filtered_into(query, k, sp, &SearchFilter::default(), ids, scores)
+    }
+
+    /// `search_into` among the rows `filter` admits: at most min(k, n) hits,
+    /// fewer when fewer rows pass (none when none do).
+    pub fn search_filtered_into(&self, query: &[f32], k: usize, sp: &SearchParams, filter: &SearchFilter, ids: &mut [u64], scores: &mut [f32]) -> Result<usize> {
         let k = self.check_search(k, sp)?;
         if ids.len() < k || scores.len() < k {
             return Err(Error::new(Status::BufferTooSmall, format!("result buffers hold {} hits, need {k}", ids.len().min(scores.len()))));
         }
         let q = prepare::query(&self.params, query)?;
-        self.search_prepared(&q, k, sp, ids, scores)
+        self.search_prepared(&q, k, sp, self.resolve(filter).as_ref(), ids, scores)
     }
 
-    fn search_prepared(&self, q: &[f32], k: usize, sp: &SearchParams, ids: &mut [u64], scores: &mut [f32]) -> Result<usize> {
-        let skip = (!self.removed.is_empty()).then_some(&self.removed);
-        let hits = self.engine.search(q, k, sp, skip)?;
+    /// The rows a filter admits, or `None` for an open filter (only tombstones skip).
+    fn resolve(&self, filter: &SearchFilter) -> Option<Resolved> {
+        (!filter.is_open()).then(|| filter::resolve(filter, self.engine.slots(), &self.removed, &self.ids, &self.tags))
+    }
+
+    fn search_prepared(&self, q: &[f32], k: usize, sp: &SearchParams, filter: Option<&Resolved>, ids: &mut [u64], scores: &mut [f32]) -> Result<usize> {
+        let hits = match filter {
+            None => self.engine.search(q, k, sp, (!self.removed.is_empty()).then_some(&self.removed))?,
+            Some(f) => self.search_admitted(q, k, sp, f)?,
+        };
         let scale = self.params.score_scale();
         for (i, (pos, score)) in hits.iter().enumerate() {
             ids[i] = self.ids.id_at(*pos as usize);
@@ -339,11 +418,34 @@ impl VectorIndex {
         Ok(hits.len())
     }
 
+    /// A filtered search. A selective filter (few rows pass) is answered by
+    /// scoring just those rows (exactly where the variant keeps vectors, by
+    /// the IVF code estimate where it keeps codes only), so it loses no
+    /// recall; otherwise the engine skips the excluded rows during its scan and
+    /// probes or over-fetches in proportion to what they thin out.
+    fn search_admitted(&self, q: &[f32], k: usize, sp: &SearchParams, f: &Resolved) -> Result<Vec<(u32, f32)>> {
+        self.engine.check_overrides(sp)?;
+        if f.admitted == 0 {
+            return Ok(Vec::new());
+        }
+        if f.admitted * SELECTIVE_SHARE <= self.engine.slots() {
+            if let Some(hits) = self.engine.search_among(q, k, &f.skip) {
+                return Ok(hits);
+            }
+        }
+        self.engine.search(q, k, sp, Some(&f.skip))
+    }
+
     /// Searches one query into fresh vectors of min(k, n) hits.
     pub fn search_owned(&self, query: &[f32], k: usize, sp: &SearchParams) -> Result<(Vec<u64>, Vec<f32>)> {
+        self.search_filtered_owned(query, k, sp, &SearchFilter::default())
+    }
+
+    /// `search_owned` among the rows `filter` admits.
+    pub fn search_filtered_owned(&self, query: &[f32], k: usize, sp: &SearchParams, filter: &SearchFilter) -> Result<(Vec<u64>, Vec<f32>)> {
         let k = self.check_search(k, sp)?;
         let (mut ids, mut scores) = (vec![0u64; k], vec![0f32; k]);
-        let n = self.search_into(query, k, sp, &mut ids, &mut scores)?;
+        let n = self.search_filtered_into(query, k, sp, filter, &mut ids, &mut scores)?;
         ids.truncate(n);
         scores.truncate(n);
         Ok((ids, scores))
@@ -353,20 +455,38 @@ impl VectorIndex {
     /// into its slot of `ids`/`scores` (m × that). `threads == 1` stays on the
     /// calling thread. Returns the per-query hit count.
     pub fn search_batch(&self, queries: &[f32], k: usize, sp: &SearchParams, threads: usize, ids: &mut [u64], scores: &mut [f32]) -> Result<usize> {
+        self.search_batch_filtered(queries, k, sp, &[], threads, ids, scores)
+    }
+
+    /// `search_batch` with no filter (`filters` empty), one filter for every
+    /// query, or one per query. Slots a query leaves empty (fewer rows pass
+    /// its filter than k) hold id [`NO_HIT`] and score +∞.
+    #[allow(clippy::too_many_arguments)]
+    pub fn search_batch_filtered(&self, queries: &[f32], k: usize, sp: &SearchParams, filters: &[SearchFilter], threads: usize, ids: &mut [u64], scores: &mut [f32]) -> Result<usize> {
         let k = self.check_search(k, sp)?;
         let m = prepare::row_count(queries.len(), self.params.dim)?;
         if ids.len() < m * k || scores.len() < m * k {
             return Err(Error::new(Status::BufferTooSmall, format!("result buffers hold {} hits, need {}", ids.len().min(scores.len()), m * k)));
         }
+        if filters.len() > 1 && filters.len() != m {
+            return Err(Error::invalid(format!("got {} filters for {m} queries (give one, or one per query)", filters.len())));
+        }
         let prepared = prepare::queries(&self.params, queries)?;
         let d = self.params.stored_dim();
-        let one = |(q, (i, s)): (&[f32], (&mut [u64], &mut [f32]))| self.search_prepared(q, k, sp, i, s).map(|_| ());
+        let shared = filters.first().filter(|_| filters.len() == 1).and_then(|f| self.resolve(f));
+        let one = |(i, (q, (ids, scores))): (usize, BatchSlot)| -> Result<()> {
+            let own = if filters.len() > 1 { self.resolve(&filters[i]) } else { None };
+            let n = self.search_prepared(q, k, sp, own.as_ref().or(shared.as_ref()), ids, scores)?;
+            ids[n..].fill(NO_HIT);
+            scores[n..].fill(f32::INFINITY);
+            Ok(())
+        };
         if threads == 1 {
-            let mut work = prepared.chunks_exact(d).zip(ids.chunks_exact_mut(k).zip(scores.chunks_exact_mut(k)));
+            let mut work = prepared.chunks_exact(d).zip(ids.chunks_exact_mut(k).zip(scores.chunks_exact_mut(k))).enumerate();
             return work.try_for_each(one).map(|_| k);
         }
         let mut all = || {
-            let work = prepared.par_chunks_exact(d).zip(ids.par_chunks_exact_mut(k).zip(scores.par_chunks_exact_mut(k)));
+            let work = prepared.par_chunks_exact(d).zip(ids.par_chunks_exact_mut(k).zip(scores.par_chunks_exact_mut(k))).enumerate();
             work.try_for_each(one)
         };
         match threads {
@@ -415,15 +535,20 @@ impl VectorIndex {
                 _ => false,
             };
         }
-        self.params == other.params && self.ids.as_slice() == other.ids.as_slice() && self.engine.same_content(&other.engine)
+        let same_tags = (0..self.ids.len()).all(|p| self.tag_at(p) == other.tag_at(p));
+        self.params == other.params && self.ids.as_slice() == other.ids.as_slice() && same_tags && self.engine.same_content(&other.engine)
     }
 }
 
+/// One query of a batch search and the slots its hits go to.
+type BatchSlot<'a> = (&'a [f32], (&'a mut [u64], &'a mut [f32]));
+
 /// Validates a batch of caller vectors against `params` and prepares the rows
 /// to store, on the calling thread; ids are checked only for their count.
-pub fn prepare_batch(params: &Params, vectors: &[f32], ids: &[u64]) -> Result<Vec<f32>> {
+pub fn prepare_batch(params: &Params, vectors: &[f32], ids: &[u64], tags: Option<&[u64]>) -> Result<Vec<f32>> {
     let n = prepare::row_count(vectors.len(), params.dim)?;
     check_ids_len(ids.len(), n)?;
+    check_tags_len(tags, n)?;
     prepare::rows_here(params, vectors)
 }
 
@@ -440,6 +565,13 @@ pub fn check_remove_with(ids: &[u64], ignore_missing: bool, present: impl Fn(u64
         }
     }
     Ok(())
+}
+
+fn check_tags_len(tags: Option<&[u64]>, n: usize) -> Result<()> {
+    match tags {
+        Some(t) if t.len() != n => Err(Error::invalid(format!("got {} tags for {n} vectors (one u64 per vector)", t.len()))),
+        _ => Ok(()),
+    }
 }
 
 fn check_ids_len(ids: usize, n: usize) -> Result<()> {

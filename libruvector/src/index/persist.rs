@@ -4,7 +4,8 @@
 //! files. The codes-only variant uses the same header under magic `rbcx0001`
 //! with `{u32 id, f32 norm, words × u64}` records. A trailer that upstream
 //! never reads carries what its format lacks: variant, metric, logical dim,
-//! full u64 ids and a CRC-32 of the whole file.
+//! full u64 ids, the rows' tags (trailer version 2, only when some row has
+//! tags) and a CRC-32 of the whole file.
 //!
 //! `IvfRabitqIndex` files are our own sectioned `RVIVFRQ1` format (see
 //! `ivf::persist`), which carries the ids itself.
@@ -105,8 +106,8 @@ fn load_mapped(path: &Path, verify: bool) -> Result<VectorIndex> {
         let why = decode(map.bytes(), Some(Kind::Ivf)).err().map_or_else(String::new, |e| e.message);
         return Err(Error::persist(format!("only IvfRabitqIndex files can be memory-mapped: {why}")));
     }
-    let (ivf, ids) = IvfRabitqIndex::load_mapped(&map, verify)?;
-    ivf_index(ivf, ids)
+    let (ivf, ids, tags) = IvfRabitqIndex::load_mapped(&map, verify)?;
+    ivf_index(ivf, ids, tags)
 }
 
 /// The file's bytes, refused by size before reading when its header allows fewer.
@@ -141,7 +142,8 @@ fn max_file_len(head: &[u8]) -> Option<u64> {
     };
     let dim = u32::from_le_bytes(head[12..16].try_into().ok()?) as u64;
     let n = u32::from_le_bytes(head[28..32].try_into().ok()?) as u64;
-    Some(HEADER_LEN as u64 + n * record(dim, codes) + (TAIL_FIXED_LEN + TAIL_END_LEN) as u64 + 8 * n)
+    // Trailer: ids and (version 2) tags, one u64 each per row.
+    Some(HEADER_LEN as u64 + n * record(dim, codes) + (TAIL_FIXED_LEN + TAIL_END_LEN) as u64 + 16 * n)
 }
 
 // ── writing ────────────────────────────────────────────────────────────────
@@ -162,7 +164,7 @@ impl<W: Write> Checksummed<W> {
 fn encode<W: Write>(idx: &VectorIndex, mut out: W) -> Result<()> {
     if idx.params.kind == Kind::Ivf {
         let ivf = idx.engine.ivf().ok_or_else(|| Error::new(crate::error::Status::EmptyIndex, "an empty IvfRabitqIndex has no lists to save yet: add vectors first"))?;
-        return out.write_all(&ivf.to_bytes(idx.ids.as_slice())).and_then(|_| out.flush()).map_err(|e| Error::io("write", e));
+        return out.write_all(&ivf.to_bytes_tagged(idx.ids.as_slice(), idx.tags_by_position())).and_then(|_| out.flush()).map_err(|e| Error::io("write", e));
     }
     let p = idx.params();
     let mut w = Checksummed { inner: out, crc: crc32fast::Hasher::new() };
@@ -195,13 +197,16 @@ fn encode<W: Write>(idx: &VectorIndex, mut out: W) -> Result<()> {
             }
         }
     }
-    let tail_len = (TAIL_FIXED_LEN + 8 * n + TAIL_END_LEN) as u64;
+    let tags = idx.tags_by_position();
+    let version = if tags.is_empty() { 1u32 } else { 2 };
+    let tail_len = (TAIL_FIXED_LEN + 8 * n * version as usize + TAIL_END_LEN) as u64;
     w.put(TAIL_MAGIC)?;
-    for v in [1u32, p.kind as u32, p.metric as u32, p.dim as u32, 0, 0] {
+    for v in [version, p.kind as u32, p.metric as u32, p.dim as u32, 0, 0] {
         w.put(&v.to_le_bytes())?;
     }
     w.put(&(n as u64).to_le_bytes())?;
     w.put(as_bytes_u64(idx.ids.as_slice()))?;
+    w.put(as_bytes_u64(tags))?;
     let crc = w.crc.clone().finalize();
     w.put(&crc.to_le_bytes())?;
     w.put(&0u32.to_le_bytes())?;
@@ -266,6 +271,8 @@ struct Tail {
     metric: Metric,
     dim: usize,
     ids: Vec<u64>,
+    /// One per row, or empty (trailer version 1).
+    tags: Vec<u64>,
 }
 
 struct Reader<'a> {
@@ -301,13 +308,13 @@ fn decode_limited(bytes: &[u8], expected: Option<Kind>, max_rotation_dim: Option
     }
     let (body, tail) = split_tail(bytes)?;
     let header = parse_header(body)?;
-    let (kind, metric, dim, ids) = match tail {
-        Some(t) => (t.kind, t.metric, t.dim, Some(t.ids)),
+    let (kind, metric, dim, ids, tags) = match tail {
+        Some(t) => (t.kind, t.metric, t.dim, Some(t.ids), t.tags),
         None if header.codes => return Err(Error::persist("codes file without its trailer")),
         None if header.version == TRAILER_VERSION => {
             return Err(Error::persist(format!("truncated: the header says a trailer follows, but the file ends after the body ({} bytes)", body.len())))
         }
-        None => (Kind::Plus, Metric::L2, header.dim, None),
+        None => (Kind::Plus, Metric::L2, header.dim, None, Vec::new()),
     };
     check_expected(kind, expected)?;
     if header.codes != (kind == Kind::Rabitq) {
@@ -327,7 +334,10 @@ fn decode_limited(bytes: &[u8], expected: Option<Kind>, max_rotation_dim: Option
     }
     let mut r = Reader { bytes: body, at: HEADER_LEN };
     let (record_ids, engine) = if header.codes { read_codes(&mut r, &header)? } else { read_vectors(&mut r, &header, &params)? };
-    Ok(VectorIndex::from_parts(params, id_map(ids.unwrap_or(record_ids))?, engine))
+    if !tags.is_empty() && tags.len() != header.n {
+        return Err(Error::persist(format!("trailer holds {} tags for {} records", tags.len(), header.n)));
+    }
+    VectorIndex::from_parts(params, id_map(ids.unwrap_or(record_ids))?, engine).with_tags(tags).map_err(|e| Error::persist(e.message))
 }
 
 fn check_expected(kind: Kind, expected: Option<Kind>) -> Result<()> {
@@ -342,14 +352,14 @@ fn id_map(ids: Vec<u64>) -> Result<IdMap> {
 }
 
 fn decode_ivf(bytes: &[u8]) -> Result<VectorIndex> {
-    let (ivf, ids) = IvfRabitqIndex::load_from(bytes)?;
-    ivf_index(ivf, ids)
+    let (ivf, ids, tags) = IvfRabitqIndex::load_tagged(bytes)?;
+    ivf_index(ivf, ids, tags)
 }
 
-fn ivf_index(ivf: IvfRabitqIndex, ids: Vec<u64>) -> Result<VectorIndex> {
+fn ivf_index(ivf: IvfRabitqIndex, ids: Vec<u64>, tags: Vec<u64>) -> Result<VectorIndex> {
     let p = ivf.params();
     let params = Params { ivf: p.options(), ..Params::new(Kind::Ivf, p.dim, p.seed, 1, p.metric, false) };
-    Ok(VectorIndex::from_parts(params, id_map(ids)?, Engine::Ivf(ivf)))
+    VectorIndex::from_parts(params, id_map(ids)?, Engine::Ivf(ivf)).with_tags(tags).map_err(|e| Error::persist(e.message))
 }
 
 fn split_tail(bytes: &[u8]) -> Result<(&[u8], Option<Tail>)> {
@@ -374,8 +384,8 @@ fn split_tail(bytes: &[u8]) -> Result<(&[u8], Option<Tail>)> {
         return Err(Error::persist("corrupt trailer: bad magic"));
     }
     let version = r.u32();
-    if version != 1 {
-        return Err(Error::persist(format!("unsupported trailer version {version}")));
+    if !(1..=2).contains(&version) {
+        return Err(Error::persist(format!("unsupported trailer version {version} (1 or 2)")));
     }
     let kind = Kind::from_u32(r.u32()).map_err(|e| Error::persist(e.message))?;
     let metric = Metric::from_u32(r.u32()).map_err(|e| Error::persist(e.message))?;
@@ -383,11 +393,14 @@ fn split_tail(bytes: &[u8]) -> Result<(&[u8], Option<Tail>)> {
     r.u32();
     r.u32();
     let n = r.u64();
-    if n.checked_mul(8).and_then(|b| b.checked_add((TAIL_FIXED_LEN + TAIL_END_LEN) as u64)) != Some(tail_len) {
-        return Err(Error::persist(format!("corrupt trailer: {n} ids do not fit {tail_len} bytes")));
+    // Version 1 holds n ids; version 2 n ids then n tags.
+    if n.checked_mul(8 * version as u64).and_then(|b| b.checked_add((TAIL_FIXED_LEN + TAIL_END_LEN) as u64)) != Some(tail_len) {
+        return Err(Error::persist(format!("corrupt trailer: {n} ids{} do not fit {tail_len} bytes", if version == 2 { " and tags" } else { "" })));
     }
-    let ids = r.take(n as usize * 8).chunks_exact(8).map(|c| u64::from_le_bytes(c.try_into().unwrap())).collect();
-    Ok((&bytes[..start], Some(Tail { kind, metric, dim, ids })))
+    let mut u64s = |count: usize| -> Vec<u64> { r.take(count * 8).chunks_exact(8).map(|c| u64::from_le_bytes(c.try_into().unwrap())).collect() };
+    let ids = u64s(n as usize);
+    let tags = if version == 2 { u64s(n as usize) } else { Vec::new() };
+    Ok((&bytes[..start], Some(Tail { kind, metric, dim, ids, tags })))
 }
 
 /// Whether `head` (a file's first bytes) can start one of our index files.

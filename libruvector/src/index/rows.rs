@@ -88,4 +88,29 @@ impl Rows {
         }
         top.into_sorted()
     }
+
+    /// Exact top-k by squared L2 over the rows at `positions` only (ties →
+    /// lower position): the scan of a selective filter.
+    /// Four rows are in flight per kernel call, as in [`Rows::scan`].
+    pub fn scan_at(&self, query: &[f32], k: usize, positions: impl Iterator<Item = u32>) -> Vec<(u32, f32)> {
+        let kern = kernels::active();
+        let mut top = TopK::new(k);
+        let mut quad = [0u32; 4];
+        let mut held = 0;
+        for pos in positions {
+            quad[held] = pos;
+            held += 1;
+            if held == 4 {
+                let rows = quad.map(|p| self.row(p as usize));
+                for (p, score) in quad.into_iter().zip((kern.sq_l2_x4)(query, rows)) {
+                    top.offer(p, score);
+                }
+                held = 0;
+            }
+        }
+        for &p in &quad[..held] {
+            top.offer(p, (kern.sq_l2)(query, self.row(p as usize)));
+        }
+        top.into_sorted()
+    }
 }

@@ -36,14 +36,14 @@ pub struct SharedIndex {
 
 /// A validated write waiting for the snapshots out to be dropped.
 enum Op {
-    Add { rows: Vec<f32>, ids: Vec<u64> },
+    Add { rows: Vec<f32>, ids: Vec<u64>, tags: Option<Vec<u64>> },
     Remove(Vec<u64>),
 }
 
 impl Op {
     fn bytes(&self) -> usize {
         match self {
-            Op::Add { rows, ids } => rows.len() * 4 + ids.len() * 8,
+            Op::Add { rows, ids, tags } => rows.len() * 4 + ids.len() * 8 + tags.as_ref().map_or(0, |t| t.len() * 8),
             Op::Remove(ids) => ids.len() * 8,
         }
     }
@@ -131,11 +131,16 @@ impl SharedIndex {
     /// Appends `vectors` under `ids` (all or nothing) without waiting for readers
     /// or for the thread pool (rows are prepared on the calling thread).
     pub fn add(self: &Arc<Self>, vectors: &[f32], ids: &[u64]) -> Result<()> {
+        self.add_tagged(vectors, ids, None)
+    }
+
+    /// `add` with 64 tag bits per vector (`None`: the vectors get tags 0).
+    pub fn add_tagged(self: &Arc<Self>, vectors: &[f32], ids: &[u64], tags: Option<&[u64]>) -> Result<()> {
         let _writer = self.writer();
-        let rows = prepare_batch(&self.params, vectors, ids)?;
+        let rows = prepare_batch(&self.params, vectors, ids, tags)?;
         let mut st = self.usable()?;
         st.current.check_new_ids_with(ids, |id| st.present(id))?;
-        st.write(vec![Op::Add { rows, ids: ids.to_vec() }])
+        st.write(vec![Op::Add { rows, ids: ids.to_vec(), tags: tags.map(<[u64]>::to_vec) }])
     }
 
     /// Removes `ids` (all or nothing; with `ignore_missing`, the absent ones
@@ -153,12 +158,18 @@ impl SharedIndex {
     /// Adds `vectors` under `ids`, replacing the vectors of ids already
     /// present; one write, so no reader sees an id missing or twice.
     pub fn upsert(self: &Arc<Self>, vectors: &[f32], ids: &[u64]) -> Result<()> {
+        self.upsert_tagged(vectors, ids, None)
+    }
+
+    /// `upsert` with 64 tag bits per vector: a replaced vector keeps none of
+    /// its old tags (`None`: tags 0).
+    pub fn upsert_tagged(self: &Arc<Self>, vectors: &[f32], ids: &[u64], tags: Option<&[u64]>) -> Result<()> {
         let _writer = self.writer();
-        let rows = prepare_batch(&self.params, vectors, ids)?;
+        let rows = prepare_batch(&self.params, vectors, ids, tags)?;
         let mut st = self.usable()?;
         st.current.check_new_ids_with(ids, |_| false)?;
         let present: Vec<u64> = ids.iter().copied().filter(|&id| st.present(id)).collect();
-        st.write(vec![Op::Remove(present), Op::Add { rows, ids: ids.to_vec() }])
+        st.write(vec![Op::Remove(present), Op::Add { rows, ids: ids.to_vec(), tags: tags.map(<[u64]>::to_vec) }])
     }
 
     /// Drops removed rows: a compacted copy of the current version is built
@@ -293,7 +304,7 @@ impl State {
 
 fn apply(index: &mut VectorIndex, op: Op) -> Result<()> {
     match op {
-        Op::Add { rows, ids } => index.append_prepared(&rows, &ids),
+        Op::Add { rows, ids, tags } => index.append_prepared(&rows, &ids, tags.as_deref()),
         Op::Remove(ids) => {
             index.remove_present(&ids);
             Ok(())

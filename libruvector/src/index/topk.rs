@@ -49,6 +49,11 @@ impl TopK {
         }
     }
 
+    /// Entries held: min(k, pairs pushed).
+    pub fn len(&self) -> usize {
+        self.heap.len()
+    }
+
     /// The score a candidate must beat to enter: the k-th best so far, or
     /// +∞ while fewer than k are held.
     #[inline]

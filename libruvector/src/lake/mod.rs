@@ -536,7 +536,7 @@ fn check_matches_bundle(p: &Params, d: &Descriptor) -> Result<()> {
 /// Applies a change set to an index: all of it, or (on invalid input) none.
 fn apply_to(index: &mut Arc<VectorIndex>, changes: Changes<'_>) -> Result<()> {
     let params = *index.params();
-    let rows = crate::index::prepare_batch(&params, changes.vectors, changes.upserted)?;
+    let rows = crate::index::prepare_batch(&params, changes.vectors, changes.upserted, None)?;
     index.check_new_ids_with(changes.upserted, |_| false)?;
     let upserted: std::collections::HashSet<u64> = changes.upserted.iter().copied().collect();
     if let Some(id) = changes.removed.iter().find(|id| upserted.contains(id)) {
@@ -553,7 +553,7 @@ fn apply_to(index: &mut Arc<VectorIndex>, changes: Changes<'_>) -> Result<()> {
     };
     index.remove_present(changes.removed);
     index.remove_present(changes.upserted);
-    index.append_prepared(&rows, changes.upserted)?;
+    index.append_prepared(&rows, changes.upserted, None)?;
     // Tombstones beyond a quarter of the rows cost more scan time than a compaction.
     if index.removed_rows() * 4 > index.len() + index.removed_rows() {
         index.compact()?;

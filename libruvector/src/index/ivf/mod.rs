@@ -22,7 +22,7 @@ use rayon::prelude::*;
 
 use super::{prepare, Kind, Metric, Params, MAX_DIM};
 use crate::error::{Error, Result, Status};
-use crate::index::rowset::{admits, RowSet};
+use crate::index::rowset::RowSet;
 use crate::index::topk::TopK;
 use crate::kernels::{self, Kernels};
 use crate::runtime::Reporter;
@@ -378,12 +378,17 @@ impl IvfRabitqIndex {
         Ok((nprobe.min(self.lists.len()), rerank))
     }
 
-    fn search_prepared(&self, kern: &Kernels, q: &[f32], k: usize, nprobe: usize, rerank: usize, skip: Option<&RowSet>) -> Vec<(u32, f32)> {
-        let dp = self.params.padded_dim();
-        let mut qr = vec![0f32; dp];
+    /// The prepared query zero-padded and rotated (q′), and its LUT.
+    fn rotated_query(&self, kern: &Kernels, q: &[f32]) -> (Vec<f32>, QueryLut) {
+        let mut qr = vec![0f32; self.params.padded_dim()];
         qr[..q.len()].copy_from_slice(q);
         self.rotation.apply(kern, &mut qr);
         let lut = QueryLut::new(&qr, self.params.options.ex_bits);
+        (qr, lut)
+    }
+
+    fn search_prepared(&self, kern: &Kernels, q: &[f32], k: usize, nprobe: usize, rerank: usize, skip: Option<&RowSet>) -> Vec<(u32, f32)> {
+        let (qr, lut) = self.rotated_query(kern, q);
         let live = self.len - skip.map_or(0, RowSet::len);
         let want = k.min(live);
         // Skipped rows thin the lists out: probe more of them, so as many
@@ -393,9 +398,10 @@ impl IvfRabitqIndex {
         let mut order = self.centroid_distances(kern, &qr);
         sort_nearest(&mut order, nprobe);
         let mut scratch = search::Scratch::default();
-        let mut seen = 0;
         for i in 0..order.len() {
-            if i >= nprobe && seen >= want {
+            // Until `top` holds `want` rows every admitted row reaches it (its
+            // threshold is +∞), so its size counts the admitted rows seen.
+            if i >= nprobe && top.len() >= want {
                 break;
             }
             if i == nprobe {
@@ -405,16 +411,41 @@ impl IvfRabitqIndex {
             let (g_add, list) = order[i];
             let list = &self.lists[list as usize];
             search::scan_list(kern, list, &lut, g_add, skip, &mut top, &mut scratch);
-            seen += match skip {
-                None => list.len,
-                Some(_) => list.records(dp).filter(|r| admits(skip, r.pos)).count(),
-            };
         }
         let hits = top.into_sorted();
         if rerank > 0 {
             return self.rerank(kern, q, &hits, k);
         }
         hits
+    }
+
+    /// Top-k (position, squared L2) over only the rows `skip` admits, for a
+    /// selective filter: exact from the store, or with codes only the B-bit
+    /// estimate of each admitted row (every list, no 1-bit pass).
+    pub(crate) fn search_among(&self, kern: &Kernels, q: &[f32], k: usize, skip: &RowSet) -> Vec<(u32, f32)> {
+        if let Some(hits) = self.exact_among(kern, q, k, skip.complement(self.len)) {
+            return hits;
+        }
+        let (qr, lut) = self.rotated_query(kern, q);
+        let mut top = TopK::new(k);
+        for (g_add, list) in self.centroid_distances(kern, &qr) {
+            search::estimate_admitted(kern, &self.lists[list as usize], &lut, g_add, skip, &mut top);
+        }
+        top.into_sorted()
+    }
+
+    /// Exact top-k (position, squared L2) from the store over the rows at
+    /// `positions` only, or `None` when the index keeps codes only.
+    fn exact_among(&self, kern: &Kernels, q: &[f32], k: usize, positions: impl Iterator<Item = u32>) -> Option<Vec<(u32, f32)>> {
+        if self.store.kind() == StoreKind::None {
+            return None;
+        }
+        let mut top = TopK::new(k);
+        let mut buf = Vec::new();
+        for pos in positions {
+            top.offer(pos, self.store.sq_l2(kern, q, pos as usize, &mut buf)?);
+        }
+        Some(top.into_sorted())
     }
 
     /// (‖q′ − c′‖², list id) for every list.

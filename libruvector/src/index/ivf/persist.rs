@@ -18,8 +18,10 @@
 //! lists · 5 1-bit factors (per list: add, res, err, 32 per block, f32) ·
 //! 6 records (per vector, in list order: B-bit code D × u8, extended add and
 //! res f32, row position u32) · 7 the caller's ids (n u64, by position) · 8 the
-//! store (n × dim f16/f32, insertion order; present only with a store). Lists
-//! appear in id order in every section. Sections 4, 5, 6 and 8 are exactly the
+//! store (n × dim f16/f32, insertion order; present only with a store) · 9 the
+//! rows' tags (n u64, by position; present only when some row has tags, always
+//! last, so a file has 7, 8 or 9 sections with ids 1..=7, then 8 if it has a
+//! store, then 9 if it has tags). Lists appear in id order in every section. Sections 4, 5, 6 and 8 are exactly the
 //! in-memory arrays, so an `mmap` load uses them in place.
 //!
 //! Checks: a copy load verifies everything above and every section's CRC. A
@@ -47,6 +49,8 @@ pub const MAGIC: &[u8; 8] = b"RVIVFRQ1";
 /// extended factors and positions in three sections; it is refused).
 const VERSION: u32 = 2;
 const SECTIONS: usize = 7;
+/// The tags section's id: always the last section when present.
+const TAGS_ID: u32 = 9;
 const HEADER: usize = 128;
 const ENTRY: usize = 32;
 const ALIGN: usize = 64;
@@ -55,14 +59,24 @@ impl IvfRabitqIndex {
     /// The file's bytes with `ids` (one per position; deterministic: equal
     /// indexes give equal bytes).
     pub fn to_bytes(&self, ids: &[u64]) -> Vec<u8> {
+        self.to_bytes_tagged(ids, &[])
+    }
+
+    /// `to_bytes` with the rows' `tags` (one per position, or empty for none).
+    pub fn to_bytes_tagged(&self, ids: &[u64], tags: &[u64]) -> Vec<u8> {
         assert_eq!(ids.len(), self.len, "one id per position");
-        let sections = self.sections(ids);
+        assert!(tags.is_empty() || tags.len() == self.len, "one tag per position, or none");
+        let mut sections = self.sections(ids);
+        if !tags.is_empty() {
+            sections.push(tags.iter().flat_map(|t| t.to_le_bytes()).collect());
+        }
         let table_end = HEADER + ENTRY * sections.len();
         let mut out = vec![0u8; table_end];
         let mut table = Vec::with_capacity(ENTRY * sections.len());
+        let store_sections = SECTIONS + (self.store.kind() != StoreKind::None) as usize;
         for (i, s) in sections.iter().enumerate() {
             out.resize(out.len().next_multiple_of(ALIGN), 0);
-            table.extend((i as u32 + 1).to_le_bytes());
+            table.extend(section_id(i, store_sections).to_le_bytes());
             table.extend(0u32.to_le_bytes());
             table.extend((out.len() as u64).to_le_bytes());
             table.extend((s.len() as u64).to_le_bytes());
@@ -126,18 +140,24 @@ impl IvfRabitqIndex {
     /// Parses and fully validates a file image into the index and its ids
     /// (by position); any inconsistency is a `Persist` error.
     pub fn load_from(bytes: &[u8]) -> Result<(Self, Vec<u64>)> {
+        Self::parse(bytes, None, true).map(|(index, ids, _)| (index, ids))
+    }
+
+    /// `load_from`, also returning the rows' tags (by position; empty when
+    /// the file has none).
+    pub fn load_tagged(bytes: &[u8]) -> Result<(Self, Vec<u64>, Vec<u64>)> {
         Self::parse(bytes, None, true)
     }
 
-    /// Like `load_from`, but the lists, codes and store borrow from `map`
+    /// Like `load_tagged`, but the lists, codes and store borrow from `map`
     /// (the whole file). Section CRCs and content are checked only when
     /// `verify` (which reads every page); the header, section table and all
     /// sizes always are.
-    pub fn load_mapped(map: &Arc<Mapping>, verify: bool) -> Result<(Self, Vec<u64>)> {
+    pub fn load_mapped(map: &Arc<Mapping>, verify: bool) -> Result<(Self, Vec<u64>, Vec<u64>)> {
         Self::parse(map.bytes(), Some(map), verify)
     }
 
-    fn parse(bytes: &[u8], map: Option<&Arc<Mapping>>, verify: bool) -> Result<(Self, Vec<u64>)> {
+    fn parse(bytes: &[u8], map: Option<&Arc<Mapping>>, verify: bool) -> Result<(Self, Vec<u64>, Vec<u64>)> {
         let h = Header::parse(bytes)?;
         let sections = h.sections(bytes, verify)?;
         let (dp, nlist, n) = (h.params.padded_dim(), h.params.options.nlist, h.n);
@@ -169,6 +189,13 @@ impl IvfRabitqIndex {
                 store
             }
         };
+        let tags = match sections.get(h.store_sections()) {
+            Some(raw) => {
+                expect_len("tags", raw, n * 8)?;
+                raw.chunks_exact(8).map(|c| u64::from_le_bytes(c.try_into().unwrap())).collect()
+            }
+            None => Vec::new(),
+        };
         let lists = read_lists(&h, &sizes, &sections, &view);
         if verify {
             for (id, l) in lists.iter().enumerate() {
@@ -186,7 +213,7 @@ impl IvfRabitqIndex {
             len: n,
             calibration: h.calibration,
         };
-        Ok((index, ids))
+        Ok((index, ids, tags))
     }
 }
 
@@ -210,6 +237,12 @@ impl Viewer<'_> {
             StoreKind::F32 => Store::F32(self.slab(raw)),
         }
     }
+}
+
+/// The id of the `i`-th section of a file whose sections without tags number
+/// `store_sections`: the tags section, when present, is always id 9.
+fn section_id(i: usize, store_sections: usize) -> u32 {
+    if i < store_sections { i as u32 + 1 } else { TAGS_ID }
 }
 
 fn header_crc(header: &[u8], table: &[u8]) -> u32 {
@@ -347,6 +380,11 @@ fn f32_at(b: &[u8], at: usize) -> f32 {
 }
 
 impl Header {
+    /// Sections before the optional tags section.
+    fn store_sections(&self) -> usize {
+        SECTIONS + (self.params.options.store != StoreKind::None) as usize
+    }
+
     fn parse(b: &[u8]) -> Result<Self> {
         if b.len() < HEADER || &b[..8] != MAGIC {
             return Err(bad(format!("not an RVIVFRQ1 file ({} bytes, magic {:?})", b.len(), &b[..b.len().min(8)])));
@@ -356,7 +394,7 @@ impl Header {
             return Err(bad(format!("unsupported version {version} / header size {header_len}")));
         }
         let sections = u32_at(b, 100) as usize;
-        if !(SECTIONS..=SECTIONS + 1).contains(&sections) || HEADER + ENTRY * sections > b.len() {
+        if !(SECTIONS..=SECTIONS + 2).contains(&sections) || HEADER + ENTRY * sections > b.len() {
             return Err(bad(format!("{sections} sections do not fit a {}-byte file", b.len())));
         }
         let table = &b[HEADER..HEADER + ENTRY * sections];
@@ -391,8 +429,8 @@ impl Header {
             return Err(bad(format!("nprobe {} of {} lists, t_const {t_const}", p.options.nprobe, p.options.nlist)));
         }
         let want_sections = if p.options.store == StoreKind::None { SECTIONS } else { SECTIONS + 1 };
-        if sections != want_sections {
-            return Err(bad(format!("{sections} sections, store {:?} needs {want_sections}", p.options.store)));
+        if sections != want_sections && sections != want_sections + 1 {
+            return Err(bad(format!("{sections} sections, store {:?} needs {want_sections} (or one more for tags)", p.options.store)));
         }
         let calibration: Option<Calibration> = match u32_at(b, 80) {
             0 => None,
@@ -417,7 +455,7 @@ impl Header {
         for i in 0..self.sections {
             let e = HEADER + ENTRY * i;
             let (id, offset, len, crc) = (u32_at(b, e), u64_at(b, e + 8), u64_at(b, e + 16), u32_at(b, e + 24));
-            if id as usize != i + 1 || u32_at(b, e + 4) != 0 || u32_at(b, e + 28) != 0 {
+            if id != section_id(i, self.store_sections()) || u32_at(b, e + 4) != 0 || u32_at(b, e + 28) != 0 {
                 return Err(bad(format!("section table entry {i} has id {id}")));
             }
             let fits = offset % ALIGN as u64 == 0 && offset >= end as u64 && offset.checked_add(len).is_some_and(|x| x <= b.len() as u64);

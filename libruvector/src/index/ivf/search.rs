@@ -3,7 +3,7 @@
 //! lower-bound gate against the current k-th best, and an exact integer
 //! ⟨code, q16⟩ for the survivors, which gives the B-bit estimate.
 
-use super::lists::{block_bytes, InvList};
+use super::lists::{block_bytes, InvList, Record};
 use crate::index::rowset::{admits, RowSet};
 use crate::index::topk::TopK;
 use crate::kernels::{self, Kernels, BLOCK, LUT_ENTRIES};
@@ -103,14 +103,32 @@ pub fn scan_list(kern: &Kernels, list: &InvList, q: &QueryLut, g_add: f32, skip:
         let v = v as usize;
         if lower[v] < top.threshold() {
             let r = list.record(v, dim);
-            if !admits(skip, r.pos) {
-                continue;
+            if admits(skip, r.pos) {
+                top.offer(r.pos, ex_estimate(kern, &r, q, g_add));
             }
-            let ip = (kern.ex_ip)(r.code, &q.q16);
-            let ip = (2 * ip - q.q16_bias) as f32 * q.ex_scale;
-            top.offer(r.pos, (r.ex_add + g_add + r.ex_res * ip).max(0.0));
         }
     }
+}
+
+/// Offers every row of `list` that `skip` admits to `top`, scored by its
+/// B-bit estimate alone (no 1-bit pass): the scan of a selective filter over
+/// a codes-only index, which touches only the rows it may return.
+pub fn estimate_admitted(kern: &Kernels, list: &InvList, q: &QueryLut, g_add: f32, skip: &RowSet, top: &mut TopK) {
+    let dim = q.q16.len();
+    for v in 0..list.len {
+        let r = list.record(v, dim);
+        if admits(Some(skip), r.pos) {
+            top.offer(r.pos, ex_estimate(kern, &r, q, g_add));
+        }
+    }
+}
+
+/// The B-bit estimate of the squared distance of record `r` (exact integer ⟨code, q16⟩).
+#[inline]
+fn ex_estimate(kern: &Kernels, r: &Record, q: &QueryLut, g_add: f32) -> f32 {
+    let ip = (kern.ex_ip)(r.code, &q.q16);
+    let ip = (2 * ip - q.q16_bias) as f32 * q.ex_scale;
+    (r.ex_add + g_add + r.ex_res * ip).max(0.0)
 }
 
 /// The 1-bit estimate minus its error bound, for the 32 slots of a block
