@@ -1472,6 +1472,23 @@ int32_t ruv_lake_search(const RuvLake *lake,
                         uint64_t *out_count);
 
 /**
+ * `ruv_lake_search` with `options`: its `k` and at most one filter (by the
+ * backend's ids); the lake sets its own search depth, so the overrides must be 0.
+ *
+ * # Safety
+ * `lake` live; `query` valid for `len`; `options` for its `struct_size`; outputs for `cap`.
+ */
+int32_t ruv_lake_search_with(const RuvLake *lake,
+                             uint32_t key,
+                             const float *query,
+                             uint64_t len,
+                             const RuvSearchOptions *options,
+                             uint64_t *out_ids,
+                             float *out_scores,
+                             uint64_t cap,
+                             uint64_t *out_count);
+
+/**
  * `ruv_lake_search` off-thread (the query is copied); take with `ruv_job_take_hits`.
  *
  * # Safety
@@ -1483,6 +1500,19 @@ int32_t ruv_lake_search_async(const RuvLake *lake,
                               uint64_t len,
                               uint32_t k,
                               const RuvJob **out_job);
+
+/**
+ * `ruv_lake_search_with` off-thread (the query and filter are copied); take with `ruv_job_take_hits`.
+ *
+ * # Safety
+ * `lake` live; `query` valid for `len`; `options` for its `struct_size`; `out_job` for one pointer.
+ */
+int32_t ruv_lake_search_with_async(const RuvLake *lake,
+                                   uint32_t key,
+                                   const float *query,
+                                   uint64_t len,
+                                   const RuvSearchOptions *options,
+                                   const RuvJob **out_job);
 
 /**
  * Searches `len / dim` queries against one cached collection on `threads`
@@ -1501,6 +1531,24 @@ int32_t ruv_lake_search_batch(const RuvLake *lake,
                               float *out_scores,
                               uint64_t cap,
                               uint64_t *out_k);
+
+/**
+ * `ruv_lake_search_batch` with `options`: `k`, `threads` and no filter, one
+ * for every query or one per query. A query that matches fewer than min(k, n)
+ * rows fills its last slots with `RUV_NO_HIT_ID`.
+ *
+ * # Safety
+ * `lake` live; `options` for its `struct_size`; buffers valid for their lengths.
+ */
+int32_t ruv_lake_search_batch_with(const RuvLake *lake,
+                                   uint32_t key,
+                                   const float *queries,
+                                   uint64_t len,
+                                   const RuvSearchOptions *options,
+                                   uint64_t *out_ids,
+                                   float *out_scores,
+                                   uint64_t cap,
+                                   uint64_t *out_k);
 
 /**
  * Searches `nkeys` cached collections in parallel, merged by score: writes up
@@ -1522,6 +1570,25 @@ int32_t ruv_lake_search_federated(const RuvLake *lake,
                                   uint64_t *out_count);
 
 /**
+ * `ruv_lake_search_federated` with `options`: its `k` and at most one filter,
+ * applied to every collection by its backend's ids.
+ *
+ * # Safety
+ * `lake` live; `options` for its `struct_size`; buffers valid for their lengths.
+ */
+int32_t ruv_lake_search_federated_with(const RuvLake *lake,
+                                       const uint32_t *keys,
+                                       uint64_t nkeys,
+                                       const float *query,
+                                       uint64_t len,
+                                       const RuvSearchOptions *options,
+                                       uint32_t *out_shards,
+                                       uint64_t *out_ids,
+                                       float *out_scores,
+                                       uint64_t cap,
+                                       uint64_t *out_count);
+
+/**
  * `ruv_lake_search_federated` off-thread; take with `ruv_job_take_shard_hits`.
  *
  * # Safety
@@ -1534,6 +1601,20 @@ int32_t ruv_lake_search_federated_async(const RuvLake *lake,
                                         uint64_t len,
                                         uint32_t k,
                                         const RuvJob **out_job);
+
+/**
+ * `ruv_lake_search_federated_with` off-thread (inputs are copied); take with `ruv_job_take_shard_hits`.
+ *
+ * # Safety
+ * `lake` live; `options` for its `struct_size`; buffers valid for their lengths; `out_job` for one pointer.
+ */
+int32_t ruv_lake_search_federated_with_async(const RuvLake *lake,
+                                             const uint32_t *keys,
+                                             uint64_t nkeys,
+                                             const float *query,
+                                             uint64_t len,
+                                             const RuvSearchOptions *options,
+                                             const RuvJob **out_job);
 
 /**
  * Drops a collection's cached state; its next search primes again.

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use ruvector::lake::witness::{CacheEngine, Descriptor, Generation};
+use ruvector::index::filter::{IdRule, SearchFilter};
 use ruvector::index::SearchParams;
 use ruvector::lake::{Bundle, Check, Config, Consistency, Lake, Refresh, Scope};
 
@@ -71,7 +72,7 @@ fn check_prime_search_and_sharing() {
     assert_eq!(lake.check(a, &d).unwrap(), Check::Hit);
     assert_eq!(lake.check(b, &d).unwrap(), Check::Shared);
     let (mut out, mut scores) = (vec![0u64; 3], vec![0f32; 3]);
-    lake.search(b, &v[5 * dim..6 * dim], 3, &SearchParams::default(), &mut out, &mut scores).unwrap();
+    lake.search(b, &v[5 * dim..6 * dim], 3, &SearchParams::default(), &SearchFilter::default(), &mut out, &mut scores).unwrap();
     assert_eq!(out[0], ids[5]);
     let (s, entries, _) = lake.stats(Scope::Global).unwrap();
     assert_eq!((s.hits, s.misses, s.primes, s.shared_hits, entries), (1, 1, 1, 1, 1));
@@ -139,12 +140,21 @@ fn federation_merges_shards_by_score() {
         })
         .collect();
     let q = &v[1234 * dim..1235 * dim];
-    let hits = lake.search_federated(&keys, q, 10).unwrap();
+    let hits = lake.search_federated(&keys, q, 10, &SearchFilter::default()).unwrap();
     assert_eq!(hits.len(), 10);
     assert_eq!((hits[0].0, hits[0].1), (2, 1234));
     assert!(hits.windows(2).all(|w| w[0].2 <= w[1].2));
+    // One filter for every shard, by the backends' ids: the best hit is denied,
+    // and an allow-list spanning two shards returns exactly its ids.
+    let denied = lake.search_federated(&keys, q, 10, &SearchFilter { ids: IdRule::Deny(&[1234]), ..SearchFilter::default() }).unwrap();
+    assert!(denied.iter().all(|h| h.1 != 1234) && denied.len() == 10);
+    let allow = [3u64, 1234, 1999, 77_777];
+    let allowed = lake.search_federated(&keys, q, 10, &SearchFilter { ids: IdRule::Allow(&allow), ..SearchFilter::default() }).unwrap();
+    let mut got: Vec<u64> = allowed.iter().map(|h| h.1).collect();
+    got.sort_unstable();
+    assert_eq!(got, vec![3, 1234, 1999]);
     lake.invalidate(keys[3]).unwrap();
-    assert!(lake.search_federated(&keys, q, 10).unwrap_err().message.contains("shard3/docs is not cached"));
+    assert!(lake.search_federated(&keys, q, 10, &SearchFilter::default()).unwrap_err().message.contains("shard3/docs is not cached"));
 }
 
 #[test]
@@ -158,13 +168,13 @@ fn warm_restart_returns_original_ids_without_a_backend() {
     publisher.prime(k, publisher.descriptor("local://prod/memories".into(), dim, Generation::Num(3)), &v, &ids).unwrap();
     publisher.save_to_dir(k, &dir).unwrap();
     let (mut before, mut s1) = (vec![0u64; 5], vec![0f32; 5]);
-    publisher.search(k, &v[..dim], 5, &SearchParams::default(), &mut before, &mut s1).unwrap();
+    publisher.search(k, &v[..dim], 5, &SearchParams::default(), &SearchFilter::default(), &mut before, &mut s1).unwrap();
 
     let reader = Lake::new(config(Consistency::Frozen, 0, 0)).unwrap();
     let k2 = reader.key("prod", "memories");
     assert_eq!(reader.warm_from_dir(k2, &dir).unwrap(), 1500);
     let (mut after, mut s2) = (vec![0u64; 5], vec![0f32; 5]);
-    reader.search(k2, &v[..dim], 5, &SearchParams::default(), &mut after, &mut s2).unwrap();
+    reader.search(k2, &v[..dim], 5, &SearchParams::default(), &SearchFilter::default(), &mut after, &mut s2).unwrap();
     assert_eq!((before, s1), (after.clone(), s2));
     assert_eq!(after[0], ids[0]);
     let (s, _, _) = reader.stats(Scope::Global).unwrap();

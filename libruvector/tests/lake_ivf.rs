@@ -7,7 +7,7 @@ use common::data;
 use std::path::PathBuf;
 
 use ruvector::index::ivf::StoreKind;
-use ruvector::index::{IvfOptions, SearchParams};
+use ruvector::index::{filter::SearchFilter, IvfOptions, SearchParams};
 use ruvector::lake::witness::{CacheEngine, Descriptor, Generation};
 use ruvector::lake::{Bundle, Changes, Config, Consistency, EngineChoice, Lake, Scope};
 
@@ -23,7 +23,7 @@ fn ivf_lake(engine: EngineChoice) -> Lake {
 
 fn top(lake: &Lake, key: u32, q: &[f32], k: usize) -> Vec<u64> {
     let (mut ids, mut scores) = (vec![0u64; k], vec![0f32; k]);
-    let n = lake.search(key, q, k, &SearchParams::default(), &mut ids, &mut scores).unwrap();
+    let n = lake.search(key, q, k, &SearchParams::default(), &SearchFilter::default(), &mut ids, &mut scores).unwrap();
     ids.truncate(n);
     ids
 }

@@ -145,15 +145,15 @@ fn damaged_foreign_and_other_variant_files_are_typed_errors_at_open() {
         let e = load_err(&bad, MMAP, None);
         assert!(e.status == Status::Persist && e.message.contains(why), "{}", e.message);
     }
-    // A version-1 file (three sections where version 2 has the records) is refused by name.
-    let mut v1 = good.clone();
-    v1[8..12].copy_from_slice(&1u32.to_le_bytes());
-    let crc = { let mut h = crc32fast::Hasher::new(); h.update(&v1[..124]); h.update(&v1[128..128 + 32 * 8]); h.finalize() };
-    v1[124..128].copy_from_slice(&crc.to_le_bytes());
-    std::fs::write(&bad, &v1).unwrap();
+    // A future version is refused by name.
+    let mut v3 = good.clone();
+    v3[8..12].copy_from_slice(&3u32.to_le_bytes());
+    let crc = { let mut h = crc32fast::Hasher::new(); h.update(&v3[..124]); h.update(&v3[128..128 + 32 * 8]); h.finalize() };
+    v3[124..128].copy_from_slice(&crc.to_le_bytes());
+    std::fs::write(&bad, &v3).unwrap();
     for opts in [MMAP, LoadOptions::default()] {
         let e = load_err(&bad, opts, None);
-        assert!(e.status == Status::Persist && e.message.contains("unsupported version 1"), "{}", e.message);
+        assert!(e.status == Status::Persist && e.message.contains("unsupported version 3"), "{}", e.message);
     }
     let flat = d.join("flat.idx");
     let p = Params::new(Kind::Flat, DIM, 7, 1, Metric::L2, false);
@@ -210,6 +210,73 @@ fn the_c_abi_loads_by_mmap_and_refuses_bad_load_options() {
     for (flags, reserved, size) in [(4, 0, size), (RUV_LOAD_VERIFY, 0, size), (RUV_LOAD_MMAP, 1, size), (RUV_LOAD_MMAP, 0, 8)] {
         let (status, idx) = load(flags, reserved, size);
         assert_eq!((status, idx.is_null()), (Status::InvalidArgument as i32, true), "flags {flags}, reserved {reserved}, size {size}");
+    }
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+/// The sections of an `RVIVFRQ1` file, in table order.
+fn sections_of(file: &[u8]) -> Vec<Vec<u8>> {
+    let count = u32::from_le_bytes(file[100..104].try_into().unwrap()) as usize;
+    (0..count)
+        .map(|i| {
+            let e = 128 + 32 * i;
+            let at = |o: usize| u64::from_le_bytes(file[e + o..e + o + 8].try_into().unwrap()) as usize;
+            file[at(8)..at(8) + at(16)].to_vec()
+        })
+        .collect()
+}
+
+/// `file` (version 2, no tags) rewritten as version 1 wrote it: each list's
+/// records split into codes, extended factors (adds, then ress) and positions.
+fn as_version_1(file: &[u8], dp: usize) -> Vec<u8> {
+    let s = sections_of(file);
+    let sizes: Vec<usize> = s[2].chunks_exact(8).map(|c| u64::from_le_bytes(c.try_into().unwrap()) as usize).collect();
+    let rb = dp + 12;
+    let (mut codes, mut ex, mut pos) = (Vec::new(), Vec::new(), Vec::new());
+    let mut at = 0;
+    for len in sizes {
+        let records: Vec<&[u8]> = s[5][at * rb..(at + len) * rb].chunks_exact(rb).collect();
+        records.iter().for_each(|r| codes.extend_from_slice(&r[..dp]));
+        records.iter().for_each(|r| ex.extend_from_slice(&r[dp..dp + 4]));
+        records.iter().for_each(|r| ex.extend_from_slice(&r[dp + 4..dp + 8]));
+        records.iter().for_each(|r| pos.extend_from_slice(&r[dp + 8..]));
+        at += len;
+    }
+    let v1: Vec<Vec<u8>> = [&s[..5], &[codes, ex, pos], &s[6..]].concat();
+    let mut out = vec![0u8; 128 + 32 * v1.len()];
+    for (i, sec) in v1.iter().enumerate() {
+        out.resize(out.len().next_multiple_of(64), 0);
+        let (e, offset) = (128 + 32 * i, out.len() as u64);
+        out[e..e + 4].copy_from_slice(&(i as u32 + 1).to_le_bytes());
+        out[e + 8..e + 16].copy_from_slice(&offset.to_le_bytes());
+        out[e + 16..e + 24].copy_from_slice(&(sec.len() as u64).to_le_bytes());
+        out[e + 24..e + 28].copy_from_slice(&crc32fast::hash(sec).to_le_bytes());
+        out.extend_from_slice(sec);
+    }
+    out[..124].copy_from_slice(&file[..124]);
+    out[8..12].copy_from_slice(&1u32.to_le_bytes());
+    out[100..104].copy_from_slice(&(v1.len() as u32).to_le_bytes());
+    let crc = { let mut h = crc32fast::Hasher::new(); h.update(&out[..124]); h.update(&out[128..128 + 32 * v1.len()]); h.finalize() };
+    out[124..128].copy_from_slice(&crc.to_le_bytes());
+    out
+}
+
+#[test]
+fn version_1_files_load_by_copy_with_the_same_answers_and_save_as_version_2() {
+    let d = dir("v1");
+    for store in [StoreKind::None, StoreKind::F16] {
+        let path = d.join("v2.ivf");
+        let built = saved(store, &path);
+        let v2 = std::fs::read(&path).unwrap();
+        let old = d.join("v1.ivf");
+        std::fs::write(&old, as_version_1(&v2, DIM.div_ceil(64) * 64)).unwrap();
+        let loaded = persist::load_with(&old, Some(Kind::Ivf), None, LoadOptions::default()).unwrap();
+        assert_eq!(answers(&loaded, 1), answers(&built, 1), "store {store:?}");
+        assert_eq!(loaded.ids(), built.ids());
+        let e = load_err(&old, MMAP, None);
+        assert!(e.status == Status::Persist && e.message.contains("a version-1 file cannot be memory-mapped"), "{}", e.message);
+        persist::save(&loaded, &old).unwrap();
+        assert_eq!(std::fs::read(&old).unwrap(), v2, "saving upgrades to the same version-2 bytes");
     }
     std::fs::remove_dir_all(&d).unwrap();
 }

@@ -54,6 +54,12 @@ const build: CommandSpec = {
   },
 };
 
+/** `--filter-ids` and `--exclude-ids`: a search's filter by id (also `lake search`'s). */
+export const ID_FILTER_OPTIONS = {
+  "filter-ids": { type: "string", value: "LIST", help: "return only these ids, e.g. 3,17,42 (ids not in the index match nothing)" },
+  "exclude-ids": { type: "string", value: "LIST", help: "never return these ids" },
+} as const;
+
 const search: CommandSpec = {
   name: "index search",
   usage: "<index> (--query <file> | --vector <list>) [options]",
@@ -72,8 +78,7 @@ const search: CommandSpec = {
     k: K_OPTION,
     rerank: { type: "string", value: "N", help: "plus: rerank factor for these searches, 1..1024; ivf: candidates reranked from the store (default: the index's)" },
     nprobe: { type: "string", value: "N", help: "ivf: lists probed by these searches (default: the index's)" },
-    "filter-ids": { type: "string", value: "LIST", help: "return only these ids, e.g. 3,17,42 (ids not in the index match nothing)" },
-    "exclude-ids": { type: "string", value: "LIST", help: "never return these ids" },
+    ...ID_FILTER_OPTIONS,
     "tags-any": { type: "string", value: "MASK", help: "only vectors with at least one of these tag bits (decimal or 0x hex)" },
     "tags-all": { type: "string", value: "MASK", help: "only vectors with all of these tag bits" },
     "tags-none": { type: "string", value: "MASK", help: "only vectors with none of these tag bits" },
@@ -130,14 +135,18 @@ function searchOptions(args: Args, index: VectorIndex, rerank: number | undefine
   return { rerankFactor: rerank };
 }
 
-/** The filter the `--filter-ids`, `--exclude-ids` and `--tags-*` options give, if any. */
-function searchFilter(args: Args): FilterSpec | undefined {
+/** The filter by id that `--filter-ids` / `--exclude-ids` give (empty when neither is given). */
+export function idFilter(args: Args): Pick<FilterSpec, "allow" | "deny"> {
   const allow = args.string("filter-ids");
   const deny = args.string("exclude-ids");
   if (allow !== undefined && deny !== undefined) throw args.usage("give either --filter-ids or --exclude-ids, not both");
-  const filter: FilterSpec = {};
-  if (allow !== undefined) filter.allow = parseIdList(args, allow, "--filter-ids");
-  if (deny !== undefined) filter.deny = parseIdList(args, deny, "--exclude-ids");
+  if (allow !== undefined) return { allow: parseIdList(args, allow, "--filter-ids") };
+  return deny === undefined ? {} : { deny: parseIdList(args, deny, "--exclude-ids") };
+}
+
+/** The filter the `--filter-ids`, `--exclude-ids` and `--tags-*` options give, if any. */
+function searchFilter(args: Args): FilterSpec | undefined {
+  const filter: FilterSpec = idFilter(args);
   for (const [flag, key] of [["tags-any", "tagsAny"], ["tags-all", "tagsAll"], ["tags-none", "tagsNone"]] as const) {
     const mask = args.string(flag);
     if (mask !== undefined) filter[key] = parseTagMask(args, flag, mask);

@@ -4,7 +4,7 @@ import { FsBackend } from "../lake/fs.ts";
 import type { CollectionKey, RuLake } from "../lake/lake.ts";
 import type { CacheStats } from "../lake/stats.ts";
 import { JSON_OPTION, type Args, type CommandSpec } from "./args.ts";
-import { hitRows, K_OPTION, MAX_K, readQueries } from "./index-cmd.ts";
+import { hitRows, ID_FILTER_OPTIONS, idFilter, K_OPTION, MAX_K, readQueries } from "./index-cmd.ts";
 import { COLLECTION_OPTIONS, collectionKey, FS_COLLECTION_OPTIONS, FS_ROOT_OPTION, keyName, LAKE_SETTINGS_OPTIONS, openFsLake, openLake, primeCollection } from "./lake-open.ts";
 import { formatBytes } from "../units.ts";
 import { printFields, printJson, table } from "./output.ts";
@@ -113,7 +113,7 @@ const search: CommandSpec = {
     "Warm-starts a lake from <saved> (verifying its witness), with frozen consistency and\n" +
     "no backend registered, and prints the k nearest original ids of each query, best first\n" +
     "(scores are squared L2 distances: lower is closer). --backend and --collection name the\n" +
-    "collection as it was saved.",
+    "collection as it was saved; --filter-ids or --exclude-ids restrict the hits by id.",
   positionals: [],
   options: {
     dir: { ...DIR_OPTION, help: "directory written by `ruvector lake save` (required)" },
@@ -121,6 +121,7 @@ const search: CommandSpec = {
     query: { type: "string", value: "FILE", help: "query vectors (.fvecs, .npy, .jsonl), one search per row" },
     vector: { type: "string", value: "LIST", help: "one query as comma-separated numbers, e.g. -0.5,0.25,1" },
     k: K_OPTION,
+    ...ID_FILTER_OPTIONS,
     ...LAKE_SETTINGS_OPTIONS,
     json: JSON_OPTION,
   },
@@ -128,10 +129,12 @@ const search: CommandSpec = {
     const dir = args.required("dir");
     const key = collectionKey(args);
     const k = args.int("k", { min: 1, max: MAX_K }, 10);
+    const filter = idFilter(args);
     const queries = await readQueries(args);
     const { lake } = await warmLake(args, dir);
     try {
-      const results = queries.map((query) => lake.searchOne(key, query, k).map(({ id, score }) => ({ id, score })));
+      const options = Object.keys(filter).length === 0 ? {} : { filter };
+      const results = queries.map((query) => lake.searchOne(key, query, k, options).map(({ id, score }) => ({ id, score })));
       if (args.flag("json")) printJson({ backend: key[0], collection: key[1], k, queries: results.length, results });
       else process.stdout.write(table([["query", "rank", "id", "score"], ...hitRows(results)]));
     } finally {

@@ -7,7 +7,7 @@ import { ptr, type Pointer } from "bun:ffi";
 import { InvalidArgument } from "../errors.ts";
 import { FilterIds } from "../ffi.ts";
 import { checkOptionKeys, describeValue } from "../options.ts";
-import { AddOptionsStruct, NativeStruct, SearchFilterStruct } from "../structs.ts";
+import { AddOptionsStruct, NativeStruct, SearchFilterStruct, SearchOptionsStruct } from "../structs.ts";
 
 /**
  * Ids a filter lists: non-negative integers up to 2^53 − 1. Ids that are not
@@ -63,6 +63,25 @@ export class NativeFilters {
   get address(): number {
     return this.filters.length === 0 ? 0 : (ptr(this.bytes) as Pointer as number);
   }
+}
+
+/** `search` with `filters` set on it (kept alive by the caller across the native call). */
+export function withFilters(search: NativeStruct<keyof typeof SearchOptionsStruct.fields>, filters: NativeFilters): NativeStruct<keyof typeof SearchOptionsStruct.fields> {
+  return search.set("filters", filters.address).set("filters_len", filters.filters.length);
+}
+
+/**
+ * A filter by id only: an allow-list (shorthand for `{ allow: ids }`),
+ * `{ allow }` or `{ deny }` — what a lake search takes, since lake rows carry
+ * no tags.
+ */
+export type IdFilter = IdList | Pick<FilterSpec, "allow" | "deny">;
+
+/** Refuses tag masks in a filter of rows that carry no tags (`what` names those rows). */
+export function checkIdFilter(filter: unknown, what: string): void {
+  if (filter === undefined || isIdList(filter) || typeof filter !== "object" || filter === null) return;
+  const tag = ["tagsAny", "tagsAll", "tagsNone"].find((key) => key in filter);
+  if (tag !== undefined) throw new InvalidArgument(`filter.${tag}: ${what} carry no tags; filter them by id ({ allow } or { deny })`);
 }
 
 /** The filters of a single search (`filter` absent: none). */

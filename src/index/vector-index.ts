@@ -11,7 +11,7 @@ import { IndexInfo, NativeStruct, SearchOptionsStruct } from "../structs.ts";
 import { NativeHandle, runJob } from "../runtime.ts";
 import { formatBytes } from "../units.ts";
 import { checkId, toIdList, toIds } from "./ids.ts";
-import { addOptions, batchFilters, checkTags, singleFilter, type NativeFilters } from "./filter.ts";
+import { addOptions, batchFilters, checkTags, singleFilter, withFilters } from "./filter.ts";
 import { checkK, checkPath, checkProgressCallback, loadOptionsStruct, checkQuery, checkThreads, checkVectors, copyInSlices, Kind, KIND_NAMES, METRICS, nativeParams, paramsStruct, searchOverrides, type KindValue, type NativeParams } from "./prepare.ts";
 import { BatchResult, type RemoveOptions, type BatchOptions, type BuildOptions, type IdsInput, type IndexOptions, type IvfBatchOptions, type IvfBuildOptions, type IvfIndexOptions, type IvfSearchOptions, type LoadOptions, type Metric, type SearchHit, type SearchOptions } from "./types.ts";
 
@@ -446,11 +446,6 @@ export abstract class VectorIndex implements Disposable {
   [Symbol.for("nodejs.util.inspect.custom")](): string {
     return this.toString();
   }
-}
-
-/** `search` with `filters` set on it (kept alive by the caller across the native call). */
-function withFilters(search: NativeStruct<keyof typeof SearchOptionsStruct.fields>, filters: NativeFilters): NativeStruct<keyof typeof SearchOptionsStruct.fields> {
-  return search.set("filters", filters.address).set("filters_len", filters.filters.length);
 }
 
 /** Batch ids as numbers, empty slots (`RUV_NO_HIT_ID`) as -1. */

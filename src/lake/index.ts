@@ -3,7 +3,8 @@
  * `@ruvector/bun/lake` entry point.
  * @module
  */
-export { RuLake, RuLakeBuilder, type CollectionKey, type LakeHit, type LakeOptions } from "./lake.ts";
+export { RuLake, RuLakeBuilder, type CollectionKey, type LakeHit, type LakeOptions, type LakeSearchOptions, type LakeBatchOptions } from "./lake.ts";
+export type { IdFilter, IdList } from "../index/filter.ts";
 export { Consistency, RefreshResult } from "./consistency.ts";
 export type { LakeEngine, LakeIvfOptions } from "./engine.ts";
 export { LakeSession, type WritableBackend } from "./session.ts";

@@ -9,7 +9,8 @@ import { check as checkStatus, ConsistencyCode, LakeEngineCode, lib, outPointer,
 import { IVF_FROM_ROWS } from "../index/recommend.ts";
 import { engineConfig, type LakeEngine, type LakeIvfOptions } from "./engine.ts";
 import { checkOptionKeys, optionKeys } from "../options.ts";
-import { CacheStatsStruct, LakeConfig, NativeStruct } from "../structs.ts";
+import { CacheStatsStruct, LakeConfig, NativeStruct, SearchOptionsStruct } from "../structs.ts";
+import { batchFilters, checkIdFilter, singleFilter, withFilters, type IdFilter, type NativeFilters } from "../index/filter.ts";
 import { NativeHandle, runJob } from "../runtime.ts";
 import { join } from "node:path";
 import type { BackendAdapter, BundleInfo } from "./backend.ts";
@@ -251,32 +252,41 @@ export class RuLake implements Disposable {
     this.#scratch.shards = new Uint32Array(n);
   }
 
-  /** The k nearest vectors in one collection, best first (checks freshness per the consistency mode). */
-  searchOne(target: CollectionKey, query: Float32Array, k: number): LakeHit[] {
+  /**
+   * The k nearest vectors in one collection, best first (checks freshness per
+   * the consistency mode); `filter` keeps only rows whose backend ids it passes.
+   */
+  searchOne(target: CollectionKey, query: Float32Array, k: number, options: LakeSearchOptions = {}): LakeHit[] {
     checkQuery(query, k);
+    const filters = lakeFilters(options, "searchOne");
     const [backend, collection] = checkTarget(target);
     const key = this.#ensureFreshSync(backend, collection);
-    return this.#searchCached(key, backend, collection, query, k);
+    return this.#searchCached(key, backend, collection, query, k, filters);
   }
 
-  #searchCached(key: number, backend: string, collection: string, query: Float32Array, k: number): LakeHit[] {
+  #searchCached(key: number, backend: string, collection: string, query: Float32Array, k: number, filters = singleFilter(undefined)): LakeHit[] {
     const cap = Math.min(k, this.#len(key));
     this.#reserve(cap);
     const s = this.#scratch;
-    check(lib().ruv_lake_search(this.#handle.ptr, key, query, query.length, k, s.ids, s.scores, cap, s.count));
+    const search = withFilters(new NativeStruct(SearchOptionsStruct, { k }), filters).bytes;
+    check(lib().ruv_lake_search_with(this.#handle.ptr, key, query, query.length, search, s.ids, s.scores, cap, s.count));
+    void filters.bytes; // the filters' memory stays alive until the call returns
     return this.#hits(backend, collection, Number(s.count[0]));
   }
 
   /** `searchOne` with async backends and the search itself off the JS thread. */
-  async searchOneAsync(target: CollectionKey, query: Float32Array, k: number): Promise<LakeHit[]> {
+  async searchOneAsync(target: CollectionKey, query: Float32Array, k: number, options: LakeSearchOptions = {}): Promise<LakeHit[]> {
     checkQuery(query, k);
+    const filters = lakeFilters(options, "searchOneAsync");
     const [backend, collection] = checkTarget(target);
     const key = await this.#ensureFresh(backend, collection);
     const sym = lib();
     const handle = this.#handle.ptr;
     const cap = Math.min(k, this.#len(key));
+    // The native call copies the filters before it returns.
+    const search = withFilters(new NativeStruct(SearchOptionsStruct, { k }), filters).bytes;
     return runJob(
-      (job) => sym.ruv_lake_search_async(handle, key, query, query.length, k, job),
+      (job) => sym.ruv_lake_search_with_async(handle, key, query, query.length, search, job),
       (job) => {
         const ids = new BigUint64Array(cap);
         const scores = new Float32Array(cap);
@@ -287,14 +297,17 @@ export class RuLake implements Disposable {
     );
   }
 
-  /** Searches several collections (on any backends) and merges the hits by score. */
-  searchFederated(targets: readonly CollectionKey[], query: Float32Array, k: number): LakeHit[] {
+  /** Searches several collections (on any backends) and merges the hits by score; `filter` applies to each by its backend's ids. */
+  searchFederated(targets: readonly CollectionKey[], query: Float32Array, k: number, options: LakeSearchOptions = {}): LakeHit[] {
     checkQuery(query, k);
+    const filters = lakeFilters(options, "searchFederated");
     const keys = Uint32Array.from(checkTargets(targets), ([b, c], shard) => this.#shardSync(shard, () => this.#ensureFreshSync(b, c)));
     const cap = this.#federatedCap(keys, k);
     this.#reserve(cap);
     const s = this.#scratch;
-    check(lib().ruv_lake_search_federated(this.#handle.ptr, keys, keys.length, query, query.length, k, s.shards, s.ids, s.scores, cap, s.count));
+    const search = withFilters(new NativeStruct(SearchOptionsStruct, { k }), filters).bytes;
+    check(lib().ruv_lake_search_federated_with(this.#handle.ptr, keys, keys.length, query, query.length, search, s.shards, s.ids, s.scores, cap, s.count));
+    void filters.bytes; // the filters' memory stays alive until the call returns
     return Array.from({ length: Number(s.count[0]) }, (_, i) => {
       const [backend, collection] = targets[s.shards[i]!]!;
       return { backend, collection, id: Number(s.ids[i]), score: s.scores[i]! };
@@ -310,8 +323,9 @@ export class RuLake implements Disposable {
   }
 
   /** `searchFederated` with async backends; shards are refreshed concurrently and searched off the JS thread. */
-  async searchFederatedAsync(targets: readonly CollectionKey[], query: Float32Array, k: number): Promise<LakeHit[]> {
+  async searchFederatedAsync(targets: readonly CollectionKey[], query: Float32Array, k: number, options: LakeSearchOptions = {}): Promise<LakeHit[]> {
     checkQuery(query, k);
+    const filters = lakeFilters(options, "searchFederatedAsync");
     const settled = await Promise.allSettled(checkTargets(targets).map(([b, c]) => this.#ensureFresh(b, c)));
     const failed = settled.findIndex((r) => r.status === "rejected");
     if (failed >= 0) throw shardError(failed, (settled[failed] as PromiseRejectedResult).reason);
@@ -319,8 +333,9 @@ export class RuLake implements Disposable {
     const sym = lib();
     const handle = this.#handle.ptr;
     const cap = this.#federatedCap(keys, k);
+    const search = withFilters(new NativeStruct(SearchOptionsStruct, { k }), filters).bytes;
     return runJob(
-      (job) => sym.ruv_lake_search_federated_async(handle, keys, keys.length, query, query.length, k, job),
+      (job) => sym.ruv_lake_search_federated_with_async(handle, keys, keys.length, query, query.length, search, job),
       (job) => {
         const shards = new Uint32Array(cap);
         const ids = new BigUint64Array(cap);
@@ -335,9 +350,13 @@ export class RuLake implements Disposable {
     );
   }
 
-  /** m queries (m × dim) against one collection, one freshness check, searched in parallel. */
-  searchBatch(target: CollectionKey, queries: Float32Array, k: number, options: { threads?: number } = {}): LakeHit[][] {
+  /**
+   * m queries (m × dim) against one collection, one freshness check, searched
+   * in parallel; `filter` is one for every query or an array of one per query.
+   */
+  searchBatch(target: CollectionKey, queries: Float32Array, k: number, options: LakeBatchOptions = {}): LakeHit[][] {
     checkQuery(queries, k, true);
+    checkOptionKeys(options, ["threads", "filter"], "searchBatch options");
     const [backend, collection] = checkTarget(target);
     const threads = options.threads ?? 0;
     checkCount("threads", threads, 1024);
@@ -345,16 +364,24 @@ export class RuLake implements Disposable {
     const dim = this.#dim(key);
     if (queries.length % dim !== 0) throw new InvalidArgument(`queries length ${queries.length} is not a multiple of dim ${dim}`);
     const m = queries.length / dim;
+    const filter = options.filter;
+    (Array.isArray(filter) && filter.some((f) => typeof f === "object") ? filter : [filter]).forEach((f) => checkIdFilter(f, "lake rows"));
+    const filters = batchFilters(filter, m);
     const perQuery = Math.min(k, this.#len(key));
     const ids = new BigUint64Array(m * perQuery);
     const scores = new Float32Array(m * perQuery);
     const kOut = new BigUint64Array(1);
-    check(lib().ruv_lake_search_batch(this.#handle.ptr, key, queries, queries.length, k, threads, ids, scores, ids.length, kOut));
-    // The native side packs min(k, n) hits per query, so rows have that stride, not k.
+    const search = withFilters(new NativeStruct(SearchOptionsStruct, { k, threads }), filters).bytes;
+    check(lib().ruv_lake_search_batch_with(this.#handle.ptr, key, queries, queries.length, search, ids, scores, ids.length, kOut));
+    void filters.bytes; // the filters' memory stays alive until the call returns
+    // The native side packs min(k, n) hits per query, so rows have that stride, not k;
+    // a filtered query that matches fewer rows ends with empty slots.
     const kk = Number(kOut[0]);
-    return Array.from({ length: m }, (_, q) =>
-      Array.from({ length: kk }, (_, j) => ({ backend, collection, id: Number(ids[q * kk + j]), score: scores[q * kk + j]! })),
-    );
+    return Array.from({ length: m }, (_, q) => {
+      const row: LakeHit[] = [];
+      for (let j = 0; j < kk && ids[q * kk + j] !== NO_HIT; j++) row.push({ backend, collection, id: Number(ids[q * kk + j]), score: scores[q * kk + j]! });
+      return row;
+    });
   }
 
   /** Vectors in a key's cached collection: result buffers hold min(k, this), never k itself. */
@@ -570,4 +597,27 @@ function checkDir(dir: unknown): string {
 function shardError(shard: number, e: unknown): Error {
   if (e instanceof BackendError) return new BackendError(e.backend, `shard ${shard}: ${e.message}`, { collection: e.collection, cause: e });
   return e as Error;
+}
+
+/** Options of a lake search of one query. */
+export interface LakeSearchOptions {
+  /** Only rows whose backend ids this filter passes (see {@link IdFilter}); a filter that passes none gives `[]`. */
+  filter?: IdFilter;
+}
+
+/** Options of {@link RuLake.searchBatch}. */
+export interface LakeBatchOptions {
+  /** Worker threads (0 = all cores, 1 = the calling thread). */
+  threads?: number;
+  /** One filter for every query, or an array of one per query. */
+  filter?: IdFilter | readonly IdFilter[];
+}
+
+const NO_HIT = (1n << 64n) - 1n;
+
+/** The native filters of a one-query lake search's options, checked. */
+function lakeFilters(options: LakeSearchOptions, what: string): NativeFilters {
+  checkOptionKeys(options, ["filter"], `${what} options`);
+  checkIdFilter(options.filter, "lake rows");
+  return singleFilter(options.filter);
 }

@@ -107,6 +107,12 @@ describe("save, then search and stats from the saved dir (warm restart)", () => 
     expect(one).toMatchObject({ code: 0, stderr: "" });
     expect(one.stdout).toMatch(new RegExp(`^query +rank +id +score\\n0 +1 +${ids[150]} +0\\n$`));
 
+    const allowed = await ruvectorJson([...warm, "--query", queryFile, "-k", "5", "--filter-ids", `${ids[3]},${ids[150]}`]);
+    expect(allowed.results.map((hits: { id: number }[]) => new Set(hits.map((h) => h.id)))).toEqual(Array(3).fill(new Set([ids[3]!, ids[150]!])));
+    const excluded = await ruvectorJson([...warm, "--vector", Array.from(queries[1]!).join(","), "-k", "3", "--exclude-ids", String(ids[150])]);
+    expect(excluded.results[0].map((h: { id: number }) => h.id)).not.toContain(ids[150]);
+    expect(excluded.results[0].length).toBe(3);
+
     const stats = await ruvectorJson(["lake", "stats", "--warm", saved, "--backend", "fs", "--collection", "docs", "--fs-root", root]);
     expect(stats.warmed).toEqual({ backend: "fs", collection: "docs", dir: saved, vectors: N, witness: summary.witness, engine: "plus" });
     expect(stats.stats).toMatchObject({ entries: 1, warmInstalls: 1, primes: 0, hits: 0 });
@@ -145,6 +151,7 @@ describe("usage errors exit 2; --help everywhere", () => {
     [["lake", "save", ...fs, "--dir", "d", "--target-recall", "1.5"], "--target-recall must be a number in (0, 1], got '1.5'", "ruvector lake save"],
     [["lake", "search", "--dir", "d", "--backend", "fs", "--collection", "c"], "give --query <file> or --vector <list>", "ruvector lake search"],
     [["lake", "search", "--dir", "d", "--backend", "fs", "--collection", "c", "--vector", "1", "-k", "0"], "-k must be an integer", "ruvector lake search"],
+    [["lake", "search", "--dir", "d", "--backend", "fs", "--collection", "c", "--vector", "1", "--filter-ids", "1", "--exclude-ids", "2"], "give either --filter-ids or --exclude-ids, not both", "ruvector lake search"],
     [["lake", "stats"], "give --warm <saved>, --fs-root <dir>, or both", "ruvector lake stats"],
     [["lake", "stats", "--warm", "d", "--backend", "fs"], "missing required option --collection", "ruvector lake stats"],
     [["lake", "refresh", ...fs, "--dir", "d", "extra"], "unexpected argument 'extra'", "ruvector lake refresh"],
@@ -158,7 +165,7 @@ describe("usage errors exit 2; --help everywhere", () => {
     ["lake publish", fsOptions],
     ["lake refresh", [...fsOptions, "up-to-date", "invalidated", "bundle-missing"]],
     ["lake save", fsOptions],
-    ["lake search", ["--dir DIR", "--backend ID", "--collection NAME", "--query FILE", "--vector LIST", "-k N", "--json"]],
+    ["lake search", ["--dir DIR", "--backend ID", "--collection NAME", "--query FILE", "--vector LIST", "-k N", "--filter-ids LIST", "--exclude-ids LIST", "--json"]],
     ["lake stats", ["--warm DIR", "--fs-root DIR", "--backend ID", "--collection NAME", "--json"]],
   ];
   for (const [name, options] of commands) {

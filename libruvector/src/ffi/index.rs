@@ -179,14 +179,14 @@ impl RuvAddOptions {
 }
 
 /// A filter copied out of the caller's memory, so a job may outlive the call.
-struct OwnedFilter {
+pub(super) struct OwnedFilter {
     mode: u32,
     ids: Vec<u64>,
     tags: TagRule,
 }
 
 impl OwnedFilter {
-    fn as_filter(&self) -> SearchFilter<'_> {
+    pub(super) fn as_filter(&self) -> SearchFilter<'_> {
         let ids = match self.mode {
             RUV_FILTER_IDS_ALLOW => IdRule::Allow(&self.ids),
             RUV_FILTER_IDS_DENY => IdRule::Deny(&self.ids),
@@ -197,7 +197,7 @@ impl OwnedFilter {
 }
 
 /// The filters of `options` (none, one, or one per query), copied and checked.
-unsafe fn read_filters(o: &RuvSearchOptions) -> Result<Vec<OwnedFilter>> {
+pub(super) unsafe fn read_filters(o: &RuvSearchOptions) -> Result<Vec<OwnedFilter>> {
     if o.filters_len == 0 {
         return Ok(Vec::new());
     }
@@ -222,7 +222,7 @@ unsafe fn read_filters(o: &RuvSearchOptions) -> Result<Vec<OwnedFilter>> {
 }
 
 /// The one filter of a single-query search (open when none is given).
-fn single(filters: &[OwnedFilter]) -> Result<SearchFilter<'_>> {
+pub(super) fn single(filters: &[OwnedFilter]) -> Result<SearchFilter<'_>> {
     match filters {
         [] => Ok(SearchFilter::default()),
         [f] => Ok(f.as_filter()),

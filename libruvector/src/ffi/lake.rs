@@ -6,9 +6,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::index::{read_filters, single, OwnedFilter, RuvSearchOptions};
 use super::runtime::{job_out, Hits, ShardHits};
 use super::{copy_string_out, first_version, free_handle, guard, handle, handle_out, path, read_struct, slice, slice_mut, utf8, write_out, write_struct};
 use crate::error::{Error, Result, Status};
+use crate::index::filter::SearchFilter;
 use crate::index::{IvfOptions, SearchParams};
 use crate::lake::witness::{CacheEngine, Descriptor, Generation};
 use crate::lake::{Changes, Config, Consistency, EngineChoice, Lake, Scope, Stats};
@@ -365,9 +367,23 @@ pub unsafe extern "C" fn ruv_lake_engine_of(lake: *const RuvLake, key: u32, out:
 pub unsafe extern "C" fn ruv_lake_search(
     lake: *const RuvLake, key: u32, query: *const f32, len: u64, k: u32, out_ids: *mut u64, out_scores: *mut f32, cap: u64, out_count: *mut u64,
 ) -> i32 {
+    ruv_lake_search_with(lake, key, query, len, &options_for(k, 0), out_ids, out_scores, cap, out_count)
+}
+
+/// `ruv_lake_search` with `options`: its `k` and at most one filter (by the
+/// backend's ids); the lake sets its own search depth, so the overrides must be 0.
+///
+/// # Safety
+/// `lake` live; `query` valid for `len`; `options` for its `struct_size`; outputs for `cap`.
+#[no_mangle]
+pub unsafe extern "C" fn ruv_lake_search_with(
+    lake: *const RuvLake, key: u32, query: *const f32, len: u64, options: *const RuvSearchOptions, out_ids: *mut u64, out_scores: *mut f32, cap: u64, out_count: *mut u64,
+) -> i32 {
     guard(|| {
+        let (o, filters) = lake_options(options)?;
         let lake = &handle(lake, "lake")?.0;
-        let n = lake.search(key, slice(query, len, "query")?, k as usize, &SearchParams::default(), slice_mut(out_ids, cap, "out_ids")?, slice_mut(out_scores, cap, "out_scores")?)?;
+        let (ids, scores) = (slice_mut(out_ids, cap, "out_ids")?, slice_mut(out_scores, cap, "out_scores")?);
+        let n = lake.search(key, slice(query, len, "query")?, o.k as usize, &SearchParams::default(), &single(&filters)?, ids, scores)?;
         write_out(out_count, n as u64, "out_count")
     })
 }
@@ -378,11 +394,22 @@ pub unsafe extern "C" fn ruv_lake_search(
 /// `lake` live; `query` valid for `len`; `out_job` for one pointer.
 #[no_mangle]
 pub unsafe extern "C" fn ruv_lake_search_async(lake: *const RuvLake, key: u32, query: *const f32, len: u64, k: u32, out_job: *mut *const Job) -> i32 {
+    ruv_lake_search_with_async(lake, key, query, len, &options_for(k, 0), out_job)
+}
+
+/// `ruv_lake_search_with` off-thread (the query and filter are copied); take with `ruv_job_take_hits`.
+///
+/// # Safety
+/// `lake` live; `query` valid for `len`; `options` for its `struct_size`; `out_job` for one pointer.
+#[no_mangle]
+pub unsafe extern "C" fn ruv_lake_search_with_async(lake: *const RuvLake, key: u32, query: *const f32, len: u64, options: *const RuvSearchOptions, out_job: *mut *const Job) -> i32 {
     guard(|| {
+        let (o, filters) = lake_options(options)?;
+        single(&filters)?;
         let lake = Arc::clone(&handle(lake, "lake")?.0);
-        let query = slice(query, len, "query")?.to_vec();
+        let (query, k) = (slice(query, len, "query")?.to_vec(), o.k as usize);
         let job = spawn(move || {
-            let (ids, scores) = lake.index(key)?.search_owned(&query, k as usize, &SearchParams::default())?;
+            let (ids, scores) = lake.index(key)?.search_filtered_owned(&query, k, &SearchParams::default(), &single(&filters)?)?;
             Ok(Hits { ids, scores })
         })?;
         job_out(job, out_job)
@@ -398,9 +425,25 @@ pub unsafe extern "C" fn ruv_lake_search_async(lake: *const RuvLake, key: u32, q
 pub unsafe extern "C" fn ruv_lake_search_batch(
     lake: *const RuvLake, key: u32, queries: *const f32, len: u64, k: u32, threads: u32, out_ids: *mut u64, out_scores: *mut f32, cap: u64, out_k: *mut u64,
 ) -> i32 {
+    ruv_lake_search_batch_with(lake, key, queries, len, &options_for(k, threads), out_ids, out_scores, cap, out_k)
+}
+
+/// `ruv_lake_search_batch` with `options`: `k`, `threads` and no filter, one
+/// for every query or one per query. A query that matches fewer than min(k, n)
+/// rows fills its last slots with `RUV_NO_HIT_ID`.
+///
+/// # Safety
+/// `lake` live; `options` for its `struct_size`; buffers valid for their lengths.
+#[no_mangle]
+pub unsafe extern "C" fn ruv_lake_search_batch_with(
+    lake: *const RuvLake, key: u32, queries: *const f32, len: u64, options: *const RuvSearchOptions, out_ids: *mut u64, out_scores: *mut f32, cap: u64, out_k: *mut u64,
+) -> i32 {
     guard(|| {
+        let (o, owned) = lake_options(options)?;
+        let filters: Vec<SearchFilter> = owned.iter().map(OwnedFilter::as_filter).collect();
         let index = handle(lake, "lake")?.0.index(key)?;
-        let kk = index.search_batch(slice(queries, len, "queries")?, k as usize, &SearchParams::default(), threads as usize, slice_mut(out_ids, cap, "out_ids")?, slice_mut(out_scores, cap, "out_scores")?)?;
+        let (ids, scores) = (slice_mut(out_ids, cap, "out_ids")?, slice_mut(out_scores, cap, "out_scores")?);
+        let kk = index.search_batch_filtered(slice(queries, len, "queries")?, o.k as usize, &SearchParams::default(), &filters, o.threads as usize, ids, scores)?;
         write_out(out_k, kk as u64, "out_k")
     })
 }
@@ -415,8 +458,22 @@ pub unsafe extern "C" fn ruv_lake_search_federated(
     lake: *const RuvLake, keys: *const u32, nkeys: u64, query: *const f32, len: u64, k: u32,
     out_shards: *mut u32, out_ids: *mut u64, out_scores: *mut f32, cap: u64, out_count: *mut u64,
 ) -> i32 {
+    ruv_lake_search_federated_with(lake, keys, nkeys, query, len, &options_for(k, 0), out_shards, out_ids, out_scores, cap, out_count)
+}
+
+/// `ruv_lake_search_federated` with `options`: its `k` and at most one filter,
+/// applied to every collection by its backend's ids.
+///
+/// # Safety
+/// `lake` live; `options` for its `struct_size`; buffers valid for their lengths.
+#[no_mangle]
+pub unsafe extern "C" fn ruv_lake_search_federated_with(
+    lake: *const RuvLake, keys: *const u32, nkeys: u64, query: *const f32, len: u64, options: *const RuvSearchOptions,
+    out_shards: *mut u32, out_ids: *mut u64, out_scores: *mut f32, cap: u64, out_count: *mut u64,
+) -> i32 {
     guard(|| {
-        let hits = handle(lake, "lake")?.0.search_federated(slice(keys, nkeys, "keys")?, slice(query, len, "query")?, k as usize)?;
+        let (o, filters) = lake_options(options)?;
+        let hits = handle(lake, "lake")?.0.search_federated(slice(keys, nkeys, "keys")?, slice(query, len, "query")?, o.k as usize, &single(&filters)?)?;
         if hits.len() as u64 > cap {
             return Err(Error::new(Status::BufferTooSmall, format!("buffers hold {cap} hits, need {}", hits.len())));
         }
@@ -434,15 +491,47 @@ pub unsafe extern "C" fn ruv_lake_search_federated(
 /// `lake` live; buffers valid for their lengths; `out_job` for one pointer.
 #[no_mangle]
 pub unsafe extern "C" fn ruv_lake_search_federated_async(lake: *const RuvLake, keys: *const u32, nkeys: u64, query: *const f32, len: u64, k: u32, out_job: *mut *const Job) -> i32 {
+    ruv_lake_search_federated_with_async(lake, keys, nkeys, query, len, &options_for(k, 0), out_job)
+}
+
+/// `ruv_lake_search_federated_with` off-thread (inputs are copied); take with `ruv_job_take_shard_hits`.
+///
+/// # Safety
+/// `lake` live; `options` for its `struct_size`; buffers valid for their lengths; `out_job` for one pointer.
+#[no_mangle]
+pub unsafe extern "C" fn ruv_lake_search_federated_with_async(
+    lake: *const RuvLake, keys: *const u32, nkeys: u64, query: *const f32, len: u64, options: *const RuvSearchOptions, out_job: *mut *const Job,
+) -> i32 {
     guard(|| {
+        let (o, filters) = lake_options(options)?;
+        single(&filters)?;
         let lake = Arc::clone(&handle(lake, "lake")?.0);
-        let (keys, query) = (slice(keys, nkeys, "keys")?.to_vec(), slice(query, len, "query")?.to_vec());
+        let (keys, query, k) = (slice(keys, nkeys, "keys")?.to_vec(), slice(query, len, "query")?.to_vec(), o.k as usize);
         let job = spawn(move || {
-            let hits = lake.search_federated(&keys, &query, k as usize)?;
+            let hits = lake.search_federated(&keys, &query, k, &single(&filters)?)?;
             Ok(ShardHits { shards: hits.iter().map(|h| h.0).collect(), ids: hits.iter().map(|h| h.1).collect(), scores: hits.iter().map(|h| h.2).collect() })
         })?;
         job_out(job, out_job)
     })
+}
+
+/// The options the positional search functions stand for.
+fn options_for(k: u32, threads: u32) -> RuvSearchOptions {
+    RuvSearchOptions { struct_size: std::mem::size_of::<RuvSearchOptions>() as u32, k, threads, ..RuvSearchOptions::default() }
+}
+
+/// A lake search's options and its copied filters; the lake sets each
+/// collection's search depth itself, so the index overrides must be 0.
+unsafe fn lake_options(options: *const RuvSearchOptions) -> Result<(RuvSearchOptions, Vec<OwnedFilter>)> {
+    let o: RuvSearchOptions = read_struct(options, "options")?;
+    if o.rerank_factor != 0 || o.nprobe != 0 || o.rerank != 0 {
+        return Err(Error::invalid(format!(
+            "a lake search sets its own depth: options.rerank_factor {}, nprobe {} and rerank {} must be 0",
+            o.rerank_factor, o.nprobe, o.rerank
+        )));
+    }
+    let filters = read_filters(&o)?;
+    Ok((o, filters))
 }
 
 /// Drops a collection's cached state; its next search primes again.

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use rayon::prelude::*;
 
 use crate::error::{Error, Result, Status};
-use crate::index::{persist, IvfOptions, Kind, Metric, Params, SearchParams, VectorIndex};
+use crate::index::{filter::SearchFilter, persist, IvfOptions, Kind, Metric, Params, SearchParams, VectorIndex};
 pub use bundle::Bundle;
 use cache::{Bound, Cache};
 pub use stats::Stats;
@@ -310,10 +310,10 @@ impl Lake {
         Err(Error::new(Status::CacheMiss, format!("{}/{} is not cached (never primed, invalidated or evicted)", k.backend, k.collection)))
     }
 
-    /// Searches one cached collection; ids are the backend's own. `sp` is
-    /// where per-search options (and later a filter) reach the index.
-    pub fn search(&self, id: u32, query: &[f32], k: usize, sp: &SearchParams, ids: &mut [u64], scores: &mut [f32]) -> Result<usize> {
-        self.cached(id)?.search_into(query, k, sp, ids, scores)
+    /// Searches one cached collection among the rows `filter` passes; ids
+    /// (also those in the filter) are the backend's own.
+    pub fn search(&self, id: u32, query: &[f32], k: usize, sp: &SearchParams, filter: &SearchFilter, ids: &mut [u64], scores: &mut [f32]) -> Result<usize> {
+        self.cached(id)?.search_filtered_into(query, k, sp, filter, ids, scores)
     }
 
     /// The engine of a collection's cached index (`CacheMiss` when nothing is cached).
@@ -334,7 +334,8 @@ impl Lake {
 
     /// Searches several cached collections in parallel and merges by score.
     /// Per shard: rerank max(5, rf/S) and k' = k + ceil(sqrt(k ln S)) capped at 4k, as upstream.
-    pub fn search_federated(&self, keys: &[u32], query: &[f32], k: usize) -> Result<Vec<ShardHit>> {
+    /// `filter` applies to every shard, by each backend's own ids.
+    pub fn search_federated(&self, keys: &[u32], query: &[f32], k: usize, filter: &SearchFilter) -> Result<Vec<ShardHit>> {
         let shards = keys.len();
         if shards == 0 {
             return Err(Error::invalid("a federated search needs at least one target"));
@@ -352,7 +353,7 @@ impl Lake {
             .map(|(s, idx)| {
                 // The IVF engine has its own rerank depth; the factor is the Plus engine's.
                 let sp = if idx.params().kind == Kind::Ivf { SearchParams::default() } else { SearchParams::rerank_factor(rerank.min(1024)) };
-                let (ids, scores) = idx.search_owned(query, k_shard, &sp).map_err(|e| shard_error(s, e))?;
+                let (ids, scores) = idx.search_filtered_owned(query, k_shard, &sp, filter).map_err(|e| shard_error(s, e))?;
                 Ok(ids.into_iter().zip(scores).map(|(i, sc)| (s as u32, i, sc)).collect())
             })
             .collect::<Result<_>>()?;

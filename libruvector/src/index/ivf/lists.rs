@@ -34,6 +34,14 @@ pub fn record_bytes(dim: usize) -> usize {
     dim + 12
 }
 
+/// Appends one vector's record to `out`.
+pub fn write_record(out: &mut Vec<u8>, code: &[u8], ex_add: f32, ex_res: f32, pos: u32) {
+    out.extend_from_slice(code);
+    for w in [ex_add.to_le_bytes(), ex_res.to_le_bytes(), pos.to_le_bytes()] {
+        out.extend_from_slice(&w);
+    }
+}
+
 /// One vector's record, split into its fields.
 pub struct Record<'a> {
     pub code: &'a [u8],
@@ -106,11 +114,7 @@ impl InvList {
     }
 
     fn push_record(&mut self, code: &[u8], ex_add: f32, ex_res: f32, pos: u32) {
-        let records = self.records.to_mut();
-        records.extend_from_slice(code);
-        for w in [ex_add.to_le_bytes(), ex_res.to_le_bytes(), pos.to_le_bytes()] {
-            records.extend_from_slice(&w);
-        }
+        write_record(self.records.to_mut(), code, ex_add, ex_res, pos);
     }
 
     /// Drops the spare capacity growth left behind.

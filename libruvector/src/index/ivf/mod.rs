@@ -17,6 +17,7 @@ mod search;
 pub mod slab;
 mod store;
 mod tune;
+mod upgrade;
 
 use rayon::prelude::*;
 

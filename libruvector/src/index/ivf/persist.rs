@@ -39,16 +39,18 @@ use super::slab::{Mapping, Plain, Slab};
 use super::rotation::{Rotation, ROUNDS};
 use super::store::{Store, StoreKind};
 use super::tune::Calibration;
-use super::{IvfParams, IvfRabitqIndex};
+use super::{upgrade, IvfParams, IvfRabitqIndex};
 use crate::error::{Error, Result};
 use crate::index::{Metric, MAX_DIM};
 use crate::kernels::BLOCK;
 
 pub const MAGIC: &[u8; 8] = b"RVIVFRQ1";
-/// 2: one records section in the in-memory layout (version 1 had codes,
-/// extended factors and positions in three sections; it is refused).
+/// 2: one records section in the in-memory layout. Version 1 had codes,
+/// extended factors and positions in three sections: it still loads by copy
+/// (see `upgrade`), and saving it writes version 2.
 const VERSION: u32 = 2;
 const SECTIONS: usize = 7;
+const V1_SECTIONS: usize = 9;
 /// The tags section's id: always the last section when present.
 const TAGS_ID: u32 = 9;
 const HEADER: usize = 128;
@@ -159,6 +161,9 @@ impl IvfRabitqIndex {
 
     fn parse(bytes: &[u8], map: Option<&Arc<Mapping>>, verify: bool) -> Result<(Self, Vec<u64>, Vec<u64>)> {
         let h = Header::parse(bytes)?;
+        if h.version == 1 && map.is_some() {
+            return Err(bad("a version-1 file cannot be memory-mapped: load it without mmap and save it to upgrade it to version 2".into()));
+        }
         let sections = h.sections(bytes, verify)?;
         let (dp, nlist, n) = (h.params.padded_dim(), h.params.options.nlist, h.n);
         let signs = sections[0];
@@ -170,6 +175,13 @@ impl IvfRabitqIndex {
         if total != Some(n) {
             return Err(bad(format!("list sizes sum to {total:?}, header says {n} vectors")));
         }
+        let upgraded;
+        let sections = if h.version == 1 {
+            upgraded = upgrade::records_from_v1(&sizes, dp, &sections[5..8]).map_err(bad)?;
+            [&sections[..5], &[upgraded.as_slice()], &sections[8..]].concat()
+        } else {
+            sections
+        };
         let blocks: usize = sizes.iter().map(|s| s.div_ceil(BLOCK)).sum();
         expect_len("sign blocks", sections[3], blocks * block_bytes(dp))?;
         expect_len("1-bit factors", sections[4], blocks * BLOCK * 12)?;
@@ -362,6 +374,7 @@ fn check_permutation(lists: &[InvList], dp: usize, n: usize) -> Result<()> {
 }
 
 struct Header {
+    version: u32,
     params: IvfParams,
     n: usize,
     t_const: f32,
@@ -382,7 +395,8 @@ fn f32_at(b: &[u8], at: usize) -> f32 {
 impl Header {
     /// Sections before the optional tags section.
     fn store_sections(&self) -> usize {
-        SECTIONS + (self.params.options.store != StoreKind::None) as usize
+        let base = if self.version == 1 { V1_SECTIONS } else { SECTIONS };
+        base + (self.params.options.store != StoreKind::None) as usize
     }
 
     fn parse(b: &[u8]) -> Result<Self> {
@@ -390,11 +404,12 @@ impl Header {
             return Err(bad(format!("not an RVIVFRQ1 file ({} bytes, magic {:?})", b.len(), &b[..b.len().min(8)])));
         }
         let (version, header_len) = (u32_at(b, 8), u32_at(b, 12));
-        if version != VERSION || header_len as usize != HEADER {
+        if !(1..=VERSION).contains(&version) || header_len as usize != HEADER {
             return Err(bad(format!("unsupported version {version} / header size {header_len}")));
         }
+        let base = if version == 1 { V1_SECTIONS } else { SECTIONS };
         let sections = u32_at(b, 100) as usize;
-        if !(SECTIONS..=SECTIONS + 2).contains(&sections) || HEADER + ENTRY * sections > b.len() {
+        if !(base..=base + 2).contains(&sections) || HEADER + ENTRY * sections > b.len() {
             return Err(bad(format!("{sections} sections do not fit a {}-byte file", b.len())));
         }
         let table = &b[HEADER..HEADER + ENTRY * sections];
@@ -428,8 +443,9 @@ impl Header {
         if p.options.nprobe == 0 || p.options.nprobe > p.options.nlist || !(t_const.is_finite() && t_const >= 0.0) {
             return Err(bad(format!("nprobe {} of {} lists, t_const {t_const}", p.options.nprobe, p.options.nlist)));
         }
-        let want_sections = if p.options.store == StoreKind::None { SECTIONS } else { SECTIONS + 1 };
-        if sections != want_sections && sections != want_sections + 1 {
+        let want_sections = base + (p.options.store != StoreKind::None) as usize;
+        // Version 1 had no tags section.
+        if sections != want_sections && (version == 1 || sections != want_sections + 1) {
             return Err(bad(format!("{sections} sections, store {:?} needs {want_sections} (or one more for tags)", p.options.store)));
         }
         let calibration: Option<Calibration> = match u32_at(b, 80) {
@@ -444,7 +460,7 @@ impl Header {
             }
         }
         p.options.target_recall = calibration.map(|c| c.target_recall);
-        Ok(Header { params: p, n: n as usize, t_const, calibration, sections })
+        Ok(Header { version, params: p, n: n as usize, t_const, calibration, sections })
     }
 
     /// The section slices, after checking ids, alignment, bounds, order,
