@@ -9,7 +9,6 @@ use std::time::Duration;
 
 use ruvector::lake::witness::{CacheEngine, Descriptor, Generation};
 use ruvector::index::filter::{IdRule, SearchFilter};
-use ruvector::index::SearchParams;
 use ruvector::lake::{Bundle, Check, Config, Consistency, Lake, Refresh, Scope};
 
 fn descriptor(data_ref: &str, dim: usize, seed: u64, rf: usize, generation: Generation) -> Descriptor {
@@ -72,7 +71,7 @@ fn check_prime_search_and_sharing() {
     assert_eq!(lake.check(a, &d).unwrap(), Check::Hit);
     assert_eq!(lake.check(b, &d).unwrap(), Check::Shared);
     let (mut out, mut scores) = (vec![0u64; 3], vec![0f32; 3]);
-    lake.search(b, &v[5 * dim..6 * dim], 3, &SearchParams::default(), &SearchFilter::default(), &mut out, &mut scores).unwrap();
+    lake.search(b, &v[5 * dim..6 * dim], 3, &SearchFilter::default(), &mut out, &mut scores).unwrap();
     assert_eq!(out[0], ids[5]);
     let (s, entries, _) = lake.stats(Scope::Global).unwrap();
     assert_eq!((s.hits, s.misses, s.primes, s.shared_hits, entries), (1, 1, 1, 1, 1));
@@ -168,13 +167,13 @@ fn warm_restart_returns_original_ids_without_a_backend() {
     publisher.prime(k, publisher.descriptor("local://prod/memories".into(), dim, Generation::Num(3)), &v, &ids).unwrap();
     publisher.save_to_dir(k, &dir).unwrap();
     let (mut before, mut s1) = (vec![0u64; 5], vec![0f32; 5]);
-    publisher.search(k, &v[..dim], 5, &SearchParams::default(), &SearchFilter::default(), &mut before, &mut s1).unwrap();
+    publisher.search(k, &v[..dim], 5, &SearchFilter::default(), &mut before, &mut s1).unwrap();
 
     let reader = Lake::new(config(Consistency::Frozen, 0, 0)).unwrap();
     let k2 = reader.key("prod", "memories");
     assert_eq!(reader.warm_from_dir(k2, &dir).unwrap(), 1500);
     let (mut after, mut s2) = (vec![0u64; 5], vec![0f32; 5]);
-    reader.search(k2, &v[..dim], 5, &SearchParams::default(), &SearchFilter::default(), &mut after, &mut s2).unwrap();
+    reader.search(k2, &v[..dim], 5, &SearchFilter::default(), &mut after, &mut s2).unwrap();
     assert_eq!((before, s1), (after.clone(), s2));
     assert_eq!(after[0], ids[0]);
     let (s, _, _) = reader.stats(Scope::Global).unwrap();

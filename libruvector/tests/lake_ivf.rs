@@ -23,7 +23,7 @@ fn ivf_lake(engine: EngineChoice) -> Lake {
 
 fn top(lake: &Lake, key: u32, q: &[f32], k: usize) -> Vec<u64> {
     let (mut ids, mut scores) = (vec![0u64; k], vec![0f32; k]);
-    let n = lake.search(key, q, k, &SearchParams::default(), &SearchFilter::default(), &mut ids, &mut scores).unwrap();
+    let n = lake.search(key, q, k, &SearchFilter::default(), &mut ids, &mut scores).unwrap();
     ids.truncate(n);
     ids
 }

@@ -383,7 +383,7 @@ pub unsafe extern "C" fn ruv_lake_search_with(
         let (o, filters) = lake_options(options)?;
         let lake = &handle(lake, "lake")?.0;
         let (ids, scores) = (slice_mut(out_ids, cap, "out_ids")?, slice_mut(out_scores, cap, "out_scores")?);
-        let n = lake.search(key, slice(query, len, "query")?, o.k as usize, &SearchParams::default(), &single(&filters)?, ids, scores)?;
+        let n = lake.search(key, slice(query, len, "query")?, o.k as usize, &single(&filters)?, ids, scores)?;
         write_out(out_count, n as u64, "out_count")
     })
 }

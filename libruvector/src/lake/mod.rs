@@ -312,8 +312,8 @@ impl Lake {
 
     /// Searches one cached collection among the rows `filter` passes; ids
     /// (also those in the filter) are the backend's own.
-    pub fn search(&self, id: u32, query: &[f32], k: usize, sp: &SearchParams, filter: &SearchFilter, ids: &mut [u64], scores: &mut [f32]) -> Result<usize> {
-        self.cached(id)?.search_filtered_into(query, k, sp, filter, ids, scores)
+    pub fn search(&self, id: u32, query: &[f32], k: usize, filter: &SearchFilter, ids: &mut [u64], scores: &mut [f32]) -> Result<usize> {
+        self.cached(id)?.search_filtered_into(query, k, &SearchParams::default(), filter, ids, scores)
     }
 
     /// The engine of a collection's cached index (`CacheMiss` when nothing is cached).
