@@ -77,11 +77,17 @@ export function withFilters(search: NativeStruct<keyof typeof SearchOptionsStruc
  */
 export type IdFilter = IdList | Pick<FilterSpec, "allow" | "deny">;
 
-/** Refuses tag masks in a filter of rows that carry no tags (`what` names those rows). */
-export function checkIdFilter(filter: unknown, what: string): void {
-  if (filter === undefined || isIdList(filter) || typeof filter !== "object" || filter === null) return;
-  const tag = ["tagsAny", "tagsAll", "tagsNone"].find((key) => key in filter);
-  if (tag !== undefined) throw new InvalidArgument(`filter.${tag}: ${what} carry no tags; filter them by id ({ allow } or { deny })`);
+/**
+ * The filters of a search over rows that carry no tags (`what` names them): as
+ * {@link singleFilter}, or {@link batchFilters} for `queries` queries, with tag masks refused.
+ */
+export function idFilters(filter: unknown, what: string, queries?: number): NativeFilters {
+  const filters = queries === undefined ? singleFilter(filter) : batchFilters(filter, queries);
+  for (const f of filters.filters) {
+    const tag = isIdList(f) ? undefined : ["tagsAny", "tagsAll", "tagsNone"].find((key) => key in f);
+    if (tag !== undefined) throw new InvalidArgument(`filter.${tag}: ${what} carry no tags; filter them by id ({ allow } or { deny })`);
+  }
+  return filters;
 }
 
 /** The filters of a single search (`filter` absent: none). */

@@ -10,7 +10,7 @@ import { IVF_FROM_ROWS } from "../index/recommend.ts";
 import { engineConfig, type LakeEngine, type LakeIvfOptions } from "./engine.ts";
 import { checkOptionKeys, optionKeys } from "../options.ts";
 import { CacheStatsStruct, LakeConfig, NativeStruct, SearchOptionsStruct } from "../structs.ts";
-import { batchFilters, checkIdFilter, singleFilter, withFilters, type IdFilter, type NativeFilters } from "../index/filter.ts";
+import { idFilters, singleFilter, withFilters, type IdFilter, type NativeFilters } from "../index/filter.ts";
 import { NativeHandle, runJob } from "../runtime.ts";
 import { join } from "node:path";
 import type { BackendAdapter, BundleInfo } from "./backend.ts";
@@ -268,7 +268,7 @@ export class RuLake implements Disposable {
     const cap = Math.min(k, this.#len(key));
     this.#reserve(cap);
     const s = this.#scratch;
-    const search = withFilters(new NativeStruct(SearchOptionsStruct, { k }), filters).bytes;
+    const search = searchStruct(k, filters);
     check(lib().ruv_lake_search_with(this.#handle.ptr, key, query, query.length, search, s.ids, s.scores, cap, s.count));
     void filters.bytes; // the filters' memory stays alive until the call returns
     return this.#hits(backend, collection, Number(s.count[0]));
@@ -284,7 +284,7 @@ export class RuLake implements Disposable {
     const handle = this.#handle.ptr;
     const cap = Math.min(k, this.#len(key));
     // The native call copies the filters before it returns.
-    const search = withFilters(new NativeStruct(SearchOptionsStruct, { k }), filters).bytes;
+    const search = searchStruct(k, filters);
     return runJob(
       (job) => sym.ruv_lake_search_with_async(handle, key, query, query.length, search, job),
       (job) => {
@@ -305,7 +305,7 @@ export class RuLake implements Disposable {
     const cap = this.#federatedCap(keys, k);
     this.#reserve(cap);
     const s = this.#scratch;
-    const search = withFilters(new NativeStruct(SearchOptionsStruct, { k }), filters).bytes;
+    const search = searchStruct(k, filters);
     check(lib().ruv_lake_search_federated_with(this.#handle.ptr, keys, keys.length, query, query.length, search, s.shards, s.ids, s.scores, cap, s.count));
     void filters.bytes; // the filters' memory stays alive until the call returns
     return Array.from({ length: Number(s.count[0]) }, (_, i) => {
@@ -333,7 +333,7 @@ export class RuLake implements Disposable {
     const sym = lib();
     const handle = this.#handle.ptr;
     const cap = this.#federatedCap(keys, k);
-    const search = withFilters(new NativeStruct(SearchOptionsStruct, { k }), filters).bytes;
+    const search = searchStruct(k, filters);
     return runJob(
       (job) => sym.ruv_lake_search_federated_with_async(handle, keys, keys.length, query, query.length, search, job),
       (job) => {
@@ -364,14 +364,12 @@ export class RuLake implements Disposable {
     const dim = this.#dim(key);
     if (queries.length % dim !== 0) throw new InvalidArgument(`queries length ${queries.length} is not a multiple of dim ${dim}`);
     const m = queries.length / dim;
-    const filter = options.filter;
-    (Array.isArray(filter) && filter.some((f) => typeof f === "object") ? filter : [filter]).forEach((f) => checkIdFilter(f, "lake rows"));
-    const filters = batchFilters(filter, m);
+    const filters = idFilters(options.filter, "lake rows", m);
     const perQuery = Math.min(k, this.#len(key));
     const ids = new BigUint64Array(m * perQuery);
     const scores = new Float32Array(m * perQuery);
     const kOut = new BigUint64Array(1);
-    const search = withFilters(new NativeStruct(SearchOptionsStruct, { k, threads }), filters).bytes;
+    const search = searchStruct(k, filters, threads);
     check(lib().ruv_lake_search_batch_with(this.#handle.ptr, key, queries, queries.length, search, ids, scores, ids.length, kOut));
     void filters.bytes; // the filters' memory stays alive until the call returns
     // The native side packs min(k, n) hits per query, so rows have that stride, not k;
@@ -618,6 +616,10 @@ const NO_HIT = (1n << 64n) - 1n;
 /** The native filters of a one-query lake search's options, checked. */
 function lakeFilters(options: LakeSearchOptions, what: string): NativeFilters {
   checkOptionKeys(options, ["filter"], `${what} options`);
-  checkIdFilter(options.filter, "lake rows");
-  return singleFilter(options.filter);
+  return idFilters(options.filter, "lake rows");
+}
+
+/** A lake search's `RuvSearchOptions` bytes: the lake sets each collection's depth, so only k, threads and filters. */
+function searchStruct(k: number, filters: NativeFilters, threads = 0): Uint8Array {
+  return withFilters(new NativeStruct(SearchOptionsStruct, { k, threads }), filters).bytes;
 }
