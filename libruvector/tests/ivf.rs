@@ -233,7 +233,7 @@ fn damaged_files_are_persist_errors_never_panics() {
     let mut absurd = good.clone();
     absurd[40..48].copy_from_slice(&(u32::MAX as u64).to_le_bytes());
     absurd[32..36].copy_from_slice(&u32::MAX.to_le_bytes());
-    let table_end = 128 + 32 * 8;
+    let table_end = 128 + 32 * u32::from_le_bytes(good[100..104].try_into().unwrap()) as usize;
     let crc = { let mut h = crc32fast::Hasher::new(); h.update(&absurd[..124]); h.update(&absurd[128..table_end]); h.finalize() };
     absurd[124..128].copy_from_slice(&crc.to_le_bytes());
     assert!(is_persist(&absurd));

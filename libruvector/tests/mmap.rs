@@ -130,20 +130,33 @@ fn damaged_foreign_and_other_variant_files_are_typed_errors_at_open() {
         // Unverified, a flip in a section's content may load (documented);
         // the header, table and structure are always checked.
         let lazy = persist::load_with(&bad, None, None, MMAP);
+        if let Ok(idx) = &lazy {
+            // Lookups through a damaged id order or ids section are safe.
+            for id in [5, 18, 13 * 1499 + 5, 6] {
+                assert!(!idx.contains(id) || idx.get(id).is_ok(), "byte {at} flipped: id {id}");
+            }
+        }
         caught_lazily += lazy.is_err() as usize;
         if at < 128 + 32 * 8 {
             assert_eq!(lazy.err().map(|e| e.status), Some(Status::Persist), "header byte {at} flipped");
         }
     }
     assert!(caught_lazily > 0);
-    // Ids are always checked (the id map is built at open), verified or not.
-    let ids_at = u64::from_le_bytes(good[128 + 32 * 6 + 8..128 + 32 * 6 + 16].try_into().unwrap()) as usize;
-    for (value, why) in [(good[ids_at..ids_at + 8].to_vec(), "duplicate id 5 at position 1"), ((1u64 << 53).to_le_bytes().to_vec(), "exceeds the maximum id")] {
+    // Ids are checked by a copy load and with verify; a plain mapped open
+    // reads none, so damaged ids load and only make lookups miss or return
+    // an unchecked id.
+    let ids_at = section_at(&good, 6);
+    for (value, why) in [(good[ids_at..ids_at + 8].to_vec(), "duplicate id in the id order: id 5 at position 0 before id 5 at position 1"), ((1u64 << 53).to_le_bytes().to_vec(), "id 9007199254740992 at position 1 exceeds the maximum id")] {
         let mut b = good.clone();
         b[ids_at + 8..ids_at + 16].copy_from_slice(&value);
-        std::fs::write(&bad, &b).unwrap();
-        let e = load_err(&bad, MMAP, None);
-        assert!(e.status == Status::Persist && e.message.contains(why), "{}", e.message);
+        std::fs::write(&bad, rechecksummed(&b)).unwrap();
+        for opts in [verify, LoadOptions::default()] {
+            let e = load_err(&bad, opts, None);
+            assert!(e.status == Status::Persist && e.message.contains(why), "{}", e.message);
+        }
+        let lazy = mapped(&bad);
+        assert!(lazy.contains(5) && lazy.get(18).is_err(), "{why}: id 18 was overwritten");
+        assert_eq!(answers(&lazy, 1).0.len(), 250);
     }
     // A future version is refused by name.
     let mut v3 = good.clone();
@@ -214,20 +227,62 @@ fn the_c_abi_loads_by_mmap_and_refuses_bad_load_options() {
     std::fs::remove_dir_all(&d).unwrap();
 }
 
+/// The byte offset of the `i`-th section of an `RVIVFRQ1` file.
+fn section_at(file: &[u8], i: usize) -> usize {
+    let e = 128 + 32 * i + 8;
+    u64::from_le_bytes(file[e..e + 8].try_into().unwrap()) as usize
+}
+
 /// The sections of an `RVIVFRQ1` file, in table order.
 fn sections_of(file: &[u8]) -> Vec<Vec<u8>> {
     let count = u32::from_le_bytes(file[100..104].try_into().unwrap()) as usize;
     (0..count)
         .map(|i| {
-            let e = 128 + 32 * i;
-            let at = |o: usize| u64::from_le_bytes(file[e + o..e + o + 8].try_into().unwrap()) as usize;
-            file[at(8)..at(8) + at(16)].to_vec()
+            let len = u64::from_le_bytes(file[128 + 32 * i + 16..128 + 32 * i + 24].try_into().unwrap()) as usize;
+            file[section_at(file, i)..section_at(file, i) + len].to_vec()
         })
         .collect()
 }
 
+/// A file with `file`'s header fields, `version` and the `sections` (id, bytes).
+fn assemble(file: &[u8], version: u32, sections: &[(u32, Vec<u8>)]) -> Vec<u8> {
+    let mut out = vec![0u8; 128 + 32 * sections.len()];
+    for (i, (id, sec)) in sections.iter().enumerate() {
+        out.resize(out.len().next_multiple_of(64), 0);
+        let (e, offset) = (128 + 32 * i, out.len() as u64);
+        out[e..e + 4].copy_from_slice(&id.to_le_bytes());
+        out[e + 8..e + 16].copy_from_slice(&offset.to_le_bytes());
+        out[e + 16..e + 24].copy_from_slice(&(sec.len() as u64).to_le_bytes());
+        out[e + 24..e + 28].copy_from_slice(&crc32fast::hash(sec).to_le_bytes());
+        out.extend_from_slice(sec);
+    }
+    out[..124].copy_from_slice(&file[..124]);
+    out[8..12].copy_from_slice(&version.to_le_bytes());
+    out[100..104].copy_from_slice(&(sections.len() as u32).to_le_bytes());
+    let crc = { let mut h = crc32fast::Hasher::new(); h.update(&out[..124]); h.update(&out[128..128 + 32 * sections.len()]); h.finalize() };
+    out[124..128].copy_from_slice(&crc.to_le_bytes());
+    out
+}
+
+/// `file` with every checksum matching its (damaged) content, so the
+/// content checks behind them are what refuses it.
+fn rechecksummed(file: &[u8]) -> Vec<u8> {
+    let s: Vec<(u32, Vec<u8>)> = sections_of(file).into_iter().enumerate().map(|(i, s)| (u32::from_le_bytes(file[128 + 32 * i..132 + 32 * i].try_into().unwrap()), s)).collect();
+    let out = assemble(file, u32::from_le_bytes(file[8..12].try_into().unwrap()), &s);
+    assert_eq!(out.len(), file.len());
+    out
+}
+
+/// The id of each section of a file without tags (1..=7, 8 for a store,
+/// then 10 for the id order).
+fn numbered(sections: Vec<Vec<u8>>) -> Vec<(u32, Vec<u8>)> {
+    let last = sections.len() - 1;
+    sections.into_iter().enumerate().map(|(i, s)| (if i == last { 10 } else { i as u32 + 1 }, s)).collect()
+}
+
 /// `file` (version 2, no tags) rewritten as version 1 wrote it: each list's
-/// records split into codes, extended factors (adds, then ress) and positions.
+/// records split into codes, extended factors (adds, then ress) and
+/// positions, and no id order.
 fn as_version_1(file: &[u8], dp: usize) -> Vec<u8> {
     let s = sections_of(file);
     let sizes: Vec<usize> = s[2].chunks_exact(8).map(|c| u64::from_le_bytes(c.try_into().unwrap()) as usize).collect();
@@ -242,23 +297,8 @@ fn as_version_1(file: &[u8], dp: usize) -> Vec<u8> {
         records.iter().for_each(|r| pos.extend_from_slice(&r[dp + 8..]));
         at += len;
     }
-    let v1: Vec<Vec<u8>> = [&s[..5], &[codes, ex, pos], &s[6..]].concat();
-    let mut out = vec![0u8; 128 + 32 * v1.len()];
-    for (i, sec) in v1.iter().enumerate() {
-        out.resize(out.len().next_multiple_of(64), 0);
-        let (e, offset) = (128 + 32 * i, out.len() as u64);
-        out[e..e + 4].copy_from_slice(&(i as u32 + 1).to_le_bytes());
-        out[e + 8..e + 16].copy_from_slice(&offset.to_le_bytes());
-        out[e + 16..e + 24].copy_from_slice(&(sec.len() as u64).to_le_bytes());
-        out[e + 24..e + 28].copy_from_slice(&crc32fast::hash(sec).to_le_bytes());
-        out.extend_from_slice(sec);
-    }
-    out[..124].copy_from_slice(&file[..124]);
-    out[8..12].copy_from_slice(&1u32.to_le_bytes());
-    out[100..104].copy_from_slice(&(v1.len() as u32).to_le_bytes());
-    let crc = { let mut h = crc32fast::Hasher::new(); h.update(&out[..124]); h.update(&out[128..128 + 32 * v1.len()]); h.finalize() };
-    out[124..128].copy_from_slice(&crc.to_le_bytes());
-    out
+    let v1: Vec<Vec<u8>> = [&s[..5], &[codes, ex, pos], &s[6..s.len() - 1]].concat();
+    assemble(file, 1, &v1.into_iter().zip(1..).map(|(s, id)| (id, s)).collect::<Vec<_>>())
 }
 
 #[test]
@@ -277,6 +317,74 @@ fn version_1_files_load_by_copy_with_the_same_answers_and_save_as_version_2() {
         assert!(e.status == Status::Persist && e.message.contains("a version-1 file cannot be memory-mapped"), "{}", e.message);
         persist::save(&loaded, &old).unwrap();
         assert_eq!(std::fs::read(&old).unwrap(), v2, "saving upgrades to the same version-2 bytes");
+    }
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn version_2_files_without_an_id_order_load_both_ways_and_save_with_one() {
+    let d = dir("noorder");
+    for store in [StoreKind::None, StoreKind::F16] {
+        let path = d.join("new.ivf");
+        let built = saved(store, &path);
+        let new = std::fs::read(&path).unwrap();
+        let mut sections = numbered(sections_of(&new));
+        assert_eq!(sections.last().unwrap().1.len(), 4 * N, "the id order: one u32 per row");
+        sections.pop();
+        let old = d.join("old.ivf");
+        std::fs::write(&old, assemble(&new, 2, &sections)).unwrap();
+        for opts in [LoadOptions::default(), MMAP, LoadOptions { mmap: true, verify: true }] {
+            let loaded = persist::load_with(&old, Some(Kind::Ivf), None, opts).unwrap();
+            assert_eq!(answers(&loaded, 1), answers(&built, 1), "store {store:?}, {opts:?}");
+            assert!(loaded.contains(18) && !loaded.contains(19) && loaded.ids() == built.ids());
+            persist::save(&loaded, &d.join("again.ivf")).unwrap();
+            assert_eq!(std::fs::read(d.join("again.ivf")).unwrap(), new, "saving adds the id order");
+        }
+        let mut dup = std::fs::read(&old).unwrap();
+        let ids_at = section_at(&dup, 6);
+        dup.copy_within(ids_at..ids_at + 8, ids_at + 8);
+        std::fs::write(&old, &dup).unwrap();
+        let e = load_err(&old, MMAP, None);
+        assert!(e.message.contains("duplicate id 5 at position 1"), "without an id order the ids are always checked: {}", e.message);
+    }
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn a_damaged_id_order_fails_verification_and_unverified_only_misses_lookups() {
+    let d = dir("order");
+    let path = d.join("i.ivf");
+    let built = saved(StoreKind::F16, &path);
+    let good = std::fs::read(&path).unwrap();
+    let order_at = section_at(&good, 8);
+    let bad = d.join("bad.ivf");
+    let ids: Vec<u64> = (0..N as u64).map(|i| i * 13 + 5).collect();
+    let damages: [(&str, fn(&mut [u8])); 4] = [
+        ("entries swapped", |o| o.copy_within(0..4, 40)),
+        ("past the rows", |o| o[8..12].copy_from_slice(&u32::MAX.to_le_bytes())),
+        ("reversed", |o| o.reverse()),
+        ("zeroed", |o| o.fill(0)),
+    ];
+    for (what, damage) in damages {
+        let mut b = good.clone();
+        damage(&mut b[order_at..order_at + 4 * N]);
+        std::fs::write(&bad, rechecksummed(&b)).unwrap();
+        for opts in [LoadOptions { mmap: true, verify: true }, LoadOptions::default()] {
+            let e = load_err(&bad, opts, None);
+            assert!(e.status == Status::Persist && e.message.contains("id order"), "{what}, {opts:?}: {}", e.message);
+        }
+        let mut lazy = mapped(&bad);
+        let found = ids.iter().filter(|&&id| lazy.contains(id)).count();
+        for &id in &ids {
+            if let Ok(v) = lazy.get(id) {
+                assert_eq!(v, built.get(id).unwrap(), "{what}: a hit is the right row");
+            }
+        }
+        assert!(found < N, "{what}: some lookups miss ({found} found)");
+        assert_eq!(answers(&lazy, 1), answers(&built, 1), "{what}: searches do not use the id order");
+        assert!(!lazy.contains(1 << 52) && lazy.check_remove(&[3], true).is_ok());
+        lazy.add_batch(&data(1, DIM, 12), &[7]).unwrap();
+        assert!(lazy.contains(7) && lazy.remove_present(&[7]) == 1 && !lazy.contains(7));
     }
     std::fs::remove_dir_all(&d).unwrap();
 }

@@ -207,16 +207,14 @@ impl VectorIndex {
                 &default_ids
             }
         };
-        let mut map = IdMap::default();
         check_ids_len(ids.len(), n)?;
-        map.check_new(ids)?;
+        let map = IdMap::from_ids(ids.to_vec())?;
         // Off-thread builds report progress: preparing the rows, then the engine's stages.
         let progress = Reporter::current();
         progress.expect(n as u64 * (1 + engine::build_stages(&params)));
         let rows = prepare::rows(&params, vectors)?;
         progress.advance(n as u64);
         let engine = Engine::build(&params, rows)?;
-        map.extend(ids);
         let mut index = Self::from_parts(engine.resolve(params), map, engine);
         index.extend_tags(n, tags);
         Ok(index)
@@ -321,7 +319,7 @@ impl VectorIndex {
     }
     /// Bytes of a mapped file read in place (not in `memory_bytes`).
     pub fn mapped_bytes(&self) -> usize {
-        self.engine.mapped_bytes()
+        self.engine.mapped_bytes() + self.ids.mapped_bytes()
     }
     /// Removed rows still held (until `compacted`).
     pub fn removed_rows(&self) -> usize {
@@ -345,8 +343,7 @@ impl VectorIndex {
     /// A copy without the removed rows: same live ids, order and search results.
     pub fn compacted(&self) -> Result<VectorIndex> {
         let engine = self.engine.without(&self.params, &self.removed)?;
-        let mut ids = IdMap::default();
-        ids.extend(&self.ids());
+        let ids = self.ids.without(&self.removed);
         let tags = if self.tags.is_empty() { Vec::new() } else { self.tags() };
         Ok(Self { tags, ..Self::from_parts(self.params, ids, engine) })
     }
@@ -412,7 +409,7 @@ impl VectorIndex {
         };
         let scale = self.params.score_scale();
         for (i, (pos, score)) in hits.iter().enumerate() {
-            ids[i] = self.ids.id_at(*pos as usize);
+            ids[i] = self.ids.id_at(*pos as usize).ok_or_else(|| corrupt_position(*pos, self.ids.len()))?;
             scores[i] = score * scale;
         }
         Ok(hits.len())
@@ -538,6 +535,12 @@ impl VectorIndex {
         let same_tags = (0..self.ids.len()).all(|p| self.tag_at(p) == other.tag_at(p));
         self.params == other.params && self.ids.as_slice() == other.ids.as_slice() && same_tags && self.engine.same_content(&other.engine)
     }
+}
+
+/// A search hit at a position past the rows: only an unverified mapped file
+/// whose records are damaged can give one.
+fn corrupt_position(pos: u32, rows: usize) -> Error {
+    Error::persist(format!("a search reached row position {pos} of {rows} rows: the index file is damaged (load it with verify to check it)"))
 }
 
 /// One query of a batch search and the slots its hits go to.

@@ -164,7 +164,7 @@ impl<W: Write> Checksummed<W> {
 fn encode<W: Write>(idx: &VectorIndex, mut out: W) -> Result<()> {
     if idx.params.kind == Kind::Ivf {
         let ivf = idx.engine.ivf().ok_or_else(|| Error::new(crate::error::Status::EmptyIndex, "an empty IvfRabitqIndex has no lists to save yet: add vectors first"))?;
-        return out.write_all(&ivf.to_bytes_tagged(idx.ids.as_slice(), idx.tags_by_position())).and_then(|_| out.flush()).map_err(|e| Error::io("write", e));
+        return out.write_all(&ivf.to_bytes_tagged(&idx.ids, idx.tags_by_position())).and_then(|_| out.flush()).map_err(|e| Error::io("write", e));
     }
     let p = idx.params();
     let mut w = Checksummed { inner: out, crc: crc32fast::Hasher::new() };
@@ -180,7 +180,7 @@ fn encode<W: Write>(idx: &VectorIndex, mut out: W) -> Result<()> {
     // Upstream's record id is u32: write the real ids when they all fit, else
     // row positions (the trailer keeps the real ones either way).
     let real_ids = idx.ids.fits_u32();
-    let record_id = |pos: usize| if real_ids { idx.ids.id_at(pos) as u32 } else { pos as u32 };
+    let record_id = |pos: usize| if real_ids { idx.ids.as_slice()[pos] as u32 } else { pos as u32 };
     match codes {
         Some((packed, norms, words)) => {
             for (pos, (code, norm)) in packed.chunks_exact(words).zip(norms).enumerate() {
@@ -356,10 +356,10 @@ fn decode_ivf(bytes: &[u8]) -> Result<VectorIndex> {
     ivf_index(ivf, ids, tags)
 }
 
-fn ivf_index(ivf: IvfRabitqIndex, ids: Vec<u64>, tags: Vec<u64>) -> Result<VectorIndex> {
+fn ivf_index(ivf: IvfRabitqIndex, ids: IdMap, tags: Vec<u64>) -> Result<VectorIndex> {
     let p = ivf.params();
     let params = Params { ivf: p.options(), ..Params::new(Kind::Ivf, p.dim, p.seed, 1, p.metric, false) };
-    VectorIndex::from_parts(params, id_map(ids)?, Engine::Ivf(ivf)).with_tags(tags).map_err(|e| Error::persist(e.message))
+    VectorIndex::from_parts(params, ids, Engine::Ivf(ivf)).with_tags(tags).map_err(|e| Error::persist(e.message))
 }
 
 fn split_tail(bytes: &[u8]) -> Result<(&[u8], Option<Tail>)> {

@@ -9,6 +9,7 @@
 //! reranked from the store.
 
 mod encode;
+mod id_section;
 mod kmeans;
 mod lists;
 pub mod persist;

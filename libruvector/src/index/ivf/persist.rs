@@ -19,21 +19,28 @@
 //! 6 records (per vector, in list order: B-bit code D × u8, extended add and
 //! res f32, row position u32) · 7 the caller's ids (n u64, by position) · 8 the
 //! store (n × dim f16/f32, insertion order; present only with a store) · 9 the
-//! rows' tags (n u64, by position; present only when some row has tags, always
-//! last, so a file has 7, 8 or 9 sections with ids 1..=7, then 8 if it has a
-//! store, then 9 if it has tags). Lists appear in id order in every section. Sections 4, 5, 6 and 8 are exactly the
-//! in-memory arrays, so an `mmap` load uses them in place.
+//! rows' tags (n u64, by position; present only when some row has tags) · 10
+//! the id order (n u32, see `id_section`; always written, optional to read).
+//! So a file has ids 1..=7, then 8 if it has a store, 9 if it has tags and 10
+//! if it has an id order, in that order. Lists appear in id order in every
+//! section. Sections 4, 5, 6, 7, 8 and 10 are exactly the in-memory arrays, so
+//! an `mmap` load uses them in place.
 //!
-//! Checks: a copy load verifies everything above and every section's CRC. A
-//! mapped load verifies the header CRC (which covers the section table) and
-//! every structural claim (sizes, offsets, alignment, padding, list sizes,
-//! ids), but reads no section content unless asked to verify — that is what
-//! makes it open in milliseconds. Unverified content is only ever read through
-//! bounds-checked slices, so a corrupt section gives wrong scores or a typed
-//! internal error at search time, never undefined behaviour.
+//! Checks: a copy load verifies everything above and every section's CRC,
+//! and that ids are unique and in range with the id order a permutation of
+//! the positions in ascending id order. A mapped load verifies the header CRC
+//! (which covers the section table) and every structural claim (sizes,
+//! offsets, alignment, padding, list sizes), but reads no section content
+//! unless asked to verify — that is what makes it open in milliseconds; only
+//! a file without an id order has its ids read (and checked) to make one.
+//! `verify` adds exactly the copy load's content checks. Unverified content
+//! is only ever read through bounds-checked slices, so a corrupt section
+//! gives wrong scores, missed id lookups, unchecked ids or a typed error at
+//! search time, never undefined behaviour or a panic.
 
 use std::sync::Arc;
 
+use super::id_section;
 use super::lists::{block_bytes, record_bytes, InvList};
 use super::slab::{Mapping, Plain, Slab};
 use super::rotation::{Rotation, ROUNDS};
@@ -41,6 +48,7 @@ use super::store::{Store, StoreKind};
 use super::tune::Calibration;
 use super::{upgrade, IvfParams, IvfRabitqIndex};
 use crate::error::{Error, Result};
+use crate::index::ids::IdMap;
 use crate::index::{Metric, MAX_DIM};
 use crate::kernels::BLOCK;
 
@@ -51,8 +59,10 @@ pub const MAGIC: &[u8; 8] = b"RVIVFRQ1";
 const VERSION: u32 = 2;
 const SECTIONS: usize = 7;
 const V1_SECTIONS: usize = 9;
-/// The tags section's id: always the last section when present.
+/// The tags section's id.
 const TAGS_ID: u32 = 9;
+/// Ids of the sections a version-2 file may add after the fixed ones, in order.
+const OPTIONAL: [u32; 2] = [TAGS_ID, id_section::ID];
 const HEADER: usize = 128;
 const ENTRY: usize = 32;
 const ALIGN: usize = 64;
@@ -60,25 +70,32 @@ const ALIGN: usize = 64;
 impl IvfRabitqIndex {
     /// The file's bytes with `ids` (one per position; deterministic: equal
     /// indexes give equal bytes).
+    ///
+    /// # Panics
+    /// When `ids` are not one unique id (up to 2^53-1) per position.
     pub fn to_bytes(&self, ids: &[u64]) -> Vec<u8> {
-        self.to_bytes_tagged(ids, &[])
+        self.to_bytes_tagged(&IdMap::from_ids(ids.to_vec()).expect("unique ids in range"), &[])
     }
 
-    /// `to_bytes` with the rows' `tags` (one per position, or empty for none).
-    pub fn to_bytes_tagged(&self, ids: &[u64], tags: &[u64]) -> Vec<u8> {
+    /// The file's bytes with the id map `ids` (of a compacted index: one live
+    /// id per position) and the rows' `tags` (one per position, or empty).
+    pub(crate) fn to_bytes_tagged(&self, ids: &IdMap, tags: &[u64]) -> Vec<u8> {
         assert_eq!(ids.len(), self.len, "one id per position");
         assert!(tags.is_empty() || tags.len() == self.len, "one tag per position, or none");
-        let mut sections = self.sections(ids);
+        let mut sections = self.sections(ids.as_slice());
+        let mut section_ids: Vec<u32> = (1..=sections.len() as u32).collect();
         if !tags.is_empty() {
             sections.push(tags.iter().flat_map(|t| t.to_le_bytes()).collect());
+            section_ids.push(TAGS_ID);
         }
+        sections.push(id_section::bytes(ids));
+        section_ids.push(id_section::ID);
         let table_end = HEADER + ENTRY * sections.len();
         let mut out = vec![0u8; table_end];
         let mut table = Vec::with_capacity(ENTRY * sections.len());
-        let store_sections = SECTIONS + (self.store.kind() != StoreKind::None) as usize;
-        for (i, s) in sections.iter().enumerate() {
+        for (s, id) in sections.iter().zip(section_ids) {
             out.resize(out.len().next_multiple_of(ALIGN), 0);
-            table.extend(section_id(i, store_sections).to_le_bytes());
+            table.extend(id.to_le_bytes());
             table.extend(0u32.to_le_bytes());
             table.extend((out.len() as u64).to_le_bytes());
             table.extend((s.len() as u64).to_le_bytes());
@@ -142,29 +159,30 @@ impl IvfRabitqIndex {
     /// Parses and fully validates a file image into the index and its ids
     /// (by position); any inconsistency is a `Persist` error.
     pub fn load_from(bytes: &[u8]) -> Result<(Self, Vec<u64>)> {
-        Self::parse(bytes, None, true).map(|(index, ids, _)| (index, ids))
+        Self::parse(bytes, None, true).map(|(index, ids, _)| (index, ids.as_slice().to_vec()))
     }
 
-    /// `load_from`, also returning the rows' tags (by position; empty when
-    /// the file has none).
-    pub fn load_tagged(bytes: &[u8]) -> Result<(Self, Vec<u64>, Vec<u64>)> {
+    /// `load_from`, returning the id map and the rows' tags (by position;
+    /// empty when the file has none).
+    pub(crate) fn load_tagged(bytes: &[u8]) -> Result<(Self, IdMap, Vec<u64>)> {
         Self::parse(bytes, None, true)
     }
 
-    /// Like `load_tagged`, but the lists, codes and store borrow from `map`
-    /// (the whole file). Section CRCs and content are checked only when
-    /// `verify` (which reads every page); the header, section table and all
-    /// sizes always are.
-    pub fn load_mapped(map: &Arc<Mapping>, verify: bool) -> Result<(Self, Vec<u64>, Vec<u64>)> {
+    /// Like `load_tagged`, but the lists, codes, store, ids and id order
+    /// borrow from `map` (the whole file). Section CRCs and content are
+    /// checked only when `verify` (which reads every page); the header,
+    /// section table and all sizes always are.
+    pub(crate) fn load_mapped(map: &Arc<Mapping>, verify: bool) -> Result<(Self, IdMap, Vec<u64>)> {
         Self::parse(map.bytes(), Some(map), verify)
     }
 
-    fn parse(bytes: &[u8], map: Option<&Arc<Mapping>>, verify: bool) -> Result<(Self, Vec<u64>, Vec<u64>)> {
+    fn parse(bytes: &[u8], map: Option<&Arc<Mapping>>, verify: bool) -> Result<(Self, IdMap, Vec<u64>)> {
         let h = Header::parse(bytes)?;
         if h.version == 1 && map.is_some() {
             return Err(bad("a version-1 file cannot be memory-mapped: load it without mmap and save it to upgrade it to version 2".into()));
         }
-        let sections = h.sections(bytes, verify)?;
+        let (sections, optional) = h.sections(bytes, verify)?;
+        let optional_section = |id: u32| optional.iter().find(|s| s.0 == id).map(|s| s.1);
         let (dp, nlist, n) = (h.params.padded_dim(), h.params.options.nlist, h.n);
         let signs = sections[0];
         expect_len("rotation signs", signs, ROUNDS * dp / 8)?;
@@ -187,8 +205,8 @@ impl IvfRabitqIndex {
         expect_len("1-bit factors", sections[4], blocks * BLOCK * 12)?;
         expect_len("records", sections[5], n * record_bytes(dp))?;
         expect_len("ids", sections[6], n * 8)?;
-        let ids = sections[6].chunks_exact(8).map(|c| u64::from_le_bytes(c.try_into().unwrap())).collect();
         let view = Viewer { map };
+        let ids = id_section::read(sections[6], optional_section(id_section::ID), &view, verify)?;
         let store = match h.params.options.store {
             StoreKind::None => Store::None,
             kind => {
@@ -201,7 +219,7 @@ impl IvfRabitqIndex {
                 store
             }
         };
-        let tags = match sections.get(h.store_sections()) {
+        let tags = match optional_section(TAGS_ID) {
             Some(raw) => {
                 expect_len("tags", raw, n * 8)?;
                 raw.chunks_exact(8).map(|c| u64::from_le_bytes(c.try_into().unwrap())).collect()
@@ -230,12 +248,12 @@ impl IvfRabitqIndex {
 }
 
 /// Makes arrays from section bytes: in place from a mapping, else copies.
-struct Viewer<'a> {
+pub(super) struct Viewer<'a> {
     map: Option<&'a Arc<Mapping>>,
 }
 
 impl Viewer<'_> {
-    fn slab<T: Plain>(&self, bytes: &[u8]) -> Slab<T> {
+    pub(super) fn slab<T: Plain>(&self, bytes: &[u8]) -> Slab<T> {
         match self.map {
             Some(map) => Slab::view(map, bytes),
             None => Slab::decode(bytes),
@@ -251,12 +269,6 @@ impl Viewer<'_> {
     }
 }
 
-/// The id of the `i`-th section of a file whose sections without tags number
-/// `store_sections`: the tags section, when present, is always id 9.
-fn section_id(i: usize, store_sections: usize) -> u32 {
-    if i < store_sections { i as u32 + 1 } else { TAGS_ID }
-}
-
 fn header_crc(header: &[u8], table: &[u8]) -> u32 {
     let mut c = crc32fast::Hasher::new();
     c.update(header);
@@ -264,11 +276,11 @@ fn header_crc(header: &[u8], table: &[u8]) -> u32 {
     c.finalize()
 }
 
-fn bad(msg: String) -> Error {
+pub(super) fn bad(msg: String) -> Error {
     Error::persist(format!("invalid IvfRabitqIndex file: {msg}"))
 }
 
-fn expect_len(what: &str, s: &[u8], want: usize) -> Result<()> {
+pub(super) fn expect_len(what: &str, s: &[u8], want: usize) -> Result<()> {
     if s.len() != want {
         return Err(bad(format!("{what} section has {} bytes, the header implies {want}", s.len())));
     }
@@ -373,6 +385,9 @@ fn check_permutation(lists: &[InvList], dp: usize, n: usize) -> Result<()> {
     Ok(())
 }
 
+/// An optional section: its id and bytes.
+type Optional<'a> = (u32, &'a [u8]);
+
 struct Header {
     version: u32,
     params: IvfParams,
@@ -393,7 +408,7 @@ fn f32_at(b: &[u8], at: usize) -> f32 {
 }
 
 impl Header {
-    /// Sections before the optional tags section.
+    /// Sections before the optional ones.
     fn store_sections(&self) -> usize {
         let base = if self.version == 1 { V1_SECTIONS } else { SECTIONS };
         base + (self.params.options.store != StoreKind::None) as usize
@@ -409,7 +424,7 @@ impl Header {
         }
         let base = if version == 1 { V1_SECTIONS } else { SECTIONS };
         let sections = u32_at(b, 100) as usize;
-        if !(base..=base + 2).contains(&sections) || HEADER + ENTRY * sections > b.len() {
+        if !(base..=base + 1 + OPTIONAL.len()).contains(&sections) || HEADER + ENTRY * sections > b.len() {
             return Err(bad(format!("{sections} sections do not fit a {}-byte file", b.len())));
         }
         let table = &b[HEADER..HEADER + ENTRY * sections];
@@ -444,9 +459,10 @@ impl Header {
             return Err(bad(format!("nprobe {} of {} lists, t_const {t_const}", p.options.nprobe, p.options.nlist)));
         }
         let want_sections = base + (p.options.store != StoreKind::None) as usize;
-        // Version 1 had no tags section.
-        if sections != want_sections && (version == 1 || sections != want_sections + 1) {
-            return Err(bad(format!("{sections} sections, store {:?} needs {want_sections} (or one more for tags)", p.options.store)));
+        // Version 1 had no optional sections.
+        let most = if version == 1 { want_sections } else { want_sections + OPTIONAL.len() };
+        if !(want_sections..=most).contains(&sections) {
+            return Err(bad(format!("{sections} sections, store {:?} needs {want_sections} (or up to {most} with tags and an id order)", p.options.store)));
         }
         let calibration: Option<Calibration> = match u32_at(b, 80) {
             0 => None,
@@ -463,15 +479,19 @@ impl Header {
         Ok(Header { version, params: p, n: n as usize, t_const, calibration, sections })
     }
 
-    /// The section slices, after checking ids, alignment, bounds, order,
-    /// zero padding and (when `verify`) checksums.
-    fn sections<'a>(&self, b: &'a [u8], verify: bool) -> Result<Vec<&'a [u8]>> {
+    /// The fixed section slices and the optional (id, slice) ones, after
+    /// checking ids, alignment, bounds, order, zero padding and (when
+    /// `verify`) checksums.
+    fn sections<'a>(&self, b: &'a [u8], verify: bool) -> Result<(Vec<&'a [u8]>, Vec<Optional<'a>>)> {
         let mut end = HEADER + ENTRY * self.sections;
-        let mut out = Vec::with_capacity(self.sections);
+        let fixed = self.store_sections();
+        let (mut out, mut optional) = (Vec::with_capacity(fixed), Vec::new());
         for i in 0..self.sections {
             let e = HEADER + ENTRY * i;
             let (id, offset, len, crc) = (u32_at(b, e), u64_at(b, e + 8), u64_at(b, e + 16), u32_at(b, e + 24));
-            if id != section_id(i, self.store_sections()) || u32_at(b, e + 4) != 0 || u32_at(b, e + 28) != 0 {
+            let last = optional.last().map_or(0, |s: &Optional| s.0);
+            let known = if i < fixed { id == i as u32 + 1 } else { OPTIONAL.contains(&id) && id > last };
+            if !known || u32_at(b, e + 4) != 0 || u32_at(b, e + 28) != 0 {
                 return Err(bad(format!("section table entry {i} has id {id}")));
             }
             let fits = offset % ALIGN as u64 == 0 && offset >= end as u64 && offset.checked_add(len).is_some_and(|x| x <= b.len() as u64);
@@ -486,12 +506,16 @@ impl Header {
             if verify && crc32fast::hash(s) != crc {
                 return Err(bad(format!("section {id} checksum mismatch")));
             }
-            out.push(s);
+            if i < fixed {
+                out.push(s);
+            } else {
+                optional.push((id, s));
+            }
             end = offset + len;
         }
         if end != b.len() {
             return Err(bad(format!("{} trailing bytes after the last section", b.len() - end)));
         }
-        Ok(out)
+        Ok((out, optional))
     }
 }

@@ -69,6 +69,16 @@ impl Plain for u16 {
         u16::from_le_bytes([b[0], b[1]])
     }
 }
+impl Plain for u32 {
+    fn from_le(b: &[u8]) -> Self {
+        u32::from_le_bytes([b[0], b[1], b[2], b[3]])
+    }
+}
+impl Plain for u64 {
+    fn from_le(b: &[u8]) -> Self {
+        u64::from_le_bytes(b[..8].try_into().expect("8 bytes"))
+    }
+}
 impl Plain for f32 {
     fn from_le(b: &[u8]) -> Self {
         f32::from_le_bytes([b[0], b[1], b[2], b[3]])
