@@ -359,7 +359,8 @@ fn a_damaged_id_order_fails_verification_and_unverified_only_misses_lookups() {
     let order_at = section_at(&good, 8);
     let bad = d.join("bad.ivf");
     let ids: Vec<u64> = (0..N as u64).map(|i| i * 13 + 5).collect();
-    let damages: [(&str, fn(&mut [u8])); 4] = [
+    type Damage = fn(&mut [u8]);
+    let damages: [(&str, Damage); 4] = [
         ("entries swapped", |o| o.copy_within(0..4, 40)),
         ("past the rows", |o| o[8..12].copy_from_slice(&u32::MAX.to_le_bytes())),
         ("reversed", |o| o.reverse()),

@@ -11,7 +11,7 @@ use crate::error::Result;
 use crate::index::ids::IdMap;
 
 /// The section's id in the section table.
-pub const ID: u32 = 10;
+pub(super) const ID: u32 = 10;
 
 /// The section's bytes for `ids` (deterministic: unique ids have one order).
 pub fn bytes(ids: &IdMap) -> Vec<u8> {
