@@ -26,7 +26,13 @@ export interface LoadOptions {
    * {@link InvalidArgument}. Default false.
    */
   mmap?: boolean;
-  /** With `mmap`: also check every section's CRC and content, reading the whole file (a copy load always does). Default false. */
+  /**
+   * With `mmap`: also check every section's CRC and content, reading the whole
+   * file, exactly as a copy load always does — including that ids are unique
+   * and at most 2^53−1 and that the stored id order matches them. Without it a
+   * damaged file can give wrong answers or missed id lookups, never a crash.
+   * Default false.
+   */
   verify?: boolean;
 }
 
