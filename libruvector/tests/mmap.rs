@@ -301,50 +301,37 @@ fn as_version_1(file: &[u8], dp: usize) -> Vec<u8> {
     assemble(file, 1, &v1.into_iter().zip(1..).map(|(s, id)| (id, s)).collect::<Vec<_>>())
 }
 
+/// Version-1 files load by copy only; version-2 files without an id order
+/// load both ways (their ids then always checked); both save as today's bytes.
 #[test]
-fn version_1_files_load_by_copy_with_the_same_answers_and_save_as_version_2() {
-    let d = dir("v1");
-    for store in [StoreKind::None, StoreKind::F16] {
-        let path = d.join("v2.ivf");
-        let built = saved(store, &path);
-        let v2 = std::fs::read(&path).unwrap();
-        let old = d.join("v1.ivf");
-        std::fs::write(&old, as_version_1(&v2, DIM.div_ceil(64) * 64)).unwrap();
-        let loaded = persist::load_with(&old, Some(Kind::Ivf), None, LoadOptions::default()).unwrap();
-        assert_eq!(answers(&loaded, 1), answers(&built, 1), "store {store:?}");
-        assert_eq!(loaded.ids(), built.ids());
-        let e = load_err(&old, MMAP, None);
-        assert!(e.status == Status::Persist && e.message.contains("a version-1 file cannot be memory-mapped"), "{}", e.message);
-        persist::save(&loaded, &old).unwrap();
-        assert_eq!(std::fs::read(&old).unwrap(), v2, "saving upgrades to the same version-2 bytes");
-    }
-    std::fs::remove_dir_all(&d).unwrap();
-}
-
-#[test]
-fn version_2_files_without_an_id_order_load_both_ways_and_save_with_one() {
-    let d = dir("noorder");
+fn older_files_load_with_the_same_answers_and_save_as_the_current_format() {
+    let d = dir("old");
     for store in [StoreKind::None, StoreKind::F16] {
         let path = d.join("new.ivf");
         let built = saved(store, &path);
         let new = std::fs::read(&path).unwrap();
+        let v1 = d.join("v1.ivf");
+        std::fs::write(&v1, as_version_1(&new, DIM.div_ceil(64) * 64)).unwrap();
+        let e = load_err(&v1, MMAP, None);
+        assert!(e.status == Status::Persist && e.message.contains("a version-1 file cannot be memory-mapped"), "{}", e.message);
         let mut sections = numbered(sections_of(&new));
         assert_eq!(sections.last().unwrap().1.len(), 4 * N, "the id order: one u32 per row");
         sections.pop();
-        let old = d.join("old.ivf");
-        std::fs::write(&old, assemble(&new, 2, &sections)).unwrap();
-        for opts in [LoadOptions::default(), MMAP, LoadOptions { mmap: true, verify: true }] {
-            let loaded = persist::load_with(&old, Some(Kind::Ivf), None, opts).unwrap();
-            assert_eq!(answers(&loaded, 1), answers(&built, 1), "store {store:?}, {opts:?}");
+        let unordered = d.join("unordered.ivf");
+        std::fs::write(&unordered, assemble(&new, 2, &sections)).unwrap();
+        let verify = LoadOptions { mmap: true, verify: true };
+        for (old, opts) in [(&v1, LoadOptions::default()), (&unordered, LoadOptions::default()), (&unordered, MMAP), (&unordered, verify)] {
+            let loaded = persist::load_with(old, Some(Kind::Ivf), None, opts).unwrap();
+            assert_eq!(answers(&loaded, 1), answers(&built, 1), "store {store:?}, {old:?}, {opts:?}");
             assert!(loaded.contains(18) && !loaded.contains(19) && loaded.ids() == built.ids());
             persist::save(&loaded, &d.join("again.ivf")).unwrap();
-            assert_eq!(std::fs::read(d.join("again.ivf")).unwrap(), new, "saving adds the id order");
+            assert_eq!(std::fs::read(d.join("again.ivf")).unwrap(), new, "saving writes today's bytes");
         }
-        let mut dup = std::fs::read(&old).unwrap();
+        let mut dup = std::fs::read(&unordered).unwrap();
         let ids_at = section_at(&dup, 6);
         dup.copy_within(ids_at..ids_at + 8, ids_at + 8);
-        std::fs::write(&old, &dup).unwrap();
-        let e = load_err(&old, MMAP, None);
+        std::fs::write(&unordered, &dup).unwrap();
+        let e = load_err(&unordered, MMAP, None);
         assert!(e.message.contains("duplicate id 5 at position 1"), "without an id order the ids are always checked: {}", e.message);
     }
     std::fs::remove_dir_all(&d).unwrap();

@@ -29,6 +29,11 @@ describe("load with mmap", () => {
     expect(copy.mappedBytes).toBe(0);
     expect(mapped.mappedBytes).toBeGreaterThan(0);
     expect(mapped.memoryBytes).toBeLessThan(copy.memoryBytes);
+    // Nothing per row is copied (ids and their lookup order are read in place
+    // too): the heap holds the centroids (16 lists × 64 padded f32) and rotation signs.
+    expect(mapped.memoryBytes).toBeLessThan(n * 4);
+    expect(mapped.mappedBytes).toBe(copy.memoryBytes - mapped.memoryBytes);
+    expect([mapped.get(1999), mapped.get(2000), mapped.get(5)]).toEqual([copy.get(1999), undefined, copy.get(5)]);
     expect(mapped.toString()).toContain("mapped:");
     for (const threads of [1, 2]) {
       const want = copy.searchBatch(queries, 10, { threads });
