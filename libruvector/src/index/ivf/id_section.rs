@@ -15,7 +15,10 @@ pub(super) const ID: u32 = 10;
 
 /// The section's bytes for `ids` (deterministic: unique ids have one order).
 pub fn bytes(ids: &IdMap) -> Vec<u8> {
-    ids.sorted_positions().iter().flat_map(|p| p.to_le_bytes()).collect()
+    let order = ids.sorted_positions();
+    // Never a file whose order misses rows: saves compact removed rows first.
+    assert_eq!(order.len(), ids.len(), "every position of a saved id map is live");
+    order.iter().flat_map(|p| p.to_le_bytes()).collect()
 }
 
 /// The id map of a file's `ids` section (n u64, length checked) and its id
