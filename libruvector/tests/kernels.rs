@@ -1,6 +1,6 @@
 //! Every SIMD path this machine can run against the scalar reference, bit for bit.
 
-use ruvector::kernels::{self, scalar, Kernels, BLOCK, LUT_ENTRIES};
+use ruvector::kernels::{self, scalar, Kernels, TagMask, BLOCK, LUT_ENTRIES};
 
 const DIMS: [usize; 7] = [1, 3, 64, 100, 384, 784, 1536];
 
@@ -117,6 +117,23 @@ fn fht_equals_scalar_and_is_orthogonal_up_to_scale() {
     scalar::fht(&mut y);
     let (nx, ny): (f64, f64) = (x.iter().map(|v| (*v as f64).powi(2)).sum(), y.iter().map(|v| (*v as f64).powi(2)).sum());
     assert!((ny / 64.0 - nx).abs() <= nx * 1e-5);
+}
+
+#[test]
+fn tag_fails_equals_scalar_on_every_length_and_mask() {
+    let words = |n: usize, seed: u64| bytes(n * 8, seed).chunks(8).map(|c| u64::from_le_bytes(c.try_into().unwrap()) & 0xF0F).collect::<Vec<u64>>();
+    let masks = [TagMask::default(), TagMask { any: 0x3, ..TagMask::default() }, TagMask { all: 0x101, ..TagMask::default() }, TagMask { none: 0x800, ..TagMask::default() }, TagMask { any: 0x6, all: 0x100, none: 0x1 }, TagMask { any: 0, all: u64::MAX, none: 0 }];
+    for k in simd_paths() {
+        for n in [0, 1, 2, 3, 4, 5, 31, 63, 64] {
+            let tags = words(n, n as u64 + 7);
+            for m in &masks {
+                let want = scalar::tag_fails(m, &tags);
+                assert_eq!((k.tag_fails)(m, &tags), want, "{} n={n} {m:?}", k.name);
+                let by_row = tags.iter().enumerate().fold(0u64, |b, (j, &t)| b | (!m.admits(t) as u64) << j);
+                assert_eq!(want, by_row, "scalar n={n} {m:?}");
+            }
+        }
+    }
 }
 
 #[test]

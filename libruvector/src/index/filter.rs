@@ -18,28 +18,8 @@ pub enum IdRule<'a> {
     Deny(&'a [u64]),
 }
 
-/// The tag part of a filter over each row's 64 tag bits `t`: a row passes when
-/// `t & any != 0` (unless `any` is 0: no constraint), `t & all == all` and
-/// `t & none == 0`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct TagRule {
-    pub any: u64,
-    pub all: u64,
-    pub none: u64,
-}
-
-impl TagRule {
-    /// True when the rule lets every row through.
-    pub fn is_open(&self) -> bool {
-        self.any == 0 && self.all == 0 && self.none == 0
-    }
-
-    #[inline]
-    pub fn admits(&self, tags: u64) -> bool {
-        // Non-short-circuit operators: no branch per row, so resolving vectorises.
-        ((self.any == 0) | (tags & self.any != 0)) & (tags & self.all == self.all) & (tags & self.none == 0)
-    }
-}
+/// The tag part of a filter (the scan kernels test it, several rows at a time).
+pub use crate::kernels::TagMask as TagRule;
 
 /// What one query may return besides live rows: both parts must pass.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -90,19 +70,12 @@ pub fn resolve(filter: &SearchFilter, slots: usize, removed: &RowSet, map: &IdMa
 }
 
 /// One bit per row (of `slots`), set where the row's tags fail `rule`; rows
-/// past `tags` have tags 0. Branch-free per row: one u64 test each.
+/// past `tags` have tags 0.
 fn failing_rows(rule: &TagRule, tags: &[u64], slots: usize) -> Vec<u64> {
+    let fails = crate::kernels::active().tag_fails;
     let mut words = vec![0u64; slots.div_ceil(64)];
-    let fails = |chunk: &[u64]| chunk.iter().enumerate().fold(0, |bits, (j, &t)| bits | (!rule.admits(t) as u64) << j);
-    let full = tags.chunks_exact(64);
-    let tail = full.remainder();
-    // Whole 64-row chunks as arrays, so the compiler unrolls and vectorises them.
-    for (word, chunk) in words.iter_mut().zip(full) {
-        let chunk: &[u64; 64] = chunk.try_into().expect("chunks of 64");
-        *word = fails(chunk);
-    }
-    if !tail.is_empty() {
-        words[tags.len() / 64] = fails(tail);
+    for (word, chunk) in words.iter_mut().zip(tags.chunks(64)) {
+        *word = fails(rule, chunk);
     }
     if !rule.admits(0) {
         (tags.len()..slots).for_each(|p| words[p / 64] |= 1 << (p % 64));

@@ -4,7 +4,7 @@
 
 use std::arch::x86_64::*;
 
-use super::{scalar, Kernels, BLOCK, LANES, LUT_ENTRIES};
+use super::{scalar, Kernels, TagMask, BLOCK, LANES, LUT_ENTRIES};
 
 pub static KERNELS: Kernels = Kernels {
     name: "avx2",
@@ -14,6 +14,7 @@ pub static KERNELS: Kernels = Kernels {
     fastscan: |c, l, out| unsafe { fastscan(c, l, out) },
     ex_ip: |c, q| unsafe { ex_ip(c, q) },
     fht: |x| scalar::fht_stages(x, 8, |x, h| unsafe { wide_stage(x, h) }),
+    tag_fails: |m, t| unsafe { tag_fails(m, t) },
 };
 
 /// 16 lanes as (lanes 0..8, lanes 8..16).
@@ -194,4 +195,31 @@ unsafe fn wide_stage(x: &mut [f32], h: usize) {
             _mm256_storeu_ps(p.add(j + h), _mm256_sub_ps(a, b));
         }
     }
+}
+
+/// Four rows per step: each test is a 64-bit lane compare, and a movemask
+/// gathers the four fail bits; the last (< 4) rows go through the scalar test.
+#[target_feature(enable = "avx2")]
+unsafe fn tag_fails(m: &TagMask, tags: &[u64]) -> u64 {
+    debug_assert!(tags.len() <= 64);
+    let zero = _mm256_setzero_si256();
+    let [any, all, none] = [m.any, m.all, m.none].map(|w| _mm256_set1_epi64x(w as i64));
+    // All ones when `any` is set, so an empty intersection fails only then.
+    let any_set = _mm256_set1_epi64x(if m.any == 0 { 0 } else { -1 });
+    let quads = tags.chunks_exact(4);
+    let tail = quads.remainder();
+    let mut bits = 0u64;
+    for (i, quad) in quads.enumerate() {
+        let t = _mm256_loadu_si256(quad.as_ptr() as *const __m256i);
+        let miss_any = _mm256_and_si256(any_set, _mm256_cmpeq_epi64(_mm256_and_si256(t, any), zero));
+        let has_all = _mm256_cmpeq_epi64(_mm256_and_si256(t, all), all);
+        let has_none = _mm256_cmpeq_epi64(_mm256_and_si256(t, none), zero);
+        let pass = _mm256_andnot_si256(miss_any, _mm256_and_si256(has_all, has_none));
+        let fail = !(_mm256_movemask_pd(_mm256_castsi256_pd(pass)) as u64) & 0xF;
+        bits |= fail << (4 * i);
+    }
+    if tail.is_empty() {
+        return bits;
+    }
+    bits | scalar::tag_fails(m, tail) << (tags.len() - tail.len())
 }

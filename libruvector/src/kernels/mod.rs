@@ -40,6 +40,30 @@ pub struct Kernels {
     pub ex_ip: fn(&[u8], &[i16]) -> i64,
     /// Unnormalised Hadamard transform of a power-of-two window.
     pub fht: fn(&mut [f32]),
+    /// Bit j set where tags[j] (at most 64 of them) fails the tag mask.
+    pub tag_fails: fn(&TagMask, &[u64]) -> u64,
+}
+
+/// 64 tag bits tested per row: `t & any != 0` unless `any` is 0, `t & all == all`
+/// and `t & none == 0` must all hold for a row to pass.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TagMask {
+    pub any: u64,
+    pub all: u64,
+    pub none: u64,
+}
+
+impl TagMask {
+    /// True when the mask lets every row through.
+    pub fn is_open(&self) -> bool {
+        self.any == 0 && self.all == 0 && self.none == 0
+    }
+
+    /// True when a row with tags `t` passes.
+    #[inline]
+    pub fn admits(&self, t: u64) -> bool {
+        scalar::tag_passes(self, t)
+    }
 }
 
 pub static SCALAR: Kernels = Kernels {
@@ -50,6 +74,7 @@ pub static SCALAR: Kernels = Kernels {
     fastscan: scalar::fastscan,
     ex_ip: scalar::ex_ip,
     fht: scalar::fht,
+    tag_fails: scalar::tag_fails,
 };
 
 /// Every path this process can run, best last; `scalar` always first.

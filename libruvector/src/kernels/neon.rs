@@ -3,7 +3,7 @@
 
 use std::arch::aarch64::*;
 
-use super::{scalar, Kernels, BLOCK, LANES, LUT_ENTRIES};
+use super::{scalar, Kernels, TagMask, BLOCK, LANES, LUT_ENTRIES};
 
 pub static KERNELS: Kernels = Kernels {
     name: "neon",
@@ -13,6 +13,7 @@ pub static KERNELS: Kernels = Kernels {
     fastscan: |c, l, out| unsafe { fastscan(c, l, out) },
     ex_ip: |c, q| unsafe { ex_ip(c, q) },
     fht: |x| scalar::fht_stages(x, 4, |x, h| unsafe { wide_stage(x, h) }),
+    tag_fails: |m, t| unsafe { tag_fails(m, t) },
 };
 
 type Acc = [float32x4_t; 4];
@@ -151,4 +152,29 @@ unsafe fn wide_stage(x: &mut [f32], h: usize) {
             vst1q_f32(p.add(j + h), vsubq_f32(a, b));
         }
     }
+}
+
+/// Two rows per step (see the AVX2 path); an odd last row goes through the scalar test.
+#[target_feature(enable = "neon")]
+unsafe fn tag_fails(m: &TagMask, tags: &[u64]) -> u64 {
+    debug_assert!(tags.len() <= 64);
+    let zero = vdupq_n_u64(0);
+    let [any, all, none] = [m.any, m.all, m.none].map(|w| vdupq_n_u64(w));
+    let any_set = vdupq_n_u64(if m.any == 0 { 0 } else { u64::MAX });
+    let pairs = tags.chunks_exact(2);
+    let tail = pairs.remainder();
+    let mut bits = 0u64;
+    for (i, pair) in pairs.enumerate() {
+        let t = vld1q_u64(pair.as_ptr());
+        let miss_any = vandq_u64(any_set, vceqq_u64(vandq_u64(t, any), zero));
+        let has_all = vceqq_u64(vandq_u64(t, all), all);
+        let has_none = vceqq_u64(vandq_u64(t, none), zero);
+        let pass = vbicq_u64(vandq_u64(has_all, has_none), miss_any);
+        let fail = (!vgetq_lane_u64::<0>(pass) & 1) | (!vgetq_lane_u64::<1>(pass) & 1) << 1;
+        bits |= fail << (2 * i);
+    }
+    if tail.is_empty() {
+        return bits;
+    }
+    bits | scalar::tag_fails(m, tail) << (tags.len() - tail.len())
 }

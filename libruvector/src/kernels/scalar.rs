@@ -1,7 +1,7 @@
 //! The scalar reference of every kernel. SIMD paths must reproduce these
 //! results bit for bit, so the operation order here *is* the contract.
 
-use super::{LANES, LUT_ENTRIES, BLOCK};
+use super::{TagMask, BLOCK, LANES, LUT_ENTRIES};
 
 /// Squared L2 over 16 lanes: lane j sums the terms of components i ≡ j (mod 16)
 /// with a separate subtract, multiply and add, then `reduce16` folds the lanes.
@@ -61,6 +61,17 @@ pub fn fastscan(codes: &[u8], lut: &[u8], out: &mut [u32; BLOCK]) {
 /// Σ code_i · q_i, exact in integers.
 pub fn ex_ip(codes: &[u8], q: &[i16]) -> i64 {
     codes.iter().zip(q).map(|(&c, &x)| c as i64 * x as i64).sum()
+}
+
+/// Whether one row's tags pass `m` (no branch, so callers' loops vectorise).
+#[inline]
+pub fn tag_passes(m: &TagMask, t: u64) -> bool {
+    ((m.any == 0) | (t & m.any != 0)) & (t & m.all == m.all) & (t & m.none == 0)
+}
+
+/// Bit j set where `tags[j]` fails `m`; at most 64 tags.
+pub fn tag_fails(m: &TagMask, tags: &[u64]) -> u64 {
+    tags.iter().enumerate().fold(0, |bits, (j, &t)| bits | (!tag_passes(m, t) as u64) << j)
 }
 
 /// Unnormalised fast Hadamard transform of a power-of-two window:

@@ -474,7 +474,7 @@ impl Lake {
         };
         let index = load_cached_index(&bundle::contained(dir, file)?, kind, d.dim)?;
         check_matches_bundle(index.params(), &d)?;
-        touch_every_list(&index)?;
+        index.warm_caches();
         let n = index.len();
         self.install(id, d, Arc::new(index), |s| s.warm_installs += 1);
         Ok(n)
@@ -500,18 +500,6 @@ impl Lake {
 fn load_cached_index(path: &Path, kind: Kind, dim: usize) -> Result<VectorIndex> {
     let opts = persist::LoadOptions { mmap: kind == Kind::Ivf, verify: kind == Kind::Ivf };
     persist::load_with(path, Some(kind), Some(dim.div_ceil(64) * 64), opts)
-}
-
-/// One search probing every list of an IVF index, so a warm start leaves all
-/// of it paged in and cached rather than only the lists the first queries hit
-/// (a Plus search scans every code anyway; the host's warm-up search covers it).
-fn touch_every_list(index: &VectorIndex) -> Result<()> {
-    let p = index.params();
-    if p.kind != Kind::Ivf || index.is_empty() {
-        return Ok(());
-    }
-    let sp = SearchParams { nprobe: Some(p.ivf.nlist.max(1)), ..SearchParams::default() };
-    index.search_owned(&vec![0.0; p.dim], 1, &sp).map(|_| ())
 }
 
 /// Refuses a saved index whose parameters are not those its bundle declares.

@@ -326,6 +326,25 @@ impl IvfRabitqIndex {
         self.lists.iter().map(InvList::mapped_bytes).sum::<usize>() + self.store.mapped_bytes()
     }
 
+    /// Reads one value per cache line of everything a search reads: what a
+    /// refined candidate fetches (records, store) first, what every query
+    /// scans (sign blocks, factors, centroids) last, so the hottest data is
+    /// the freshest in the CPU caches. A warm start then pays neither page
+    /// faults nor DRAM latency on its first queries' lists.
+    pub fn warm_caches(&self) {
+        for list in &self.lists {
+            touch(&list.records);
+        }
+        self.store.warm_caches();
+        for list in &self.lists {
+            touch(&list.signs);
+            for factors in [&list.add, &list.res, &list.err] {
+                touch(factors);
+            }
+        }
+        touch(&self.centroids);
+    }
+
     /// The k nearest rows (position, score), best first: min(k, len) hits.
     pub fn search(&self, query: &[f32], k: usize, opts: SearchOptions) -> Result<Vec<(u32, f32)>> {
         self.search_with(kernels::active(), query, k, opts)
@@ -531,4 +550,12 @@ fn rotate_rows(kern: &Kernels, rotation: &Rotation, prepared: &[f32], dim: usize
         rotation.apply(kern, o);
     });
     out
+}
+
+/// Reads one value of `values` per 64-byte cache line (see `warm_caches`).
+pub(crate) fn touch<T: Copy>(values: &[T]) {
+    let stride = (64 / std::mem::size_of::<T>().max(1)).max(1);
+    for v in values.iter().step_by(stride) {
+        std::hint::black_box(*v);
+    }
 }

@@ -107,6 +107,15 @@ impl Store {
         }
     }
 
+    /// Reads the store once per cache line (see `IvfRabitqIndex::warm_caches`).
+    pub fn warm_caches(&self) {
+        match self {
+            Store::None => {}
+            Store::F16(v) => super::touch(v),
+            Store::F32(v) => super::touch(v),
+        }
+    }
+
     /// Heap bytes (a mapped store counts in `mapped_bytes`).
     pub fn memory_bytes(&self) -> usize {
         match self {
