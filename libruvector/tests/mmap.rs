@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use common::data;
+use ruvector::kernels::excode;
 use ruvector::error::Status;
 use ruvector::index::ivf::StoreKind;
 use ruvector::index::persist::{self, LoadOptions};
@@ -146,14 +147,14 @@ fn damaged_foreign_and_other_variant_files_are_typed_errors_at_open() {
         assert!(e.status == Status::Persist && e.message.contains(why), "{}", e.message);
     }
     // A future version is refused by name.
-    let mut v3 = good.clone();
-    v3[8..12].copy_from_slice(&3u32.to_le_bytes());
-    let crc = { let mut h = crc32fast::Hasher::new(); h.update(&v3[..124]); h.update(&v3[128..128 + 32 * 8]); h.finalize() };
-    v3[124..128].copy_from_slice(&crc.to_le_bytes());
-    std::fs::write(&bad, &v3).unwrap();
+    let mut v4 = good.clone();
+    v4[8..12].copy_from_slice(&4u32.to_le_bytes());
+    let crc = { let mut h = crc32fast::Hasher::new(); h.update(&v4[..124]); h.update(&v4[128..128 + 32 * 8]); h.finalize() };
+    v4[124..128].copy_from_slice(&crc.to_le_bytes());
+    std::fs::write(&bad, &v4).unwrap();
     for opts in [MMAP, LoadOptions::default()] {
         let e = load_err(&bad, opts, None);
-        assert!(e.status == Status::Persist && e.message.contains("unsupported version 3"), "{}", e.message);
+        assert!(e.status == Status::Persist && e.message.contains("unsupported version 4"), "{}", e.message);
     }
     let flat = d.join("flat.idx");
     let p = Params::new(Kind::Flat, DIM, 7, 1, Metric::L2, false);
@@ -226,25 +227,10 @@ fn sections_of(file: &[u8]) -> Vec<Vec<u8>> {
         .collect()
 }
 
-/// `file` (version 2, no tags) rewritten as version 1 wrote it: each list's
-/// records split into codes, extended factors (adds, then ress) and positions.
-fn as_version_1(file: &[u8], dp: usize) -> Vec<u8> {
-    let s = sections_of(file);
-    let sizes: Vec<usize> = s[2].chunks_exact(8).map(|c| u64::from_le_bytes(c.try_into().unwrap()) as usize).collect();
-    let rb = dp + 12;
-    let (mut codes, mut ex, mut pos) = (Vec::new(), Vec::new(), Vec::new());
-    let mut at = 0;
-    for len in sizes {
-        let records: Vec<&[u8]> = s[5][at * rb..(at + len) * rb].chunks_exact(rb).collect();
-        records.iter().for_each(|r| codes.extend_from_slice(&r[..dp]));
-        records.iter().for_each(|r| ex.extend_from_slice(&r[dp..dp + 4]));
-        records.iter().for_each(|r| ex.extend_from_slice(&r[dp + 4..dp + 8]));
-        records.iter().for_each(|r| pos.extend_from_slice(&r[dp + 8..]));
-        at += len;
-    }
-    let v1: Vec<Vec<u8>> = [&s[..5], &[codes, ex, pos], &s[6..]].concat();
-    let mut out = vec![0u8; 128 + 32 * v1.len()];
-    for (i, sec) in v1.iter().enumerate() {
+/// `file`'s header over `sections`, as `version`.
+fn with_sections(file: &[u8], version: u32, sections: &[Vec<u8>]) -> Vec<u8> {
+    let mut out = vec![0u8; 128 + 32 * sections.len()];
+    for (i, sec) in sections.iter().enumerate() {
         out.resize(out.len().next_multiple_of(64), 0);
         let (e, offset) = (128 + 32 * i, out.len() as u64);
         out[e..e + 4].copy_from_slice(&(i as u32 + 1).to_le_bytes());
@@ -254,29 +240,104 @@ fn as_version_1(file: &[u8], dp: usize) -> Vec<u8> {
         out.extend_from_slice(sec);
     }
     out[..124].copy_from_slice(&file[..124]);
-    out[8..12].copy_from_slice(&1u32.to_le_bytes());
-    out[100..104].copy_from_slice(&(v1.len() as u32).to_le_bytes());
-    let crc = { let mut h = crc32fast::Hasher::new(); h.update(&out[..124]); h.update(&out[128..128 + 32 * v1.len()]); h.finalize() };
+    out[8..12].copy_from_slice(&version.to_le_bytes());
+    out[100..104].copy_from_slice(&(sections.len() as u32).to_le_bytes());
+    let crc = { let mut h = crc32fast::Hasher::new(); h.update(&out[..124]); h.update(&out[128..128 + 32 * sections.len()]); h.finalize() };
     out[124..128].copy_from_slice(&crc.to_le_bytes());
     out
 }
 
+fn list_sizes(s: &[Vec<u8>]) -> Vec<usize> {
+    s[2].chunks_exact(8).map(|c| u64::from_le_bytes(c.try_into().unwrap()) as usize).collect()
+}
+
+/// `file` (version 3, no tags) rewritten as version 2 wrote it: each
+/// record's code as one byte per component, its sign bit (from the block's
+/// nibble) on top of the unpacked low bits.
+fn as_version_2(file: &[u8], dp: usize) -> Vec<u8> {
+    let s = sections_of(file);
+    let bits = u32::from_le_bytes(file[28..32].try_into().unwrap());
+    let (packed, bb) = (excode::packed_bytes(dp, bits - 1), dp / 4 * 16);
+    let rb = packed + 12;
+    let mut records = Vec::new();
+    let (mut at, mut block_at) = (0, 0);
+    for len in list_sizes(&s) {
+        for v in 0..len {
+            let r = &s[5][(at + v) * rb..(at + v + 1) * rb];
+            let mut code = excode::unpack(&r[..packed], dp, bits - 1);
+            for (i, c) in code.iter_mut().enumerate() {
+                let byte = s[3][(block_at + v / 32) * bb + i / 4 * 16 + v % 16];
+                let nibble = if v % 32 < 16 { byte & 15 } else { byte >> 4 };
+                *c |= (nibble >> (i % 4) & 1) << (bits - 1);
+            }
+            records.extend_from_slice(&code);
+            records.extend_from_slice(&r[packed..]);
+        }
+        at += len;
+        block_at += len.div_ceil(32);
+    }
+    with_sections(file, 2, &[&s[..5], &[records], &s[6..]].concat())
+}
+
+/// `file` (version 2, no tags) rewritten as version 1 wrote it: each list's
+/// records split into codes, extended factors (adds, then ress) and positions.
+fn as_version_1(file: &[u8], dp: usize) -> Vec<u8> {
+    let s = sections_of(file);
+    let rb = dp + 12;
+    let (mut codes, mut ex, mut pos) = (Vec::new(), Vec::new(), Vec::new());
+    let mut at = 0;
+    for len in list_sizes(&s) {
+        let records: Vec<&[u8]> = s[5][at * rb..(at + len) * rb].chunks_exact(rb).collect();
+        records.iter().for_each(|r| codes.extend_from_slice(&r[..dp]));
+        records.iter().for_each(|r| ex.extend_from_slice(&r[dp..dp + 4]));
+        records.iter().for_each(|r| ex.extend_from_slice(&r[dp + 4..dp + 8]));
+        records.iter().for_each(|r| pos.extend_from_slice(&r[dp + 8..]));
+        at += len;
+    }
+    with_sections(file, 1, &[&s[..5], &[codes, ex, pos], &s[6..]].concat())
+}
+
 #[test]
-fn version_1_files_load_by_copy_with_the_same_answers_and_save_as_version_2() {
-    let d = dir("v1");
+fn version_1_and_2_files_load_by_copy_with_the_same_answers_and_save_as_version_3() {
+    let d = dir("old");
+    let dp = DIM.div_ceil(64) * 64;
     for store in [StoreKind::None, StoreKind::F16] {
-        let path = d.join("v2.ivf");
+        let path = d.join("v3.ivf");
         let built = saved(store, &path);
-        let v2 = std::fs::read(&path).unwrap();
-        let old = d.join("v1.ivf");
-        std::fs::write(&old, as_version_1(&v2, DIM.div_ceil(64) * 64)).unwrap();
-        let loaded = persist::load_with(&old, Some(Kind::Ivf), None, LoadOptions::default()).unwrap();
-        assert_eq!(answers(&loaded, 1), answers(&built, 1), "store {store:?}");
-        assert_eq!(loaded.ids(), built.ids());
-        let e = load_err(&old, MMAP, None);
-        assert!(e.status == Status::Persist && e.message.contains("a version-1 file cannot be memory-mapped"), "{}", e.message);
-        persist::save(&loaded, &old).unwrap();
-        assert_eq!(std::fs::read(&old).unwrap(), v2, "saving upgrades to the same version-2 bytes");
+        let v3 = std::fs::read(&path).unwrap();
+        let v2 = as_version_2(&v3, dp);
+        for (version, bytes) in [(2, v2.clone()), (1, as_version_1(&v2, dp))] {
+            let old = d.join(format!("v{version}.ivf"));
+            std::fs::write(&old, bytes).unwrap();
+            let loaded = persist::load_with(&old, Some(Kind::Ivf), None, LoadOptions::default()).unwrap();
+            assert_eq!(answers(&loaded, 1), answers(&built, 1), "version {version}, store {store:?}");
+            assert_eq!(loaded.ids(), built.ids());
+            let e = load_err(&old, MMAP, None);
+            let want = format!("a version-{version} file cannot be memory-mapped");
+            assert!(e.status == Status::Persist && e.message.contains(&want), "{}", e.message);
+            persist::save(&loaded, &old).unwrap();
+            assert_eq!(std::fs::read(&old).unwrap(), v3, "saving upgrades version {version} to the same version-3 bytes");
+        }
+    }
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn an_old_code_that_disagrees_with_its_sign_nibbles_or_exceeds_b_bits_is_refused() {
+    let d = dir("old-bad");
+    let dp = DIM.div_ceil(64) * 64;
+    let path = d.join("v3.ivf");
+    saved(StoreKind::None, &path);
+    let v2 = as_version_2(&std::fs::read(&path).unwrap(), dp);
+    let s = sections_of(&v2);
+    for (what, flip) in [("does not match its code", true), ("above 127 for 7 bits", false)] {
+        let mut records = s[5].clone();
+        // Vector 0's first component: its sign bit flipped against its nibble, or out of range.
+        records[0] = if flip { records[0] ^ 0x40 } else { 0xFF };
+        let old = d.join("bad.ivf");
+        std::fs::write(&old, with_sections(&v2, 2, &[&s[..5], &[records], &s[6..]].concat())).unwrap();
+        let e = load_err(&old, LoadOptions::default(), None);
+        assert!(e.status == Status::Persist && e.message.contains(what), "{what}: {}", e.message);
     }
     std::fs::remove_dir_all(&d).unwrap();
 }
