@@ -158,21 +158,10 @@ unsafe fn widen(even: __m256i, odd: __m256i) -> (__m256i, __m256i) {
     (_mm256_permute2x128_si256(lo, hi, 0x20), _mm256_permute2x128_si256(lo, hi, 0x31))
 }
 
-/// A packed code's value specialised per width (see `ex_ip_planes`).
+/// A packed code's value, with a loop specialised per width.
 #[target_feature(enable = "avx2")]
 unsafe fn ex_ip(packed: &[u8], q: &[i16], bits: u32) -> i64 {
-    assert!(packed.len() >= excode::packed_bytes(q.len(), bits), "packed code shorter than its layout");
-    match bits {
-        0 => 0,
-        1 => ex_ip_planes::<1>(packed, q),
-        2 => ex_ip_planes::<2>(packed, q),
-        3 => ex_ip_planes::<3>(packed, q),
-        4 => ex_ip_planes::<4>(packed, q),
-        5 => ex_ip_planes::<5>(packed, q),
-        6 => ex_ip_planes::<6>(packed, q),
-        7 => ex_ip_planes::<7>(packed, q),
-        _ => ex_ip_planes::<8>(packed, q),
-    }
+    excode::per_width!(ex_ip_planes, packed, q, bits)
 }
 
 /// 32 components per step: each plane's 16-byte group is broadcast to both

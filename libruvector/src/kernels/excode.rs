@@ -118,6 +118,29 @@ pub fn ip_from(packed: &[u8], q: &[i16], bits: u32, from: usize) -> i64 {
     total
 }
 
+/// `$f::<BITS>(packed, q)` for the `bits` given (0 bits: 0), so each width
+/// runs its own unrolled loop; first checks the packed length, which the SIMD
+/// loops' unchecked loads rely on.
+macro_rules! per_width {
+    ($f:ident, $packed:expr, $q:expr, $bits:expr) => {{
+        let (packed, q, bits): (&[u8], &[i16], u32) = ($packed, $q, $bits);
+        assert!(packed.len() >= $crate::kernels::excode::packed_bytes(q.len(), bits), "packed code shorter than its layout");
+        match bits {
+            0 => 0,
+            1 => $f::<1>(packed, q),
+            2 => $f::<2>(packed, q),
+            3 => $f::<3>(packed, q),
+            4 => $f::<4>(packed, q),
+            5 => $f::<5>(packed, q),
+            6 => $f::<6>(packed, q),
+            7 => $f::<7>(packed, q),
+            _ => $f::<8>(packed, q),
+        }
+    }};
+}
+#[allow(unused_imports)]
+pub(crate) use per_width;
+
 #[cfg(test)]
 mod tests {
     use super::*;
