@@ -51,7 +51,7 @@ const MEASURED =
 /**
  * Code bits per component with codes only. B6 would save 16 bytes per vector, but on GloVe-100 its recall
  * plateaus below what calibration must see on own rows for 0.95 (target + 0.015): calibration then probes
- * every list (bench/results/ivf-glove.md), so B7 stays.
+ * every list (docs/benchmarks.md), so B7 stays.
  */
 const CODES_ONLY_BITS = 7;
 /** Code bits with a store: the exact rerank fixes the order, so B4 codes only have to find the candidates. */
