@@ -44,6 +44,8 @@ const QUICK: Plan = {
   lance: [1, 4].map((numBits) => ({ numBits, nprobes: [2, 8], refineFactors: [1, 10, 50] })),
   ivf: [
     { exBits: 7, store: "none", nprobes: [2, 8, 24, 64, 160], reranks: [0] },
+    { exBits: 6, store: "none", nprobes: [2, 8, 24, 64, 160], reranks: [0] },
+    { exBits: 5, store: "none", nprobes: [2, 8, 24, 64, 160], reranks: [0] },
     { exBits: 4, store: "f16", nprobes: [2, 8, 24, 64, 160], reranks: [40] },
   ],
 };
@@ -58,6 +60,8 @@ const FULL: Plan = {
   lance: [1, 4].map((numBits) => ({ numBits, nprobes: [2, 8, 32], refineFactors: [1, 10, 50] })),
   ivf: [
     { exBits: 7, store: "none", nprobes: [2, 4, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512], reranks: [0] },
+    { exBits: 6, store: "none", nprobes: [8, 16, 32, 48, 64, 96, 128, 160, 192, 256, 384], reranks: [0] },
+    { exBits: 5, store: "none", nprobes: [8, 16, 32, 48, 64, 96, 128, 160, 192, 256, 384], reranks: [0] },
     { exBits: 4, store: "f16", nprobes: [2, 4, 8, 16, 32, 48, 64, 96, 128, 192, 256, 384], reranks: [20, 40] },
   ],
 };

@@ -76,7 +76,7 @@ export async function ivfRecommended(ds: Dataset, recall: number): Promise<Built
   const [index, buildS] = await timed(() => IvfRabitqIndex.buildAsync(ds.base.data, { dim: ds.base.dim, metric: ds.metric, ...plan.buildOptions }));
   const rerank = index.rerank > 0 ? `, rerank ${index.rerank}` : "";
   return {
-    label: `IvfRabitqIndex targetRecall ${recall} (recommend(): ${storeText(index.store)}; calibrated nprobe ${index.nprobe}${rerank})`,
+    label: `IvfRabitqIndex targetRecall ${recall} (recommend(): B${index.exBits}, ${storeText(index.store)}; calibrated nprobe ${index.nprobe}${rerank})`,
     buildS,
     memory: payload(index),
     settings: [{ name: "as calibrated", search: (q) => index.search(q, K).map((h) => h.id), batch: (qs, threads) => index.searchBatch(qs, K, { threads }) }],

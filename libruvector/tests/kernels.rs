@@ -1,6 +1,6 @@
 //! Every SIMD path this machine can run against the scalar reference, bit for bit.
 
-use ruvector::kernels::{self, scalar, Kernels, TagMask, BLOCK, LUT_ENTRIES};
+use ruvector::kernels::{self, excode, scalar, Kernels, TagMask, BLOCK, LUT_ENTRIES};
 
 const DIMS: [usize; 7] = [1, 3, 64, 100, 384, 784, 1536];
 
@@ -89,14 +89,20 @@ fn fastscan_scalar_reads_the_documented_nibbles() {
 }
 
 #[test]
-fn ex_ip_equals_scalar_including_extremes() {
+fn ex_ip_equals_scalar_on_every_width_including_extremes() {
     for k in simd_paths() {
         for d in DIMS.iter().copied().chain([4096, 8192]) {
-            let codes = bytes(d, d as u64);
             let q: Vec<i16> = values(d, 5 + d as u64).iter().map(|v| v.to_bits() as i16).collect();
-            assert_eq!((k.ex_ip)(&codes, &q), scalar::ex_ip(&codes, &q), "{} ex_ip d={d}", k.name);
-            let (hi, lo) = (vec![255u8; d], vec![i16::MIN; d]);
-            assert_eq!((k.ex_ip)(&hi, &lo), -(255 * 32768 * d as i64), "{} ex_ip extreme d={d}", k.name);
+            for bits in 0..=8u32 {
+                let top = ((1u32 << bits) - 1) as u8;
+                let mut packed = Vec::new();
+                excode::pack(&bytes(d, d as u64 + bits as u64).iter().map(|b| b & top).collect::<Vec<_>>(), bits, &mut packed);
+                assert_eq!((k.ex_ip)(&packed, &q, bits), scalar::ex_ip(&packed, &q, bits), "{} ex_ip d={d} bits={bits}", k.name);
+                let mut high = Vec::new();
+                excode::pack(&vec![top; d], bits, &mut high);
+                let low = vec![i16::MIN; d];
+                assert_eq!((k.ex_ip)(&high, &low, bits), -(top as i64 * 32768 * d as i64), "{} ex_ip extreme d={d} bits={bits}", k.name);
+            }
         }
     }
 }

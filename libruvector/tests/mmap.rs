@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use common::data;
 use ruvector::error::Status;
+use ruvector::kernels::excode;
 use ruvector::index::ivf::StoreKind;
 use ruvector::index::persist::{self, LoadOptions};
 use ruvector::index::shared::SharedIndex;
@@ -159,14 +160,14 @@ fn damaged_foreign_and_other_variant_files_are_typed_errors_at_open() {
         assert_eq!(answers(&lazy, 1).0.len(), 250);
     }
     // A future version is refused by name.
-    let mut v3 = good.clone();
-    v3[8..12].copy_from_slice(&3u32.to_le_bytes());
-    let crc = { let mut h = crc32fast::Hasher::new(); h.update(&v3[..124]); h.update(&v3[128..128 + 32 * 8]); h.finalize() };
-    v3[124..128].copy_from_slice(&crc.to_le_bytes());
-    std::fs::write(&bad, &v3).unwrap();
+    let mut v4 = good.clone();
+    v4[8..12].copy_from_slice(&4u32.to_le_bytes());
+    let crc = { let mut h = crc32fast::Hasher::new(); h.update(&v4[..124]); h.update(&v4[128..128 + 32 * 8]); h.finalize() };
+    v4[124..128].copy_from_slice(&crc.to_le_bytes());
+    std::fs::write(&bad, &v4).unwrap();
     for opts in [MMAP, LoadOptions::default()] {
         let e = load_err(&bad, opts, None);
-        assert!(e.status == Status::Persist && e.message.contains("unsupported version 3"), "{}", e.message);
+        assert!(e.status == Status::Persist && e.message.contains("unsupported version 4"), "{}", e.message);
     }
     let flat = d.join("flat.idx");
     let p = Params::new(Kind::Flat, DIM, 7, 1, Metric::L2, false);
@@ -273,6 +274,11 @@ fn rechecksummed(file: &[u8]) -> Vec<u8> {
     out
 }
 
+/// Sections numbered 1, 2, … (an older file without tags or id order).
+fn consecutive(sections: Vec<Vec<u8>>) -> Vec<(u32, Vec<u8>)> {
+    (1..).zip(sections).collect()
+}
+
 /// The id of each section of a file without tags (1..=7, 8 for a store,
 /// then 10 for the id order).
 fn numbered(sections: Vec<Vec<u8>>) -> Vec<(u32, Vec<u8>)> {
@@ -280,16 +286,47 @@ fn numbered(sections: Vec<Vec<u8>>) -> Vec<(u32, Vec<u8>)> {
     sections.into_iter().enumerate().map(|(i, s)| (if i == last { 10 } else { i as u32 + 1 }, s)).collect()
 }
 
+fn list_sizes(s: &[Vec<u8>]) -> Vec<usize> {
+    s[2].chunks_exact(8).map(|c| u64::from_le_bytes(c.try_into().unwrap()) as usize).collect()
+}
+
+/// `file` (version 3, no tags) rewritten as version 2 wrote it: each
+/// record's code as one byte per component, its sign bit (from the block's
+/// nibble) on top of the unpacked low bits, and no id order.
+fn as_version_2(file: &[u8], dp: usize) -> Vec<u8> {
+    let s = sections_of(file);
+    let bits = u32::from_le_bytes(file[28..32].try_into().unwrap());
+    let (packed, bb) = (excode::packed_bytes(dp, bits - 1), dp / 4 * 16);
+    let rb = packed + 12;
+    let mut records = Vec::new();
+    let (mut at, mut block_at) = (0, 0);
+    for len in list_sizes(&s) {
+        for v in 0..len {
+            let r = &s[5][(at + v) * rb..(at + v + 1) * rb];
+            let mut code = excode::unpack(&r[..packed], dp, bits - 1);
+            for (i, c) in code.iter_mut().enumerate() {
+                let byte = s[3][(block_at + v / 32) * bb + i / 4 * 16 + v % 16];
+                let nibble = if v % 32 < 16 { byte & 15 } else { byte >> 4 };
+                *c |= (nibble >> (i % 4) & 1) << (bits - 1);
+            }
+            records.extend_from_slice(&code);
+            records.extend_from_slice(&r[packed..]);
+        }
+        at += len;
+        block_at += len.div_ceil(32);
+    }
+    let v2: Vec<Vec<u8>> = [&s[..5], &[records], &s[6..s.len() - 1]].concat();
+    assemble(file, 2, &consecutive(v2))
+}
+
 /// `file` (version 2, no tags) rewritten as version 1 wrote it: each list's
-/// records split into codes, extended factors (adds, then ress) and
-/// positions, and no id order.
+/// records split into codes, extended factors (adds, then ress) and positions.
 fn as_version_1(file: &[u8], dp: usize) -> Vec<u8> {
     let s = sections_of(file);
-    let sizes: Vec<usize> = s[2].chunks_exact(8).map(|c| u64::from_le_bytes(c.try_into().unwrap()) as usize).collect();
     let rb = dp + 12;
     let (mut codes, mut ex, mut pos) = (Vec::new(), Vec::new(), Vec::new());
     let mut at = 0;
-    for len in sizes {
+    for len in list_sizes(&s) {
         let records: Vec<&[u8]> = s[5][at * rb..(at + len) * rb].chunks_exact(rb).collect();
         records.iter().for_each(|r| codes.extend_from_slice(&r[..dp]));
         records.iter().for_each(|r| ex.extend_from_slice(&r[dp..dp + 4]));
@@ -297,32 +334,53 @@ fn as_version_1(file: &[u8], dp: usize) -> Vec<u8> {
         records.iter().for_each(|r| pos.extend_from_slice(&r[dp + 8..]));
         at += len;
     }
-    let v1: Vec<Vec<u8>> = [&s[..5], &[codes, ex, pos], &s[6..s.len() - 1]].concat();
-    assemble(file, 1, &v1.into_iter().zip(1..).map(|(s, id)| (id, s)).collect::<Vec<_>>())
+    let v1: Vec<Vec<u8>> = [&s[..5], &[codes, ex, pos], &s[6..]].concat();
+    assemble(file, 1, &consecutive(v1))
 }
 
-/// Version-1 files load by copy only; version-2 files without an id order
-/// load both ways (their ids then always checked); both save as today's bytes.
 #[test]
-fn older_files_load_with_the_same_answers_and_save_as_the_current_format() {
+fn version_1_and_2_files_load_by_copy_with_the_same_answers_and_save_as_version_3() {
     let d = dir("old");
+    let dp = DIM.div_ceil(64) * 64;
+    for store in [StoreKind::None, StoreKind::F16] {
+        let path = d.join("v3.ivf");
+        let built = saved(store, &path);
+        let v3 = std::fs::read(&path).unwrap();
+        let v2 = as_version_2(&v3, dp);
+        for (version, bytes) in [(2, v2.clone()), (1, as_version_1(&v2, dp))] {
+            let old = d.join(format!("v{version}.ivf"));
+            std::fs::write(&old, bytes).unwrap();
+            let loaded = persist::load_with(&old, Some(Kind::Ivf), None, LoadOptions::default()).unwrap();
+            assert_eq!(answers(&loaded, 1), answers(&built, 1), "version {version}, store {store:?}");
+            assert_eq!(loaded.ids(), built.ids());
+            let e = load_err(&old, MMAP, None);
+            let want = format!("a version-{version} file cannot be memory-mapped");
+            assert!(e.status == Status::Persist && e.message.contains(&want), "{}", e.message);
+            persist::save(&loaded, &old).unwrap();
+            assert_eq!(std::fs::read(&old).unwrap(), v3, "saving upgrades version {version} to the same version-3 bytes");
+        }
+    }
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+/// A file without an id order (every version-1 and -2 file) loads both ways,
+/// its order made by sorting and its ids always checked; saving adds the order.
+#[test]
+fn a_file_without_an_id_order_loads_with_its_ids_checked_and_saves_one() {
+    let d = dir("unordered");
     for store in [StoreKind::None, StoreKind::F16] {
         let path = d.join("new.ivf");
         let built = saved(store, &path);
         let new = std::fs::read(&path).unwrap();
-        let v1 = d.join("v1.ivf");
-        std::fs::write(&v1, as_version_1(&new, DIM.div_ceil(64) * 64)).unwrap();
-        let e = load_err(&v1, MMAP, None);
-        assert!(e.status == Status::Persist && e.message.contains("a version-1 file cannot be memory-mapped"), "{}", e.message);
         let mut sections = numbered(sections_of(&new));
         assert_eq!(sections.last().unwrap().1.len(), 4 * N, "the id order: one u32 per row");
         sections.pop();
         let unordered = d.join("unordered.ivf");
-        std::fs::write(&unordered, assemble(&new, 2, &sections)).unwrap();
+        std::fs::write(&unordered, assemble(&new, 3, &sections)).unwrap();
         let verify = LoadOptions { mmap: true, verify: true };
-        for (old, opts) in [(&v1, LoadOptions::default()), (&unordered, LoadOptions::default()), (&unordered, MMAP), (&unordered, verify)] {
-            let loaded = persist::load_with(old, Some(Kind::Ivf), None, opts).unwrap();
-            assert_eq!(answers(&loaded, 1), answers(&built, 1), "store {store:?}, {old:?}, {opts:?}");
+        for opts in [LoadOptions::default(), MMAP, verify] {
+            let loaded = persist::load_with(&unordered, Some(Kind::Ivf), None, opts).unwrap();
+            assert_eq!(answers(&loaded, 1), answers(&built, 1), "store {store:?}, {opts:?}");
             assert!(loaded.contains(18) && !loaded.contains(19) && loaded.ids() == built.ids());
             persist::save(&loaded, &d.join("again.ivf")).unwrap();
             assert_eq!(std::fs::read(d.join("again.ivf")).unwrap(), new, "saving writes today's bytes");
@@ -373,6 +431,27 @@ fn a_damaged_id_order_fails_verification_and_unverified_only_misses_lookups() {
         assert!(!lazy.contains(1 << 52) && lazy.check_remove(&[3], true).is_ok());
         lazy.add_batch(&data(1, DIM, 12), &[7]).unwrap();
         assert!(lazy.contains(7) && lazy.remove_present(&[7]) == 1 && !lazy.contains(7));
+    }
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn an_old_code_that_disagrees_with_its_sign_nibbles_or_exceeds_b_bits_is_refused() {
+    let d = dir("old-bad");
+    let dp = DIM.div_ceil(64) * 64;
+    let path = d.join("v3.ivf");
+    saved(StoreKind::None, &path);
+    let v2 = as_version_2(&std::fs::read(&path).unwrap(), dp);
+    let s = sections_of(&v2);
+    for (what, flip) in [("does not match its code", true), ("above 127 for 7 bits", false)] {
+        let mut records = s[5].clone();
+        // Vector 0's first component: its sign bit flipped against its nibble, or out of range.
+        records[0] = if flip { records[0] ^ 0x40 } else { 0xFF };
+        let old = d.join("bad.ivf");
+        let sections: Vec<Vec<u8>> = [&s[..5], &[records], &s[6..]].concat();
+        std::fs::write(&old, assemble(&v2, 2, &consecutive(sections))).unwrap();
+        let e = load_err(&old, LoadOptions::default(), None);
+        assert!(e.status == Status::Persist && e.message.contains(what), "{what}: {}", e.message);
     }
     std::fs::remove_dir_all(&d).unwrap();
 }

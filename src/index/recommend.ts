@@ -10,7 +10,7 @@ export interface Recommendation {
   /** The class to use. */
   variant: "FlatF32Index" | "IvfRabitqIndex";
   /** Options to pass to that class's `build` besides `dim`, `metric` and `ids`. */
-  buildOptions: { targetRecall?: number; store?: Store; rerank?: number; rerankFactor?: number };
+  buildOptions: { targetRecall?: number; exBits?: number; store?: Store; rerank?: number; rerankFactor?: number };
   /**
    * Recall@k this choice is expected to reach: 1 for exact; for IvfRabitqIndex the target, which
    * its build calibrates for on held-out rows of your own data (read it back from `index.calibration`).
@@ -45,12 +45,23 @@ const MEASURED_DIM = 100;
 const MEASURED_K = 10;
 /** What IvfRabitqIndex reached on GloVe-100 (100k × 100, angular) over 1,000 held-out queries (test/index/ivf.test.ts, bench/). */
 const MEASURED =
-  "measured on GloVe-100 (100k × 100, angular), 1,000 held-out queries: targetRecall 0.95 reached recall@10 ≥ 0.95 with codes only, " +
-  "targetRecall 0.99 reached ≥ 0.99 with an f16 store and rerank 40";
+  "measured on GloVe-100 (100k × 100, angular), 1,000 held-out queries: targetRecall 0.95 reached recall@10 ≥ 0.95 with B7 codes only, " +
+  "targetRecall 0.99 reached ≥ 0.99 with B4 codes, an f16 store and rerank 40";
 
-/** IvfRabitqIndex options reaching `recall` at `k`: `targetRecall`, plus an f16 store and a short exact rerank above what codes alone reach. */
-export function ivfBuildOptions(recall: number, k = MEASURED_K): { targetRecall: number; store?: Store; rerank?: number } {
-  return recall > STORE_ABOVE ? { targetRecall: recall, store: "f16", rerank: Math.max(40, 4 * k) } : { targetRecall: recall };
+/**
+ * Code bits per component with codes only. B6 would save 16 bytes per vector, but on GloVe-100 its recall
+ * plateaus below what calibration must see on own rows for 0.95 (target + 0.015): calibration then probes
+ * every list (docs/benchmarks.md), so B7 stays.
+ */
+const CODES_ONLY_BITS = 7;
+/** Code bits with a store: the exact rerank fixes the order, so B4 codes only have to find the candidates. */
+const STORED_BITS = 4;
+
+/** IvfRabitqIndex options reaching `recall` at `k`: `targetRecall` and the code width, plus an f16 store and a short exact rerank above what codes alone reach. */
+export function ivfBuildOptions(recall: number, k = MEASURED_K): { targetRecall: number; exBits: number; store?: Store; rerank?: number } {
+  return recall > STORE_ABOVE
+    ? { targetRecall: recall, exBits: STORED_BITS, store: "f16", rerank: Math.max(40, 4 * k) }
+    : { targetRecall: recall, exBits: CODES_ONLY_BITS };
 }
 
 /**
@@ -83,7 +94,9 @@ export function recommend(options: RecommendOptions): Recommendation {
     k !== MEASURED_K ? `k=${k} instead of 10 (calibration measures recall@10)` : "",
   ].filter(Boolean);
   const extrapolated = differences.length > 0;
-  const how = stored ? `targetRecall ${recall} with an f16 store and rerank ${buildOptions.rerank}` : `targetRecall ${recall}, codes only`;
+  const how = stored
+    ? `targetRecall ${recall}, exBits ${buildOptions.exBits}, with an f16 store and rerank ${buildOptions.rerank}`
+    : `targetRecall ${recall}, exBits ${buildOptions.exBits}, codes only`;
   const reason =
     `IvfRabitqIndex built with ${how}: the build calibrates nprobe on held-out rows of your data (index.calibration reports what it measured); ${MEASURED}` +
     (extrapolated ? `; extrapolated, not measured: ${differences.join(", ")}` : "");

@@ -4,7 +4,7 @@
 
 use std::arch::x86_64::*;
 
-use super::{scalar, Kernels, TagMask, BLOCK, LANES, LUT_ENTRIES};
+use super::{excode, scalar, Kernels, TagMask, BLOCK, LANES, LUT_ENTRIES};
 
 pub static KERNELS: Kernels = Kernels {
     name: "avx2",
@@ -12,7 +12,7 @@ pub static KERNELS: Kernels = Kernels {
     dot: |a, b| unsafe { dot(a, b) },
     sq_l2_x4: |q, rows| unsafe { sq_l2_x4(q, rows) },
     fastscan: |c, l, out| unsafe { fastscan(c, l, out) },
-    ex_ip: |c, q| unsafe { ex_ip(c, q) },
+    ex_ip: |c, q, bits| unsafe { ex_ip(c, q, bits) },
     fht: |x| scalar::fht_stages(x, 8, |x, h| unsafe { wide_stage(x, h) }),
     tag_fails: |m, t| unsafe { tag_fails(m, t) },
 };
@@ -159,28 +159,52 @@ unsafe fn widen(even: __m256i, odd: __m256i) -> (__m256i, __m256i) {
     (_mm256_permute2x128_si256(lo, hi, 0x20), _mm256_permute2x128_si256(lo, hi, 0x31))
 }
 
-/// u8 codes widened to i16, `vpmaddwd` into i32 pairs; each i32 lane takes at
-/// most 2 × 255 × 32767 per 16 components, so flushing to i64 every 2,048
-/// components keeps it exact.
+/// A packed code's value, with a loop specialised per width.
 #[target_feature(enable = "avx2")]
-unsafe fn ex_ip(codes: &[u8], q: &[i16]) -> i64 {
-    let full = codes.len() / 16 * 16;
+unsafe fn ex_ip(packed: &[u8], q: &[i16], bits: u32) -> i64 {
+    excode::per_width!(ex_ip_planes, packed, q, bits)
+}
+
+/// 32 components per step: each plane's 16-byte group is broadcast to both
+/// 128-bit lanes, shifted by the two fields' bit positions (`vpsrlvd`; the
+/// bits that cross into a byte from its neighbour are masked off), moved to
+/// the plane's bits and OR-ed into 32 u8 values, which are widened to i16 and
+/// `vpmaddwd`-ed with q. An i32 lane takes 4 products ≤ 255 × 32768 per step,
+/// so flushing to i64 every 2,048 components keeps it exact.
+#[inline]
+#[target_feature(enable = "avx2")]
+unsafe fn ex_ip_planes<const BITS: u32>(packed: &[u8], q: &[i16]) -> i64 {
+    let dim = q.len();
+    let (planes, used) = excode::planes(dim, BITS);
+    let full = dim / 32 * 32;
     let mut total = 0i64;
     let mut start = 0;
     while start < full {
         let end = (start + 2048).min(full);
         let mut acc = _mm256_setzero_si256();
-        for i in (start..end).step_by(16) {
-            let c = _mm256_cvtepu8_epi16(_mm_loadu_si128(codes.as_ptr().add(i) as *const __m128i));
-            let x = _mm256_loadu_si256(q.as_ptr().add(i) as *const __m256i);
-            acc = _mm256_add_epi32(acc, _mm256_madd_epi16(c, x));
+        for i in (start..end).step_by(32) {
+            let mut v = _mm256_setzero_si256();
+            for p in &planes[..used] {
+                let span = excode::group_span(p.width);
+                let (g, t) = (i / span, (i % span / 16) as i32);
+                let group = _mm256_broadcastsi128_si256(_mm_loadu_si128(packed.as_ptr().add(p.offset + 16 * g) as *const __m128i));
+                let (lo, hi) = (t * p.width as i32, (t + 1) * p.width as i32);
+                let counts = _mm256_setr_epi32(lo, lo, lo, lo, hi, hi, hi, hi);
+                let field = _mm256_and_si256(_mm256_srlv_epi32(group, counts), _mm256_set1_epi8(((1u32 << p.width) - 1) as i8));
+                v = _mm256_or_si256(v, _mm256_sll_epi16(field, _mm_cvtsi32_si128(p.shift as i32)));
+            }
+            let c0 = _mm256_cvtepu8_epi16(_mm256_castsi256_si128(v));
+            let c1 = _mm256_cvtepu8_epi16(_mm256_extracti128_si256(v, 1));
+            let x0 = _mm256_loadu_si256(q.as_ptr().add(i) as *const __m256i);
+            let x1 = _mm256_loadu_si256(q.as_ptr().add(i + 16) as *const __m256i);
+            acc = _mm256_add_epi32(acc, _mm256_add_epi32(_mm256_madd_epi16(c0, x0), _mm256_madd_epi16(c1, x1)));
         }
         let mut lanes = [0i32; 8];
         _mm256_storeu_si256(lanes.as_mut_ptr() as *mut __m256i, acc);
         total += lanes.iter().map(|&v| v as i64).sum::<i64>();
         start = end;
     }
-    total + scalar::ex_ip(&codes[full..], &q[full..])
+    total + excode::ip_from(packed, q, BITS, full)
 }
 
 /// One FHT stage of stride `h` ≥ 8, 8 butterflies at once.

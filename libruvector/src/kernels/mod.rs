@@ -8,6 +8,7 @@
 //! process. A forced path this CPU (or build) cannot run, or an unknown name,
 //! falls back to `scalar` — always correct — and [`selection`] says why.
 
+pub mod excode;
 pub mod scalar;
 #[cfg(target_arch = "x86_64")]
 mod avx2;
@@ -36,8 +37,8 @@ pub struct Kernels {
     pub sq_l2_x4: fn(&[f32], [&[f32]; 4]) -> [f32; 4],
     /// FastScan accumulate of one block (`codes`, `lut`: 16 bytes per sub-quantizer).
     pub fastscan: fn(&[u8], &[u8], &mut [u32; BLOCK]),
-    /// Exact Σ codeᵢ·qᵢ.
-    pub ex_ip: fn(&[u8], &[i16]) -> i64,
+    /// Exact Σ valueᵢ·qᵢ of a code packed by [`excode::pack`] with the given bits.
+    pub ex_ip: fn(&[u8], &[i16], u32) -> i64,
     /// Unnormalised Hadamard transform of a power-of-two window.
     pub fht: fn(&mut [f32]),
     /// Bit j set where tags[j] (at most 64 of them) fails the tag mask.

@@ -3,7 +3,7 @@
 
 use std::arch::aarch64::*;
 
-use super::{scalar, Kernels, TagMask, BLOCK, LANES, LUT_ENTRIES};
+use super::{excode, scalar, Kernels, TagMask, BLOCK, LANES, LUT_ENTRIES};
 
 pub static KERNELS: Kernels = Kernels {
     name: "neon",
@@ -11,7 +11,7 @@ pub static KERNELS: Kernels = Kernels {
     dot: |a, b| unsafe { dot(a, b) },
     sq_l2_x4: |q, rows| unsafe { sq_l2_x4(q, rows) },
     fastscan: |c, l, out| unsafe { fastscan(c, l, out) },
-    ex_ip: |c, q| unsafe { ex_ip(c, q) },
+    ex_ip: |c, q, bits| unsafe { ex_ip(c, q, bits) },
     fht: |x| scalar::fht_stages(x, 4, |x, h| unsafe { wide_stage(x, h) }),
     tag_fails: |m, t| unsafe { tag_fails(m, t) },
 };
@@ -118,26 +118,49 @@ unsafe fn fastscan(codes: &[u8], lut: &[u8], out: &mut [u32; BLOCK]) {
     }
 }
 
-/// u8 codes widened to i16, `smlal` into i32; flushed to i64 every 2,048
-/// components (each lane takes one product < 2²³ per 8 components).
+/// A packed code's value, with a loop specialised per width.
 #[target_feature(enable = "neon")]
-unsafe fn ex_ip(codes: &[u8], q: &[i16]) -> i64 {
-    let full = codes.len() / 8 * 8;
+unsafe fn ex_ip(packed: &[u8], q: &[i16], bits: u32) -> i64 {
+    excode::per_width!(ex_ip_planes, packed, q, bits)
+}
+
+/// 16 components per step: each plane's 16-byte group shifted right by the
+/// field's bit position (`ushl` by a negative count), masked, moved to the
+/// plane's bits and OR-ed into 16 u8 values, widened to i16 and `smlal`-ed
+/// with q. An i32 lane takes 2 products ≤ 255 × 32768 per step, so flushing
+/// to i64 every 2,048 components keeps it exact.
+#[inline]
+#[target_feature(enable = "neon")]
+unsafe fn ex_ip_planes<const BITS: u32>(packed: &[u8], q: &[i16]) -> i64 {
+    let dim = q.len();
+    let (planes, used) = excode::planes(dim, BITS);
+    let full = dim / 16 * 16;
     let mut total = 0i64;
     let mut start = 0;
     while start < full {
         let end = (start + 2048).min(full);
         let (mut lo, mut hi) = (vdupq_n_s32(0), vdupq_n_s32(0));
-        for i in (start..end).step_by(8) {
-            let c = vreinterpretq_s16_u16(vmovl_u8(vld1_u8(codes.as_ptr().add(i))));
-            let x = vld1q_s16(q.as_ptr().add(i));
-            lo = vmlal_s16(lo, vget_low_s16(c), vget_low_s16(x));
-            hi = vmlal_high_s16(hi, c, x);
+        for i in (start..end).step_by(16) {
+            let mut v = vdupq_n_u8(0);
+            for p in &planes[..used] {
+                let span = excode::group_span(p.width);
+                let (g, t) = (i / span, (i % span / 16) as i8);
+                let group = vld1q_u8(packed.as_ptr().add(p.offset + 16 * g));
+                let field = vandq_u8(vshlq_u8(group, vdupq_n_s8(-t * p.width as i8)), vdupq_n_u8(((1u32 << p.width) - 1) as u8));
+                v = vorrq_u8(v, vshlq_u8(field, vdupq_n_s8(p.shift as i8)));
+            }
+            let c0 = vreinterpretq_s16_u16(vmovl_u8(vget_low_u8(v)));
+            let c1 = vreinterpretq_s16_u16(vmovl_high_u8(v));
+            let (x0, x1) = (vld1q_s16(q.as_ptr().add(i)), vld1q_s16(q.as_ptr().add(i + 8)));
+            lo = vmlal_s16(lo, vget_low_s16(c0), vget_low_s16(x0));
+            hi = vmlal_high_s16(hi, c0, x0);
+            lo = vmlal_s16(lo, vget_low_s16(c1), vget_low_s16(x1));
+            hi = vmlal_high_s16(hi, c1, x1);
         }
         total += vaddlvq_s32(lo) + vaddlvq_s32(hi);
         start = end;
     }
-    total + scalar::ex_ip(&codes[full..], &q[full..])
+    total + excode::ip_from(packed, q, BITS, full)
 }
 
 /// One FHT stage of stride `h` ≥ 4, 4 butterflies at once.

@@ -58,9 +58,9 @@ pub fn fastscan(codes: &[u8], lut: &[u8], out: &mut [u32; BLOCK]) {
     }
 }
 
-/// Σ code_i · q_i, exact in integers.
-pub fn ex_ip(codes: &[u8], q: &[i16]) -> i64 {
-    codes.iter().zip(q).map(|(&c, &x)| c as i64 * x as i64).sum()
+/// Σ valueᵢ·qᵢ of a packed `bits`-bit code (`excode`), exact in integers.
+pub fn ex_ip(packed: &[u8], q: &[i16], bits: u32) -> i64 {
+    super::excode::ip_from(packed, q, bits, 0)
 }
 
 /// Whether one row's tags pass `m` (no branch, so callers' loops vectorise).

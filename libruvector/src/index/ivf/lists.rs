@@ -2,13 +2,14 @@
 //! 32: for each 4-component sub-quantizer m, 16 bytes whose byte j holds the
 //! sign nibble of vector j (low) and of vector j+16 (high), bit k of a nibble
 //! being component 4m+k; then the 1-bit factors of the block's 32 slots.
-//! Each vector also has one record with everything its refinement reads —
-//! its B-bit code (one byte per component), its extended factors and its row
-//! position — so a refined candidate costs one contiguous fetch, not four.
+//! Each vector also has one record with everything else its refinement reads —
+//! the B − 1 low bits of its code, bit-packed (`kernels::excode`; the top bit
+//! is the sign, which the nibbles already hold), its extended factors and its
+//! row position — so a refined candidate costs one contiguous fetch.
 
 use super::encode::{Encoded, Factors};
 use super::slab::Slab;
-use crate::kernels::{BLOCK, LUT_ENTRIES};
+use crate::kernels::{excode, BLOCK, LUT_ENTRIES};
 
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InvList {
@@ -19,8 +20,8 @@ pub struct InvList {
     pub add: Slab<f32>,
     pub res: Slab<f32>,
     pub err: Slab<f32>,
-    /// len × `record_bytes(dim)`: code, then ex_add, ex_res (f32 LE) and the
-    /// row position (u32 LE).
+    /// len × `Layout::record_bytes`: packed low code bits, then ex_add,
+    /// ex_res (f32 LE) and the row position (u32 LE).
     pub records: Slab<u8>,
 }
 
@@ -29,14 +30,37 @@ pub fn block_bytes(dim: usize) -> usize {
     dim / 4 * LUT_ENTRIES
 }
 
-/// Bytes of one vector's record at width `dim`.
-pub fn record_bytes(dim: usize) -> usize {
-    dim + 12
+/// The shape of an index's codes: padded width and total bits B per component.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Layout {
+    pub dim: usize,
+    pub bits: u32,
 }
 
-/// Appends one vector's record to `out`.
-pub fn write_record(out: &mut Vec<u8>, code: &[u8], ex_add: f32, ex_res: f32, pos: u32) {
-    out.extend_from_slice(code);
+impl Layout {
+    /// Bits a record keeps per component: all but the sign.
+    pub fn low_bits(self) -> u32 {
+        self.bits - 1
+    }
+
+    /// The code value from which a component counts as non-negative.
+    pub fn sign_bit(self) -> u8 {
+        1u8 << (self.bits - 1)
+    }
+
+    pub fn packed_bytes(self) -> usize {
+        excode::packed_bytes(self.dim, self.low_bits())
+    }
+
+    /// Bytes of one vector's record.
+    pub fn record_bytes(self) -> usize {
+        self.packed_bytes() + 12
+    }
+}
+
+/// Appends one vector's record to `out`: `low` is its packed low code bits.
+pub fn write_record(out: &mut Vec<u8>, low: &[u8], ex_add: f32, ex_res: f32, pos: u32) {
+    out.extend_from_slice(low);
     for w in [ex_add.to_le_bytes(), ex_res.to_le_bytes(), pos.to_le_bytes()] {
         out.extend_from_slice(&w);
     }
@@ -44,7 +68,8 @@ pub fn write_record(out: &mut Vec<u8>, code: &[u8], ex_add: f32, ex_res: f32, po
 
 /// One vector's record, split into its fields.
 pub struct Record<'a> {
-    pub code: &'a [u8],
+    /// The packed B − 1 low bits of the code.
+    pub low: &'a [u8],
     pub ex_add: f32,
     pub ex_res: f32,
     pub pos: u32,
@@ -56,12 +81,12 @@ fn word(b: &[u8], at: usize) -> [u8; 4] {
 
 impl<'a> Record<'a> {
     pub fn parse(r: &'a [u8]) -> Self {
-        let dim = r.len() - 12;
+        let packed = r.len() - 12;
         Record {
-            code: &r[..dim],
-            ex_add: f32::from_le_bytes(word(r, dim)),
-            ex_res: f32::from_le_bytes(word(r, dim + 4)),
-            pos: u32::from_le_bytes(word(r, dim + 8)),
+            low: &r[..packed],
+            ex_add: f32::from_le_bytes(word(r, packed)),
+            ex_res: f32::from_le_bytes(word(r, packed + 4)),
+            pos: u32::from_le_bytes(word(r, packed + 8)),
         }
     }
 }
@@ -71,26 +96,45 @@ impl InvList {
         self.len.div_ceil(BLOCK)
     }
 
-    /// Record bytes of vector `v` of this list (`dim` = padded width).
+    /// Record bytes of vector `v` of this list.
     #[inline]
-    pub fn record_raw(&self, v: usize, dim: usize) -> &[u8] {
-        let rb = record_bytes(dim);
+    pub fn record_raw(&self, v: usize, layout: Layout) -> &[u8] {
+        let rb = layout.record_bytes();
         &self.records[v * rb..(v + 1) * rb]
     }
 
-    pub fn record(&self, v: usize, dim: usize) -> Record<'_> {
-        Record::parse(self.record_raw(v, dim))
+    pub fn record(&self, v: usize, layout: Layout) -> Record<'_> {
+        Record::parse(self.record_raw(v, layout))
     }
 
     /// Every record in list order.
-    pub fn records(&self, dim: usize) -> impl Iterator<Item = Record<'_>> {
-        self.records.chunks_exact(record_bytes(dim)).map(Record::parse)
+    pub fn records(&self, layout: Layout) -> impl Iterator<Item = Record<'_>> {
+        self.records.chunks_exact(layout.record_bytes()).map(Record::parse)
     }
 
-    /// Appends one encoded vector; `sign_bit` is 2^(B−1), the code value
-    /// from which a component counts as non-negative.
-    pub fn push(&mut self, e: &Encoded, pos: u32, sign_bit: u8) {
-        let dim = e.code.len();
+    /// The sign nibble of sub-quantizer `m` of vector `v`.
+    #[inline]
+    pub fn nibble(&self, v: usize, m: usize, dim: usize) -> u8 {
+        let (b, j) = (v / BLOCK, v % BLOCK);
+        let byte = self.signs[b * block_bytes(dim) + m * LUT_ENTRIES + j % 16];
+        if j < 16 { byte & 15 } else { byte >> 4 }
+    }
+
+    /// Vector `v`'s whole B-bit code, one byte per component: the record's
+    /// low bits under the sign bits of its nibbles.
+    pub fn code(&self, v: usize, layout: Layout) -> Vec<u8> {
+        let mut code = excode::unpack(self.record(v, layout).low, layout.dim, layout.low_bits());
+        for (i, c) in code.iter_mut().enumerate() {
+            if self.nibble(v, i / 4, layout.dim) >> (i % 4) & 1 == 1 {
+                *c |= layout.sign_bit();
+            }
+        }
+        code
+    }
+
+    /// Appends one encoded vector.
+    pub fn push(&mut self, e: &Encoded, pos: u32, layout: Layout) {
+        let (dim, sign_bit) = (layout.dim, layout.sign_bit());
         let slot = self.len % BLOCK;
         let signs = self.signs.to_mut();
         let (adds, ress, errs) = (self.add.to_mut(), self.res.to_mut(), self.err.to_mut());
@@ -109,12 +153,11 @@ impl InvList {
         let at = adds.len() - BLOCK + slot;
         let Factors { add, res, err } = e.one_bit;
         (adds[at], ress[at], errs[at]) = (add, res, err);
-        self.push_record(&e.code, e.ex.add, e.ex.res, pos);
+        let low: Vec<u8> = e.code.iter().map(|&c| c & (sign_bit - 1)).collect();
+        let mut packed = Vec::with_capacity(layout.packed_bytes());
+        excode::pack(&low, layout.low_bits(), &mut packed);
+        write_record(self.records.to_mut(), &packed, e.ex.add, e.ex.res, pos);
         self.len += 1;
-    }
-
-    fn push_record(&mut self, code: &[u8], ex_add: f32, ex_res: f32, pos: u32) {
-        write_record(self.records.to_mut(), code, ex_add, ex_res, pos);
     }
 
     /// Drops the spare capacity growth left behind.
@@ -128,17 +171,16 @@ impl InvList {
 
     /// The entries whose position `new_pos` maps to `Some`, renumbered so,
     /// in their order, re-packed into blocks.
-    pub fn retained(&self, sign_bit: u8, new_pos: impl Fn(u32) -> Option<u32>) -> InvList {
-        let dim = self.records.len().checked_div(self.len).map_or(0, |rb| rb - record_bytes(0));
+    pub fn retained(&self, layout: Layout, new_pos: impl Fn(u32) -> Option<u32>) -> InvList {
         let mut out = InvList::default();
-        for (v, r) in self.records(dim).enumerate() {
+        for (v, r) in self.records(layout).enumerate() {
             let Some(pos) = new_pos(r.pos) else { continue };
             let e = Encoded {
-                code: r.code.to_vec(),
+                code: self.code(v, layout),
                 one_bit: Factors { add: self.add[v], res: self.res[v], err: self.err[v] },
                 ex: Factors { add: r.ex_add, res: r.ex_res, err: 0.0 },
             };
-            out.push(&e, pos, sign_bit);
+            out.push(&e, pos, layout);
         }
         out
     }

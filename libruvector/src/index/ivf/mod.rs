@@ -28,7 +28,7 @@ use crate::index::rowset::RowSet;
 use crate::index::topk::TopK;
 use crate::kernels::{self, Kernels};
 use crate::runtime::Reporter;
-use lists::InvList;
+use lists::{InvList, Layout};
 use rotation::Rotation;
 use search::QueryLut;
 pub use store::StoreKind;
@@ -122,6 +122,11 @@ impl IvfParams {
     /// Width after zero-padding to a multiple of 64.
     pub fn padded_dim(&self) -> usize {
         self.dim.div_ceil(64) * 64
+    }
+
+    /// The shape of the codes.
+    pub(crate) fn layout(&self) -> Layout {
+        Layout { dim: self.padded_dim(), bits: self.options.ex_bits }
     }
 
     /// The row preparation shared with the other indexes (finite values,
@@ -250,7 +255,7 @@ impl IvfRabitqIndex {
             let c = &self.centroids[l * dp..(l + 1) * dp];
             let r: Vec<f32> = row.iter().zip(c).map(|(x, c)| x - c).collect();
             let e = encode::encode(&r, c, bits, t, eps0);
-            self.lists[l].push(&e, (self.len + i) as u32, 1u8 << (bits - 1));
+            self.lists[l].push(&e, (self.len + i) as u32, self.params.layout());
         }
         self.store.extend(prepared);
         self.len += n;
@@ -277,9 +282,9 @@ impl IvfRabitqIndex {
                 encode::encode(&r, c, bits, t, eps0)
             })
             .collect();
-        let sign_bit = 1u8 << (bits - 1);
+        let layout = self.params.layout();
         for (i, (e, &l)) in encoded.iter().zip(&labels).enumerate() {
-            self.lists[l as usize].push(e, (self.len + i) as u32, sign_bit);
+            self.lists[l as usize].push(e, (self.len + i) as u32, layout);
         }
         self.store.extend(prepared);
         self.len += labels.len();
@@ -502,8 +507,8 @@ impl IvfRabitqIndex {
     /// rest answer as before).
     pub(crate) fn without(&self, drop: &RowSet) -> Self {
         let map = drop.compaction_map(self.len);
-        let sign_bit = 1u8 << (self.params.options.ex_bits - 1);
-        let lists = self.lists.iter().map(|l| l.retained(sign_bit, |p| map[p as usize])).collect();
+        let layout = self.params.layout();
+        let lists = self.lists.iter().map(|l| l.retained(layout, |p| map[p as usize])).collect();
         let store = self.store.retained(self.params.dim, |p| map[p].is_some());
         Self { lists, store, len: self.len - drop.len(), ..self.clone_frame() }
     }

@@ -4,7 +4,7 @@
 //! arrays in place. Every header claim is checked against the file size and
 //! every section length against what the header implies before anything is
 //! allocated; the content is then validated (permutation of positions, finite
-//! factors, codes within B bits, sign nibbles matching the codes, zero padding).
+//! factors, zero padding bits in packed codes and unused slots).
 //!
 //! Header: magic[8] · version u32 · header bytes u32 · dim u32 · padded dim u32
 //! · metric u32 · ex bits u32 · nlist u32 · store u32 · n u64 · seed u64 ·
@@ -16,8 +16,9 @@
 //! Sections in order: 1 rotation signs (4·D/8 bytes) · 2 rotated centroids
 //! (nlist × D f32) · 3 list sizes (nlist u64) · 4 sign-nibble blocks of all
 //! lists · 5 1-bit factors (per list: add, res, err, 32 per block, f32) ·
-//! 6 records (per vector, in list order: B-bit code D × u8, extended add and
-//! res f32, row position u32) · 7 the caller's ids (n u64, by position) · 8 the
+//! 6 records (per vector, in list order: the code's B − 1 low bits packed as
+//! `kernels::excode` lays them out, extended add and res f32, row position
+//! u32) · 7 the caller's ids (n u64, by position) · 8 the
 //! store (n × dim f16/f32, insertion order; present only with a store) · 9 the
 //! rows' tags (n u64, by position; present only when some row has tags) · 10
 //! the id order (n u32, see `id_section`; always written, optional to read).
@@ -41,7 +42,7 @@
 use std::sync::Arc;
 
 use super::id_section;
-use super::lists::{block_bytes, record_bytes, InvList};
+use super::lists::{block_bytes, InvList, Layout};
 use super::slab::{Mapping, Plain, Slab};
 use super::rotation::{Rotation, ROUNDS};
 use super::store::{Store, StoreKind};
@@ -50,13 +51,14 @@ use super::{upgrade, IvfParams, IvfRabitqIndex};
 use crate::error::{Error, Result};
 use crate::index::ids::IdMap;
 use crate::index::{Metric, MAX_DIM};
-use crate::kernels::BLOCK;
+use crate::kernels::{excode, BLOCK};
 
 pub const MAGIC: &[u8; 8] = b"RVIVFRQ1";
-/// 2: one records section in the in-memory layout. Version 1 had codes,
-/// extended factors and positions in three sections: it still loads by copy
-/// (see `upgrade`), and saving it writes version 2.
-const VERSION: u32 = 2;
+/// 3: records hold the code's low bits bit-packed. Version 2 had one byte
+/// per component (sign bit included) in its records, version 1 codes,
+/// extended factors and positions in three sections: both still load by copy
+/// (see `upgrade`), and saving writes version 3.
+const VERSION: u32 = 3;
 const SECTIONS: usize = 7;
 const V1_SECTIONS: usize = 9;
 /// The tags section's id.
@@ -178,8 +180,8 @@ impl IvfRabitqIndex {
 
     fn parse(bytes: &[u8], map: Option<&Arc<Mapping>>, verify: bool) -> Result<(Self, IdMap, Vec<u64>)> {
         let h = Header::parse(bytes)?;
-        if h.version == 1 && map.is_some() {
-            return Err(bad("a version-1 file cannot be memory-mapped: load it without mmap and save it to upgrade it to version 2".into()));
+        if h.version < VERSION && map.is_some() {
+            return Err(bad(format!("a version-{} file cannot be memory-mapped: load it without mmap and save it to upgrade it to version {VERSION}", h.version)));
         }
         let (sections, optional) = h.sections(bytes, verify)?;
         let optional_section = |id: u32| optional.iter().find(|s| s.0 == id).map(|s| s.1);
@@ -193,17 +195,23 @@ impl IvfRabitqIndex {
         if total != Some(n) {
             return Err(bad(format!("list sizes sum to {total:?}, header says {n} vectors")));
         }
-        let upgraded;
-        let sections = if h.version == 1 {
-            upgraded = upgrade::records_from_v1(&sizes, dp, &sections[5..8]).map_err(bad)?;
-            [&sections[..5], &[upgraded.as_slice()], &sections[8..]].concat()
-        } else {
-            sections
-        };
+        let layout = h.params.layout();
         let blocks: usize = sizes.iter().map(|s| s.div_ceil(BLOCK)).sum();
         expect_len("sign blocks", sections[3], blocks * block_bytes(dp))?;
+        let upgraded;
+        let sections = match h.version {
+            1 => {
+                upgraded = upgrade::records_from_v1(&sizes, layout, sections[3], &sections[5..8]).map_err(bad)?;
+                [&sections[..5], &[upgraded.as_slice()], &sections[8..]].concat()
+            }
+            2 => {
+                upgraded = upgrade::records_from_v2(&sizes, layout, sections[3], sections[5]).map_err(bad)?;
+                [&sections[..5], &[upgraded.as_slice()], &sections[6..]].concat()
+            }
+            _ => sections,
+        };
         expect_len("1-bit factors", sections[4], blocks * BLOCK * 12)?;
-        expect_len("records", sections[5], n * record_bytes(dp))?;
+        expect_len("records", sections[5], n * layout.record_bytes())?;
         expect_len("ids", sections[6], n * 8)?;
         let view = Viewer { map };
         let ids = id_section::read(sections[6], optional_section(id_section::ID), &view, verify)?;
@@ -229,9 +237,9 @@ impl IvfRabitqIndex {
         let lists = read_lists(&h, &sizes, &sections, &view);
         if verify {
             for (id, l) in lists.iter().enumerate() {
-                check_list(l, dp, h.params.options.ex_bits).map_err(|msg| bad(format!("list {id}: {msg}")))?;
+                check_list(l, layout).map_err(|msg| bad(format!("list {id}: {msg}")))?;
             }
-            check_permutation(&lists, dp, n)?;
+            check_permutation(&lists, layout, n)?;
         }
         let index = IvfRabitqIndex {
             params: h.params,
@@ -308,8 +316,8 @@ fn check_store(store: &Store) -> Result<()> {
 
 /// Splits the per-list sections into lists (lengths already checked).
 fn read_lists(h: &Header, sizes: &[usize], s: &[&[u8]], view: &Viewer) -> Vec<InvList> {
-    let dp = h.params.padded_dim();
-    let (bb, rb) = (block_bytes(dp), record_bytes(dp));
+    let layout = h.params.layout();
+    let (bb, rb) = (block_bytes(layout.dim), layout.record_bytes());
     let (mut at_blocks, mut at_vecs) = (0usize, 0usize);
     let mut lists = Vec::with_capacity(sizes.len());
     for &len in sizes {
@@ -331,12 +339,14 @@ fn read_lists(h: &Header, sizes: &[usize], s: &[&[u8]], view: &Viewer) -> Vec<In
     lists
 }
 
-/// Codes within B bits, finite factors, sign nibbles matching the codes.
-fn check_list(l: &InvList, dp: usize, bits: u32) -> std::result::Result<(), String> {
-    let top = ((1u32 << bits) - 1) as u8;
-    for (v, r) in l.records(dp).enumerate() {
-        if let Some(c) = r.code.iter().find(|&&c| c > top) {
-            return Err(format!("vector {v} has code {c} above {top} for {bits} bits"));
+/// Finite factors, zero padding bits in every packed code, zero unused slots.
+fn check_list(l: &InvList, layout: Layout) -> std::result::Result<(), String> {
+    let mut repacked = Vec::with_capacity(layout.packed_bytes());
+    for (v, r) in l.records(layout).enumerate() {
+        repacked.clear();
+        excode::pack(&excode::unpack(r.low, layout.dim, layout.low_bits()), layout.low_bits(), &mut repacked);
+        if repacked != r.low {
+            return Err(format!("vector {v} has non-zero padding bits in its packed code"));
         }
         if !(r.ex_add.is_finite() && r.ex_res.is_finite()) {
             return Err(format!("vector {v} has non-finite extended factors {} / {}", r.ex_add, r.ex_res));
@@ -345,38 +355,25 @@ fn check_list(l: &InvList, dp: usize, bits: u32) -> std::result::Result<(), Stri
     if let Some(x) = [&l.add, &l.res, &l.err].iter().flat_map(|v| v.iter()).find(|x| !x.is_finite()) {
         return Err(format!("a 1-bit factor is not finite ({x})"));
     }
-    check_signs(l, dp, 1u8 << (bits - 1))
+    check_unused_slots(l, layout.dim)
 }
 
-/// Sign nibbles must be the codes' top bits; unused slots must be zero.
-fn check_signs(l: &InvList, dp: usize, sign_bit: u8) -> std::result::Result<(), String> {
-    let bb = block_bytes(dp);
-    for slot in 0..l.blocks() * BLOCK {
-        let (b, j) = (slot / BLOCK, slot % BLOCK);
-        let shift = if j < 16 { 0 } else { 4 };
-        for m in 0..dp / 4 {
-            let nibble = l.signs[b * bb + m * 16 + j % 16] >> shift & 15;
-            let want = if slot < l.len {
-                let code = &l.record(slot, dp).code[4 * m..4 * m + 4];
-                code.iter().enumerate().fold(0u8, |a, (k, &c)| a | (((c >= sign_bit) as u8) << k))
-            } else {
-                0
-            };
-            if nibble != want {
-                return Err(format!("sign nibble of slot {slot}, sub-quantizer {m} does not match its code"));
-            }
+/// Slots past the list's end must have zero nibbles and factors.
+fn check_unused_slots(l: &InvList, dp: usize) -> std::result::Result<(), String> {
+    for slot in l.len..l.blocks() * BLOCK {
+        if let Some(m) = (0..dp / 4).find(|&m| l.nibble(slot, m, dp) != 0) {
+            return Err(format!("unused slot {slot} has a non-zero sign nibble at sub-quantizer {m}"));
         }
-        let unused = slot >= l.len && (l.add[slot] != 0.0 || l.res[slot] != 0.0 || l.err[slot] != 0.0);
-        if unused {
+        if l.add[slot] != 0.0 || l.res[slot] != 0.0 || l.err[slot] != 0.0 {
             return Err(format!("unused slot {slot} has non-zero factors"));
         }
     }
     Ok(())
 }
 
-fn check_permutation(lists: &[InvList], dp: usize, n: usize) -> Result<()> {
+fn check_permutation(lists: &[InvList], layout: Layout, n: usize) -> Result<()> {
     let mut seen = vec![false; n];
-    for r in lists.iter().flat_map(|l| l.records(dp)) {
+    for r in lists.iter().flat_map(|l| l.records(layout)) {
         let p = r.pos as usize;
         if p >= n || std::mem::replace(&mut seen[p], true) {
             return Err(bad(format!("row positions are not a permutation of 0..{n} (at {p})")));

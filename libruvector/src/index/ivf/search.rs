@@ -1,9 +1,11 @@
 //! The search pipeline for one query: one u8 LUT from the rotated query
 //! (only ‖q′ − c′‖ changes per list), a FastScan pass per block with a
 //! lower-bound gate against the current k-th best, and an exact integer
-//! ⟨code, q16⟩ for the survivors, which gives the B-bit estimate.
+//! ⟨code, q16⟩ for the survivors, which gives the B-bit estimate: the packed
+//! low bits through the `ex_ip` kernel plus 2^(B−1) times the sign bits'
+//! share, read from the block's nibbles through an exact i32 subset-sum table.
 
-use super::lists::{block_bytes, InvList, Record};
+use super::lists::{block_bytes, InvList, Layout, Record};
 use crate::index::rowset::{admits, RowSet};
 use crate::index::topk::TopK;
 use crate::kernels::{self, Kernels, BLOCK, LUT_ENTRIES};
@@ -21,6 +23,9 @@ pub struct QueryLut {
     /// q′ scaled to i16 and the matching (2^B − 1)·Σ q16.
     q16: Vec<i16>,
     q16_bias: i64,
+    /// Per sub-quantizer, the 16 subset sums of q16 (exact).
+    sign_sums: Vec<i32>,
+    layout: Layout,
     /// 1 / (2 · i16 scale).
     ex_scale: f32,
 }
@@ -50,6 +55,13 @@ impl QueryLut {
         let scale = if peak > 0.0 { 32767.0 / peak } else { 0.0 };
         let q16: Vec<i16> = q.iter().map(|&v| (v * scale).round() as i16).collect();
         let q16_sum: i64 = q16.iter().map(|&v| v as i64).sum();
+        let mut sign_sums = vec![0i32; m * LUT_ENTRIES];
+        for (quad, out) in q16.chunks_exact(4).zip(sign_sums.chunks_exact_mut(LUT_ENTRIES)) {
+            for p in 1..LUT_ENTRIES {
+                let high = usize::BITS - 1 - p.leading_zeros();
+                out[p] = out[p ^ (1 << high)] + quad[high as usize] as i32;
+            }
+        }
         Self {
             lut,
             delta,
@@ -57,6 +69,8 @@ impl QueryLut {
             lut_err: 0.5 * delta * m as f32,
             q16,
             q16_bias: ((1i64 << bits) - 1) * q16_sum,
+            sign_sums,
+            layout: Layout { dim: q.len(), bits },
             ex_scale: if scale > 0.0 { 0.5 / scale } else { 0.0 },
         }
     }
@@ -80,8 +94,7 @@ pub struct Scratch {
 /// Rows in `skip` never reach `top` (nor cost a refinement).
 pub fn scan_list(kern: &Kernels, list: &InvList, q: &QueryLut, g_add: f32, skip: Option<&RowSet>, top: &mut TopK, scratch: &mut Scratch) {
     let g_err = g_add.sqrt();
-    let dim = q.q16.len();
-    let bytes = block_bytes(dim);
+    let bytes = block_bytes(q.layout.dim);
     let Scratch { lower, candidates } = scratch;
     lower.resize(list.blocks() * BLOCK, 0.0);
     candidates.clear();
@@ -94,7 +107,7 @@ pub fn scan_list(kern: &Kernels, list: &InvList, q: &QueryLut, g_add: f32, skip:
         lower_bounds(&acc, [&list.add[at..at + BLOCK], &list.res[at..at + BLOCK], &list.err[at..at + BLOCK]], q, g_add, g_err, out);
         for (j, &lb) in out[..(list.len - at).min(BLOCK)].iter().enumerate() {
             if lb < bound {
-                kernels::prefetch(list.record_raw(at + j, dim));
+                kernels::prefetch(list.record_raw(at + j, q.layout));
                 candidates.push((at + j) as u32);
             }
         }
@@ -102,9 +115,9 @@ pub fn scan_list(kern: &Kernels, list: &InvList, q: &QueryLut, g_add: f32, skip:
     for &v in candidates.iter() {
         let v = v as usize;
         if lower[v] < top.threshold() {
-            let r = list.record(v, dim);
+            let r = list.record(v, q.layout);
             if admits(skip, r.pos) {
-                top.offer(r.pos, ex_estimate(kern, &r, q, g_add));
+                top.offer(r.pos, ex_estimate(kern, list, v, &r, q, g_add));
             }
         }
     }
@@ -114,21 +127,33 @@ pub fn scan_list(kern: &Kernels, list: &InvList, q: &QueryLut, g_add: f32, skip:
 /// B-bit estimate alone (no 1-bit pass): the scan of a selective filter over
 /// a codes-only index, which touches only the rows it may return.
 pub fn estimate_admitted(kern: &Kernels, list: &InvList, q: &QueryLut, g_add: f32, skip: &RowSet, top: &mut TopK) {
-    let dim = q.q16.len();
     for v in 0..list.len {
-        let r = list.record(v, dim);
+        let r = list.record(v, q.layout);
         if admits(Some(skip), r.pos) {
-            top.offer(r.pos, ex_estimate(kern, &r, q, g_add));
+            top.offer(r.pos, ex_estimate(kern, list, v, &r, q, g_add));
         }
     }
 }
 
-/// The B-bit estimate of the squared distance of record `r` (exact integer ⟨code, q16⟩).
+/// The B-bit estimate of the squared distance of vector `v` with record `r`
+/// (exact integer ⟨code, q16⟩).
 #[inline]
-fn ex_estimate(kern: &Kernels, r: &Record, q: &QueryLut, g_add: f32) -> f32 {
-    let ip = (kern.ex_ip)(r.code, &q.q16);
+fn ex_estimate(kern: &Kernels, list: &InvList, v: usize, r: &Record, q: &QueryLut, g_add: f32) -> f32 {
+    let low_bits = q.layout.low_bits();
+    let ip = (sign_ip(list, v, q) << low_bits) + (kern.ex_ip)(r.low, &q.q16, low_bits);
     let ip = (2 * ip - q.q16_bias) as f32 * q.ex_scale;
     (r.ex_add + g_add + r.ex_res * ip).max(0.0)
+}
+
+/// Σ q16ᵢ over the non-negative components of vector `v`: one table entry
+/// per sub-quantizer, picked by its sign nibble in the block.
+#[inline]
+fn sign_ip(list: &InvList, v: usize, q: &QueryLut) -> i64 {
+    let bytes = block_bytes(q.layout.dim);
+    let (b, j) = (v / BLOCK, v % BLOCK);
+    let (col, shift) = (j % 16, if j < 16 { 0 } else { 4 });
+    let block = &list.signs[b * bytes..(b + 1) * bytes];
+    block.chunks_exact(LUT_ENTRIES).zip(q.sign_sums.chunks_exact(LUT_ENTRIES)).map(|(c, sums)| sums[(c[col] >> shift & 15) as usize] as i64).sum()
 }
 
 /// The 1-bit estimate minus its error bound, for the 32 slots of a block
