@@ -89,7 +89,7 @@ impl Coarse {
         let mut uppers: Vec<f64> = bounds.iter().map(|b| b.1).collect();
         let (_, &mut tau, _) = uppers.select_nth_unstable_by(nprobe - 1, f64::total_cmp);
         // Beyond f32's range the f32 distances saturate and the interval no longer holds.
-        if !(tau < f32::MAX as f64) {
+        if tau >= f32::MAX as f64 {
             return None;
         }
         Some((0..nlist as u32).filter(|&j| bounds[j as usize].0 <= tau).collect())
