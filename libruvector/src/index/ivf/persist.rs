@@ -34,7 +34,6 @@
 
 use std::sync::Arc;
 
-use super::coarse::Coarse;
 use super::lists::{block_bytes, record_bytes, InvList};
 use super::slab::{Mapping, Plain, Slab};
 use super::rotation::{Rotation, ROUNDS};
@@ -220,7 +219,7 @@ impl IvfRabitqIndex {
             params: h.params,
             rotation: Rotation::from_signs(dp, signs.to_vec()),
             t_const: h.t_const,
-            coarse: Coarse::new(&centroids, dp),
+            coarse: super::coarse::Coarse::new(&centroids, dp),
             centroids,
             lists,
             store,
