@@ -73,22 +73,42 @@ export function queryRow(m: Matrix<Float32Array>, i: number): Float32Array {
   return m.data.subarray(i * m.dim, (i + 1) * m.dim);
 }
 
+/**
+ * How a timed loop is read: wall time, or this process's CPU time (user + system, every thread; a
+ * single-query loop runs on one), which a shared machine's load does not inflate by the time spent
+ * waiting for a core.
+ */
+export type Clock = "wall" | "cpu";
+
+/** Starts a stopwatch on `clock`; calling the result gives the seconds since. */
+export function stopwatch(clock: Clock = "wall"): () => number {
+  if (clock === "cpu") {
+    const start = process.cpuUsage();
+    return () => {
+      const used = process.cpuUsage(start);
+      return (used.user + used.system) / 1e6;
+    };
+  }
+  const start = performance.now();
+  return () => (performance.now() - start) / 1000;
+}
+
 /** Times `nq` single-query searches (after up to 20 untimed warm-up queries) and scores them. */
-export async function measure(setting: Setting | AsyncSetting, ds: Dataset, nq: number): Promise<SweepPoint> {
+export async function measure(setting: Setting | AsyncSetting, ds: Dataset, nq: number, clock: Clock = "wall"): Promise<SweepPoint> {
   await setting.prepare?.();
   const ids = new Float64Array(nq * K);
   const warm = Math.min(nq, 20);
   let seconds: number;
   if ("searchAsync" in setting) {
     for (let i = 0; i < warm; i++) await setting.searchAsync(queryRow(ds.queries, i));
-    const t = performance.now();
+    const elapsed = stopwatch(clock);
     for (let i = 0; i < nq; i++) ids.set(Array.from(await setting.searchAsync(queryRow(ds.queries, i))).slice(0, K), i * K);
-    seconds = (performance.now() - t) / 1000;
+    seconds = elapsed();
   } else {
     for (let i = 0; i < warm; i++) setting.search(queryRow(ds.queries, i));
-    const t = performance.now();
+    const elapsed = stopwatch(clock);
     for (let i = 0; i < nq; i++) ids.set(setting.search(queryRow(ds.queries, i)), i * K);
-    seconds = (performance.now() - t) / 1000;
+    seconds = elapsed();
   }
   return { setting: setting.name, recall: recallAtK(ids, K, ds.truth, nq), qps: nq / seconds };
 }
@@ -101,6 +121,8 @@ export interface Budget {
   rounds: number;
   /** About how long one searchBatch run may take. */
   batchSeconds: number;
+  /** How single-query loops are timed (searchBatch scaling is always wall time). */
+  clock?: Clock;
 }
 
 interface Swept {
@@ -120,7 +142,7 @@ export async function sweepAll(builts: readonly Built[], ds: Dataset, budget: Bu
   try {
     for (const s of swept) {
       for (const setting of s.built.settings) {
-        const p = await measure(setting, ds, s.queries);
+        const p = await measure(setting, ds, s.queries, budget.clock);
         note(s, p, 1);
         s.points.push(p);
         if (p.recall >= SATURATED) break;
@@ -129,7 +151,7 @@ export async function sweepAll(builts: readonly Built[], ds: Dataset, budget: Bu
     for (let round = 2; round <= budget.rounds; round++) {
       for (const s of round % 2 === 0 ? [...swept].reverse() : swept) {
         for (let i = 0; i < s.points.length; i++) {
-          const p = await measure(s.built.settings[i]!, ds, s.queries);
+          const p = await measure(s.built.settings[i]!, ds, s.queries, budget.clock);
           note(s, p, round);
           if (p.qps > s.points[i]!.qps) s.points[i] = { ...s.points[i]!, qps: p.qps };
         }

@@ -8,6 +8,7 @@
 //! (1 − cos) under `Metric::Cosine`, estimated from the codes, or exact when
 //! reranked from the store.
 
+mod coarse;
 mod encode;
 mod id_section;
 mod kmeans;
@@ -28,6 +29,7 @@ use crate::index::rowset::RowSet;
 use crate::index::topk::TopK;
 use crate::kernels::{self, Kernels};
 use crate::runtime::Reporter;
+use coarse::Coarse;
 use lists::{InvList, Layout};
 use rotation::Rotation;
 use search::QueryLut;
@@ -168,6 +170,8 @@ pub struct IvfRabitqIndex {
     t_const: f32,
     /// Rotated centroids, nlist × padded dim.
     centroids: Vec<f32>,
+    /// Their 8-bit codes, for choosing lists without reading every centroid.
+    coarse: Coarse,
     lists: Vec<InvList>,
     store: Store,
     len: usize,
@@ -210,6 +214,7 @@ impl IvfRabitqIndex {
             params: p,
             rotation,
             t_const: encode::t_const(dp, p.options.ex_bits),
+            coarse: Coarse::new(&centroids, dp),
             centroids,
             lists: vec![InvList::default(); nlist],
             store: Store::new(p.options.store),
@@ -321,6 +326,7 @@ impl IvfRabitqIndex {
     pub fn memory_bytes(&self) -> usize {
         self.lists.iter().map(InvList::memory_bytes).sum::<usize>()
             + self.centroids.capacity() * 4
+            + self.coarse.memory_bytes()
             + self.store.memory_bytes()
             + self.rotation.sign_bytes().len()
     }
@@ -347,6 +353,7 @@ impl IvfRabitqIndex {
                 touch(factors);
             }
         }
+        self.coarse.warm_caches();
         touch(&self.centroids);
     }
 
@@ -421,22 +428,25 @@ impl IvfRabitqIndex {
         // admitted rows are seen as an unfiltered search would see.
         let nprobe = (nprobe * self.len).div_ceil(live.max(1)).min(self.lists.len());
         let mut top = TopK::new(if rerank > 0 { rerank.max(k) } else { k });
-        let mut order = self.centroid_distances(kern, &qr);
-        sort_nearest(&mut order, nprobe);
+        let mut order = self.nearest_lists(kern, &qr, nprobe);
         let mut scratch = search::Scratch::default();
-        for i in 0..order.len() {
+        let mut i = 0;
+        while i < order.len() {
             // Until `top` holds `want` rows every admitted row reaches it (its
             // threshold is +∞), so its size counts the admitted rows seen.
             if i >= nprobe && top.len() >= want {
                 break;
             }
             if i == nprobe {
-                // Rare (fewer than k rows in the nearest lists): the rest in full order.
-                sort_nearest(&mut order[i..], usize::MAX);
+                // Rare (fewer than k rows in the nearest lists): every list in
+                // full order, whose first nprobe are the ones already scanned.
+                order = self.centroid_distances(kern, &qr, None);
+                sort_nearest(&mut order, usize::MAX);
             }
             let (g_add, list) = order[i];
             let list = &self.lists[list as usize];
             search::scan_list(kern, list, &lut, g_add, skip, &mut top, &mut scratch);
+            i += 1;
         }
         let hits = top.into_sorted();
         if rerank > 0 {
@@ -454,7 +464,7 @@ impl IvfRabitqIndex {
         }
         let (qr, lut) = self.rotated_query(kern, q);
         let mut top = TopK::new(k);
-        for (g_add, list) in self.centroid_distances(kern, &qr) {
+        for (g_add, list) in self.centroid_distances(kern, &qr, None) {
             search::estimate_admitted(kern, &self.lists[list as usize], &lut, g_add, skip, &mut top);
         }
         top.into_sorted()
@@ -474,18 +484,35 @@ impl IvfRabitqIndex {
         Some(top.into_sorted())
     }
 
-    /// (‖q′ − c′‖², list id) for every list.
-    fn centroid_distances(&self, kern: &Kernels, qr: &[f32]) -> Vec<(f32, u32)> {
+    /// (‖q′ − c′‖², list id) of at least the `nprobe` nearest lists, those
+    /// first and in order (ties → lower id); the rest in no order.
+    fn nearest_lists(&self, kern: &Kernels, qr: &[f32], nprobe: usize) -> Vec<(f32, u32)> {
+        let ids = self.coarse.candidates(kern, qr, nprobe);
+        let mut order = self.centroid_distances(kern, qr, ids.as_deref());
+        sort_nearest(&mut order, nprobe);
+        order
+    }
+
+    /// (‖q′ − c′‖², list id) for the lists `ids` (ascending), or every list.
+    fn centroid_distances(&self, kern: &Kernels, qr: &[f32], ids: Option<&[u32]>) -> Vec<(f32, u32)> {
         let dp = qr.len();
-        let mut d: Vec<(f32, u32)> = Vec::with_capacity(self.lists.len());
-        let quads = self.centroids.chunks_exact(4 * dp);
-        for c in quads.clone() {
-            let four = (kern.sq_l2_x4)(qr, [&c[..dp], &c[dp..2 * dp], &c[2 * dp..3 * dp], &c[3 * dp..]]);
-            let base = d.len() as u32;
-            d.extend(four.into_iter().zip(base..));
+        let all: Vec<u32>;
+        let ids = match ids {
+            Some(ids) => ids,
+            None => {
+                all = (0..self.lists.len() as u32).collect();
+                &all
+            }
+        };
+        let row = |j: u32| &self.centroids[j as usize * dp..(j as usize + 1) * dp];
+        let mut d: Vec<(f32, u32)> = Vec::with_capacity(ids.len());
+        let quads = ids.chunks_exact(4);
+        for j in quads.clone() {
+            let four = (kern.sq_l2_x4)(qr, [row(j[0]), row(j[1]), row(j[2]), row(j[3])]);
+            d.extend(four.into_iter().zip(j.iter().copied()));
         }
-        for c in quads.remainder().chunks_exact(dp) {
-            d.push(((kern.sq_l2)(qr, c), d.len() as u32));
+        for &j in quads.remainder() {
+            d.push(((kern.sq_l2)(qr, row(j)), j));
         }
         d
     }
@@ -520,6 +547,7 @@ impl IvfRabitqIndex {
             rotation: self.rotation.clone(),
             t_const: self.t_const,
             centroids: self.centroids.clone(),
+            coarse: self.coarse.clone(),
             lists: Vec::new(),
             store: Store::new(self.store.kind()),
             len: 0,

@@ -245,6 +245,7 @@ impl IvfRabitqIndex {
             params: h.params,
             rotation: Rotation::from_signs(dp, signs.to_vec()),
             t_const: h.t_const,
+            coarse: super::coarse::Coarse::new(&centroids, dp),
             centroids,
             lists,
             store,
