@@ -346,6 +346,7 @@ fn version_1_and_2_files_load_by_copy_with_the_same_answers_and_save_as_version_
         let path = d.join("v3.ivf");
         let built = saved(store, &path);
         let v3 = std::fs::read(&path).unwrap();
+        assert!(persist::load_ivf_mapped_or_copied(&path, true).unwrap().mapped_bytes() > 0, "a warm start maps version 3");
         let v2 = as_version_2(&v3, dp);
         for (version, bytes) in [(2, v2.clone()), (1, as_version_1(&v2, dp))] {
             let old = d.join(format!("v{version}.ivf"));
@@ -353,6 +354,8 @@ fn version_1_and_2_files_load_by_copy_with_the_same_answers_and_save_as_version_
             let loaded = persist::load_with(&old, Some(Kind::Ivf), None, LoadOptions::default()).unwrap();
             assert_eq!(answers(&loaded, 1), answers(&built, 1), "version {version}, store {store:?}");
             assert_eq!(loaded.ids(), built.ids());
+            let warm = persist::load_ivf_mapped_or_copied(&old, true).unwrap();
+            assert_eq!((answers(&warm, 1), warm.mapped_bytes()), (answers(&built, 1), 0), "a warm start copies version {version}");
             let e = load_err(&old, MMAP, None);
             let want = format!("a version-{version} file cannot be memory-mapped");
             assert!(e.status == Status::Persist && e.message.contains(&want), "{}", e.message);

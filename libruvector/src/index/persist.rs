@@ -90,12 +90,23 @@ pub fn load_with(path: &Path, expected: Option<Kind>, max_rotation_dim: Option<u
     if let Some(kind) = expected.filter(|&k| k != Kind::Ivf) {
         return Err(Error::invalid(format!("{} files cannot be memory-mapped (mmap is for IvfRabitqIndex files): load without mmap", kind.name())));
     }
-    let in_file = |e: Error| Error::new(e.status, format!("{}: {}", path.display(), e.message));
-    load_mapped(path, opts.verify).map_err(in_file)
+    load_mapped(path, opts.verify, false).map_err(|e| in_file(path, e))
 }
 
-/// An `IvfRabitqIndex` whose arrays borrow from the mapped file.
-fn load_mapped(path: &Path, verify: bool) -> Result<VectorIndex> {
+/// An `IvfRabitqIndex` file mapped when it is in the current layout and
+/// copied when it is older (it upgrades in memory; `verify` is then implied):
+/// for a warm start, where mapping is this library's choice, not the caller's.
+pub fn load_ivf_mapped_or_copied(path: &Path, verify: bool) -> Result<VectorIndex> {
+    load_mapped(path, verify, true).map_err(|e| in_file(path, e))
+}
+
+fn in_file(path: &Path, e: Error) -> Error {
+    Error::new(e.status, format!("{}: {}", path.display(), e.message))
+}
+
+/// An `IvfRabitqIndex` whose arrays borrow from the mapped file; an older
+/// layout is copied when `copy_older`, else refused.
+fn load_mapped(path: &Path, verify: bool, copy_older: bool) -> Result<VectorIndex> {
     let (file, size) = fsio::open_regular(path, "index file").map_err(|e| Error::persist(e.message))?;
     let len = usize::try_from(size).map_err(|_| Error::persist(format!("a {size}-byte file does not fit this address space")))?;
     if len < IVF_MAGIC.len() {
@@ -105,6 +116,9 @@ fn load_mapped(path: &Path, verify: bool) -> Result<VectorIndex> {
     if !map.bytes().starts_with(IVF_MAGIC) {
         let why = decode(map.bytes(), Some(Kind::Ivf)).err().map_or_else(String::new, |e| e.message);
         return Err(Error::persist(format!("only IvfRabitqIndex files can be memory-mapped: {why}")));
+    }
+    if copy_older && !IvfRabitqIndex::maps_in_place(map.bytes())? {
+        return decode_ivf(map.bytes());
     }
     let (ivf, ids, tags) = IvfRabitqIndex::load_mapped(&map, verify)?;
     ivf_index(ivf, ids, tags)

@@ -498,8 +498,11 @@ impl Lake {
 /// shared with the page cache), with every section's CRC verified since the
 /// witness covers the parameters, not the file's bytes.
 fn load_cached_index(path: &Path, kind: Kind, dim: usize) -> Result<VectorIndex> {
-    let opts = persist::LoadOptions { mmap: kind == Kind::Ivf, verify: kind == Kind::Ivf };
-    persist::load_with(path, Some(kind), Some(dim.div_ceil(64) * 64), opts)
+    if kind == Kind::Ivf {
+        // Mapped and fully verified; a cache saved by an older release loads by copy.
+        return persist::load_ivf_mapped_or_copied(path, true);
+    }
+    persist::load_with(path, Some(kind), Some(dim.div_ceil(64) * 64), persist::LoadOptions::default())
 }
 
 /// Refuses a saved index whose parameters are not those its bundle declares.

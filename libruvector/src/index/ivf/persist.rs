@@ -178,6 +178,12 @@ impl IvfRabitqIndex {
         Self::parse(map.bytes(), Some(map), verify)
     }
 
+    /// True when `bytes` (a whole file) are in the current layout, the one a
+    /// mapped load searches in place; older files load only by copy.
+    pub(crate) fn maps_in_place(bytes: &[u8]) -> Result<bool> {
+        Ok(Header::parse(bytes)?.version == VERSION)
+    }
+
     fn parse(bytes: &[u8], map: Option<&Arc<Mapping>>, verify: bool) -> Result<(Self, IdMap, Vec<u64>)> {
         let h = Header::parse(bytes)?;
         if h.version < VERSION && map.is_some() {
