@@ -11,6 +11,7 @@
 mod encode;
 mod kmeans;
 mod lists;
+mod pca;
 pub mod persist;
 mod profile;
 mod rotation;
