@@ -10,6 +10,8 @@ use rayon::prelude::*;
 
 use super::pca;
 use super::rotation::SplitMix;
+use crate::index::topk::TopK;
+use crate::kernels;
 
 pub const CHUNK: usize = 2048;
 const FULL_STEPS: usize = 3;
@@ -65,22 +67,67 @@ pub fn dots(a: &[f32], b: &[f32], dim: usize) -> Vec<f32> {
 /// Rows wider than twice this train in their principal subspace of this rank.
 pub const REDUCED_RANK: usize = 128;
 
+/// Trained centroids (nlist × dim) and, for wide rows, the subspace they
+/// were trained in, which also shortlists lists when assigning.
+pub struct Quantizer {
+    pub centroids: Vec<f32>,
+    subspace: Option<pca::Basis>,
+}
+
+impl Quantizer {
+    /// The nearest centroid of each row (ties → lower id): exact, or for wide
+    /// rows the nearest of a subspace shortlist, by the full distance.
+    pub fn assign(&self, rows: &[f32], dim: usize) -> Vec<u32> {
+        match &self.subspace {
+            None => assign(rows, dim, &self.centroids).0,
+            Some(basis) => assign_shortlisted(rows, dim, &self.centroids, basis),
+        }
+    }
+}
+
 /// Trains `nlist` centroids on at most `sample` rows with `iters` Lloyd
 /// steps; from [`TREE_MIN_LISTS`] lists on through a two-level tree, and on
 /// rows wider than 2 × [`REDUCED_RANK`] in their principal subspace.
-pub fn train(rows: &[f32], dim: usize, nlist: usize, sample: usize, iters: usize, seed: u64) -> Vec<f32> {
+pub fn train(rows: &[f32], dim: usize, nlist: usize, sample: usize, iters: usize, seed: u64) -> Quantizer {
     let n = rows.len() / dim;
     let mut rng = SplitMix(seed ^ 0x4B4D_45414E53);
     let picked = sample_positions(n, sample.max(nlist).min(n), &mut rng);
     let train: Vec<f32> = picked.iter().flat_map(|&p| &rows[p * dim..(p + 1) * dim]).copied().collect();
     if dim <= 2 * REDUCED_RANK {
-        return cluster(&train, dim, nlist, iters);
+        return Quantizer { centroids: cluster(&train, dim, nlist, iters), subspace: None };
     }
     // Assigned in the subspace, averaged in full: the centroids stay exact
     // means of their members.
-    let low = pca::Basis::fit(&train, dim, REDUCED_RANK, seed).project(&train);
+    let basis = pca::Basis::fit(&train, dim, REDUCED_RANK, seed);
+    let low = basis.project(&train);
     let (labels, dists) = assign(&low, REDUCED_RANK, &cluster(&low, REDUCED_RANK, nlist, iters));
-    update(&train, dim, nlist, &labels, &dists)
+    Quantizer { centroids: update(&train, dim, nlist, &labels, &dists), subspace: Some(basis) }
+}
+
+/// Lists per row the subspace distances keep for the full-width check.
+const SHORTLIST: usize = 8;
+
+/// For each row, the centroid nearest by full squared L2 (canonical kernel,
+/// ties → lower id) among the `SHORTLIST` nearest in the subspace.
+fn assign_shortlisted(rows: &[f32], dim: usize, centroids: &[f32], basis: &pca::Basis) -> Vec<u32> {
+    let kern = kernels::active();
+    let low_c = basis.project(centroids);
+    let rank = basis.rank();
+    let c_norms: Vec<f32> = low_c.chunks_exact(rank).map(|c| c.iter().map(|v| v * v).sum()).collect();
+    rows.par_chunks(CHUNK * dim)
+        .flat_map_iter(|chunk| {
+            let d = dots(&basis.project_block(chunk), &low_c, rank);
+            chunk.chunks_exact(dim).zip(d.chunks_exact(c_norms.len())).map(|(row, d)| {
+                let mut short = TopK::new(SHORTLIST);
+                for (j, (&dot, &cn)) in d.iter().zip(&c_norms).enumerate() {
+                    short.push(j as u32, cn - 2.0 * dot);
+                }
+                let full = |j: u32| (kern.sq_l2)(row, &centroids[j as usize * dim..(j as usize + 1) * dim]);
+                let best = short.into_sorted().into_iter().map(|(j, _)| (full(j), j));
+                best.min_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1))).map_or(0, |b| b.1)
+            }).collect::<Vec<u32>>()
+        })
+        .collect()
 }
 
 fn cluster(train: &[f32], dim: usize, nlist: usize, iters: usize) -> Vec<f32> {
@@ -211,7 +258,7 @@ mod tests {
             let centre = (i % 3) as f32 * 100.0;
             rows.extend((0..dim).map(|j| centre + ((i * 7 + j) % 5) as f32 * 0.01));
         }
-        let c = train(&rows, dim, 3, 300, 10, 1);
+        let c = train(&rows, dim, 3, 300, 10, 1).centroids;
         let mut firsts: Vec<i32> = c.chunks_exact(dim).map(|c| c[0].round() as i32).collect();
         firsts.sort();
         assert_eq!(firsts, vec![0, 100, 200]);
@@ -219,7 +266,7 @@ mod tests {
         assert!(labels.chunks(3).all(|w| w == &labels[..3]));
         // Four clusters over rows that are all equal: no NaN, every centroid is the row.
         let same = vec![1.5f32; 10 * dim];
-        let c = train(&same, dim, 4, 10, 5, 1);
+        let c = train(&same, dim, 4, 10, 5, 1).centroids;
         assert!(c.iter().all(|&v| v == 1.5));
     }
 
@@ -233,9 +280,11 @@ mod tests {
             (0..dim).map(|j| centres[c * dim + j] + rng.gaussian() as f32).collect::<Vec<_>>()
         }).collect();
         let mse = |c: &[f32]| assign(&rows, dim, c).1.iter().map(|&d| d as f64).sum::<f64>() / 4000.0;
-        let low = mse(&train(&rows, dim, 20, 4000, 10, 2));
-        let full = mse(&lloyd(&rows, dim, 20, 10));
+        let q = train(&rows, dim, 20, 4000, 10, 2);
+        let (low, full) = (mse(&q.centroids), mse(&lloyd(&rows, dim, 20, 10)));
         assert!(low < 1.1 * full, "subspace mse {low} vs full {full}");
+        // The shortlist finds each row's exact nearest centroid here.
+        assert_eq!(q.assign(&rows, dim), assign(&rows, dim, &q.centroids).0);
     }
 
     #[test]
@@ -254,7 +303,7 @@ mod tests {
         let (dim, n) = (4, TREE_MIN_LISTS * 3);
         let mut rng = SplitMix(3);
         let rows: Vec<f32> = (0..n * dim).map(|_| rng.gaussian() as f32).collect();
-        let tree = train(&rows, dim, TREE_MIN_LISTS, n, 4, 9);
+        let tree = train(&rows, dim, TREE_MIN_LISTS, n, 4, 9).centroids;
         assert_eq!(tree.len(), TREE_MIN_LISTS * dim);
         assert!(tree.iter().all(|v| v.is_finite()));
         // As good a quantizer as flat Lloyd steps with as many lists (within 10 %).
@@ -262,6 +311,6 @@ mod tests {
         let mse = |c: &[f32]| assign(&rows, dim, c).1.iter().map(|&d| d as f64).sum::<f64>() / n as f64;
         let (t, f) = (mse(&tree), mse(&flat));
         assert!(t < 1.1 * f, "tree mse {t} vs flat {f}");
-        assert_eq!(train(&rows, dim, TREE_MIN_LISTS, n, 4, 9), tree, "same seed, same centroids");
+        assert_eq!(train(&rows, dim, TREE_MIN_LISTS, n, 4, 9).centroids, tree, "same seed, same centroids");
     }
 }

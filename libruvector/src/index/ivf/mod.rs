@@ -219,21 +219,21 @@ impl IvfRabitqIndex {
         progress.advance(n as u64);
         clock.lap("rotate");
         let sample = nlist.saturating_mul(p.train_per_list);
-        let centroids = kmeans::train(&rotated, dp, nlist, sample, p.kmeans_iters, p.seed);
+        let quantizer = kmeans::train(&rotated, dp, nlist, sample, p.kmeans_iters, p.seed);
         progress.advance(n as u64);
         clock.lap("train");
+        let labels = quantizer.assign(&rotated, dp);
+        clock.lap("assign");
         let mut index = Self {
             params: p,
             rotation,
             t_const: encode::t_const(dp, p.options.ex_bits),
-            centroids,
+            centroids: quantizer.centroids,
             lists: vec![InvList::default(); nlist],
             store: Store::new(p.options.store),
             len: 0,
             calibration: None,
         };
-        let (labels, _) = kmeans::assign(&rotated, dp, &index.centroids);
-        clock.lap("assign");
         index.append_assigned(&rotated, &labels, prepared);
         // Only after a build: add loops would copy every list on each call.
         index.lists.iter_mut().for_each(InvList::shrink_to_fit);

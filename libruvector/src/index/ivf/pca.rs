@@ -7,7 +7,7 @@
 
 use rayon::prelude::*;
 
-use super::kmeans::dots;
+use super::kmeans::{dots, CHUNK};
 use super::rotation::SplitMix;
 
 /// Rows the covariance is estimated from (the sample is shuffled, so its
@@ -47,8 +47,12 @@ impl Basis {
     /// Coordinates of `rows` (n × dim) on the axes (n × rank). Without
     /// centring: distances between projections are what k-means needs.
     pub fn project(&self, rows: &[f32]) -> Vec<f32> {
-        let block = 2048 * self.dim;
-        rows.par_chunks(block).flat_map_iter(|chunk| dots(chunk, &self.axes, self.dim)).collect()
+        rows.par_chunks(CHUNK * self.dim).flat_map_iter(|chunk| self.project_block(chunk)).collect()
+    }
+
+    /// `project` on this thread.
+    pub fn project_block(&self, rows: &[f32]) -> Vec<f32> {
+        dots(rows, &self.axes, self.dim)
     }
 }
 
