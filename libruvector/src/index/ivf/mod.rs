@@ -219,16 +219,16 @@ impl IvfRabitqIndex {
         progress.advance(n as u64);
         clock.lap("rotate");
         let sample = nlist.saturating_mul(p.train_per_list);
-        let quantizer = kmeans::train(&rotated, dp, nlist, sample, p.kmeans_iters, p.seed);
+        let centroids = kmeans::train(&rotated, dp, nlist, sample, p.kmeans_iters, p.seed);
         progress.advance(n as u64);
         clock.lap("train");
-        let labels = quantizer.assign(&rotated, dp);
+        let (labels, _) = kmeans::assign(&rotated, dp, &centroids);
         clock.lap("assign");
         let mut index = Self {
             params: p,
             rotation,
             t_const: encode::t_const(dp, p.options.ex_bits),
-            centroids: quantizer.centroids,
+            centroids,
             lists: vec![InvList::default(); nlist],
             store: Store::new(p.options.store),
             len: 0,

@@ -1,4 +1,4 @@
-//! The principal subspace k-means trains in when rows are wide: the top
+//! The principal subspace k-means takes its rough steps in when rows are wide: the top
 //! `rank` axes of the sample's covariance, by block subspace iteration
 //! (Z = C·Q, then Gram–Schmidt in f64). Lloyd's cost is linear in the width,
 //! and on real data most of the spread between clusters lies in the leading
@@ -47,12 +47,7 @@ impl Basis {
     /// Coordinates of `rows` (n × dim) on the axes (n × rank). Without
     /// centring: distances between projections are what k-means needs.
     pub fn project(&self, rows: &[f32]) -> Vec<f32> {
-        rows.par_chunks(CHUNK * self.dim).flat_map_iter(|chunk| self.project_block(chunk)).collect()
-    }
-
-    /// `project` on this thread.
-    pub fn project_block(&self, rows: &[f32]) -> Vec<f32> {
-        dots(rows, &self.axes, self.dim)
+        rows.par_chunks(CHUNK * self.dim).flat_map_iter(|chunk| dots(chunk, &self.axes, self.dim)).collect()
     }
 }
 
