@@ -11,7 +11,7 @@ use rayon::prelude::*;
 use super::pca;
 use super::rotation::SplitMix;
 
-pub const CHUNK: usize = 2048;
+pub(crate) const CHUNK: usize = 2048;
 const FULL_STEPS: usize = 3;
 
 /// Nearest centroid (ties → lower id) and the squared distance to it.
@@ -64,7 +64,7 @@ pub fn dots(a: &[f32], b: &[f32], dim: usize) -> Vec<f32> {
 
 /// Rows wider than twice this take their rough steps in their principal
 /// subspace of this rank.
-pub const REDUCED_RANK: usize = 128;
+const REDUCED_RANK: usize = 128;
 
 /// Trains `nlist` centroids on at most `sample` rows with `iters` Lloyd
 /// steps; from [`TREE_MIN_LISTS`] lists on through a two-level tree, and on
@@ -123,7 +123,7 @@ fn lloyd(train: &[f32], dim: usize, nlist: usize, iters: usize) -> Vec<f32> {
 
 /// From this many lists on, flat Lloyd steps (cost ∝ sample × nlist, so
 /// ∝ nlist²) give way to the two-level tree (∝ nlist^1.5).
-pub const TREE_MIN_LISTS: usize = 2048;
+const TREE_MIN_LISTS: usize = 2048;
 
 /// Two-level k-means (FAISS's `two_level_clustering`): √nlist parents over
 /// the whole sample, then each parent's members split into children, as many

@@ -40,10 +40,6 @@ impl Basis {
         Self { dim, axes }
     }
 
-    pub fn rank(&self) -> usize {
-        self.axes.len() / self.dim
-    }
-
     /// Coordinates of `rows` (n × dim) on the axes (n × rank). Without
     /// centring: distances between projections are what k-means needs.
     pub fn project(&self, rows: &[f32]) -> Vec<f32> {
@@ -115,7 +111,7 @@ mod tests {
             rows.extend((0..dim).map(|j| (if j < 2 { big[j] } else { 0.0 } + 0.1 * rng.gaussian()) as f32));
         }
         let basis = Basis::fit(&rows, dim, 2, 1);
-        assert_eq!(basis.rank(), 2);
+        assert_eq!(basis.axes.len(), 2 * dim);
         for (i, axis) in basis.axes.chunks_exact(dim).enumerate() {
             let norm: f32 = axis.iter().map(|v| v * v).sum();
             assert!((norm - 1.0).abs() < 1e-4, "axis {i} norm² {norm}");
