@@ -8,7 +8,6 @@
 
 use rayon::prelude::*;
 
-use super::pca;
 use super::rotation::SplitMix;
 
 pub(crate) const CHUNK: usize = 2048;
@@ -62,14 +61,8 @@ pub fn dots(a: &[f32], b: &[f32], dim: usize) -> Vec<f32> {
     out
 }
 
-/// Rows wider than twice this take their rough steps in their principal
-/// subspace of this rank.
-const REDUCED_RANK: usize = 128;
-
 /// Trains `nlist` centroids on at most `sample` rows with `iters` Lloyd
-/// steps; from [`TREE_MIN_LISTS`] lists on through a two-level tree, and on
-/// rows wider than 2 × [`REDUCED_RANK`] with the rough steps in their
-/// principal subspace.
+/// steps; from [`TREE_MIN_LISTS`] lists on through a two-level tree.
 pub fn train(rows: &[f32], dim: usize, nlist: usize, sample: usize, iters: usize, seed: u64) -> Vec<f32> {
     let n = rows.len() / dim;
     let mut rng = SplitMix(seed ^ 0x4B4D_45414E53);
@@ -78,23 +71,7 @@ pub fn train(rows: &[f32], dim: usize, nlist: usize, sample: usize, iters: usize
     if nlist >= TREE_MIN_LISTS {
         return train_tree(&train, dim, nlist, iters);
     }
-    if dim <= 2 * REDUCED_RANK {
-        return lloyd(&train, dim, nlist, iters);
-    }
-    let rough = rough_rows(&train, dim, nlist);
-    let rough_steps = iters.saturating_sub(FULL_STEPS);
-    let mut centroids = train[..nlist * dim].to_vec();
-    if rough_steps > 0 {
-        // The rough steps only place the centroids, so they can run in the
-        // subspace; assigned there, averaged in full, so the full steps start
-        // from exact means. Training all steps there costs recall (GloVe is
-        // not wide; Fashion-MNIST and 384-d synthetic lose up to 2 points at
-        // nprobe 4), so the last FULL_STEPS run in full.
-        let low = pca::Basis::fit(rough, dim, REDUCED_RANK, seed).project(rough);
-        let (labels, dists) = assign(&low, REDUCED_RANK, &steps(&low, REDUCED_RANK, nlist, rough_steps, &low[..nlist * REDUCED_RANK]));
-        centroids = update(rough, dim, nlist, &labels, &dists);
-    }
-    steps(&train, dim, nlist, iters - rough_steps, &centroids)
+    lloyd(&train, dim, nlist, iters)
 }
 
 /// The first quarter of a shuffled sample (at least nlist rows): what the
@@ -249,20 +226,6 @@ mod tests {
         let same = vec![1.5f32; 10 * dim];
         let c = train(&same, dim, 4, 10, 5, 1);
         assert!(c.iter().all(|&v| v == 1.5));
-    }
-
-    #[test]
-    fn wide_rows_train_about_as_well_with_rough_steps_in_their_subspace() {
-        let dim = 2 * REDUCED_RANK + 64;
-        let mut rng = SplitMix(8);
-        let centres: Vec<f32> = (0..20 * dim).map(|_| 3.0 * rng.gaussian() as f32).collect();
-        let rows: Vec<f32> = (0..4000).flat_map(|_| {
-            let c = rng.below(20);
-            (0..dim).map(|j| centres[c * dim + j] + rng.gaussian() as f32).collect::<Vec<_>>()
-        }).collect();
-        let mse = |c: &[f32]| assign(&rows, dim, c).1.iter().map(|&d| d as f64).sum::<f64>() / 4000.0;
-        let (low, full) = (mse(&train(&rows, dim, 20, 4000, 10, 2)), mse(&lloyd(&rows, dim, 20, 10)));
-        assert!(low < 1.1 * full, "subspace mse {low} vs full {full}");
     }
 
     #[test]

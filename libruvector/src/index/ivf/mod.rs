@@ -11,7 +11,6 @@
 mod encode;
 mod kmeans;
 mod lists;
-mod pca;
 pub mod persist;
 mod profile;
 mod rotation;
