@@ -105,8 +105,9 @@ const TREE_MIN_LISTS: usize = 2048;
 /// Two-level k-means (FAISS's `two_level_clustering`): √nlist parents over
 /// the whole sample, then each parent's members split into children, as many
 /// as its share of the sample; one flat Lloyd step over the whole sample then
-/// moves the rows that lie nearer another parent's children (without it,
-/// recall at a given nprobe drops by up to 4 points on GloVe at nlist 2048).
+/// moves the rows that lie nearer another parent's children. On GloVe at
+/// nlist 2048 training costs 0.39× of flat steps, and recall@10 at nprobe
+/// 4–16 is 2–3.5 points lower (1 point lower still without the closing step).
 fn train_tree(train: &[f32], dim: usize, nlist: usize, iters: usize) -> Vec<f32> {
     let children = split_tree(train, dim, nlist, iters);
     let (labels, dists) = assign(train, dim, &children);
