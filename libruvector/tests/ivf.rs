@@ -116,6 +116,26 @@ fn same_inputs_give_identical_files_and_answers_on_one_or_two_threads_and_after_
     }
 }
 
+/// The k-means tree (nlist ≥ 2048) is as deterministic as flat Lloyd steps,
+/// on narrow and wide rows.
+#[test]
+fn tree_builds_are_identical_on_one_or_two_threads() {
+    for (n, dim, nlist) in [(4200, 8, 2048), (2100, 300, 2048)] {
+        let base = clustered(n, dim, 9);
+        let mut p = params(dim);
+        p.options.nlist = nlist;
+        p.options.target_recall = Some(0.9);
+        let on = |threads| rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap().install(|| IvfRabitqIndex::build(&p, &base).unwrap());
+        let (a, b) = (on(1), on(2));
+        let ids: Vec<u64> = (0..n as u64).collect();
+        assert!(a.to_bytes(&ids) == b.to_bytes(&ids), "dim {dim}, nlist {nlist}: files differ");
+        assert_eq!(a.nlist(), nlist);
+        assert!(a.list_sizes().iter().filter(|&&s| s > 0).count() > nlist / 2, "dim {dim}: most lists hold rows");
+        let r = recall(&a, &base, &clustered(20, dim, 10), dim, SearchOptions::default());
+        assert!(r >= 0.85, "dim {dim}, nlist {nlist}: recall {r} at the calibrated nprobe");
+    }
+}
+
 #[test]
 fn every_simd_path_gives_the_same_ids_and_score_bits_on_every_width() {
     for dim in [1, 3, 64, 100, 384, 784] {

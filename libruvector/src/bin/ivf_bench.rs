@@ -4,6 +4,10 @@
 //!
 //! ruvector-ivf-bench glove|fashion <datasets dir> [queries=1000] [sweep=quick|full]
 //! Prints markdown tables: build s, index MB, and per setting recall@10 / QPS.
+//!
+//! ruvector-ivf-bench stages glove|fashion|synth384 <datasets dir> [threads=2] [nlist=default]
+//! Build cost per stage (wall and process CPU seconds) with the default
+//! options and with targetRecall 0.95, and recall@10 against nprobe.
 
 use std::time::Instant;
 
@@ -54,8 +58,37 @@ fn load(name: &str, dir: &str, nq: usize) -> Data {
             let queries = gunzip_idx(&format!("{d}/t10k-images-idx3-ubyte.gz"))[..nq * 784].to_vec();
             Data { dim: 784, base, queries, truth: truth_of(&format!("{d}/groundtruth.ivecs")), metric: Metric::L2 }
         }
-        other => panic!("unknown data set {other} (glove | fashion)"),
+        "synth384" => synthetic(100_000, 384, nq.min(200)),
+        other => panic!("unknown data set {other} (glove | fashion | synth384)"),
     }
+}
+
+/// Upstream's synthetic recipe (100 centroids in U(-2,2)^D, σ 0.6), queries
+/// from the same prior, exact top-10 from the flat index.
+fn synthetic(n: usize, dim: usize, nq: usize) -> Data {
+    let mut state = 91u64;
+    let mut next = move || {
+        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let centres: Vec<f32> = (0..100 * dim).map(|_| (next() * 4.0 - 2.0) as f32).collect();
+    let mut point = |_| {
+        let c = (next() * 100.0) as usize;
+        (0..dim)
+            .map(|j| {
+                let g = (-2.0 * (1.0 - next()).ln()).sqrt() * (std::f64::consts::TAU * next()).cos();
+                centres[c * dim + j] + 0.6 * g as f32
+            })
+            .collect::<Vec<f32>>()
+    };
+    let base: Vec<f32> = (0..n).flat_map(&mut point).collect();
+    let queries: Vec<f32> = (0..nq).flat_map(&mut point).collect();
+    let flat = VectorIndex::build(Params::new(Kind::Flat, dim, 1, 1, Metric::L2, false), &base, None).expect("flat build");
+    let truth = queries.chunks_exact(dim).map(|q| flat.search_owned(q, 10, &SearchParams::default()).unwrap().0.iter().map(|&i| i as u32).collect()).collect();
+    Data { dim, base, queries, truth, metric: Metric::L2 }
 }
 
 fn recall(found: &[Vec<u32>], truth: &[Vec<u32>]) -> f64 {
@@ -120,8 +153,44 @@ fn ivf(d: &Data, p: &IvfParams, label: &str, settings: &[(usize, usize)]) {
     }
 }
 
+const STAGES: [&str; 6] = ["prepare", "rotate", "train", "assign", "encode", "calibrate"];
+
+/// One profiled build: its stage table row, then recall@10 at `probes`.
+fn stages(d: &Data, p: &IvfParams, label: &str, probes: &[usize]) {
+    let (idx, times) = IvfRabitqIndex::build_profiled(p, &d.base).expect("ivf build");
+    let cell = |stage: &str| match times.iter().find(|t| t.stage == stage) {
+        Some(t) => format!("{:.3} / {:.3}", t.cpu_s, t.wall_s),
+        None => "–".to_string(),
+    };
+    let total = times.iter().fold((0.0, 0.0), |a, t| (a.0 + t.cpu_s, a.1 + t.wall_s));
+    let cols: Vec<String> = STAGES.iter().map(|s| cell(s)).collect();
+    let cal = idx.calibration().map(|c| format!(", calibrated nprobe {}", c.nprobe)).unwrap_or_default();
+    println!("| {label} (nlist {}{cal}) | {} | **{:.3} / {:.3}** |", idx.nlist(), cols.join(" | "), total.0, total.1);
+    for &nprobe in probes {
+        let opts = SearchOptions { nprobe: Some(nprobe), rerank: Some(0) };
+        let found: Vec<Vec<u32>> = d.queries.chunks_exact(d.dim).map(|q| idx.search(q, 10, opts).unwrap().iter().map(|h| h.0).collect()).collect();
+        eprintln!("{label}: nprobe {nprobe} recall@10 {:.4}", recall(&found, &d.truth));
+    }
+}
+
+fn stages_main(args: &[String]) {
+    let threads = args.get(4).map(|s| s.parse().expect("threads")).unwrap_or(2);
+    let nlist = args.get(5).map(|s| s.parse().expect("nlist")).unwrap_or(0);
+    rayon::ThreadPoolBuilder::new().num_threads(threads).build_global().ok();
+    let d = load(&args[2], &args[3], 1000);
+    println!("{}: {} × {}, {threads} threads, SIMD path {}; CPU / wall seconds per stage\n", args[2], d.base.len() / d.dim, d.dim, ruvector::kernels::active().name);
+    println!("| build | prepare | rotate | train | assign | encode | calibrate | total |\n|---|---|---|---|---|---|---|---|");
+    let mut base = IvfParams::new(d.dim, d.metric);
+    base.options.nlist = nlist;
+    stages(&d, &base, "codes only", &[4, 8, 16, 32, 64, 128]);
+    stages(&d, &IvfParams { options: IvfOptions { target_recall: Some(0.95), ..base.options }, ..base }, "targetRecall 0.95", &[]);
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
+    if args.get(1).is_some_and(|a| a == "stages") && args.len() >= 4 {
+        return stages_main(&args);
+    }
     if args.len() < 3 {
         eprintln!("usage: ruvector-ivf-bench glove|fashion <datasets dir> [queries] [quick|full]");
         std::process::exit(2);

@@ -14,6 +14,7 @@ mod id_section;
 mod kmeans;
 mod lists;
 pub mod persist;
+mod profile;
 mod rotation;
 mod search;
 pub mod slab;
@@ -35,6 +36,8 @@ use rotation::Rotation;
 use search::QueryLut;
 pub use store::StoreKind;
 use store::Store;
+pub use profile::StageTime;
+use profile::StageClock;
 pub use tune::Calibration;
 
 /// Recall@10 is what `target_recall` means.
@@ -186,8 +189,24 @@ impl IvfRabitqIndex {
         Self::build_prepared(params, &prepare::rows(&params.prep(), vectors)?)
     }
 
+    /// `build`, and what each stage (rotate, train, assign, encode,
+    /// calibrate) cost.
+    pub fn build_profiled(params: &IvfParams, vectors: &[f32]) -> Result<(Self, Vec<StageTime>)> {
+        params.validate()?;
+        prepare::row_count(vectors.len(), params.dim)?;
+        let mut clock = StageClock::start();
+        let prepared = prepare::rows(&params.prep(), vectors)?;
+        clock.lap("prepare");
+        let index = Self::build_timed(params, &prepared, &mut clock)?;
+        Ok((index, clock.times))
+    }
+
     /// `build` over rows already prepared (finite, unit-normalised under cosine).
     pub(crate) fn build_prepared(params: &IvfParams, prepared: &[f32]) -> Result<Self> {
+        Self::build_timed(params, prepared, &mut StageClock::start())
+    }
+
+    fn build_timed(params: &IvfParams, prepared: &[f32], clock: &mut StageClock) -> Result<Self> {
         params.validate()?;
         let n = prepare::row_count(prepared.len(), params.dim)?;
         if n == 0 {
@@ -207,9 +226,13 @@ impl IvfRabitqIndex {
         let progress = Reporter::current();
         let rotated = rotate_rows(kernels::active(), &rotation, prepared, p.dim);
         progress.advance(n as u64);
+        clock.lap("rotate");
         let sample = nlist.saturating_mul(p.train_per_list);
         let centroids = kmeans::train(&rotated, dp, nlist, sample, p.kmeans_iters, p.seed);
         progress.advance(n as u64);
+        clock.lap("train");
+        let (labels, _) = kmeans::assign(&rotated, dp, &centroids);
+        clock.lap("assign");
         let mut index = Self {
             params: p,
             rotation,
@@ -221,13 +244,15 @@ impl IvfRabitqIndex {
             len: 0,
             calibration: None,
         };
-        index.append_rotated(&rotated, prepared);
+        index.append_assigned(&rotated, &labels, prepared);
         // Only after a build: add loops would copy every list on each call.
         index.lists.iter_mut().for_each(InvList::shrink_to_fit);
         progress.advance(n as u64);
+        clock.lap("encode");
         if let Some(target) = p.options.target_recall {
             index.calibration = Some(tune::calibrate(&mut index, prepared, target)?);
             progress.advance(n as u64);
+            clock.lap("calibrate");
         }
         Ok(index)
     }
@@ -275,8 +300,13 @@ impl IvfRabitqIndex {
     }
 
     fn append_rotated(&mut self, rotated: &[f32], prepared: &[f32]) {
+        let (labels, _) = kmeans::assign(rotated, self.params.padded_dim(), &self.centroids);
+        self.append_assigned(rotated, &labels, prepared);
+    }
+
+    /// Encodes rows already assigned to their lists (`labels`) and appends them.
+    fn append_assigned(&mut self, rotated: &[f32], labels: &[u32], prepared: &[f32]) {
         let dp = self.params.padded_dim();
-        let (labels, _) = kmeans::assign(rotated, dp, &self.centroids);
         let (bits, t, eps0) = (self.params.options.ex_bits, self.t_const, self.params.eps0);
         let encoded: Vec<encode::Encoded> = rotated
             .par_chunks_exact(dp)
@@ -288,7 +318,7 @@ impl IvfRabitqIndex {
             })
             .collect();
         let layout = self.params.layout();
-        for (i, (e, &l)) in encoded.iter().zip(&labels).enumerate() {
+        for (i, (e, &l)) in encoded.iter().zip(labels).enumerate() {
             self.lists[l as usize].push(e, (self.len + i) as u32, layout);
         }
         self.store.extend(prepared);
