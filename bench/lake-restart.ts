@@ -4,10 +4,12 @@
  * `first`), then that same query in the steady state: the median of 21 runs,
  * each after 20 other queries (so its lists are not hot in the CPU cache). The
  * ratio is then the restart's penalty, not the spread between queries.
- * Prints `{ firstUs, steadyUs }`.
+ * Prints `{ firstUs, steadyUs, firstCpuUs, steadyCpuUs }`: wall time, and this
+ * thread's CPU time, which a loaded machine's preemptions do not inflate.
  *
  *   bun bench/lake-restart.ts <dir> <dim> <first>    (dir holds the saved cache and queries.f32)
  */
+import { dlopen, FFIType, ptr } from "bun:ffi";
 import { join } from "node:path";
 import { Consistency, RuLake } from "../src/index.ts";
 
@@ -22,16 +24,27 @@ await lake.warmFromDirAsync(["shard0", "docs"], dir);
 const rows = queries.length / dim;
 const query = (i: number) => queries.subarray((i % rows) * dim, ((i % rows) + 1) * dim);
 
-/** Microseconds one search of query `i` takes. */
-function timed(i: number): number {
-  const t = Bun.nanoseconds();
+// This thread's CPU time from CLOCK_THREAD_CPUTIME_ID (process.threadCpuUsage counts whole scheduler ticks:
+// a sub-millisecond search often reads 0): time slices lost to other processes do not inflate it.
+const libc = dlopen("libc.so.6", { clock_gettime: { args: [FFIType.i32, FFIType.ptr], returns: FFIType.i32 } });
+const CLOCK_THREAD_CPUTIME_ID = 3;
+const spec = new BigInt64Array(2);
+const threadUs = () => {
+  libc.symbols.clock_gettime(CLOCK_THREAD_CPUTIME_ID, ptr(spec));
+  return Number(spec[0]) * 1e6 + Number(spec[1]) / 1e3;
+};
+
+/** Wall and thread-CPU microseconds one search of query `i` takes. */
+function timed(i: number): [number, number] {
+  const [t, c] = [Bun.nanoseconds(), threadUs()];
   lake.searchOne(["shard0", "docs"], query(i), K);
-  return (Bun.nanoseconds() - t) / 1000;
+  return [(Bun.nanoseconds() - t) / 1000, threadUs() - c];
 }
 
-const firstUs = timed(first);
+const [firstUs, firstCpuUs] = timed(first);
 const steady = Array.from({ length: 21 }, (_, r) => {
   for (let i = 1; i <= 20; i++) timed(first + 20 * r + i);
   return timed(first);
-}).sort((a, b) => a - b);
-console.log(JSON.stringify({ firstUs, steadyUs: steady[10]! }));
+});
+const median = (xs: number[]) => xs.sort((a, b) => a - b)[xs.length >> 1]!;
+console.log(JSON.stringify({ firstUs, steadyUs: median(steady.map((s) => s[0])), firstCpuUs, steadyCpuUs: median(steady.map((s) => s[1])) }));

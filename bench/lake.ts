@@ -96,6 +96,14 @@ function lakeTax(engine: "plus" | "ivf", buildBare: () => Searchable): RuLake {
   return kept!;
 }
 
+/** What bench/lake-restart.ts prints: wall and thread-CPU microseconds of the first query and of the same query in steady state. */
+type Restart = { firstUs: number; steadyUs: number; firstCpuUs: number; steadyCpuUs: number };
+
+/** The restart with the median `ratio`. */
+function medianBy(restarts: Restart[], ratio: (r: Restart) => number): Restart {
+  return [...restarts].sort((a, b) => ratio(a) - ratio(b))[restarts.length >> 1]!;
+}
+
 /** Saves the lake's cache and times the first query after warmFromDir in fresh processes vs the same query in their steady state. */
 async function warmRestart(engine: string, lake: RuLake): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "ruvector-lake-bench-"));
@@ -106,10 +114,11 @@ async function warmRestart(engine: string, lake: RuLake): Promise<void> {
     const restarts = Array.from({ length: RESTARTS }, (_, r) => {
       const run = Bun.spawnSync([process.execPath, join(import.meta.dir, "lake-restart.ts"), dir, String(dim), String(37 * r)], { stderr: "inherit" });
       if (run.exitCode !== 0) throw new Error(`lake-restart.ts failed (${run.exitCode})`);
-      return JSON.parse(run.stdout.toString()) as { firstUs: number; steadyUs: number };
-    }).sort((a, b) => a.firstUs / a.steadyUs - b.firstUs / b.steadyUs);
-    const { firstUs, steadyUs } = restarts[Math.floor(RESTARTS / 2)]!;
-    say(`| ${engine}: warm restart in a fresh process, first query / the same query in steady state (median of ${RESTARTS}) | ${firstUs.toFixed(1)} / ${steadyUs.toFixed(1)} µs (**${(firstUs / steadyUs).toFixed(2)}×**) |`);
+      return JSON.parse(run.stdout.toString()) as Restart;
+    });
+    const { firstUs, steadyUs } = medianBy(restarts, (r) => r.firstUs / r.steadyUs);
+    const cpu = medianBy(restarts, (r) => r.firstCpuUs / r.steadyCpuUs);
+    say(`| ${engine}: warm restart in a fresh process, first query / the same query in steady state (median of ${RESTARTS}) | ${firstUs.toFixed(1)} / ${steadyUs.toFixed(1)} µs (**${(firstUs / steadyUs).toFixed(2)}×**; thread CPU time ${(cpu.firstCpuUs / cpu.steadyCpuUs).toFixed(2)}×) |`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -1,0 +1,15 @@
+import { lib } from "../src/ffi.ts";
+import { RuLake, Consistency } from "../src/index.ts";
+const lake = RuLake.builder().consistency(Consistency.frozen()).build();
+await lake.warmFromDirAsync(["shard0", "docs"], process.argv[2]!);
+const out = new Int32Array(1);
+const t = (f: () => unknown) => { const s = Bun.nanoseconds(); f(); return Math.round((Bun.nanoseconds() - s) / 1000); };
+const handle = (lake as any).handle ?? null;
+const a = t(() => lib().ruv_lake_needs_check(null, 0, out));
+const b = t(() => lib().ruv_lake_needs_check(null, 0, out));
+const c = t(() => lib().ruv_lake_dim(null, 0, new Uint32Array(1)));
+const d = t(() => lib().ruv_lake_dim(null, 0, new Uint32Array(1)));
+const q = new Float32Array(128).fill(0.1);
+const e = t(() => lake.searchOne(["shard0", "docs"], q, 10));
+const f = t(() => lake.searchOne(["shard0", "docs"], q, 10));
+console.log({ needsCheck1: a, needsCheck2: b, dim1: c, dim2: d, search1: e, search2: f });
