@@ -23,6 +23,15 @@ import { loadavg, tmpdir } from "node:os";
 import { RabitqPlusIndex } from "../src/index.ts";
 import { randomVectors } from "../test/support/helpers.ts";
 
+// Bun has Node 23.9's process.threadCpuUsage; the @types/node 20 that the peers pull into bench/ predates it.
+declare global {
+  namespace NodeJS {
+    interface Process {
+      threadCpuUsage(previous?: CpuUsage): CpuUsage;
+    }
+  }
+}
+
 const args = process.argv.slice(2);
 const minutesAt = args.indexOf("--minutes");
 const minutes = minutesAt >= 0 ? Number(args[minutesAt + 1]) : 10;
