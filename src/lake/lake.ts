@@ -456,9 +456,9 @@ export class RuLake implements Disposable {
 
   /**
    * Installs a collection saved by {@link saveCacheToDirAsync}, verifying its witness; needs no backend. Returns its size.
-   * It ends by reading the whole index once (an IVF cache is mapped: this pages it in and warms the CPU caches)
-   * and one throwaway search through `searchOne`'s code path (counted nowhere), so the first real search runs
-   * at steady-state speed.
+   * It ends by reading the whole index once and searching it from 16 of its own rows (an IVF cache is mapped:
+   * this pages it in and warms the CPU caches), then one throwaway search through `searchOne`'s code path (all
+   * counted nowhere), so the first real search runs near steady-state speed.
    */
   async warmFromDirAsync(key: CollectionKey, dir: string): Promise<number> {
     const [backend, collection] = checkTarget(key);

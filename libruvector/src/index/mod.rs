@@ -355,14 +355,17 @@ impl VectorIndex {
         }
         Ok(())
     }
-    /// Brings what searches read into the page tables and CPU caches (an IVF
-    /// engine's lists and store; the other engines were just copied into the
-    /// heap by their load, which leaves them as warm as they can be).
+    /// Brings what searches read into the page tables and CPU caches: the id
+    /// table, and an IVF engine's lists and store, which it then searches
+    /// from its own rows (the other engines were just copied into the heap by
+    /// their load, which leaves them as warm as a copy can).
     pub fn warm_caches(&self) {
+        self.ids.warm_caches();
         if let Some(i) = self.engine.ivf() {
             i.warm_caches();
         }
     }
+
     /// What target-recall calibration measured at build (IvfRabitqIndex).
     pub fn calibration(&self) -> Option<ivf::Calibration> {
         self.engine.ivf().and_then(|i| i.calibration().copied())
