@@ -73,6 +73,7 @@ export const symbols = {
   ruv_lake_free: { args: [ptr], returns: i32 },
   ruv_lake_key: { args: [ptr, ptr, u64, ptr, u64, ptr], returns: i32 },
   ruv_lake_needs_check: { args: [ptr, u32, ptr], returns: i32 },
+  ruv_lake_needs_check_with: { args: [ptr, u32, u32, ptr], returns: i32 },
   ruv_lake_check: { args: [ptr, u32, ptr, ptr], returns: i32 },
   ruv_lake_prime: { args: [ptr, u32, ptr, ptr, u64, ptr, u64], returns: i32 },
   ruv_lake_prime_async: { args: [ptr, u32, ptr, ptr, u64, ptr, u64, ptr], returns: i32 },
@@ -92,6 +93,7 @@ export const symbols = {
   ruv_lake_witness_of: { args: [ptr, u32, ptr, u64, ptr], returns: i32 },
   ruv_lake_is_primed: { args: [ptr, u32, ptr], returns: i32 },
   ruv_lake_dim: { args: [ptr, u32, ptr], returns: i32 },
+  ruv_lake_warm_up: { args: [ptr, u32], returns: i32 },
   ruv_lake_len: { args: [ptr, u32, ptr], returns: i32 },
   ruv_lake_stats: { args: [ptr, u32, u32, ptr], returns: i32 },
   ruv_lake_publish: { args: [ptr, ptr, u64, ptr, ptr, u64, ptr], returns: i32 },
@@ -149,6 +151,8 @@ export const IndexKind = { Flat: 0, Rabitq: 1, Plus: 2, Asym: 3, Ivf: 4, Any: 0x
 export const IvfStore = { None: 0, F16: 1, F32: 2 } as const;
 /** `RUV_INDEX_REMOVE_*`: flags of `ruv_index_remove`. */
 export const RemoveFlag = { IgnoreMissing: 1 } as const;
+/** `RUV_LAKE_CHECK_*`: flags of `ruv_lake_needs_check_with`. */
+export const LakeCheckFlag = { Uncounted: 1 } as const;
 /** `RUV_LOAD_*`: flags of `RuvLoadOptions`. */
 export const LoadFlag = { Mmap: 1, Verify: 2 } as const;
 /** `RUV_FILTER_IDS_*`: the id rule of a `RuvSearchFilter`. */
@@ -177,6 +181,7 @@ export const ABI_CONSTANTS = {
   RUV_METRIC_: MetricCode,
   RUV_IVF_STORE_: IvfStore,
   RUV_INDEX_REMOVE_: RemoveFlag,
+  RUV_LAKE_CHECK_: LakeCheckFlag,
   RUV_LOAD_: LoadFlag,
   RUV_FILTER_IDS_: FilterIds,
   RUV_CONSISTENCY_: ConsistencyCode,

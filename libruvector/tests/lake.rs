@@ -75,7 +75,7 @@ fn check_prime_search_and_sharing() {
     assert_eq!(out[0], ids[5]);
     let (s, entries, _) = lake.stats(Scope::Global).unwrap();
     assert_eq!((s.hits, s.misses, s.primes, s.shared_hits, entries), (1, 1, 1, 1, 1));
-    assert!(lake.needs_check(a).unwrap(), "fresh always checks");
+    assert!(lake.needs_check(a, true).unwrap(), "fresh always checks");
 }
 
 #[test]
@@ -86,15 +86,18 @@ fn consistency_rules() {
     for (c, expect_after_prime) in [(Consistency::Fresh, true), (Consistency::Eventual(Duration::from_secs(60)), false), (Consistency::Frozen, false)] {
         let lake = Lake::new(config(c, 0, 0)).unwrap();
         let k = lake.key("b", "c");
-        assert!(lake.needs_check(k).unwrap(), "{c:?}: nothing cached yet");
+        assert!(lake.needs_check(k, true).unwrap(), "{c:?}: nothing cached yet");
         lake.prime(k, lake.descriptor("r".into(), dim, Generation::Num(1)), &v, &ids).unwrap();
-        assert_eq!(lake.needs_check(k).unwrap(), expect_after_prime, "{c:?}");
+        assert_eq!(lake.needs_check(k, false).unwrap(), expect_after_prime, "{c:?}: uncounted answers alike");
+        let hits = lake.stats(Scope::Global).unwrap().0.hits;
+        assert_eq!(lake.needs_check(k, true).unwrap(), expect_after_prime, "{c:?}");
+        assert_eq!(lake.stats(Scope::Global).unwrap().0.hits, hits + u64::from(!expect_after_prime), "{c:?}: only a counted skip is a hit");
     }
     let lake = Lake::new(config(Consistency::Eventual(Duration::from_millis(1)), 0, 0)).unwrap();
     let k = lake.key("b", "c");
     lake.prime(k, lake.descriptor("r".into(), dim, Generation::Num(1)), &v, &ids).unwrap();
     std::thread::sleep(Duration::from_millis(5));
-    assert!(lake.needs_check(k).unwrap(), "ttl elapsed");
+    assert!(lake.needs_check(k, true).unwrap(), "ttl elapsed");
 }
 
 #[test]

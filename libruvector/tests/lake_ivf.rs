@@ -6,6 +6,7 @@ mod common;
 use common::data;
 use std::path::PathBuf;
 
+use ruvector::error::Status;
 use ruvector::index::ivf::StoreKind;
 use ruvector::index::{filter::SearchFilter, IvfOptions, SearchParams};
 use ruvector::lake::witness::{CacheEngine, Descriptor, Generation};
@@ -126,7 +127,11 @@ fn warm_restart_from_a_saved_ivf_cache_returns_the_original_ids() {
     // A Plus-configured lake warms it too: the engine comes from the sidecar.
     let reader = Lake::new(Config { consistency: Consistency::Frozen, ..Config::default() }).unwrap();
     let k2 = reader.key("prod", "docs");
+    let uncached = reader.key("prod", "other");
+    assert_eq!(reader.warm_up(uncached).unwrap_err().status, Status::CacheMiss);
     assert_eq!(reader.warm_from_dir(k2, &dir).unwrap(), 3000);
+    reader.warm_up(k2).unwrap();
+    assert_eq!(reader.stats(Scope::Global).unwrap().0.hits, 0, "warming counts no hit");
     assert_eq!(top(&reader, k2, q, 10), before);
     assert_eq!(before[0], ids[11]);
     assert_eq!(reader.witness_of(k2).unwrap(), publisher.witness_of(k).unwrap());

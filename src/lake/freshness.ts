@@ -10,7 +10,7 @@
  */
 import { ptr, type Pointer } from "bun:ffi";
 import { BackendError } from "../errors.ts";
-import { check, CheckResult, GenerationKind, lib, utf8 } from "../ffi.ts";
+import { check, CheckResult, GenerationKind, LakeCheckFlag, lib, utf8 } from "../ffi.ts";
 import { copyInSlices } from "../index/prepare.ts";
 import { runJob } from "../runtime.ts";
 import { ChangeSetStruct, Collection, NativeStruct } from "../structs.ts";
@@ -147,9 +147,10 @@ export class FreshnessProtocol {
     this.#host = host;
   }
 
-  #needsCheck(key: number): boolean {
+  /** Whether `key` must be checked with its backend; a skip counts as a cache hit only when `counted`. */
+  #needsCheck(key: number, counted: boolean): boolean {
     const out = new Int32Array(1);
-    check(lib().ruv_lake_needs_check(this.#host.handle(), key, out), "lake");
+    check(lib().ruv_lake_needs_check_with(this.#host.handle(), key, counted ? 0 : LakeCheckFlag.Uncounted, out), "lake");
     return out[0] === 1;
   }
 
@@ -188,9 +189,12 @@ export class FreshnessProtocol {
     return true;
   }
 
-  /** Makes `key` searchable on the calling thread; needs a synchronous backend. */
-  ensureSync(key: number, backend: string, collection: string): void {
-    if (!this.#needsCheck(key)) return;
+  /**
+   * Makes `key` searchable on the calling thread; needs a synchronous backend. A warm-up (not `counted`) runs
+   * the same code but neither counts a hit nor asks the backend.
+   */
+  ensureSync(key: number, backend: string, collection: string, counted = true): void {
+    if (!this.#needsCheck(key, counted) || !counted) return;
     const scope = collectionScope(backend, collection);
     const adapter = this.#host.source(scope);
     const info = askSync(scope, "currentBundle", () => adapter.currentBundle(collection));
@@ -206,7 +210,7 @@ export class FreshnessProtocol {
 
   /** Makes `key` searchable with any backend; concurrent calls for one stale collection share one check and pull. */
   async ensure(key: number, backend: string, collection: string): Promise<void> {
-    if (!this.#needsCheck(key)) return;
+    if (!this.#needsCheck(key, true)) return;
     let pending = this.#inflight.get(key);
     if (!pending) {
       pending = this.refresh(key, collectionScope(backend, collection)).finally(() => this.#inflight.delete(key));

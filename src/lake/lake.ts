@@ -226,9 +226,9 @@ export class RuLake implements Disposable {
     throw new CacheMissError(`${scope.backend}/${scope.collection} is not cached and backend ${scope.backend} is not registered (registered: ${this.backendIds().join(", ") || "none"})`);
   }
 
-  #ensureFreshSync(backend: string, collection: string): number {
+  #ensureFreshSync(backend: string, collection: string, counted = true): number {
     const key = this.#key(backend, collection);
-    this.#freshness.ensureSync(key, backend, collection);
+    this.#freshness.ensureSync(key, backend, collection, counted);
     return key;
   }
 
@@ -257,8 +257,13 @@ export class RuLake implements Disposable {
    * the consistency mode); `filter` keeps only rows whose backend ids it passes.
    */
   searchOne(target: CollectionKey, query: Float32Array, k: number, options: LakeSearchOptions = {}): LakeHit[] {
+    return this.#searchOne(target, query, k, options, true);
+  }
+
+  /** `searchOne`; a warm-up (not `counted`) counts no hit and never asks the backend. */
+  #searchOne(target: CollectionKey, query: Float32Array, k: number, options: LakeSearchOptions, counted: boolean): LakeHit[] {
     const [backend, collection, filters] = searchOneArgs(target, query, k, options);
-    const key = this.#ensureFreshSync(backend, collection);
+    const key = this.#ensureFreshSync(backend, collection, counted);
     return this.#searchCached(key, backend, collection, query, k, filters);
   }
 
@@ -457,8 +462,8 @@ export class RuLake implements Disposable {
   /**
    * Installs a collection saved by {@link saveCacheToDirAsync}, verifying its witness; needs no backend. Returns its size.
    * It ends by reading the whole index once and searching it from 16 of its own rows (an IVF cache is mapped:
-   * this pages it in and warms the CPU caches), then one throwaway search through `searchOne`'s code path (all
-   * counted nowhere), so the first real search runs near steady-state speed.
+   * this pages it in and warms the CPU caches), then one throwaway `searchOne` (all counted nowhere), so the
+   * first real search runs near steady-state speed.
    */
   async warmFromDirAsync(key: CollectionKey, dir: string): Promise<number> {
     const [backend, collection] = checkTarget(key);
@@ -476,20 +481,13 @@ export class RuLake implements Disposable {
       undefined,
       "lake",
     );
-    if (installed > 0) this.#warmUp(id, key);
+    if (installed > 0) {
+      check(lib().ruv_lake_warm_up(this.#handle.ptr, id));
+      this.#searchOne(key, new Float32Array(this.#dim(id)), WARM_UP_K, {}, false);
+    }
     const published = await publishedState(dir);
     if (published) this.#freshness.remember(id, published);
     return installed;
-  }
-
-  /**
-   * One search through `searchOne`'s own code path (all but the freshness check, which would count a hit), so the
-   * first real search runs compiled, not interpreted, JavaScript.
-   */
-  #warmUp(id: number, target: CollectionKey): void {
-    const query = new Float32Array(this.#dim(id));
-    const [backend, collection, filters] = searchOneArgs(target, query, WARM_UP_K, {});
-    this.#searchCached(id, backend, collection, query, WARM_UP_K, filters);
   }
 
   #stats(scope: number, key: number): CacheStats {

@@ -92,6 +92,11 @@ int main(int argc, char **argv) {
   RuvCacheStats stats = { .struct_size = sizeof stats, .counters = { .hits = 99 } };
   CHECK(ruv_lake_stats(lake, RUV_STATS_SCOPE_GLOBAL, 0, &stats));
   if (stats.struct_size != sizeof stats || stats.counters.hits != 0 || stats.entries != 0) { fprintf(stderr, "wrong lake stats\n"); return 1; }
+  int32_t needs = -1;
+  if (ruv_lake_needs_check_with(lake, 0, RUV_LAKE_CHECK_UNCOUNTED << 1, &needs) != RUV_STATUS_INVALID_ARGUMENT || needs != -1) {
+    fprintf(stderr, "unknown check flags accepted\n"); return 1;
+  }
+  if (ruv_lake_warm_up(lake, 0) != RUV_STATUS_INVALID_ARGUMENT) { fprintf(stderr, "warm-up of an unknown key accepted\n"); return 1; }
 
   CHECK(ruv_lake_free(lake));
   CHECK(ruv_index_free(loaded));

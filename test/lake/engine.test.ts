@@ -85,7 +85,9 @@ describe("warm restart from a saved IVF cache", () => {
       await publisher.saveCacheToDirAsync(KEY, dir);
       using reader = RuLake.builder().consistency(Consistency.frozen()).build();
       expect(await reader.warmFromDirAsync(KEY, dir)).toBe(4000);
+      expect(reader.cacheStats().hits).toBe(0); // its warm-up searches count nowhere
       expect(reader.searchOne(KEY, row(vectors, DIM, 77), 10)).toEqual(before);
+      expect(reader.cacheStats().hits).toBe(1);
       expect(before[0]!.id).toBe(ids[77]!);
       expect(reader.cacheWitnessOf(KEY)).toBe(publisher.cacheWitnessOf(KEY)!);
       expect(reader.engineOf(KEY)).toBe("ivf");

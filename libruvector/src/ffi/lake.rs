@@ -264,6 +264,10 @@ pub unsafe extern "C" fn ruv_lake_key(lake: *const RuvLake, backend: *const u8, 
     })
 }
 
+/// `ruv_lake_needs_check_with` flag: answer without counting a cache hit (a
+/// host's warm-up search, which is no one's hit).
+pub const RUV_LAKE_CHECK_UNCOUNTED: u32 = 1;
+
 /// 1 when a search must check the backend's state first; 0 when consistency
 /// lets it use the cache (counted as a hit).
 ///
@@ -271,7 +275,21 @@ pub unsafe extern "C" fn ruv_lake_key(lake: *const RuvLake, backend: *const u8, 
 /// `lake` live; `out` valid for one i32.
 #[no_mangle]
 pub unsafe extern "C" fn ruv_lake_needs_check(lake: *const RuvLake, key: u32, out: *mut i32) -> i32 {
-    guard(|| write_out(out, handle(lake, "lake")?.0.needs_check(key)? as i32, "out"))
+    ruv_lake_needs_check_with(lake, key, 0, out)
+}
+
+/// `ruv_lake_needs_check` with `flags` (`RUV_LAKE_CHECK_*`).
+///
+/// # Safety
+/// `lake` live; `out` valid for one i32.
+#[no_mangle]
+pub unsafe extern "C" fn ruv_lake_needs_check_with(lake: *const RuvLake, key: u32, flags: u32, out: *mut i32) -> i32 {
+    guard(|| {
+        if flags & !RUV_LAKE_CHECK_UNCOUNTED != 0 {
+            return Err(Error::invalid(format!("unknown ruv_lake_needs_check_with flags {flags:#x}")));
+        }
+        write_out(out, handle(lake, "lake")?.0.needs_check(key, flags & RUV_LAKE_CHECK_UNCOUNTED == 0)? as i32, "out")
+    })
 }
 
 /// Compares the backend's state with the cache: a `RUV_CHECK_RESULT_*` (hit,
@@ -562,6 +580,18 @@ pub unsafe extern "C" fn ruv_lake_witness_of(lake: *const RuvLake, key: u32, buf
 #[no_mangle]
 pub unsafe extern "C" fn ruv_lake_is_primed(lake: *const RuvLake, key: u32, out: *mut i32) -> i32 {
     guard(|| write_out(out, handle(lake, "lake")?.0.is_primed(key)? as i32, "out"))
+}
+
+/// A few discarded searches of the cached collection from its own rows, on
+/// the calling thread and counted nowhere, so this thread's first real search
+/// runs near steady-state speed (`CacheMiss` when nothing is cached). For a
+/// host after a warm start; it takes about as long as 16 searches.
+///
+/// # Safety
+/// `lake` live.
+#[no_mangle]
+pub unsafe extern "C" fn ruv_lake_warm_up(lake: *const RuvLake, key: u32) -> i32 {
+    guard(|| handle(lake, "lake")?.0.warm_up(key))
 }
 
 /// Dimensions of the cached collection (`CacheMiss` when nothing is cached).

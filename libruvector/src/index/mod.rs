@@ -356,13 +356,28 @@ impl VectorIndex {
         Ok(())
     }
     /// Brings what searches read into the page tables and CPU caches: the id
-    /// table, and an IVF engine's lists and store, which it then searches
-    /// from its own rows (the other engines were just copied into the heap by
-    /// their load, which leaves them as warm as a copy can).
+    /// table, and an IVF engine's lists and store (the other engines were
+    /// just copied into the heap by their load). Any thread may run it.
     pub fn warm_caches(&self) {
         self.ids.warm_caches();
         if let Some(i) = self.engine.ivf() {
             i.warm_caches();
+        }
+    }
+
+    /// A few discarded searches from evenly spaced rows of the index, so the
+    /// first real search from this thread runs about as fast as later ones
+    /// (IVF decodes its rows; the codes-only upstream engine keeps none and
+    /// skips this). Run it on the thread that will search: it warms that core.
+    pub fn warm_up(&self) {
+        if let Some(i) = self.engine.ivf() {
+            return i.warm_up();
+        }
+        let slots = self.engine.slots();
+        for pos in (0..slots).step_by(slots.div_ceil(ivf::WARM_UP_SEARCHES).max(1)) {
+            if let Some(row) = self.engine.row(pos) {
+                std::hint::black_box(self.engine.search(&row, ivf::CALIBRATION_K, &SearchParams::default(), None).ok());
+            }
         }
     }
 

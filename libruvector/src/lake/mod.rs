@@ -174,8 +174,8 @@ impl Lake {
     }
 
     /// Whether a search on `id` must ask the backend first. When it need not,
-    /// the skip counts as a cache hit (as upstream counts it).
-    pub fn needs_check(&self, id: u32) -> Result<bool> {
+    /// the skip counts as a cache hit (as upstream counts it) if `count_hit`.
+    pub fn needs_check(&self, id: u32, count_hit: bool) -> Result<bool> {
         let mut c = self.cache();
         Self::checked_key(&c, id)?;
         let cached = c.entry_of(id).is_some();
@@ -186,7 +186,7 @@ impl Lake {
                 Consistency::Eventual(ttl) => k.last_checked.is_some_and(|t| t.elapsed() < ttl),
                 Consistency::Frozen => true,
             };
-        if skip {
+        if skip && count_hit {
             c.count(id, |s| s.hits += 1);
         }
         Ok(!skip)
@@ -478,6 +478,13 @@ impl Lake {
         let n = index.len();
         self.install(id, d, Arc::new(index), |s| s.warm_installs += 1);
         Ok(n)
+    }
+
+    /// Warms the calling thread's core for the cached collection's searches
+    /// (`VectorIndex::warm_up`), counting nothing.
+    pub fn warm_up(&self, id: u32) -> Result<()> {
+        self.cached(id)?.warm_up();
+        Ok(())
     }
 
     /// Dimensions of the cached collection.

@@ -44,7 +44,7 @@ pub use tune::Calibration;
 pub(crate) const CALIBRATION_K: usize = 10;
 const DEFAULT_EX_BITS: u32 = 7;
 /// Searches a warm start runs before the first real one (see `warm_caches`).
-const WARM_UP_SEARCHES: usize = 16;
+pub(crate) const WARM_UP_SEARCHES: usize = 16;
 
 /// The build options a caller chooses (the rest of [`IvfParams`] are tuning
 /// constants); zeros pick the defaults.
@@ -387,16 +387,15 @@ impl IvfRabitqIndex {
         }
         self.coarse.warm_caches();
         touch(&self.centroids);
-        self.warm_up_searches();
     }
 
     /// Searches from evenly spaced rows (as their codes reconstruct them),
-    /// discarded. After one pass over the data a first query is still over
-    /// twice as slow as in steady state, and after searches from the
-    /// centroids too; searches from rows, which land where queries do, bring
-    /// it to about 1.05× on the same thread and 1.75× from another (a 100k ×
-    /// 128 mapped index, Rust caller): the core's own caches count.
-    fn warm_up_searches(&self) {
+    /// discarded. After `warm_caches` alone a first query is still over twice
+    /// as slow as in steady state, and after searches from the centroids too;
+    /// searches from rows, which land where queries do, bring it to about
+    /// 1.05× when they run on the searching thread and 1.75× from another (a
+    /// 100k × 128 mapped index, Rust caller): the core's own caches count.
+    pub fn warm_up(&self) {
         let (kern, layout) = (kernels::active(), self.params.layout());
         let nprobe = self.params.options.nprobe.min(self.lists.len());
         let (mut list, mut first) = (0, 0);
