@@ -403,7 +403,7 @@ typedef struct {
    */
   uint64_t seed;
   /**
-   * IVF: number of lists (0 = the power of two nearest 4√n).
+   * IVF: number of lists (0 = the power of two nearest 2√n, fewer for rows wider than 256).
    */
   uint32_t nlist;
   /**
@@ -610,7 +610,7 @@ typedef struct {
    */
   uint32_t engine;
   /**
-   * IVF: number of lists (0 = the power of two nearest 4√n).
+   * IVF: number of lists (0 = the power of two nearest 2√n, fewer for rows wider than 256).
    */
   uint32_t nlist;
   /**

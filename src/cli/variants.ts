@@ -26,7 +26,7 @@ export const BUILD_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   seed: { type: "string", value: "N", help: "seed of the random rotation (default 42)" },
   "no-pad": { type: "boolean", help: "do not zero-pad quantized variants to a multiple of 64 dimensions" },
   "target-recall": { type: "string", value: "R", help: "ivf: calibrate nprobe at build so held-out rows reach recall@10 R, e.g. 0.95" },
-  nlist: { type: "string", value: "N", help: "ivf: number of lists (default: the power of two nearest 4√n)" },
+  nlist: { type: "string", value: "N", help: "ivf: number of lists (default: the power of two nearest 2√n, fewer for rows wider than 256)" },
   nprobe: { type: "string", value: "N", help: "ivf: lists probed per search (default nlist/8, or what --target-recall chose)" },
   "ex-bits": { type: "string", value: "N", help: "ivf: code bits per component, 1..8 (default 7)" },
   store: { type: "string", value: "KIND", help: "ivf: keep vectors for an exact rerank: none (default), f16 or f32" },

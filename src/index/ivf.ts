@@ -51,6 +51,7 @@ export class IvfRabitqIndex extends VectorIndex {
       targetRecall: info.f32("params.target_recall"),
       measuredRecall: info.f32("measured_recall"),
       nprobe: info.u32("params.nprobe"),
+      rerank: info.u32("params.rerank"),
       queries,
     };
   }

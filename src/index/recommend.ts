@@ -50,14 +50,17 @@ const MEASURED =
 
 /**
  * Code bits per component with codes only. B6 would save 16 bytes per vector, but on GloVe-100 its recall
- * plateaus below what calibration must see on own rows for 0.95 (target + 0.015): calibration then probes
- * every list (docs/benchmarks.md), so B7 stays.
+ * plateaus just above 0.95 (0.966 probing every list), so calibration to 0.95 probes most lists; B7 stays.
  */
 const CODES_ONLY_BITS = 7;
 /** Code bits with a store: the exact rerank fixes the order, so B4 codes only have to find the candidates. */
 const STORED_BITS = 4;
 
-/** IvfRabitqIndex options reaching `recall` at `k`: `targetRecall` and the code width, plus an f16 store and a short exact rerank above what codes alone reach. */
+/**
+ * IvfRabitqIndex options reaching `recall` at `k`: `targetRecall` and the code width, plus an f16 store and a
+ * short exact rerank above what codes alone reach; `rerank` is the deepest the build's calibration tries (it keeps
+ * the cheapest depth that reaches the target).
+ */
 export function ivfBuildOptions(recall: number, k = MEASURED_K): { targetRecall: number; exBits: number; store?: Store; rerank?: number } {
   return recall > STORE_ABOVE
     ? { targetRecall: recall, exBits: STORED_BITS, store: "f16", rerank: Math.max(40, 4 * k) }
@@ -95,10 +98,10 @@ export function recommend(options: RecommendOptions): Recommendation {
   ].filter(Boolean);
   const extrapolated = differences.length > 0;
   const how = stored
-    ? `targetRecall ${recall}, exBits ${buildOptions.exBits}, with an f16 store and rerank ${buildOptions.rerank}`
+    ? `targetRecall ${recall}, exBits ${buildOptions.exBits}, with an f16 store and rerank up to ${buildOptions.rerank}`
     : `targetRecall ${recall}, exBits ${buildOptions.exBits}, codes only`;
   const reason =
-    `IvfRabitqIndex built with ${how}: the build calibrates nprobe on held-out rows of your data (index.calibration reports what it measured); ${MEASURED}` +
+    `IvfRabitqIndex built with ${how}: the build calibrates nprobe (and the rerank, with a store) on held-out rows of your data (index.calibration reports what it measured); ${MEASURED}` +
     (extrapolated ? `; extrapolated, not measured: ${differences.join(", ")}` : "");
   return { variant: "IvfRabitqIndex", buildOptions, expectedRecall: recall, extrapolated, reason };
 }

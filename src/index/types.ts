@@ -70,7 +70,7 @@ export interface IvfIndexOptions {
   seed?: number | bigint;
   /** `"l2"` (squared L2 scores, the default) or `"cosine"` (cosine-distance scores). */
   metric?: Metric;
-  /** Number of inverted lists. Default: the power of two nearest 4√n. */
+  /** Number of inverted lists. Default: the power of two nearest 2√n, times √(256/D) for a padded width D above 256. */
   nlist?: number;
   /** Code bits per component, 1..8 (1 = sign bits only). Default 7. */
   exBits?: number;
@@ -78,11 +78,12 @@ export interface IvfIndexOptions {
   store?: Store;
   /** Lists probed per search. Default: nlist / 8, or what `targetRecall` calibrated. */
   nprobe?: number;
-  /** Candidates reranked exactly from the store per search (needs a store). Default 0 (codes only). */
+  /** Candidates reranked exactly from the store per search (needs a store). Default 0 (codes only), or what `targetRecall` calibrated. */
   rerank?: number;
   /**
    * Recall@10 to reach: `build` measures held-out own rows against their exact
-   * neighbours and stores the smallest nprobe that reaches it. See {@link IvfRabitqIndex.calibration}.
+   * neighbours and stores the cheapest nprobe (and, with a store, rerank) whose
+   * recall reaches it with confidence. See {@link IvfRabitqIndex.calibration}.
    */
   targetRecall?: number;
 }
@@ -118,10 +119,12 @@ export interface IvfBatchOptions extends Omit<IvfSearchOptions, "filter"> {
 export interface Calibration {
   /** The recall@10 asked for. */
   targetRecall: number;
-  /** Recall@10 of held-out own rows at the chosen nprobe. */
+  /** Mean recall@10 of held-out own rows at the chosen nprobe and rerank. */
   measuredRecall: number;
   /** The nprobe chosen (the index's default). */
   nprobe: number;
+  /** The rerank chosen (the index's default; with codes only, the one given). */
+  rerank: number;
   /** How many held-out rows were measured. */
   queries: number;
 }

@@ -10,7 +10,7 @@ export type LakeEngine = "auto" | "plus" | "ivf";
 
 /** IvfRabitqIndex build options for the lake's IVF engine (as `IvfRabitqIndex.build` takes them). */
 export interface LakeIvfOptions {
-  /** Number of lists (default: the power of two nearest 4√n). */
+  /** Number of lists (default: the power of two nearest 2√n, fewer for rows wider than 256). */
   nlist?: number;
   /** Code bits per component, 1..8 (default 7). */
   exBits?: number;

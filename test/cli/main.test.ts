@@ -179,11 +179,11 @@ describe("bench on GloVe-100 (100k base, first 200 queries)", () => {
 
   test("ivf calibrated to 0.9 reaches it on held-out queries, and --sweep traces recall against nprobe", async () => {
     const r = await ruvectorJson(["bench", ...data, "--variant", "ivf", "--metric", "cosine", "--target-recall", "0.9", "--sweep"]);
-    expect(r).toMatchObject({ variant: "ivf", class: "IvfRabitqIndex", queries: 200, ivf: { nlist: 1024, exBits: 7, store: "none", rerank: 0 } });
+    expect(r).toMatchObject({ variant: "ivf", class: "IvfRabitqIndex", queries: 200, ivf: { nlist: 512, exBits: 7, store: "none", rerank: 0 } });
     expect(r.ivf.calibratedRecall).toBeGreaterThanOrEqual(0.9);
     expect(r.recall).toBeGreaterThanOrEqual(0.88);
     const sweep = r.sweep as Array<{ nprobe: number; rerank: number; recall: number; qps: number }>;
-    expect(sweep.map((p) => p.nprobe)).toEqual([1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024]);
+    expect(sweep.map((p) => p.nprobe)).toEqual([1, 2, 4, 8, 16, 32, 64, 128, 256, 512]);
     expect(sweep.every((p) => p.rerank === 0)).toBe(true);
     for (let i = 1; i < sweep.length; i++) expect(sweep[i]!.recall).toBeGreaterThanOrEqual(sweep[i - 1]!.recall);
     expect(sweep.at(-1)!.recall).toBeGreaterThan(0.97);

@@ -105,7 +105,7 @@ describe("the full surface of an index class", () => {
     expect(index.calibration).toBeUndefined();
     expect(String(index)).toMatch(/^IvfRabitqIndex \{ n: 500, dim: 16, metric: "l2", nlist: 8, nprobe: 2, exBits: 4, store: "f16", rerank: 30, memory: ".+" \}$/);
     using defaults = IvfRabitqIndex.build(data, { dim });
-    expect([defaults.nlist, defaults.nprobe, defaults.exBits, defaults.store, defaults.rerank]).toEqual([64, 8, 7, "none", 0]);
+    expect([defaults.nlist, defaults.nprobe, defaults.exBits, defaults.store, defaults.rerank]).toEqual([32, 4, 7, "none", 0]);
     const q = row(data, dim, 1);
     expect(index.search(q, 5, { nprobe: 8, rerank: 500 }).map((h) => h.id)).toEqual(exactTop(data, dim, q, 5));
   });

@@ -37,11 +37,11 @@ test("recommend picks exact search for small sets, a store above 0.96, and valid
 test("recommend says what was measured and what it extrapolated, naming n and dim", () => {
   const measured = recommend({ n: 100_000, dim: 100, recall: 0.93 });
   expect(measured.extrapolated).toBe(false);
-  expect(measured.reason).toStartWith("IvfRabitqIndex built with targetRecall 0.93, exBits 7, codes only: the build calibrates nprobe on held-out rows of your data");
+  expect(measured.reason).toStartWith("IvfRabitqIndex built with targetRecall 0.93, exBits 7, codes only: the build calibrates nprobe (and the rerank, with a store) on held-out rows of your data");
   expect(measured.reason).toContain("measured on GloVe-100 (100k × 100, angular), 1,000 held-out queries");
   const scaled = recommend({ n: 341_500, dim: 384, recall: 0.99 });
   expect(scaled.extrapolated).toBe(true);
-  expect(scaled.reason).toStartWith("IvfRabitqIndex built with targetRecall 0.99, exBits 4, with an f16 store and rerank 40:");
+  expect(scaled.reason).toStartWith("IvfRabitqIndex built with targetRecall 0.99, exBits 4, with an f16 store and rerank up to 40:");
   expect(scaled.reason).toEndWith("; extrapolated, not measured: n=341500 instead of 100000, dim 384 instead of 100");
 });
 

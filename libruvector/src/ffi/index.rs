@@ -87,7 +87,7 @@ pub struct RuvIndexParams {
     pub pad_to_word: u32,
     /// Seed of the random rotation.
     pub seed: u64,
-    /// IVF: number of lists (0 = the power of two nearest 4√n).
+    /// IVF: number of lists (0 = the power of two nearest 2√n, fewer for rows wider than 256).
     pub nlist: u32,
     /// IVF: code bits per component, 1..8 (0 = 7).
     pub ex_bits: u32,

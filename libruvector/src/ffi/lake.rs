@@ -88,7 +88,7 @@ pub struct RuvLakeConfig {
     pub max_bytes: u64,
     /// One of `RUV_LAKE_ENGINE_*` (appended; older callers get Plus).
     pub engine: u32,
-    /// IVF: number of lists (0 = the power of two nearest 4√n).
+    /// IVF: number of lists (0 = the power of two nearest 2√n, fewer for rows wider than 256).
     pub nlist: u32,
     /// IVF: code bits per component, 1..8 (0 = 7).
     pub ex_bits: u32,

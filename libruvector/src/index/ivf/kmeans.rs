@@ -65,8 +65,7 @@ pub fn dots(a: &[f32], b: &[f32], dim: usize) -> Vec<f32> {
 /// steps; from [`TREE_MIN_LISTS`] lists on through a two-level tree.
 pub fn train(rows: &[f32], dim: usize, nlist: usize, sample: usize, iters: usize, seed: u64) -> Vec<f32> {
     let n = rows.len() / dim;
-    let mut rng = SplitMix(seed ^ 0x4B4D_45414E53);
-    let picked = sample_positions(n, sample.max(nlist).min(n), &mut rng);
+    let picked = shuffled_positions(n, trained_rows(n, nlist, sample), seed);
     let train: Vec<f32> = picked.iter().flat_map(|&p| &rows[p * dim..(p + 1) * dim]).copied().collect();
     if nlist >= TREE_MIN_LISTS {
         return train_tree(&train, dim, nlist, iters);
@@ -154,7 +153,15 @@ fn proportional_shares(total: usize, sizes: &[usize]) -> Vec<usize> {
 
 /// `k` distinct positions of 0..n, shuffled (partial Fisher–Yates), so the
 /// first nlist of them also serve as the initial centroids.
-fn sample_positions(n: usize, k: usize, rng: &mut SplitMix) -> Vec<usize> {
+/// How many of n rows `train` learns from, given the sample it is allowed.
+pub fn trained_rows(n: usize, nlist: usize, sample: usize) -> usize {
+    sample.max(nlist).min(n)
+}
+
+/// The first `k` positions of a seeded shuffle of 0..n: `train` learns from
+/// the first `trained_rows`, so those after them are rows it never saw.
+pub fn shuffled_positions(n: usize, k: usize, seed: u64) -> Vec<usize> {
+    let mut rng = SplitMix(seed ^ 0x4B4D_45414E53);
     let mut all: Vec<usize> = (0..n).collect();
     for i in 0..k {
         let j = i + rng.below(n - i);

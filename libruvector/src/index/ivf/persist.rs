@@ -115,7 +115,7 @@ impl IvfRabitqIndex {
 
     fn header(&self, sections: usize) -> Vec<u8> {
         let p = &self.params;
-        let cal = self.calibration.unwrap_or(Calibration { target_recall: 0.0, measured_recall: 0.0, nprobe: 0, queries: 0 });
+        let cal = self.calibration.unwrap_or(Calibration { target_recall: 0.0, measured_recall: 0.0, nprobe: 0, rerank: 0, queries: 0 });
         let mut h = Vec::with_capacity(124);
         h.extend_from_slice(MAGIC);
         for v in [VERSION, HEADER as u32, p.dim as u32, p.padded_dim() as u32, p.metric as u32, p.options.ex_bits, p.options.nlist as u32, p.options.store as u32] {
@@ -470,7 +470,7 @@ impl Header {
         }
         let calibration: Option<Calibration> = match u32_at(b, 80) {
             0 => None,
-            1 => Some(Calibration { target_recall: f32_at(b, 84), measured_recall: f32_at(b, 88), nprobe: u32_at(b, 92), queries: u32_at(b, 96) }),
+            1 => Some(Calibration { target_recall: f32_at(b, 84), measured_recall: f32_at(b, 88), nprobe: u32_at(b, 92), rerank: p.options.rerank as u32, queries: u32_at(b, 96) }),
             v => return Err(bad(format!("calibration flag {v}"))),
         };
         if let Some(c) = calibration {
