@@ -160,14 +160,14 @@ fn damaged_foreign_and_other_variant_files_are_typed_errors_at_open() {
         assert_eq!(answers(&lazy, 1).0.len(), 250);
     }
     // A future version is refused by name.
-    let mut v4 = good.clone();
-    v4[8..12].copy_from_slice(&4u32.to_le_bytes());
-    let crc = { let mut h = crc32fast::Hasher::new(); h.update(&v4[..124]); h.update(&v4[128..128 + 32 * 8]); h.finalize() };
-    v4[124..128].copy_from_slice(&crc.to_le_bytes());
-    std::fs::write(&bad, &v4).unwrap();
+    let mut v5 = good.clone();
+    v5[8..12].copy_from_slice(&5u32.to_le_bytes());
+    let crc = { let mut h = crc32fast::Hasher::new(); h.update(&v5[..124]); h.update(&v5[128..128 + 32 * 8]); h.finalize() };
+    v5[124..128].copy_from_slice(&crc.to_le_bytes());
+    std::fs::write(&bad, &v5).unwrap();
     for opts in [MMAP, LoadOptions::default()] {
         let e = load_err(&bad, opts, None);
-        assert!(e.status == Status::Persist && e.message.contains("unsupported version 4"), "{}", e.message);
+        assert!(e.status == Status::Persist && e.message.contains("unsupported version 5"), "{}", e.message);
     }
     let flat = d.join("flat.idx");
     let p = Params::new(Kind::Flat, DIM, 7, 1, Metric::L2, false);
@@ -290,6 +290,29 @@ fn list_sizes(s: &[Vec<u8>]) -> Vec<usize> {
     s[2].chunks_exact(8).map(|c| u64::from_le_bytes(c.try_into().unwrap()) as usize).collect()
 }
 
+/// `file` (version 4, no tags) rewritten as version 3 wrote it: the 1-bit
+/// factors as f32 (per list add, res, err, 32 slots per block), each i16
+/// step count times its block's scale.
+fn as_version_3(file: &[u8]) -> Vec<u8> {
+    let mut s = sections_of(file);
+    let mut factors = Vec::new();
+    let mut at = 0;
+    for len in list_sizes(&s) {
+        let blocks = len.div_ceil(32);
+        let f = &s[4][at..at + blocks * 204];
+        let scale = |i: usize, slot: usize| f32::from_le_bytes(f[192 * blocks + 4 * (3 * (slot / 32) + i)..][..4].try_into().unwrap());
+        for i in 0..3 {
+            for slot in 0..blocks * 32 {
+                let k = i16::from_le_bytes(f[2 * (i * blocks * 32 + slot)..][..2].try_into().unwrap());
+                factors.extend((k as f32 * scale(i, slot)).to_le_bytes());
+            }
+        }
+        at += blocks * 204;
+    }
+    s[4] = factors;
+    assemble(file, 3, &numbered(s))
+}
+
 /// `file` (version 3, no tags) rewritten as version 2 wrote it: each
 /// record's code as one byte per component, its sign bit (from the block's
 /// nibble) on top of the unpacked low bits, and no id order.
@@ -339,16 +362,17 @@ fn as_version_1(file: &[u8], dp: usize) -> Vec<u8> {
 }
 
 #[test]
-fn version_1_and_2_files_load_by_copy_with_the_same_answers_and_save_as_version_3() {
+fn version_1_to_3_files_load_by_copy_with_the_same_answers_and_save_as_version_4() {
     let d = dir("old");
     let dp = DIM.div_ceil(64) * 64;
     for store in [StoreKind::None, StoreKind::F16] {
-        let path = d.join("v3.ivf");
+        let path = d.join("v4.ivf");
         let built = saved(store, &path);
-        let v3 = std::fs::read(&path).unwrap();
-        assert!(persist::load_ivf_mapped_or_copied(&path, true).unwrap().mapped_bytes() > 0, "a warm start maps version 3");
+        let v4 = std::fs::read(&path).unwrap();
+        assert!(persist::load_ivf_mapped_or_copied(&path, true).unwrap().mapped_bytes() > 0, "a warm start maps version 4");
+        let v3 = as_version_3(&v4);
         let v2 = as_version_2(&v3, dp);
-        for (version, bytes) in [(2, v2.clone()), (1, as_version_1(&v2, dp))] {
+        for (version, bytes) in [(3, v3.clone()), (2, v2.clone()), (1, as_version_1(&v2, dp))] {
             let old = d.join(format!("v{version}.ivf"));
             std::fs::write(&old, bytes).unwrap();
             let loaded = persist::load_with(&old, Some(Kind::Ivf), None, LoadOptions::default()).unwrap();
@@ -360,7 +384,7 @@ fn version_1_and_2_files_load_by_copy_with_the_same_answers_and_save_as_version_
             let want = format!("a version-{version} file cannot be memory-mapped");
             assert!(e.status == Status::Persist && e.message.contains(&want), "{}", e.message);
             persist::save(&loaded, &old).unwrap();
-            assert_eq!(std::fs::read(&old).unwrap(), v3, "saving upgrades version {version} to the same version-3 bytes");
+            assert_eq!(std::fs::read(&old).unwrap(), v4, "saving upgrades version {version} to the same version-4 bytes");
         }
     }
     std::fs::remove_dir_all(&d).unwrap();
@@ -379,7 +403,7 @@ fn a_file_without_an_id_order_loads_with_its_ids_checked_and_saves_one() {
         assert_eq!(sections.last().unwrap().1.len(), 4 * N, "the id order: one u32 per row");
         sections.pop();
         let unordered = d.join("unordered.ivf");
-        std::fs::write(&unordered, assemble(&new, 3, &sections)).unwrap();
+        std::fs::write(&unordered, assemble(&new, 4, &sections)).unwrap();
         let verify = LoadOptions { mmap: true, verify: true };
         for opts in [LoadOptions::default(), MMAP, verify] {
             let loaded = persist::load_with(&unordered, Some(Kind::Ivf), None, opts).unwrap();

@@ -1,13 +1,15 @@
 //! Inverted lists in the FastScan layout. Per list, vectors come in blocks of
 //! 32: for each 4-component sub-quantizer m, 16 bytes whose byte j holds the
 //! sign nibble of vector j (low) and of vector j+16 (high), bit k of a nibble
-//! being component 4m+k; then the 1-bit factors of the block's 32 slots.
+//! being component 4m+k; then the 1-bit factors of the block's 32 slots, as
+//! 16-bit steps of per-block scales (`factors16`).
 //! Each vector also has one record with everything else its refinement reads —
 //! the B − 1 low bits of its code, bit-packed (`kernels::excode`; the top bit
 //! is the sign, which the nibbles already hold), its extended factors and its
 //! row position — so a refined candidate costs one contiguous fetch.
 
 use super::encode::{Encoded, Factors};
+use super::factors16;
 use super::slab::Slab;
 use crate::kernels::{excode, BLOCK, LUT_ENTRIES};
 
@@ -16,10 +18,13 @@ pub struct InvList {
     pub len: usize,
     /// blocks × (dim/4) × 16 sign-nibble bytes.
     pub signs: Slab<u8>,
-    /// 1-bit factors, 32 slots per block (unused slots are zero).
-    pub add: Slab<f32>,
-    pub res: Slab<f32>,
-    pub err: Slab<f32>,
+    /// 1-bit factors as i16 steps (their bits), 32 slots per block (unused
+    /// slots are zero), each block's in units of its scales.
+    pub add: Slab<u16>,
+    pub res: Slab<u16>,
+    pub err: Slab<u16>,
+    /// Per block the powers of two of its add, res and err.
+    pub scale: Slab<f32>,
     /// len × `Layout::record_bytes`: packed low code bits, then ex_add,
     /// ex_res (f32 LE) and the row position (u32 LE).
     pub records: Slab<u8>,
@@ -137,12 +142,8 @@ impl InvList {
         let (dim, sign_bit) = (layout.dim, layout.sign_bit());
         let slot = self.len % BLOCK;
         let signs = self.signs.to_mut();
-        let (adds, ress, errs) = (self.add.to_mut(), self.res.to_mut(), self.err.to_mut());
         if slot == 0 {
             signs.resize(signs.len() + block_bytes(dim), 0);
-            for v in [&mut *adds, &mut *ress, &mut *errs] {
-                v.resize(v.len() + BLOCK, 0.0);
-            }
         }
         let base = signs.len() - block_bytes(dim);
         for (m, quad) in e.code.chunks_exact(4).enumerate() {
@@ -150,9 +151,7 @@ impl InvList {
             let byte = &mut signs[base + m * LUT_ENTRIES + slot % 16];
             *byte |= if slot < 16 { nibble } else { nibble << 4 };
         }
-        let at = adds.len() - BLOCK + slot;
-        let Factors { add, res, err } = e.one_bit;
-        (adds[at], ress[at], errs[at]) = (add, res, err);
+        factors16::store([self.add.to_mut(), self.res.to_mut(), self.err.to_mut()], self.scale.to_mut(), self.len, e.one_bit);
         let low: Vec<u8> = e.code.iter().map(|&c| c & (sign_bit - 1)).collect();
         let mut packed = Vec::with_capacity(layout.packed_bytes());
         excode::pack(&low, layout.low_bits(), &mut packed);
@@ -166,6 +165,7 @@ impl InvList {
         for v in [&mut self.add, &mut self.res, &mut self.err] {
             v.shrink_to_fit();
         }
+        self.scale.shrink_to_fit();
         self.records.shrink_to_fit();
     }
 
@@ -177,7 +177,7 @@ impl InvList {
             let Some(pos) = new_pos(r.pos) else { continue };
             let e = Encoded {
                 code: self.code(v, layout),
-                one_bit: Factors { add: self.add[v], res: self.res[v], err: self.err[v] },
+                one_bit: self.one_bit(v),
                 ex: Factors { add: r.ex_add, res: r.ex_res, err: 0.0 },
             };
             out.push(&e, pos, layout);
@@ -185,13 +185,21 @@ impl InvList {
         out
     }
 
+    /// The 1-bit factors of vector `v` as stored (add below, err above the
+    /// encoded values).
+    pub fn one_bit(&self, v: usize) -> Factors {
+        factors16::factors_at([&self.add, &self.res, &self.err], &self.scale, v)
+    }
+
     /// Heap bytes (mapped arrays count in `mapped_bytes`).
     pub fn memory_bytes(&self) -> usize {
-        self.signs.owned_bytes() + self.records.owned_bytes() + [&self.add, &self.res, &self.err].iter().map(|v| v.owned_bytes()).sum::<usize>()
+        let factors: usize = [&self.add, &self.res, &self.err].iter().map(|v| v.owned_bytes()).sum();
+        self.signs.owned_bytes() + self.records.owned_bytes() + factors + self.scale.owned_bytes()
     }
 
     /// Bytes read in place from a mapped file.
     pub fn mapped_bytes(&self) -> usize {
-        self.signs.mapped_bytes() + self.records.mapped_bytes() + [&self.add, &self.res, &self.err].iter().map(|v| v.mapped_bytes()).sum::<usize>()
+        let factors: usize = [&self.add, &self.res, &self.err].iter().map(|v| v.mapped_bytes()).sum();
+        self.signs.mapped_bytes() + self.records.mapped_bytes() + factors + self.scale.mapped_bytes()
     }
 }

@@ -10,6 +10,7 @@
 
 mod coarse;
 mod encode;
+mod factors16;
 mod id_section;
 mod kmeans;
 mod lists;
@@ -396,6 +397,7 @@ impl IvfRabitqIndex {
             for factors in [&list.add, &list.res, &list.err] {
                 touch(factors);
             }
+            touch(&list.scale);
         }
         self.coarse.warm_caches();
         touch(&self.centroids);

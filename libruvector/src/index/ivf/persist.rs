@@ -15,7 +15,9 @@
 //!
 //! Sections in order: 1 rotation signs (4·D/8 bytes) · 2 rotated centroids
 //! (nlist × D f32) · 3 list sizes (nlist u64) · 4 sign-nibble blocks of all
-//! lists · 5 1-bit factors (per list: add, res, err, 32 per block, f32) ·
+//! lists · 5 1-bit factors (per list: add, res, err as i16 steps, 32 per
+//! block; then per block the f32 power-of-two scales of add, res and err,
+//! see `factors16`) ·
 //! 6 records (per vector, in list order: the code's B − 1 low bits packed as
 //! `kernels::excode` lays them out, extended add and res f32, row position
 //! u32) · 7 the caller's ids (n u64, by position) · 8 the
@@ -41,7 +43,7 @@
 
 use std::sync::Arc;
 
-use super::id_section;
+use super::{factors16, id_section};
 use super::lists::{block_bytes, InvList, Layout};
 use super::slab::{Mapping, Plain, Slab};
 use super::rotation::{Rotation, ROUNDS};
@@ -54,11 +56,12 @@ use crate::index::{Metric, MAX_DIM};
 use crate::kernels::{excode, BLOCK};
 
 pub const MAGIC: &[u8; 8] = b"RVIVFRQ1";
-/// 3: records hold the code's low bits bit-packed. Version 2 had one byte
-/// per component (sign bit included) in its records, version 1 codes,
-/// extended factors and positions in three sections: both still load by copy
-/// (see `upgrade`), and saving writes version 3.
-const VERSION: u32 = 3;
+/// 4: the 1-bit factors are 16-bit steps of per-block scales. Version 3 had them
+/// as f32, version 2 also one byte per code component (sign bit included) in
+/// its records, version 1 codes, extended factors and positions in three
+/// sections: all still load by copy (see `upgrade`), and saving writes
+/// version 4.
+const VERSION: u32 = 4;
 const SECTIONS: usize = 7;
 const V1_SECTIONS: usize = 9;
 /// The tags section's id.
@@ -66,6 +69,8 @@ const TAGS_ID: u32 = 9;
 /// Ids of the sections a version-2 file may add after the fixed ones, in order.
 const OPTIONAL: [u32; 2] = [TAGS_ID, id_section::ID];
 const HEADER: usize = 128;
+/// Bytes of one block's 1-bit factors: 32 slots × 3 i16, then 3 f32 scales.
+const FACTOR_BLOCK_BYTES: usize = BLOCK * 6 + 12;
 const ENTRY: usize = 32;
 const ALIGN: usize = 64;
 
@@ -140,6 +145,7 @@ impl IvfRabitqIndex {
     fn sections(&self, ids: &[u64]) -> Vec<Vec<u8>> {
         let lists = &self.lists;
         let f32s = |v: &mut Vec<u8>, x: &[f32]| v.extend(x.iter().flat_map(|f| f.to_le_bytes()));
+        let u16s = |v: &mut Vec<u8>, x: &[u16]| v.extend(x.iter().flat_map(|h| h.to_le_bytes()));
         let mut s: Vec<Vec<u8>> = vec![Vec::new(); 6];
         s[0] = self.rotation.sign_bytes().to_vec();
         f32s(&mut s[1], &self.centroids);
@@ -147,8 +153,9 @@ impl IvfRabitqIndex {
         for l in lists {
             s[3].extend_from_slice(&l.signs);
             for v in [&l.add, &l.res, &l.err] {
-                f32s(&mut s[4], v);
+                u16s(&mut s[4], v);
             }
+            f32s(&mut s[4], &l.scale);
             s[5].extend_from_slice(&l.records);
         }
         s.push(ids.iter().flat_map(|id| id.to_le_bytes()).collect());
@@ -204,8 +211,8 @@ impl IvfRabitqIndex {
         let layout = h.params.layout();
         let blocks: usize = sizes.iter().map(|s| s.div_ceil(BLOCK)).sum();
         expect_len("sign blocks", sections[3], blocks * block_bytes(dp))?;
-        let upgraded;
-        let sections = match h.version {
+        let (upgraded, factors);
+        let mut sections = match h.version {
             1 => {
                 upgraded = upgrade::records_from_v1(&sizes, layout, sections[3], &sections[5..8]).map_err(bad)?;
                 [&sections[..5], &[upgraded.as_slice()], &sections[8..]].concat()
@@ -216,7 +223,12 @@ impl IvfRabitqIndex {
             }
             _ => sections,
         };
-        expect_len("1-bit factors", sections[4], blocks * BLOCK * 12)?;
+        if h.version < VERSION {
+            expect_len("1-bit factors", sections[4], blocks * BLOCK * 12)?;
+            factors = upgrade::factors_from_f32(&sizes, sections[4]).map_err(bad)?;
+            sections[4] = &factors;
+        }
+        expect_len("1-bit factors", sections[4], blocks * FACTOR_BLOCK_BYTES)?;
         expect_len("records", sections[5], n * layout.record_bytes())?;
         expect_len("ids", sections[6], n * 8)?;
         let view = Viewer { map };
@@ -329,8 +341,8 @@ fn read_lists(h: &Header, sizes: &[usize], s: &[&[u8]], view: &Viewer) -> Vec<In
     let mut lists = Vec::with_capacity(sizes.len());
     for &len in sizes {
         let blocks = len.div_ceil(BLOCK);
-        let slots = blocks * BLOCK * 4;
-        let fb = 3 * at_blocks * BLOCK * 4;
+        let slots = blocks * BLOCK * 2;
+        let fb = at_blocks * FACTOR_BLOCK_BYTES;
         let factor = |i: usize| view.slab(&s[4][fb + i * slots..fb + (i + 1) * slots]);
         lists.push(InvList {
             len,
@@ -338,6 +350,7 @@ fn read_lists(h: &Header, sizes: &[usize], s: &[&[u8]], view: &Viewer) -> Vec<In
             add: factor(0),
             res: factor(1),
             err: factor(2),
+            scale: view.slab(&s[4][fb + 3 * slots..fb + 3 * slots + 12 * blocks]),
             records: view.slab(&s[5][at_vecs * rb..(at_vecs + len) * rb]),
         });
         at_blocks += blocks;
@@ -359,8 +372,11 @@ fn check_list(l: &InvList, layout: Layout) -> std::result::Result<(), String> {
             return Err(format!("vector {v} has non-finite extended factors {} / {}", r.ex_add, r.ex_res));
         }
     }
-    if let Some(x) = [&l.add, &l.res, &l.err].iter().flat_map(|v| v.iter()).find(|x| !x.is_finite()) {
-        return Err(format!("a 1-bit factor is not finite ({x})"));
+    if let Some(k) = [&l.add, &l.res, &l.err].iter().flat_map(|v| v.iter()).find(|&&k| !factors16::valid_steps(k)) {
+        return Err(format!("a 1-bit factor has {} steps, beyond ±{}", *k as i16, factors16::MAX_STEPS));
+    }
+    if let Some(s) = l.scale.iter().find(|&&s| !factors16::valid_scale(s)) {
+        return Err(format!("a block scale is {s}, not a normal power of two"));
     }
     check_unused_slots(l, layout.dim)
 }
@@ -371,7 +387,7 @@ fn check_unused_slots(l: &InvList, dp: usize) -> std::result::Result<(), String>
         if let Some(m) = (0..dp / 4).find(|&m| l.nibble(slot, m, dp) != 0) {
             return Err(format!("unused slot {slot} has a non-zero sign nibble at sub-quantizer {m}"));
         }
-        if l.add[slot] != 0.0 || l.res[slot] != 0.0 || l.err[slot] != 0.0 {
+        if l.add[slot] != 0 || l.res[slot] != 0 || l.err[slot] != 0 {
             return Err(format!("unused slot {slot} has non-zero factors"));
         }
     }

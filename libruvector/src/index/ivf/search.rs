@@ -5,6 +5,7 @@
 //! low bits through the `ex_ip` kernel plus 2^(B−1) times the sign bits'
 //! share, read from the block's nibbles through an exact i32 subset-sum table.
 
+use super::factors16::{decode, RES_RELATIVE};
 use super::lists::{block_bytes, InvList, Layout, Record};
 use crate::index::rowset::{admits, RowSet};
 use crate::index::topk::TopK;
@@ -104,7 +105,9 @@ pub fn scan_list(kern: &Kernels, list: &InvList, q: &QueryLut, g_add: f32, skip:
         (kern.fastscan)(&list.signs[b * bytes..(b + 1) * bytes], &q.lut, &mut acc);
         let at = b * BLOCK;
         let out = &mut lower[at..at + BLOCK];
-        lower_bounds(&acc, [&list.add[at..at + BLOCK], &list.res[at..at + BLOCK], &list.err[at..at + BLOCK]], q, g_add, g_err, out);
+        let factors = [&list.add[at..at + BLOCK], &list.res[at..at + BLOCK], &list.err[at..at + BLOCK]];
+        let scales = [list.scale[3 * b], list.scale[3 * b + 1], list.scale[3 * b + 2]];
+        lower_bounds(&acc, factors, scales, q, g_add, g_err, out);
         for (j, &lb) in out[..(list.len - at).min(BLOCK)].iter().enumerate() {
             if lb < bound {
                 kernels::prefetch(list.record_raw(at + j, q.layout));
@@ -157,15 +160,21 @@ fn sign_ip(list: &InvList, v: usize, q: &QueryLut) -> i64 {
 }
 
 /// The 1-bit estimate minus its error bound, for the 32 slots of a block
-/// (`f` = add, res, err factors). Elementwise with separate mul and add, so
-/// the compiler's vector form rounds exactly like this scalar one.
+/// (`f` = the add, res, err steps of their `scales`). The bound adds to the
+/// interval's half-width the LUT's rounding and the stored res's (add is
+/// stored below its value and err above, so they only widen it).
+/// Elementwise with separate mul and add, so the compiler's vector form
+/// rounds exactly like this scalar one.
 #[inline]
-fn lower_bounds(acc: &[u32; BLOCK], f: [&[f32]; 3], q: &QueryLut, g_add: f32, g_err: f32, out: &mut [f32]) {
+fn lower_bounds(acc: &[u32; BLOCK], f: [&[u16]; 3], scales: [f32; 3], q: &QueryLut, g_add: f32, g_err: f32, out: &mut [f32]) {
     let (add, res, err) = (&f[0][..BLOCK], &f[1][..BLOCK], &f[2][..BLOCK]);
+    let [add_scale, res_scale, err_scale] = scales;
     for j in 0..BLOCK {
         // acc < 2^24, so the signed conversion is exact.
         let ip = q.delta * acc[j] as i32 as f32 + q.offset;
-        let estimate = add[j] + g_add + res[j] * ip;
-        out[j] = estimate - (err[j] * g_err + res[j].abs() * q.lut_err);
+        let (add, res, err) = (decode(add[j], add_scale), decode(res[j], res_scale), decode(err[j], err_scale));
+        let estimate = add + g_add + res * ip;
+        let res_error = RES_RELATIVE * res.abs() + res_scale;
+        out[j] = estimate - (err * g_err + res.abs() * q.lut_err + res_error * (ip.abs() + q.lut_err));
     }
 }

@@ -1,4 +1,6 @@
-//! Older `RVIVFRQ1` records, re-packed into version 3's on a copy load.
+//! Older `RVIVFRQ1` sections, re-packed into version 4's on a copy load.
+//! Versions 1 to 3 kept the 1-bit factors as f32 (per list add, res, err,
+//! 32 slots per block): version 4 stores them as 16-bit steps as a build would.
 //! Version 2 kept one record per vector with the whole B-bit code as one byte
 //! per component (padded width D), then the extended add and res (f32) and
 //! the row position (u32); version 1 kept codes, extended factors and
@@ -7,6 +9,7 @@
 //! B − 1 bits, bit-packed: the sign bits are the blocks' nibbles, so an old
 //! code must agree with them (and fit B bits) to be upgraded.
 
+use super::factors16::Steps;
 use super::lists::{block_bytes, write_record, Layout};
 use crate::kernels::{excode, BLOCK, LUT_ENTRIES};
 
@@ -80,4 +83,28 @@ pub fn records_from_v2(sizes: &[usize], layout: Layout, signs: &[u8], old: &[u8]
 
 fn f32_at(b: &[u8], at: usize) -> f32 {
     f32::from_le_bytes(b[at..at + 4].try_into().expect("4 bytes"))
+}
+
+/// The version-4 1-bit factor section of f32 factors `old` (length checked
+/// by the caller) of lists of `sizes` vectors; unused slots must be zero.
+pub fn factors_from_f32(sizes: &[usize], old: &[u8]) -> Result<Vec<u8>, String> {
+    let mut out = Vec::with_capacity(old.len() / 2);
+    let mut at = 0;
+    for (list, &len) in sizes.iter().enumerate() {
+        let slots = len.div_ceil(BLOCK) * BLOCK;
+        let f: Vec<Vec<f32>> = (0..3).map(|i| (0..slots).map(|s| f32_at(old, at + 4 * (i * slots + s))).collect()).collect();
+        if let Some(x) = f.iter().flatten().find(|x| !x.is_finite()) {
+            return Err(format!("list {list}: a 1-bit factor is not finite ({x})"));
+        }
+        if f.iter().any(|v| v[len..].iter().any(|&x| x != 0.0)) {
+            return Err(format!("list {list}: an unused slot has non-zero factors"));
+        }
+        let h = Steps::from_f32(len, &f[0], &f[1], &f[2]);
+        for v in [&h.add, &h.res, &h.err] {
+            out.extend(v.iter().flat_map(|b| b.to_le_bytes()));
+        }
+        out.extend(h.scale.iter().flat_map(|s| s.to_le_bytes()));
+        at += 12 * slots;
+    }
+    Ok(out)
 }
