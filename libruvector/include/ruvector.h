@@ -102,6 +102,8 @@
  */
 #define RUV_ABI_VERSION 3
 
+
+
 /**
  * Outcome of a freshness check.
  */

@@ -26,13 +26,13 @@ const ROUNDS: [Round; 3] = [Round::Down, Round::Nearest, Round::Up];
 pub const MIN_SCALE: f32 = f32::MIN_POSITIVE;
 const MAX_SCALE_EXP: i32 = 114;
 /// The largest |k|.
-pub const MAX_STEPS: u16 = 1 << 14;
+pub(crate) const MAX_STEPS: u16 = 1 << 14;
 
 /// Bound on |res − stored res| relative to the stored value: rounding to 14
 /// significant bits (2^-14), with slack for the difference between true and
 /// stored res. Each block adds at most one step of its res scale (half a step
 /// when stored, and half-steps of smaller scales when its scale grew).
-pub const RES_RELATIVE: f32 = 1.0 / 8192.0;
+pub(crate) const RES_RELATIVE: f32 = 1.0 / 8192.0;
 
 fn round(x: f64, r: Round) -> f64 {
     match r {
