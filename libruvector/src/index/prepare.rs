@@ -29,9 +29,7 @@ pub fn query(p: &Params, q: &[f32]) -> Result<Vec<f32>> {
     if q.len() != p.dim {
         return Err(Error::dim_mismatch(p.dim, q.len()));
     }
-    let mut out = vec![0f32; p.stored_dim()];
-    prepare_one(p.metric, q, &mut out[..p.dim], "query", 0)?;
-    Ok(out)
+    transform_here(p, q, "query")
 }
 
 /// Prepares m queries.
@@ -42,12 +40,17 @@ pub fn queries(p: &Params, qs: &[f32]) -> Result<Vec<f32>> {
 /// Prepares n rows on the calling thread only: for callers that must not wait
 /// on a pool that background jobs may keep busy.
 pub fn rows_here(p: &Params, vectors: &[f32]) -> Result<Vec<f32>> {
+    transform_here(p, vectors, "vector")
+}
+
+/// `transform` on the calling thread.
+fn transform_here(p: &Params, input: &[f32], what: &str) -> Result<Vec<f32>> {
     let (d, sd) = (p.dim, p.stored_dim());
-    let mut out = vec![0f32; vectors.len() / d * sd];
+    let mut out = vec![0f32; input.len() / d * sd];
     out.chunks_mut(sd)
-        .zip(vectors.chunks(d))
+        .zip(input.chunks(d))
         .enumerate()
-        .try_for_each(|(i, (dst, src))| prepare_one(p.metric, src, &mut dst[..d], "vector", i))?;
+        .try_for_each(|(i, (dst, src))| prepare_one(p.metric, src, &mut dst[..d], what, i))?;
     Ok(out)
 }
 
