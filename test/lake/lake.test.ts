@@ -360,6 +360,26 @@ test("a warm restart in a fresh process returns the original ids and the same re
   expect((got.out as Array<Array<{ id: number }>>)[0]![0]!.id).toBeGreaterThan(9_007_199_254_000_000);
 });
 
+test("a warm start's throwaway searches never ask a registered backend, even under fresh consistency", async () => {
+  const dir = tempDir();
+  const vectors = randomVectors(500, dim, 32);
+  const source = new CountingAdapter("count", vectors);
+  using saver = RuLake.builder().build();
+  saver.registerBackend(source);
+  const q = row(vectors, dim, 3);
+  const expected = saver.searchOne(["count", "c"], q, 5);
+  await saver.saveCacheToDirAsync(["count", "c"], dir);
+  const watched = new CountingAdapter("count", vectors);
+  using lake = RuLake.builder().consistency(Consistency.fresh()).build();
+  lake.registerBackend(watched);
+  await lake.warmFromDirAsync(["count", "c"], dir);
+  expect(watched.calls).toEqual({ bundle: 0, pull: 0 });
+  expect(lake.cacheStats()).toMatchObject({ hits: 0, misses: 0 });
+  // The first real search is fresh: it asks the backend once and, the bundle unchanged, pulls nothing.
+  expect(lake.searchOne(["count", "c"], q, 5)).toEqual(expected);
+  expect(watched.calls).toEqual({ bundle: 1, pull: 0 });
+});
+
 test("warming from a missing or foreign directory is a typed error; searching an unprimed frozen lake is a cache miss", async () => {
   using lake = RuLake.builder().consistency(Consistency.frozen()).build();
   const dir = tempDir();
