@@ -196,6 +196,11 @@ impl OwnedFilter {
     }
 }
 
+/// The borrowed search filters of `owned`, in order.
+pub(super) fn as_filters(owned: &[OwnedFilter]) -> Vec<SearchFilter<'_>> {
+    owned.iter().map(OwnedFilter::as_filter).collect()
+}
+
 /// The filters of `options` (none, one, or one per query), copied and checked.
 pub(super) unsafe fn read_filters(o: &RuvSearchOptions) -> Result<Vec<OwnedFilter>> {
     if o.filters_len == 0 {
@@ -559,7 +564,7 @@ pub unsafe extern "C" fn ruv_index_search_batch(
     guard(|| {
         let o = read_struct(options, "options")?;
         let owned = read_filters(&o)?;
-        let filters: Vec<SearchFilter> = owned.iter().map(OwnedFilter::as_filter).collect();
+        let filters = as_filters(&owned);
         let r = handle(idx, "index")?.read()?;
         let (ids, scores) = (slice_mut(out_ids, cap, "out_ids")?, slice_mut(out_scores, cap, "out_scores")?);
         let kk = r.search_batch_filtered(slice(queries, len, "queries")?, o.k as usize, &o.params(), &filters, o.threads as usize, ids, scores)?;
@@ -583,7 +588,7 @@ pub unsafe extern "C" fn ruv_index_search_batch_async(idx: *const RuvIndex, quer
             let k = r.effective_k(k)?;
             let m = queries.len() / r.params().dim.max(1);
             let (mut ids, mut scores) = (vec![0u64; m * k], vec![0f32; m * k]);
-            let filters: Vec<SearchFilter> = owned.iter().map(OwnedFilter::as_filter).collect();
+            let filters = as_filters(&owned);
             r.search_batch_filtered(&queries, k, &sp, &filters, threads, &mut ids, &mut scores)?;
             Ok(Hits { ids, scores })
         })?;

@@ -6,11 +6,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::index::{read_filters, single, OwnedFilter, RuvSearchOptions};
+use super::index::{as_filters, read_filters, single, OwnedFilter, RuvSearchOptions};
 use super::runtime::{job_out, Hits, ShardHits};
 use super::{copy_string_out, first_version, free_handle, guard, handle, handle_out, path, read_struct, slice, slice_mut, utf8, write_out, write_struct};
 use crate::error::{Error, Result, Status};
-use crate::index::filter::SearchFilter;
 use crate::index::{IvfOptions, SearchParams};
 use crate::lake::witness::{CacheEngine, Descriptor, Generation};
 use crate::lake::{Changes, Config, Consistency, EngineChoice, Lake, Scope, Stats};
@@ -458,7 +457,7 @@ pub unsafe extern "C" fn ruv_lake_search_batch_with(
 ) -> i32 {
     guard(|| {
         let (o, owned) = lake_options(options)?;
-        let filters: Vec<SearchFilter> = owned.iter().map(OwnedFilter::as_filter).collect();
+        let filters = as_filters(&owned);
         let index = handle(lake, "lake")?.0.index(key)?;
         let (ids, scores) = (slice_mut(out_ids, cap, "out_ids")?, slice_mut(out_scores, cap, "out_scores")?);
         let kk = index.search_batch_filtered(slice(queries, len, "queries")?, o.k as usize, &SearchParams::default(), &filters, o.threads as usize, ids, scores)?;

@@ -31,6 +31,10 @@ pub(crate) const MAX_DIM: usize = 8192;
 pub(crate) const MAX_RERANK_FACTOR: usize = 1024;
 /// The id of an empty slot in batch results (a filtered query with fewer than k matches).
 pub(crate) const NO_HIT: u64 = u64::MAX;
+/// Searches a warm start runs before the first real one (see `VectorIndex::warm_up`).
+pub(crate) const WARM_UP_SEARCHES: usize = 16;
+/// The k of those searches: what a typical first query asks for.
+pub(crate) const WARM_UP_K: usize = 10;
 /// A filter that admits at most 1/this of the rows is answered by scoring
 /// just those rows (exactly where vectors are kept): it costs about what the
 /// approximate path would, which has to probe or over-fetch that much more.
@@ -374,9 +378,9 @@ impl VectorIndex {
             return i.warm_up();
         }
         let slots = self.engine.slots();
-        for pos in (0..slots).step_by(slots.div_ceil(ivf::WARM_UP_SEARCHES).max(1)) {
+        for pos in (0..slots).step_by(slots.div_ceil(WARM_UP_SEARCHES).max(1)) {
             if let Some(row) = self.engine.row(pos) {
-                std::hint::black_box(self.engine.search(&row, ivf::CALIBRATION_K, &SearchParams::default(), None).ok());
+                std::hint::black_box(self.engine.search(&row, WARM_UP_K, &SearchParams::default(), None).ok());
             }
         }
     }

@@ -254,10 +254,20 @@ impl Lake {
     /// key, another key shares the entry, the dim or source changed — and the
     /// caller pulls in full. Invalid changes are an error and leave the cache as it was.
     pub fn apply_changes(&self, id: u32, from: &Descriptor, to: Descriptor, changes: Changes<'_>) -> Result<bool> {
+        // The costly part, checking the set and preparing its rows, runs before the cache is locked for the change.
+        let params = {
+            let mut c = self.cache();
+            Self::checked_key(&c, id)?;
+            let Some(entry) = c.entry_of(id) else { return Ok(false) };
+            *entry.index.params()
+        };
+        let rows = prepare_changes(&params, changes)?;
         let mut c = self.cache();
-        Self::checked_key(&c, id)?;
         let Some(old) = c.key(id).pointer.clone() else { return Ok(false) };
         let Some(entry) = c.entries.get(&old) else { return Ok(false) };
+        if *entry.index.params() != params {
+            return Ok(false); // replaced meanwhile by another build: the rows were prepared for the old one
+        }
         let cached = entry.descriptor.clone();
         let to = Descriptor { engine: cached.engine, ..to };
         let sole = c.keys.iter().filter(|k| k.pointer.as_deref() == Some(old.as_str())).count() == 1;
@@ -268,7 +278,7 @@ impl Lake {
             return Ok(false);
         }
         let mut entry = c.entries.remove(&old).expect("checked above");
-        match apply_to(&mut entry.index, changes) {
+        match apply_to(&mut entry.index, changes, &rows) {
             Ok(()) => {}
             Err(e) => {
                 c.entries.insert(old, entry);
@@ -532,16 +542,22 @@ fn check_matches_bundle(p: &Params, d: &Descriptor) -> Result<()> {
     }
 }
 
-/// Applies a change set to an index: all of it, or (on invalid input) none.
-fn apply_to(index: &mut Arc<VectorIndex>, changes: Changes<'_>) -> Result<()> {
-    let params = *index.params();
-    let rows = crate::index::prepare_batch(&params, changes.vectors, changes.upserted, None)?;
-    index.check_new_ids_with(changes.upserted, |_| false)?;
+/// Checks a change set on its own (shapes, duplicates, an id both removed and
+/// upserted) and prepares its upserted rows for an index of `params`.
+fn prepare_changes(params: &Params, changes: Changes<'_>) -> Result<Vec<f32>> {
+    let rows = crate::index::prepare_batch(params, changes.vectors, changes.upserted, None)?;
     let upserted: std::collections::HashSet<u64> = changes.upserted.iter().copied().collect();
     if let Some(id) = changes.removed.iter().find(|id| upserted.contains(id)) {
         return Err(Error::invalid(format!("id {id} is both removed and upserted in one change set")));
     }
     crate::index::check_remove_with(changes.removed, true, |_| true)?;
+    Ok(rows)
+}
+
+/// Applies a change set checked and prepared by [`prepare_changes`] to an
+/// index: all of it, or (on invalid input) none.
+fn apply_to(index: &mut Arc<VectorIndex>, changes: Changes<'_>, rows: &[f32]) -> Result<()> {
+    index.check_new_ids_with(changes.upserted, |_| false)?;
     // An in-flight search holds the current version: change a copy instead.
     let index = match Arc::get_mut(index) {
         Some(ix) => ix,
@@ -552,7 +568,7 @@ fn apply_to(index: &mut Arc<VectorIndex>, changes: Changes<'_>) -> Result<()> {
     };
     index.remove_present(changes.removed);
     index.remove_present(changes.upserted);
-    index.append_prepared(&rows, changes.upserted, None)?;
+    index.append_prepared(rows, changes.upserted, None)?;
     // Tombstones beyond a quarter of the rows cost more scan time than a compaction.
     if index.removed_rows() * 4 > index.len() + index.removed_rows() {
         index.compact()?;

@@ -25,7 +25,7 @@ mod upgrade;
 
 use rayon::prelude::*;
 
-use super::{prepare, Kind, Metric, Params, MAX_DIM};
+use super::{prepare, Kind, Metric, Params, MAX_DIM, WARM_UP_K, WARM_UP_SEARCHES};
 use crate::error::{Error, Result, Status};
 use crate::index::rowset::RowSet;
 use crate::index::topk::TopK;
@@ -44,8 +44,6 @@ pub use tune::Calibration;
 /// Recall@10 is what `target_recall` means.
 pub(crate) const CALIBRATION_K: usize = 10;
 const DEFAULT_EX_BITS: u32 = 7;
-/// Searches a warm start runs before the first real one (see `warm_caches`).
-pub(crate) const WARM_UP_SEARCHES: usize = 16;
 
 /// The build options a caller chooses (the rest of [`IvfParams`] are tuning
 /// constants); zeros pick the defaults.
@@ -421,7 +419,7 @@ impl IvfRabitqIndex {
             }
             let qr = self.decoded(list, at - first, layout);
             let lut = QueryLut::new(&qr, layout.bits);
-            std::hint::black_box(self.probe(kern, &qr, &lut, CALIBRATION_K, nprobe, 0, None));
+            std::hint::black_box(self.probe(kern, &qr, &lut, WARM_UP_K, nprobe, 0, None));
         }
     }
 
