@@ -93,7 +93,7 @@ export const symbols = {
   ruv_lake_witness_of: { args: [ptr, u32, ptr, u64, ptr], returns: i32 },
   ruv_lake_is_primed: { args: [ptr, u32, ptr], returns: i32 },
   ruv_lake_dim: { args: [ptr, u32, ptr], returns: i32 },
-  ruv_lake_warm_up: { args: [ptr, u32], returns: i32 },
+  ruv_lake_sample_rows: { args: [ptr, u32, ptr, u64, ptr], returns: i32 },
   ruv_lake_len: { args: [ptr, u32, ptr], returns: i32 },
   ruv_lake_stats: { args: [ptr, u32, u32, ptr], returns: i32 },
   ruv_lake_publish: { args: [ptr, ptr, u64, ptr, ptr, u64, ptr], returns: i32 },

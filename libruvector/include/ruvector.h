@@ -1661,15 +1661,21 @@ int32_t ruv_lake_witness_of(const RuvLake *lake,
 int32_t ruv_lake_is_primed(const RuvLake *lake, uint32_t key, int32_t *out);
 
 /**
- * A few discarded searches of the cached collection from its own rows, on
- * the calling thread and counted nowhere, so this thread's first real search
- * runs near steady-state speed (`CacheMiss` when nothing is cached). For a
- * host after a warm start; it takes about as long as 16 searches.
+ * Writes up to `cap / dim` evenly spaced rows of the cached collection, as
+ * its index holds them, into `out` (whole rows; `out_len` gets the floats
+ * written, 0 for the codes-only engine, which keeps no rows; `CacheMiss` when
+ * nothing is cached). A host searches from them after a warm start, counted
+ * nowhere, so that its first real search meets caches and branch history
+ * trained where queries land.
  *
  * # Safety
- * `lake` live.
+ * `lake` live; `out` valid for `cap` floats (may be null when `cap` is 0); `out_len` for one u64.
  */
-int32_t ruv_lake_warm_up(const RuvLake *lake, uint32_t key);
+int32_t ruv_lake_sample_rows(const RuvLake *lake,
+                             uint32_t key,
+                             float *out,
+                             uint64_t cap,
+                             uint64_t *out_len);
 
 /**
  * Dimensions of the cached collection (`CacheMiss` when nothing is cached).

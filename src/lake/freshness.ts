@@ -147,10 +147,10 @@ export class FreshnessProtocol {
     this.#host = host;
   }
 
-  /** Whether `key` must be checked with its backend; a skip counts as a cache hit only when `counted`. */
-  #needsCheck(key: number, counted: boolean): boolean {
+  /** Whether `key` must be checked with its backend; a skip counts as a cache hit unless `flags` has `LakeCheckFlag.Uncounted`. */
+  #needsCheck(key: number, flags: number): boolean {
     const out = new Int32Array(1);
-    check(lib().ruv_lake_needs_check_with(this.#host.handle(), key, counted ? 0 : LakeCheckFlag.Uncounted, out), "lake");
+    check(lib().ruv_lake_needs_check_with(this.#host.handle(), key, flags, out), "lake");
     return out[0] === 1;
   }
 
@@ -190,11 +190,11 @@ export class FreshnessProtocol {
   }
 
   /**
-   * Makes `key` searchable on the calling thread; needs a synchronous backend. A warm-up (not `counted`) runs
+   * Makes `key` searchable on the calling thread; needs a synchronous backend. A warm-up (`flags` Uncounted) runs
    * the same code but neither counts a hit nor asks the backend.
    */
-  ensureSync(key: number, backend: string, collection: string, counted = true): void {
-    if (!this.#needsCheck(key, counted) || !counted) return;
+  ensureSync(key: number, backend: string, collection: string, flags = 0): void {
+    if (!this.#needsCheck(key, flags) || flags & LakeCheckFlag.Uncounted) return;
     const scope = collectionScope(backend, collection);
     const adapter = this.#host.source(scope);
     const info = askSync(scope, "currentBundle", () => adapter.currentBundle(collection));
@@ -210,7 +210,7 @@ export class FreshnessProtocol {
 
   /** Makes `key` searchable with any backend; concurrent calls for one stale collection share one check and pull. */
   async ensure(key: number, backend: string, collection: string): Promise<void> {
-    if (!this.#needsCheck(key, true)) return;
+    if (!this.#needsCheck(key, 0)) return;
     let pending = this.#inflight.get(key);
     if (!pending) {
       pending = this.refresh(key, collectionScope(backend, collection)).finally(() => this.#inflight.delete(key));

@@ -5,7 +5,7 @@
  * so backends written in TypeScript work and native threads never call into JS.
  */
 import { BackendError, CacheMissError, InvalidArgument } from "../errors.ts";
-import { check as checkStatus, ConsistencyCode, LakeEngineCode, lib, outPointer, readString, StatsScope, utf8 } from "../ffi.ts";
+import { check as checkStatus, ConsistencyCode, LakeCheckFlag, LakeEngineCode, lib, outPointer, readString, StatsScope, utf8 } from "../ffi.ts";
 import { IVF_FROM_ROWS } from "../index/recommend.ts";
 import { engineConfig, type LakeEngine, type LakeIvfOptions } from "./engine.ts";
 import { checkOptionKeys, optionKeys } from "../options.ts";
@@ -145,8 +145,8 @@ export class RuLake implements Disposable {
   readonly #keys = new Map<string, number>();
   readonly #freshness: FreshnessProtocol;
   readonly #scratch = { ids: new BigUint64Array(64), scores: new Float32Array(64), shards: new Uint32Array(64), count: new BigUint64Array(1) };
-  /** Set while a warm start runs its throwaway searches. */
-  #warming = false;
+  /** `LakeCheckFlag.Uncounted` while a warm start runs its throwaway searches, else 0. */
+  #checkFlags = 0;
 
   /** Use {@link RuLake.builder}. */
   constructor(options: LakeOptions) {
@@ -228,9 +228,9 @@ export class RuLake implements Disposable {
     throw new CacheMissError(`${scope.backend}/${scope.collection} is not cached and backend ${scope.backend} is not registered (registered: ${this.backendIds().join(", ") || "none"})`);
   }
 
-  #ensureFreshSync(backend: string, collection: string, counted = true): number {
+  #ensureFreshSync(backend: string, collection: string, flags = 0): number {
     const key = this.#key(backend, collection);
-    this.#freshness.ensureSync(key, backend, collection, counted);
+    this.#freshness.ensureSync(key, backend, collection, flags);
     return key;
   }
 
@@ -260,8 +260,9 @@ export class RuLake implements Disposable {
    */
   searchOne(target: CollectionKey, query: Float32Array, k: number, options: LakeSearchOptions = {}): LakeHit[] {
     const [backend, collection, filters] = searchOneArgs(target, query, k, options);
-    // A warm-up runs this very code (a copy of it would leave this path cold) but counts no hit and never asks the backend.
-    const key = this.#ensureFreshSync(backend, collection, !this.#warming);
+    // A warm-up runs this very code, with the same branches (JavaScriptCore's optimised code leaves the branches it never
+    // saw running to an expensive bail-out), differing only in the flags it hands the native check: no hit, no backend.
+    const key = this.#ensureFreshSync(backend, collection, this.#checkFlags);
     return this.#searchCached(key, backend, collection, query, k, filters);
   }
 
@@ -459,9 +460,9 @@ export class RuLake implements Disposable {
 
   /**
    * Installs a collection saved by {@link saveCacheToDirAsync}, verifying its witness; needs no backend. Returns its size.
-   * It ends by reading the whole index once and searching it from 16 of its own rows (an IVF cache is mapped:
-   * this pages it in and warms the CPU caches), then by throwaway `searchOne` calls (all counted nowhere), so the
-   * first real search runs near steady-state speed.
+   * It ends by reading the whole index once (an IVF cache is mapped: this pages it in), then by throwaway
+   * `searchOne` calls from the index's own rows (counted nowhere), so the first real search runs near steady-state
+   * speed.
    */
   async warmFromDirAsync(key: CollectionKey, dir: string): Promise<number> {
     const [backend, collection] = checkTarget(key);
@@ -486,25 +487,32 @@ export class RuLake implements Disposable {
   }
 
   /**
-   * Warms the native core (`ruv_lake_warm_up`), then the JavaScript path: `searchOne` itself, last, since the
-   * native warm-up's memory traffic evicts the engine's own code and data from the CPU caches. JavaScriptCore
-   * compiles a function after a few dozen calls, at a fixed cost of a few hundred µs: when searches are fast
-   * enough to pay that within the budget, the warm-up runs past those compilations instead of leaving one to
-   * land on the first real search.
+   * Ends a warm start with throwaway `searchOne` calls (counted nowhere, never asking a backend) from rows of the
+   * index itself. They train the searching core's caches and branch history where queries land: after searches
+   * from one repeated vector a first real query still ran ≈ 1.3× its steady time. And they take `searchOne`'s own
+   * code through JavaScriptCore's compilations, so that none lands on the first real search. 16 calls always, 200
+   * when those fit the budget: a compilation costs a few hundred µs, which only matters next to a fast search.
    */
   #warmUp(key: CollectionKey, id: number): void {
-    check(lib().ruv_lake_warm_up(this.#handle.ptr, id));
-    const query = new Float32Array(this.#dim(id));
-    this.#warming = true;
+    const dim = this.#dim(id);
+    const rows = new Float32Array(Math.max(1, Math.min(JIT_WARM_UP_CALLS, Math.floor(WARM_UP_ROWS_MAX_FLOATS / dim))) * dim);
+    const len = new BigUint64Array(1);
+    check(lib().ruv_lake_sample_rows(this.#handle.ptr, id, rows, rows.length, len));
+    const held = Math.max(1, Number(len[0]) / dim); // none from the codes-only engine: one zero query then
+    const query = (i: number) => rows.subarray((i % held) * dim, ((i % held) + 1) * dim);
+    this.#checkFlags = LakeCheckFlag.Uncounted;
     try {
-      const start = Bun.nanoseconds();
-      for (let i = 0; i < WARM_UP_CALLS; i++) this.searchOne(key, query, WARM_UP_K);
-      const perCall = (Bun.nanoseconds() - start) / WARM_UP_CALLS;
+      let start = 0;
+      for (let i = 0; i < WARM_UP_CALLS; i++) {
+        if (i === WARM_UP_CALLS / 2) start = Bun.nanoseconds(); // the first calls run cold: time the rest
+        this.searchOne(key, query(i), WARM_UP_K);
+      }
+      const perCall = (Bun.nanoseconds() - start) / (WARM_UP_CALLS / 2);
       if (perCall * JIT_WARM_UP_CALLS <= JIT_WARM_UP_BUDGET_NS) {
-        for (let i = WARM_UP_CALLS; i < JIT_WARM_UP_CALLS; i++) this.searchOne(key, query, WARM_UP_K);
+        for (let i = WARM_UP_CALLS; i < JIT_WARM_UP_CALLS; i++) this.searchOne(key, query(i), WARM_UP_K);
       }
     } finally {
-      this.#warming = false;
+      this.#checkFlags = 0;
     }
   }
 
@@ -603,6 +611,8 @@ const WARM_UP_CALLS = 16;
 const JIT_WARM_UP_CALLS = 200;
 /** The most a warm start spends on those calls: 25 ms, so 200 searches of up to 125 µs. */
 const JIT_WARM_UP_BUDGET_NS = 25e6;
+/** The sample rows a warm start asks for fill at most 1 MiB (the calls cycle through them). */
+const WARM_UP_ROWS_MAX_FLOATS = 1 << 18;
 
 /** `searchOne`'s arguments checked: its backend, collection and native filters. */
 function searchOneArgs(target: CollectionKey, query: Float32Array, k: number, options: LakeSearchOptions): [string, string, NativeFilters] {

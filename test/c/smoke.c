@@ -96,7 +96,10 @@ int main(int argc, char **argv) {
   if (ruv_lake_needs_check_with(lake, 0, RUV_LAKE_CHECK_UNCOUNTED << 1, &needs) != RUV_STATUS_INVALID_ARGUMENT || needs != -1) {
     fprintf(stderr, "unknown check flags accepted\n"); return 1;
   }
-  if (ruv_lake_warm_up(lake, 0) != RUV_STATUS_INVALID_ARGUMENT) { fprintf(stderr, "warm-up of an unknown key accepted\n"); return 1; }
+  uint64_t sampled = 7;
+  if (ruv_lake_sample_rows(lake, 0, NULL, 0, &sampled) != RUV_STATUS_INVALID_ARGUMENT || sampled != 7) {
+    fprintf(stderr, "sample rows of an unknown key accepted\n"); return 1;
+  }
 
   CHECK(ruv_lake_free(lake));
   CHECK(ruv_index_free(loaded));

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use super::index::{as_filters, read_filters, single, OwnedFilter, RuvSearchOptions};
 use super::runtime::{job_out, Hits, ShardHits};
-use super::{copy_string_out, first_version, free_handle, guard, handle, handle_out, path, read_struct, slice, slice_mut, utf8, write_out, write_struct};
+use super::{copy_into, copy_string_out, first_version, free_handle, guard, handle, handle_out, path, read_struct, slice, slice_mut, utf8, write_out, write_struct};
 use crate::error::{Error, Result, Status};
 use crate::index::{IvfOptions, SearchParams};
 use crate::lake::witness::{CacheEngine, Descriptor, Generation};
@@ -581,16 +581,26 @@ pub unsafe extern "C" fn ruv_lake_is_primed(lake: *const RuvLake, key: u32, out:
     guard(|| write_out(out, handle(lake, "lake")?.0.is_primed(key)? as i32, "out"))
 }
 
-/// A few discarded searches of the cached collection from its own rows, on
-/// the calling thread and counted nowhere, so this thread's first real search
-/// runs near steady-state speed (`CacheMiss` when nothing is cached). For a
-/// host after a warm start; it takes about as long as 16 searches.
+/// Writes up to `cap / dim` evenly spaced rows of the cached collection, as
+/// its index holds them, into `out` (whole rows; `out_len` gets the floats
+/// written, 0 for the codes-only engine, which keeps no rows; `CacheMiss` when
+/// nothing is cached). A host searches from them after a warm start, counted
+/// nowhere, so that its first real search meets caches and branch history
+/// trained where queries land.
 ///
 /// # Safety
-/// `lake` live.
+/// `lake` live; `out` valid for `cap` floats (may be null when `cap` is 0); `out_len` for one u64.
 #[no_mangle]
-pub unsafe extern "C" fn ruv_lake_warm_up(lake: *const RuvLake, key: u32) -> i32 {
-    guard(|| handle(lake, "lake")?.0.warm_up(key))
+pub unsafe extern "C" fn ruv_lake_sample_rows(lake: *const RuvLake, key: u32, out: *mut f32, cap: u64, out_len: *mut u64) -> i32 {
+    guard(|| {
+        let lake = &handle(lake, "lake")?.0;
+        let dim = lake.dim(key)?.max(1);
+        let rows = lake.sample_rows(key, usize::try_from(cap).unwrap_or(usize::MAX) / dim)?;
+        if !rows.is_empty() {
+            copy_into(&rows, out, cap, "out")?;
+        }
+        write_out(out_len, rows.len() as u64, "out_len")
+    })
 }
 
 /// Dimensions of the cached collection (`CacheMiss` when nothing is cached).

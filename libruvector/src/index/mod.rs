@@ -31,10 +31,6 @@ pub(crate) const MAX_DIM: usize = 8192;
 pub(crate) const MAX_RERANK_FACTOR: usize = 1024;
 /// The id of an empty slot in batch results (a filtered query with fewer than k matches).
 pub(crate) const NO_HIT: u64 = u64::MAX;
-/// Searches a warm start runs before the first real one (see `VectorIndex::warm_up`).
-pub(crate) const WARM_UP_SEARCHES: usize = 16;
-/// The k of those searches: what a typical first query asks for.
-pub(crate) const WARM_UP_K: usize = 10;
 /// A filter that admits at most 1/this of the rows is answered by scoring
 /// just those rows (exactly where vectors are kept): it costs about what the
 /// approximate path would, which has to probe or over-fetch that much more.
@@ -369,20 +365,22 @@ impl VectorIndex {
         }
     }
 
-    /// A few discarded searches from evenly spaced rows of the index, so the
-    /// first real search from this thread runs about as fast as later ones
-    /// (IVF decodes its rows; the codes-only upstream engine keeps none and
-    /// skips this). Run it on the thread that will search: it warms that core.
-    pub fn warm_up(&self) {
+    /// Up to `n` evenly spaced rows, `dim` wide, as the index holds them (IVF
+    /// reconstructs its rows from their codes): realistic queries for a warm
+    /// start's throwaway searches. Empty for the codes-only upstream engine,
+    /// which keeps no rows.
+    pub fn sample_rows(&self, n: usize) -> Vec<f32> {
         if let Some(i) = self.engine.ivf() {
-            return i.warm_up();
+            return i.sample_rows(n);
         }
-        let slots = self.engine.slots();
-        for pos in (0..slots).step_by(slots.div_ceil(WARM_UP_SEARCHES).max(1)) {
+        let (slots, dim) = (self.engine.slots(), self.params.dim);
+        let mut out = Vec::new();
+        for pos in (0..slots).step_by(slots.div_ceil(n.max(1)).max(1)).take(n) {
             if let Some(row) = self.engine.row(pos) {
-                std::hint::black_box(self.engine.search(&row, WARM_UP_K, &SearchParams::default(), None).ok());
+                out.extend_from_slice(&row[..dim]);
             }
         }
+        out
     }
 
     /// What target-recall calibration measured at build (IvfRabitqIndex).

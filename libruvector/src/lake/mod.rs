@@ -490,11 +490,10 @@ impl Lake {
         Ok(n)
     }
 
-    /// Warms the calling thread's core for the cached collection's searches
-    /// (`VectorIndex::warm_up`), counting nothing.
-    pub fn warm_up(&self, id: u32) -> Result<()> {
-        self.cached(id)?.warm_up();
-        Ok(())
+    /// Up to `n` rows of the cached collection as its index holds them
+    /// (`VectorIndex::sample_rows`), for a warm start's throwaway searches.
+    pub fn sample_rows(&self, id: u32, n: usize) -> Result<Vec<f32>> {
+        Ok(self.cached(id)?.sample_rows(n))
     }
 
     /// Dimensions of the cached collection.

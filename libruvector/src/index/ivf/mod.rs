@@ -25,7 +25,7 @@ mod upgrade;
 
 use rayon::prelude::*;
 
-use super::{prepare, Kind, Metric, Params, MAX_DIM, WARM_UP_K, WARM_UP_SEARCHES};
+use super::{prepare, Kind, Metric, Params, MAX_DIM};
 use crate::error::{Error, Result, Status};
 use crate::index::rowset::RowSet;
 use crate::index::topk::TopK;
@@ -401,26 +401,28 @@ impl IvfRabitqIndex {
         touch(&self.centroids);
     }
 
-    /// Searches from evenly spaced rows (as their codes reconstruct them),
-    /// discarded. After `warm_caches` alone a first query is still over twice
-    /// as slow as in steady state, and after searches from the centroids too;
-    /// searches from rows, which land where queries do, bring it to about
-    /// 1.05× when they run on the searching thread and 1.75× from another (a
-    /// 100k × 128 mapped index, Rust caller): the core's own caches count.
-    pub fn warm_up(&self) {
+    /// Up to `n` evenly spaced rows as their codes reconstruct them, rotated
+    /// back into the caller's space: queries that land where real ones do, for
+    /// a warm start's throwaway searches. Searches from the centroids, or from
+    /// one vector repeated, leave a first real query over 1.2× as slow as in
+    /// steady state (the core's caches and branch history are trained on
+    /// other lists); searches from a few hundred rows do not.
+    pub fn sample_rows(&self, n: usize) -> Vec<f32> {
         let (kern, layout) = (kernels::active(), self.params.layout());
-        let nprobe = self.params.options.nprobe.min(self.lists.len());
+        let (count, dim) = (n.min(self.len), self.params.dim);
+        let mut out = Vec::with_capacity(count * dim);
         let (mut list, mut first) = (0, 0);
-        for i in 0..WARM_UP_SEARCHES.min(self.len) {
-            let at = i * self.len / WARM_UP_SEARCHES.min(self.len);
+        for i in 0..count {
+            let at = i * self.len / count;
             while first + self.lists[list].len <= at {
                 first += self.lists[list].len;
                 list += 1;
             }
-            let qr = self.decoded(list, at - first, layout);
-            let lut = QueryLut::new(&qr, layout.bits);
-            std::hint::black_box(self.probe(kern, &qr, &lut, WARM_UP_K, nprobe, 0, None));
+            let mut row = self.decoded(list, at - first, layout);
+            self.rotation.invert(kern, &mut row);
+            out.extend_from_slice(&row[..dim]);
         }
+        out
     }
 
     /// Vector `v` of `list` as its code reconstructs it (rotated): the
@@ -683,7 +685,7 @@ mod tests {
     use rotation::SplitMix;
 
     #[test]
-    fn a_decoded_row_is_much_nearer_its_row_than_its_centroid_is() {
+    fn a_decoded_row_is_much_nearer_its_row_than_its_centroid_is_and_samples_are_decoded_rows_unrotated() {
         let (dim, n) = (48, 4000);
         let mut rng = SplitMix(5);
         let rows: Vec<f32> = (0..n * dim).map(|_| rng.gaussian() as f32).collect();
@@ -694,14 +696,24 @@ mod tests {
             let (layout, dp) = (index.params.layout(), index.params.padded_dim());
             let rotated = rotate_rows(kernels::active(), &index.rotation, &rows, dim);
             let sq = |a: &[f32], b: &[f32]| a.iter().zip(b).map(|(x, y)| ((x - y) as f64).powi(2)).sum::<f64>();
-            let (mut to_decoded, mut to_centroid) = (0.0, 0.0);
+            let samples = index.sample_rows(n);
+            let (mut to_decoded, mut to_sample, mut to_centroid) = (0.0, 0.0, 0.0);
+            let mut at = 0;
             for (l, list) in index.lists.iter().enumerate() {
                 for (v, r) in list.records(layout).enumerate() {
-                    let row = &rotated[r.pos as usize * dp..(r.pos as usize + 1) * dp];
+                    let p = r.pos as usize;
+                    let row = &rotated[p * dp..(p + 1) * dp];
                     to_decoded += sq(&index.decoded(l, v, layout), row);
+                    to_sample += sq(&samples[at * dim..(at + 1) * dim], &rows[p * dim..(p + 1) * dim]);
                     to_centroid += sq(&index.centroids[l * dp..(l + 1) * dp], row);
+                    at += 1;
                 }
             }
+            assert_eq!(at * dim, samples.len());
+            // The rotation is orthogonal, so the samples carry the decoded rows' error, less what the
+            // dropped padding held (48 of 64 components are the caller's).
+            assert!(to_sample <= to_decoded * (1.0 + 1e-4), "B{bits}: {to_sample} vs {to_decoded}");
+            assert!(to_sample > 0.5 * to_decoded, "B{bits}: {to_sample} vs {to_decoded}");
             // The encoder's scale ‖r‖²/⟨u, r⟩ leaves ‖r‖²(1/cos² − 1) of error, cos the code's
             // alignment with the residual: ≈ 0.8 for one bit (0.56), ≥ 0.95 from four.
             let bound = if bits == 1 { 0.7 } else { 0.1 };

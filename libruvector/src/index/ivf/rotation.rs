@@ -80,6 +80,30 @@ impl Rotation {
     }
 }
 
+impl Rotation {
+    /// Undoes [`Rotation::apply`] in place: its steps are each their own
+    /// inverse (sign flips, the normalised Hadamard transform, the butterfly),
+    /// so they run again in reverse order.
+    pub fn invert(&self, kern: &Kernels, x: &mut [f32]) {
+        debug_assert_eq!(x.len(), self.dim);
+        let (d, w) = (self.dim, self.window);
+        let scale = 1.0 / (w as f32).sqrt();
+        for round in (0..ROUNDS).rev() {
+            if w != d {
+                kac_butterfly(x);
+            }
+            let win = if round % 2 == 0 { &mut x[..w] } else { &mut x[d - w..] };
+            (kern.fht)(win);
+            win.iter_mut().for_each(|v| *v *= scale);
+            for (i, v) in x.iter_mut().enumerate() {
+                let bit = round * d + i;
+                let flip = ((self.signs[bit / 8] >> (bit % 8)) & 1) as u32;
+                *v = f32::from_bits(v.to_bits() ^ (flip << 31));
+            }
+        }
+    }
+}
+
 /// (a, b) → ((a + b)/√2, (a − b)/√2) between the two halves.
 fn kac_butterfly(x: &mut [f32]) {
     let s = std::f32::consts::FRAC_1_SQRT_2;
@@ -95,6 +119,19 @@ fn kac_butterfly(x: &mut [f32]) {
 mod tests {
     use super::*;
     use crate::kernels::SCALAR;
+
+    #[test]
+    fn invert_undoes_apply() {
+        for dim in [64, 192, 832] {
+            let r = Rotation::new(dim, 11);
+            let x: Vec<f32> = (0..dim).map(|i| (i as f32 * 0.37).sin()).collect();
+            let mut y = x.clone();
+            r.apply(&SCALAR, &mut y);
+            r.invert(&SCALAR, &mut y);
+            let err = x.iter().zip(&y).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+            assert!(err < 1e-5, "dim {dim}: max error {err}");
+        }
+    }
 
     #[test]
     fn keeps_norms_and_mixes_every_component() {
