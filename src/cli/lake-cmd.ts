@@ -93,11 +93,14 @@ const save: CommandSpec = {
   },
 };
 
-/** A lake with nothing registered and frozen consistency, warmed from the saved directory of `--warm`/`--dir`. */
+/**
+ * A lake with nothing registered and frozen consistency, warmed from the saved directory of `--warm`/`--dir`;
+ * without the warm start's throwaway searches, which pay off over a long-running process, not a command's few.
+ */
 async function warmLake(args: Args, dir: string): Promise<{ lake: RuLake; vectors: number }> {
   const lake = openLake(args, Consistency.frozen());
   try {
-    const vectors = await withProgress(`warming from ${dir}`, () => lake.warmFromDirAsync(collectionKey(args), dir));
+    const vectors = await withProgress(`warming from ${dir}`, () => lake.warmFromDirAsync(collectionKey(args), dir, { warmUp: false }));
     return { lake, vectors };
   } catch (err) {
     lake.close();

@@ -3,7 +3,7 @@
  * `@ruvector/bun/lake` entry point.
  * @module
  */
-export { RuLake, RuLakeBuilder, type CollectionKey, type LakeHit, type LakeOptions, type LakeSearchOptions, type LakeBatchOptions } from "./lake.ts";
+export { RuLake, RuLakeBuilder, type CollectionKey, type LakeHit, type LakeOptions, type LakeSearchOptions, type LakeBatchOptions, type WarmOptions } from "./lake.ts";
 export type { IdFilter, IdList } from "../index/filter.ts";
 export { Consistency, RefreshResult } from "./consistency.ts";
 export type { LakeEngine, LakeIvfOptions } from "./engine.ts";

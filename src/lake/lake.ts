@@ -8,7 +8,7 @@ import { BackendError, CacheMissError, InvalidArgument } from "../errors.ts";
 import { check as checkStatus, ConsistencyCode, LakeCheckFlag, LakeEngineCode, lib, outPointer, readString, StatsScope, utf8 } from "../ffi.ts";
 import { IVF_FROM_ROWS } from "../index/recommend.ts";
 import { engineConfig, type LakeEngine, type LakeIvfOptions } from "./engine.ts";
-import { checkOptionKeys, optionKeys } from "../options.ts";
+import { checkOptionKeys, describeValue, optionKeys } from "../options.ts";
 import { CacheStatsStruct, LakeConfig, NativeStruct, SearchOptionsStruct } from "../structs.ts";
 import { idFilters, singleFilter, withFilters, type IdFilter, type NativeFilters } from "../index/filter.ts";
 import { NativeHandle, runJob } from "../runtime.ts";
@@ -462,9 +462,12 @@ export class RuLake implements Disposable {
    * Installs a collection saved by {@link saveCacheToDirAsync}, verifying its witness; needs no backend. Returns its size.
    * It ends by reading the whole index once (an IVF cache is mapped: this pages it in), then by throwaway
    * `searchOne` calls from the index's own rows (counted nowhere), so the first real search runs near steady-state
-   * speed.
+   * speed; `warmUp: false` skips them.
    */
-  async warmFromDirAsync(key: CollectionKey, dir: string): Promise<number> {
+  async warmFromDirAsync(key: CollectionKey, dir: string, options: WarmOptions = {}): Promise<number> {
+    checkOptionKeys(options, ["warmUp"], "warmFromDirAsync options");
+    const warmUp = options.warmUp ?? true;
+    if (typeof warmUp !== "boolean") throw new InvalidArgument(`warmFromDirAsync option warmUp must be a boolean, got ${describeValue(warmUp)}`);
     const [backend, collection] = checkTarget(key);
     const id = this.#key(backend, collection);
     const path = utf8(checkDir(dir));
@@ -482,7 +485,7 @@ export class RuLake implements Disposable {
     );
     const published = await publishedState(dir);
     if (published) this.#freshness.remember(id, published);
-    if (installed > 0) this.#warmUp(key, id);
+    if (installed > 0 && warmUp) this.#warmUp(key, id);
     return installed;
   }
 
@@ -490,8 +493,9 @@ export class RuLake implements Disposable {
    * Ends a warm start with throwaway `searchOne` calls (counted nowhere, never asking a backend) from rows of the
    * index itself. They train the searching core's caches and branch history where queries land: after searches
    * from one repeated vector a first real query still ran ≈ 1.3× its steady time. And they take `searchOne`'s own
-   * code through JavaScriptCore's compilations, so that none lands on the first real search. 16 calls always, 200
-   * when those fit the budget: a compilation costs a few hundred µs, which only matters next to a fast search.
+   * code through JavaScriptCore's compilations, so that none lands on the first real search. 16 calls always, 400
+   * when those fit the budget: the path's cold cost (≈ 30 µs after 16 calls, a few hundred µs when a compilation
+   * lands) matters next to a fast search.
    */
   #warmUp(key: CollectionKey, id: number): void {
     const dim = this.#dim(id);
@@ -607,10 +611,17 @@ function checkQuery(query: unknown, k: number, batch = false): asserts query is 
 const WARM_UP_K = 10;
 /** `searchOne` calls every warm start makes: each function on the path has run, none is compiled yet. */
 const WARM_UP_CALLS = 16;
-/** Calls that take the path past JavaScriptCore's baseline and optimising compilations (measured: 32 land one on the next call). */
-const JIT_WARM_UP_CALLS = 200;
-/** The most a warm start spends on those calls: 25 ms, so 200 searches of up to 125 µs. */
-const JIT_WARM_UP_BUDGET_NS = 25e6;
+/**
+ * Calls that take the path past JavaScriptCore's baseline and optimising compilations. Measured on a 60 µs search:
+ * after 32, 100 or (now and then) 200 calls a compilation landed on the first real search (2-6× its steady time).
+ */
+const JIT_WARM_UP_CALLS = 400;
+/**
+ * The most a warm start spends on those calls: 100 ms, so 400 searches of up to 250 µs. Slower searches make only
+ * the 16, whose cold path is then a small part of the first search. RabitqPlusIndex's own search needs about 200
+ * calls to reach its steady speed (20k rows: 200 µs a search, falling to 155 µs), IVF's needs none.
+ */
+const JIT_WARM_UP_BUDGET_NS = 100e6;
 /** The sample rows a warm start asks for fill at most 1 MiB (the calls cycle through them). */
 const WARM_UP_ROWS_MAX_FLOATS = 1 << 18;
 
@@ -652,6 +663,16 @@ function shardError(shard: number, e: unknown): Error {
 export interface LakeSearchOptions {
   /** Only rows whose backend ids this filter passes (see {@link IdFilter}); a filter that passes none gives `[]`. */
   filter?: IdFilter;
+}
+
+/** Options of {@link RuLake.warmFromDirAsync}. */
+export interface WarmOptions {
+  /**
+   * End with throwaway searches from the index's own rows, so that the first real search runs near steady-state
+   * speed (default true): 16 of them, or 400 when they fit 100 ms. `false` suits a process that searches a few
+   * times and exits.
+   */
+  warmUp?: boolean;
 }
 
 /** Options of {@link RuLake.searchBatch}. */

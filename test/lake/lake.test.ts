@@ -380,6 +380,24 @@ test("a warm start's throwaway searches never ask a registered backend, even und
   expect(watched.calls).toEqual({ bundle: 1, pull: 0 });
 });
 
+test("warmFromDirAsync takes { warmUp }: false skips the throwaway searches; bad options are InvalidArguments naming them", async () => {
+  const dir = tempDir();
+  const vectors = randomVectors(300, dim, 33);
+  using saver = RuLake.builder().build();
+  saver.registerBackend(new CountingAdapter("count", vectors));
+  const q = row(vectors, dim, 7);
+  const expected = saver.searchOne(["count", "c"], q, 3);
+  await saver.saveCacheToDirAsync(["count", "c"], dir);
+  using lake = RuLake.builder().consistency(Consistency.frozen()).build();
+  await expect(lake.warmFromDirAsync(["count", "c"], dir, { warmUp: 1 } as never)).rejects.toThrow("warmUp must be a boolean, got 1");
+  await expect(lake.warmFromDirAsync(["count", "c"], dir, { warmup: false } as never)).rejects.toThrow(InvalidArgument);
+  await expect(lake.warmFromDirAsync(["count", "c"], dir, { warmup: false } as never)).rejects.toThrow("warmup");
+  expect(lake.isPrimed(["count", "c"])).toBe(false);
+  expect(await lake.warmFromDirAsync(["count", "c"], dir, { warmUp: false })).toBe(300);
+  expect(lake.searchOne(["count", "c"], q, 3)).toEqual(expected);
+  expect(lake.cacheStats()).toMatchObject({ hits: 1, warmInstalls: 1 });
+});
+
 test("warming from a missing or foreign directory is a typed error; searching an unprimed frozen lake is a cache miss", async () => {
   using lake = RuLake.builder().consistency(Consistency.frozen()).build();
   const dir = tempDir();
