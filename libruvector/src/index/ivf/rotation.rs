@@ -60,47 +60,47 @@ impl Rotation {
     /// Rotates `x` (length `dim`) in place.
     pub fn apply(&self, kern: &Kernels, x: &mut [f32]) {
         debug_assert_eq!(x.len(), self.dim);
-        let (d, w) = (self.dim, self.window);
-        let scale = 1.0 / (w as f32).sqrt();
         for round in 0..ROUNDS {
-            // The signs are random, so a branch here would mispredict half
-            // the time: flip the float's sign bit arithmetically instead.
-            for (i, v) in x.iter_mut().enumerate() {
-                let bit = round * d + i;
-                let flip = ((self.signs[bit / 8] >> (bit % 8)) & 1) as u32;
-                *v = f32::from_bits(v.to_bits() ^ (flip << 31));
-            }
-            let win = if round % 2 == 0 { &mut x[..w] } else { &mut x[d - w..] };
-            (kern.fht)(win);
-            win.iter_mut().for_each(|v| *v *= scale);
-            if w != d {
+            self.flip_signs(round, x);
+            self.transform_window(kern, round, x);
+            if self.window != self.dim {
                 kac_butterfly(x);
             }
         }
     }
-}
 
-impl Rotation {
     /// Undoes [`Rotation::apply`] in place: its steps are each their own
     /// inverse (sign flips, the normalised Hadamard transform, the butterfly),
     /// so they run again in reverse order.
     pub fn invert(&self, kern: &Kernels, x: &mut [f32]) {
         debug_assert_eq!(x.len(), self.dim);
-        let (d, w) = (self.dim, self.window);
-        let scale = 1.0 / (w as f32).sqrt();
         for round in (0..ROUNDS).rev() {
-            if w != d {
+            if self.window != self.dim {
                 kac_butterfly(x);
             }
-            let win = if round % 2 == 0 { &mut x[..w] } else { &mut x[d - w..] };
-            (kern.fht)(win);
-            win.iter_mut().for_each(|v| *v *= scale);
-            for (i, v) in x.iter_mut().enumerate() {
-                let bit = round * d + i;
-                let flip = ((self.signs[bit / 8] >> (bit % 8)) & 1) as u32;
-                *v = f32::from_bits(v.to_bits() ^ (flip << 31));
-            }
+            self.transform_window(kern, round, x);
+            self.flip_signs(round, x);
         }
+    }
+
+    /// Negates the components round `round` draws.
+    fn flip_signs(&self, round: usize, x: &mut [f32]) {
+        // The signs are random, so a branch here would mispredict half
+        // the time: flip the float's sign bit arithmetically instead.
+        for (i, v) in x.iter_mut().enumerate() {
+            let bit = round * self.dim + i;
+            let flip = ((self.signs[bit / 8] >> (bit % 8)) & 1) as u32;
+            *v = f32::from_bits(v.to_bits() ^ (flip << 31));
+        }
+    }
+
+    /// The normalised Hadamard transform over round `round`'s window.
+    fn transform_window(&self, kern: &Kernels, round: usize, x: &mut [f32]) {
+        let (d, w) = (self.dim, self.window);
+        let win = if round.is_multiple_of(2) { &mut x[..w] } else { &mut x[d - w..] };
+        (kern.fht)(win);
+        let scale = 1.0 / (w as f32).sqrt();
+        win.iter_mut().for_each(|v| *v *= scale);
     }
 }
 
