@@ -128,11 +128,11 @@ fn warm_restart_from_a_saved_ivf_cache_returns_the_original_ids() {
     let reader = Lake::new(Config { consistency: Consistency::Frozen, ..Config::default() }).unwrap();
     let k2 = reader.key("prod", "docs");
     let uncached = reader.key("prod", "other");
-    assert_eq!(reader.sample_rows(uncached, 8).unwrap_err().status, Status::CacheMiss);
+    assert_eq!(reader.index(uncached).err().map(|e| e.status), Some(Status::CacheMiss));
     assert_eq!(reader.warm_from_dir(k2, &dir).unwrap(), 3000);
-    let samples = reader.sample_rows(k2, 8).unwrap();
+    let samples = reader.index(k2).unwrap().sample_rows(8);
     assert_eq!(samples.len(), 8 * dim);
-    assert_eq!(reader.sample_rows(k2, 5000).unwrap().len(), 3000 * dim, "at most every row once");
+    assert_eq!(reader.index(k2).unwrap().sample_rows(5000).len(), 3000 * dim, "at most every row once");
     assert_eq!(reader.stats(Scope::Global).unwrap().0.hits, 0, "a warm start counts no hit");
     assert_eq!(top(&reader, k2, q, 10), before);
     assert_eq!(before[0], ids[11]);

@@ -593,9 +593,8 @@ pub unsafe extern "C" fn ruv_lake_is_primed(lake: *const RuvLake, key: u32, out:
 #[no_mangle]
 pub unsafe extern "C" fn ruv_lake_sample_rows(lake: *const RuvLake, key: u32, out: *mut f32, cap: u64, out_len: *mut u64) -> i32 {
     guard(|| {
-        let lake = &handle(lake, "lake")?.0;
-        let dim = lake.dim(key)?.max(1);
-        let rows = lake.sample_rows(key, usize::try_from(cap).unwrap_or(usize::MAX) / dim)?;
+        let index = handle(lake, "lake")?.0.index(key)?;
+        let rows = index.sample_rows(usize::try_from(cap).unwrap_or(usize::MAX) / index.params().dim.max(1));
         if !rows.is_empty() {
             copy_into(&rows, out, cap, "out")?;
         }

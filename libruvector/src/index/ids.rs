@@ -38,7 +38,7 @@ impl IdMap {
     /// Reads one value per cache line of the position → id table, which
     /// every search's hits go through (see `VectorIndex::warm_caches`).
     pub fn warm_caches(&self) {
-        crate::index::ivf::touch(&self.by_pos);
+        super::touch(&self.by_pos);
     }
 
     pub fn len(&self) -> usize {

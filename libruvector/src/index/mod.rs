@@ -611,3 +611,11 @@ fn check_ids_len(ids: usize, n: usize) -> Result<()> {
     }
     Ok(())
 }
+
+/// Reads one value of `values` per 64-byte cache line (see `VectorIndex::warm_caches`).
+pub(crate) fn touch<T: Copy>(values: &[T]) {
+    let stride = (64 / std::mem::size_of::<T>().max(1)).max(1);
+    for v in values.iter().step_by(stride) {
+        std::hint::black_box(*v);
+    }
+}

@@ -256,9 +256,9 @@ impl Lake {
     pub fn apply_changes(&self, id: u32, from: &Descriptor, to: Descriptor, changes: Changes<'_>) -> Result<bool> {
         // The costly part, checking the set and preparing its rows, runs before the cache is locked for the change.
         let params = {
-            let mut c = self.cache();
+            let c = self.cache();
             Self::checked_key(&c, id)?;
-            let Some(entry) = c.entry_of(id) else { return Ok(false) };
+            let Some(entry) = c.key(id).pointer.as_deref().and_then(|w| c.entries.get(w)) else { return Ok(false) };
             *entry.index.params()
         };
         let rows = prepare_changes(&params, changes)?;
@@ -337,7 +337,7 @@ impl Lake {
         Err(Error::new(Status::CacheMiss, format!("{}/{} is not cached, so it has no engine yet", k.backend, k.collection)))
     }
 
-    /// The cached index of a collection, for batch searches.
+    /// The cached index of a collection, for batch searches and a warm start's sample rows.
     pub fn index(&self, id: u32) -> Result<Arc<VectorIndex>> {
         self.cached(id)
     }
@@ -488,12 +488,6 @@ impl Lake {
         let n = index.len();
         self.install(id, d, Arc::new(index), |s| s.warm_installs += 1);
         Ok(n)
-    }
-
-    /// Up to `n` rows of the cached collection as its index holds them
-    /// (`VectorIndex::sample_rows`), for a warm start's throwaway searches.
-    pub fn sample_rows(&self, id: u32, n: usize) -> Result<Vec<f32>> {
-        Ok(self.cached(id)?.sample_rows(n))
     }
 
     /// Dimensions of the cached collection.

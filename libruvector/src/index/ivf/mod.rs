@@ -25,7 +25,7 @@ mod upgrade;
 
 use rayon::prelude::*;
 
-use super::{prepare, Kind, Metric, Params, MAX_DIM};
+use super::{prepare, touch, Kind, Metric, Params, MAX_DIM};
 use crate::error::{Error, Result, Status};
 use crate::index::rowset::RowSet;
 use crate::index::topk::TopK;
@@ -669,14 +669,6 @@ fn rotate_rows(kern: &Kernels, rotation: &Rotation, prepared: &[f32], dim: usize
         rotation.apply(kern, o);
     });
     out
-}
-
-/// Reads one value of `values` per 64-byte cache line (see `warm_caches`).
-pub(crate) fn touch<T: Copy>(values: &[T]) {
-    let stride = (64 / std::mem::size_of::<T>().max(1)).max(1);
-    for v in values.iter().step_by(stride) {
-        std::hint::black_box(*v);
-    }
 }
 
 #[cfg(test)]
